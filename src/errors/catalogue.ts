@@ -64,6 +64,8 @@ export const ERRORS = {
   UnsupportedMediaType: { status: 415, exception: 'org.springframework.web.HttpMediaTypeNotSupportedException', template: "Content-Type ''{0}'' is not supported." },
   ServiceUnavailable: { status: 503, exception: null, template: '{0}' },
   ServiceRegistryUnavailable: { status: 503, exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException', template: '{0}' },
+  ServiceRegistryBadAnswer: { status: 502, exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException', template: '{0}' },
+  MessageAlreadySent: { status: 400, exception: `${EX}MessageAlreadyExistsException`, template: 'Message with {0} = {1} has already been sent; it can no longer be changed' },
   Internal: { status: 500, exception: 'java.lang.RuntimeException', template: '{0}' },
 } as const satisfies Record<string, ErrorDefinition>
 

@@ -1,0 +1,265 @@
+import { isAbsolute, resolve } from 'node:path'
+import { z } from 'zod'
+import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
+import { checkDatasourceUrl } from './datasource.js'
+import type { ConfigIssue } from './errors.js'
+import { type Field, fail, field, ok } from './fields.js'
+import type { ResolvedProperties } from './sources.js'
+import type { ChannelId, Config } from './types.js'
+
+/** What the sections need besides the properties: the working directory and whether a key was left at its default. */
+export interface SectionContext {
+  cwd: string
+  isDefault(key: string): boolean
+}
+
+type Fields = Record<string, Field<unknown>>
+type Output<F extends Fields> = { [K in keyof F]: F[K] extends Field<infer T> ? T : never }
+
+interface Section<F extends Fields, T> {
+  fields: F
+  /** cross-field rules and final shaping */
+  finish?: (value: Output<F>, ctx: SectionContext, issue: (key: string, message: string) => void) => T
+}
+
+const section = <F extends Fields, T = Output<F>>(s: Section<F, T>): Section<F, T> => s
+
+/** A path in the configuration: `file:` prefix removed, other schemes (`vault:`) kept, relative made absolute. */
+function toPath(value: string | null, cwd: string): string | null {
+  if (value === null) return null
+  const path = value.startsWith('file:') ? value.slice('file:'.length) : value
+  if (/^[a-z][a-z0-9+.-]+:/i.test(path) || isAbsolute(path)) return path
+  return resolve(cwd, path)
+}
+
+const perChannel = <T>(make: (id: ChannelId) => Field<T>): Record<ChannelId, Field<T>> =>
+  Object.fromEntries(SERVICE_IDENTIFIERS.map((id) => [id, make(id)])) as Record<ChannelId, Field<T>>
+
+const CHANNEL_PREFIX: Record<ChannelId, string> = {
+  DPO: 'difi.move.dpo',
+  DPV: 'difi.move.dpv',
+  DPI: 'difi.move.dpi',
+  DPF: 'difi.move.fiks.ut',
+  DPE: 'difi.move.nextmove.serviceBus',
+  DPH: 'difi.move.dph',
+}
+
+const ORG_NUMBER = 'difi.move.org.number'
+
+const server = section({
+  fields: { port: field.port('server.port'), host: field.textOr('server.address', '') },
+})
+
+const org = section({
+  fields: {
+    number: field.custom(ORG_NUMBER, (raw) => {
+      if (!raw) return fail(`${ORG_NUMBER} is required: set it to your organisation number (9 digits)`)
+      return /^\d{9}$/.test(raw) ? ok(raw) : fail(`${ORG_NUMBER} must be exactly 9 digits, got ${JSON.stringify(raw)}`)
+    }),
+    path: field.optionalText('difi.move.org.keystore.path'),
+    password: field.optionalText('difi.move.org.keystore.password'),
+    alias: field.optionalText('difi.move.org.keystore.alias'),
+    type: field.textOr('difi.move.org.keystore.type', 'PKCS12'),
+  },
+  finish: (v, ctx): Config['org'] => ({
+    number: v.number,
+    keystore: { path: toPath(v.path, ctx.cwd), password: v.password, alias: v.alias, type: v.type.toUpperCase() },
+  }),
+})
+
+const serviceRegistry = section({
+  fields: {
+    endpoint: field.httpUrl('difi.move.serviceregistryEndpoint'),
+    signEnable: field.bool('difi.move.sign.enable'),
+    jwkUrl: field.httpUrl('difi.move.sign.jwkUrl'),
+    timeoutMs: field.int('difi.move.serviceregistry.timeout-ms'),
+    cacheTtlSeconds: field.int('difi.move.serviceregistry.cache-ttl-seconds', 0),
+    printLookup: field.bool('difi.move.feature.enableDsfPrintLookup'),
+    betaFeatures: field.bool('difi.move.feature.enableBetaFeatures'),
+  },
+})
+
+const security = section({
+  fields: {
+    enable: field.bool('difi.security.enable'),
+    username: field.optionalText('difi.security.user.name'),
+    password: field.optionalText('difi.security.user.password'),
+  },
+  finish: (v, ctx, issue): Config['security'] => {
+    if (v.enable && v.password === null) {
+      const dflt = ctx.isDefault('difi.security.enable') && ctx.isDefault('difi.move.feature.enable-auth')
+      issue(
+        'difi.security.user.password',
+        `difi.security.enable is true${dflt ? ' (the default)' : ''} but difi.security.user.password is empty: ` +
+          'set a password or set difi.security.enable=false',
+      )
+    }
+    // Spring Security's user when none is named
+    return { enable: v.enable, username: v.username ?? 'user', password: v.password }
+  },
+})
+
+const ssl = section({
+  fields: {
+    enabled: field.bool('difi.ssl.enabled'),
+    keyStore: field.optionalText('difi.ssl.key-store'),
+    keyStorePassword: field.optionalText('difi.ssl.key-store-password'),
+    keyStoreType: field.textOr('difi.ssl.key-store-type', 'PKCS12'),
+    keyAlias: field.optionalText('difi.ssl.key-alias'),
+  },
+  finish: (v, ctx, issue): Config['ssl'] => {
+    const type = v.keyStoreType.toUpperCase()
+    if (v.enabled && v.keyStore === null) {
+      const dflt = ctx.isDefault('difi.ssl.enabled') && ctx.isDefault('server.ssl.enabled')
+      issue(
+        'difi.ssl.key-store',
+        `difi.ssl.enabled is true${dflt ? ' (the default)' : ''} but difi.ssl.key-store is not set: ` +
+          'point it at a PKCS#12 file or set difi.ssl.enabled=false',
+      )
+    } else if (v.enabled && type !== 'PKCS12') {
+      issue(
+        'difi.ssl.key-store-type',
+        `difi.ssl.key-store-type must be PKCS12, got ${JSON.stringify(v.keyStoreType)}: ` +
+          'convert the keystore with keytool -importkeystore -deststoretype PKCS12',
+      )
+    }
+    return { ...v, keyStore: toPath(v.keyStore, ctx.cwd), keyStoreType: type }
+  },
+})
+
+const datasource = section({
+  fields: {
+    url: field.text('difi.datasource.url', 'set it to jdbc:sqlite:PATH or a PostgreSQL URL'),
+    username: field.optionalText('difi.datasource.username'),
+    password: field.optionalText('difi.datasource.password'),
+  },
+  finish: (v, ctx, issue): Config['datasource'] => {
+    const url = checkDatasourceUrl('difi.datasource.url', v.url, ctx.cwd)
+    if (!url.ok) issue('difi.datasource.url', url.message)
+    return { ...v, url: url.ok ? url.value : v.url }
+  },
+})
+
+const nextmove = section({
+  fields: {
+    filedir: field.text('difi.move.nextmove.filedir', 'set it to the folder for message files'),
+    lockTimeoutMinutes: field.int('difi.move.nextmove.lockTimeoutMinutes'),
+    defaultTtlHours: field.int('difi.move.nextmove.default-ttl-hours'),
+    statusServices: field.channels('difi.move.nextmove.status-services'),
+    ttlPollingRateMs: field.int('difi.move.nextmove.ttlPollingrate'),
+  },
+  finish: (v, ctx): Config['nextmove'] => ({ ...v, filedir: toPath(v.filedir, ctx.cwd)! }),
+})
+
+const ttlHours = section({ fields: perChannel((id) => field.int(`${CHANNEL_PREFIX[id]}.default-ttl-hours`)) })
+
+const uploadSizeLimit = section({
+  fields: perChannel((id) =>
+    field.dataSize(`${id === 'DPE' ? 'difi.move.nextmove.service-bus' : CHANNEL_PREFIX[id]}.upload-size-limit`),
+  ),
+})
+
+const features = section({
+  fields: {
+    ...perChannel((id) => field.bool(`difi.move.feature.enable${id}`)),
+    statusQueueIncludes: field.channels('difi.move.feature.statusQueueIncludes'),
+    enableReceipts: field.bool('difi.move.feature.enableReceipts'),
+  },
+  finish: (v): Config['features'] => {
+    const { statusQueueIncludes, enableReceipts, ...enabled } = v
+    return { enabled, statusQueueIncludes, enableReceipts }
+  },
+})
+
+const arkivmelding = section({
+  fields: {
+    defaultProcess: field.text('difi.move.arkivmelding.default-process'),
+    dpvDefaultProcess: field.text('difi.move.arkivmelding.dpv-default-process'),
+    defaultDocumentType: field.text('difi.move.arkivmelding.default-document-type'),
+    receiptProcess: field.text('difi.move.arkivmelding.receipt-process'),
+    receiptDocumentType: field.text('difi.move.arkivmelding.receipt-document-type'),
+    generateReceipts: field.bool('difi.move.arkivmelding.generate-arkivmelding-receipts'),
+  },
+})
+
+const einnsyn = section({
+  fields: {
+    defaultJournalProcess: field.text('difi.move.einnsyn.default-journal-process'),
+    defaultInnsynskravProcess: field.text('difi.move.einnsyn.default-innsynskrav-process'),
+    receiptProcess: field.text('difi.move.einnsyn.receipt-process'),
+    defaultJournalDocumentType: field.text('difi.move.einnsyn.default-journal-document-type'),
+    defaultInnsynskravDocumentType: field.text('difi.move.einnsyn.default-innsynskrav-document-type'),
+  },
+})
+
+const avtalt = section({ fields: { receiptProcess: field.text('difi.move.avtalt.receipt-process') } })
+
+const MESSAGE_CHANNEL = 'difi.move.dpo.message-channel'
+const dpo = section({
+  fields: {
+    // the reference's @Pattern("^[a-zA-Z0-9-_]{0,25}$") on AltinnFormidlingsTjenestenConfig.messageChannel
+    messageChannel: field.custom(MESSAGE_CHANNEL, (raw) =>
+      !raw || /^[a-zA-Z0-9_-]{1,25}$/.test(raw)
+        ? ok(raw || null)
+        : fail(`${MESSAGE_CHANNEL} must be at most 25 letters, digits, "-" or "_", got ${JSON.stringify(raw)}`),
+    ),
+  },
+})
+
+const dph = section({
+  fields: {
+    herIds: field.strings('difi.move.dph.her-ids', /^\d+$/, 'HER-ids (digits)'),
+    dialogmeldingDocumentType: field.text('difi.move.dph.dialogmelding-document-type'),
+    nhnProcess: field.text('difi.move.dph.nhn-process'),
+  },
+})
+
+/** Every section of Config but `properties`, in the order their errors are reported. */
+export const SECTIONS = {
+  org,
+  server,
+  security,
+  ssl,
+  datasource,
+  serviceRegistry,
+  nextmove,
+  ttlHours,
+  uploadSizeLimit,
+  features,
+  arkivmelding,
+  einnsyn,
+  avtalt,
+  dpo,
+  dph,
+}
+
+/** Every property key a section reads (for the environment's legacy spellings). */
+export const SECTION_KEYS: readonly string[] = Object.values(SECTIONS).flatMap((s) =>
+  Object.values(s.fields as Fields).map((f) => f.key),
+)
+
+/** Reads, validates (zod) and shapes one section; problems go to `issues`. */
+export function parseSection<F extends Fields, T>(
+  s: Section<F, T>,
+  props: ResolvedProperties,
+  ctx: SectionContext,
+  issues: ConfigIssue[],
+): T | undefined {
+  const keys = Object.keys(s.fields) as (keyof F & string)[]
+  const raw = Object.fromEntries(keys.map((k) => [k, read(s.fields[k]!, props)]))
+  const shape = Object.fromEntries(keys.map((k) => [k, s.fields[k]!.schema]))
+  const result = z.object(shape).safeParse(raw)
+  if (!result.success) {
+    for (const i of result.error.issues) issues.push({ key: s.fields[String(i.path[0])]?.key ?? '', message: i.message })
+    return undefined
+  }
+  const value = result.data as Output<F>
+  if (!s.finish) return value as unknown as T
+  const before = issues.length
+  const shaped = s.finish(value, ctx, (key, message) => issues.push({ key, message }))
+  return issues.length > before ? undefined : shaped
+}
+
+function read(f: Field<unknown>, props: ResolvedProperties): unknown {
+  return f.list ? props.list(f.key) : props.get(f.key)
+}

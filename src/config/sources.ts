@@ -1,0 +1,152 @@
+import { ConfigError, type ConfigIssue } from './errors.js'
+import { createResolver, PlaceholderError, type RawValue } from './placeholders.js'
+import { canonicalKey, envNamesFor, envVarToKey, lookupEnvVar } from './relaxed.js'
+
+/** Where a property's value came from, highest precedence first. */
+export type Origin = 'override' | 'env' | 'file' | 'profile' | 'default'
+
+/** One source of properties, keyed by canonical key. */
+export interface Layer {
+  origin: Origin
+  /** for messages: the file path, the profile name, ... */
+  label: string
+  values: ReadonlyMap<string, { key: string; value: string }>
+}
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export function layer(origin: Origin, label: string, entries: Iterable<readonly [string, string]>): Layer {
+  const values = new Map<string, { key: string; value: string }>()
+  for (const [key, value] of entries) values.set(canonicalKey(key), { key, value })
+  return { origin, label, values }
+}
+
+/** Environment variables that become properties start with one of these (others serve placeholders only). */
+const ENV_PREFIXES = new Set(['difi', 'server', 'spring', 'management', 'logging', 'vault'])
+
+/**
+ * The environment as a property layer. `knownKeys` are property names we read: their legacy environment
+ * spelling (`DIFI_SSL_KEY_STORE`) binds to them; every other variable binds by the standard mapping.
+ * When several variables bind one key, a dotted name beats the standard spelling, which beats the legacy one.
+ */
+export function envLayer(env: Env, knownKeys: Iterable<string>): Layer {
+  const legacy = new Map<string, string>()
+  for (const key of knownKeys) for (const name of envNamesFor(key)) legacy.set(name, canonicalKey(key))
+  const bound = Object.keys(env)
+    .filter((name) => env[name] !== undefined)
+    .map((name) => {
+      if (name.includes('.')) return { name, canonical: canonicalKey(name), rank: 2 }
+      const standard = envVarToKey(name)
+      const known = legacy.get(name.toUpperCase())
+      return { name, canonical: known ?? standard, rank: known === undefined || known === standard ? 1 : 0 }
+    })
+    .filter(({ canonical }) => ENV_PREFIXES.has(canonical.split(/[.[]/)[0] ?? ''))
+    .sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1))
+  const values = new Map<string, { key: string; value: string }>()
+  for (const { name, canonical } of bound) values.set(canonical, { key: name, value: env[name]! })
+  return { origin: 'env', label: 'the environment', values }
+}
+
+/** Every property of the layers, placeholders resolved and surrounding whitespace trimmed. */
+export class ResolvedProperties {
+  constructor(
+    private readonly layers: readonly Layer[],
+    private readonly values: ReadonlyMap<string, string>,
+  ) {}
+
+  /** the value of a property in any spelling (`lockTimeoutMinutes` or `lock-timeout-minutes`) */
+  get(key: string): string | undefined {
+    return this.values.get(canonicalKey(key))
+  }
+
+  /** which layer a property's value came from; undefined when no layer defines it */
+  origin(key: string): Origin | undefined {
+    const canonical = canonicalKey(key)
+    return this.layers.find((l) => l.values.has(canonical))?.origin
+  }
+
+  /**
+   * A list property as Spring binds it: `key=a,b` or `key[0]=a`, `key[1]=b`, all taken from the highest
+   * layer that has the key in either form (lists do not merge across sources). Empty items are dropped.
+   */
+  list(key: string): string[] | undefined {
+    const canonical = canonicalKey(key)
+    const isItem = (k: string): boolean => k.startsWith(`${canonical}[`) && /^\[\d+\]$/.test(k.slice(canonical.length))
+    const source = this.layers.find((l) => l.values.has(canonical) || [...l.values.keys()].some(isItem))
+    if (!source) return undefined
+    if (source.values.has(canonical)) {
+      return (this.values.get(canonical) ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    }
+    const index = (k: string): number => Number(k.slice(canonical.length + 1, -1))
+    return [...source.values.keys()]
+      .filter(isItem)
+      .sort((a, b) => index(a) - index(b))
+      .map((k) => this.values.get(k) ?? '')
+      .filter(Boolean)
+  }
+
+  /** canonical key -> resolved value, for every property */
+  all(): ReadonlyMap<string, string> {
+    return this.values
+  }
+}
+
+/**
+ * Resolves every property of `layers` (highest precedence first). A placeholder may name any property or
+ * environment variable. An unresolvable or circular placeholder in a value the operator gave is an error
+ * naming the property; one in a built-in default only leaves that default out (the reference's defaults
+ * refer to optional keys, e.g. `difi.move.oidc.keystore.path=${difi.move.org.keystore.path}`).
+ */
+export function resolveLayers(layers: readonly Layer[], env: Env): ResolvedProperties {
+  const resolver = createResolver(rawLookup(layers, env), (v) => v.trim())
+  const values = new Map<string, string>()
+  const issues: ConfigIssue[] = []
+  for (const canonical of unionKeys(layers)) {
+    const owner = layers.find((l) => l.values.has(canonical))!
+    const { key } = owner.values.get(canonical)!
+    try {
+      const value = resolver.resolveName(canonical)
+      if (value !== undefined) values.set(canonical, value)
+    } catch (err) {
+      if (!(err instanceof PlaceholderError)) throw err
+      if (owner.origin === 'default' || owner.origin === 'profile') continue
+      issues.push({ key, message: `${key} (from ${owner.label}): ${err.message}` })
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues)
+  return new ResolvedProperties(layers, values)
+}
+
+/** Resolves a single property over `layers` (used to find the active profiles before the profile layers exist). */
+export function resolveOne(layers: readonly Layer[], env: Env, key: string): string | undefined {
+  const canonical = canonicalKey(key)
+  const owner = layers.find((l) => l.values.has(canonical))
+  try {
+    return createResolver(rawLookup(layers, env), (v) => v.trim()).resolveName(canonical)
+  } catch (err) {
+    if (!(err instanceof PlaceholderError) || !owner) throw err
+    const written = owner.values.get(canonical)!.key
+    throw new ConfigError({ key: written, message: `${written} (from ${owner.label}): ${err.message}` })
+  }
+}
+
+function unionKeys(layers: readonly Layer[]): string[] {
+  const keys = new Set<string>()
+  for (const l of layers) for (const k of l.values.keys()) keys.add(k)
+  return [...keys].sort()
+}
+
+function rawLookup(layers: readonly Layer[], env: Env): (name: string) => RawValue | undefined {
+  return (name) => {
+    const canonical = canonicalKey(name)
+    for (const l of layers) {
+      const found = l.values.get(canonical)
+      if (found) return { id: canonical, value: found.value }
+    }
+    const variable = lookupEnvVar(env, name)
+    return variable && { id: `env:${variable.name}`, value: variable.value }
+  }
+}

@@ -1,0 +1,113 @@
+import type { ServiceIdentifier } from '../sbd/types.js'
+
+export type ChannelId = Exclude<ServiceIdentifier, 'UNKNOWN'>
+
+/**
+ * The integration point's configuration, parsed once from `integrasjonspunkt-local.properties`
+ * and the environment, validated and frozen. Property names in comments are the reference's.
+ */
+export interface Config {
+  server: {
+    /** server.port (9093) */
+    port: number
+    /** server.address (all interfaces when empty) */
+    host: string
+  }
+  org: {
+    /** difi.move.org.number: exactly 9 digits, required */
+    number: string
+    /** difi.move.org.keystore.* (used by the transport issues; read and kept here) */
+    keystore: { path: string | null; password: string | null; alias: string | null; type: string }
+  }
+  serviceRegistry: {
+    /** difi.move.serviceregistryEndpoint, no trailing slash */
+    endpoint: string
+    /** difi.move.sign.enable (true) */
+    signEnable: boolean
+    /** difi.move.sign.jwkUrl (${serviceregistryEndpoint}/jwk) */
+    jwkUrl: string
+    /** difi.move.serviceregistry.timeout-ms (ours, 10000): connect + answer */
+    timeoutMs: number
+    /** difi.move.serviceregistry.cache-ttl-seconds (ours, 300 as the reference's cache) */
+    cacheTtlSeconds: number
+    /** difi.move.feature.enableDsfPrintLookup (true): false sends print=false */
+    printLookup: boolean
+    /** difi.move.feature.enableBetaFeatures (false): sends X-Enable-Beta-Features: true */
+    betaFeatures: boolean
+  }
+  security: {
+    /** difi.security.enable (true): HTTP Basic on /api/** */
+    enable: boolean
+    /** difi.security.user.name (`user` when unset, as Spring) */
+    username: string
+    /** difi.security.user.password: required when security is enabled */
+    password: string | null
+  }
+  ssl: {
+    /** difi.ssl.enabled (true, as the reference v4) */
+    enabled: boolean
+    /** difi.ssl.key-store: a PKCS#12 file, required when enabled */
+    keyStore: string | null
+    keyStorePassword: string | null
+    keyStoreType: string
+    keyAlias: string | null
+  }
+  datasource: {
+    /** difi.datasource.url: jdbc:sqlite:PATH, jdbc:postgresql://HOST:PORT/DB or postgres://… */
+    url: string
+    username: string | null
+    password: string | null
+  }
+  nextmove: {
+    /** difi.move.nextmove.filedir (messages): where payloads are stored */
+    filedir: string
+    /** difi.move.nextmove.lockTimeoutMinutes (5) */
+    lockTimeoutMinutes: number
+    /** difi.move.nextmove.default-ttl-hours (24) */
+    defaultTtlHours: number
+    /** difi.move.nextmove.status-services (DPO,DPE) */
+    statusServices: ChannelId[]
+    /** difi.move.nextmove.ttlPollingrate (30000 ms) */
+    ttlPollingRateMs: number
+  }
+  /** per service default TTL in hours: difi.move.{dpo,dpv,dpi,dph}.default-ttl-hours, difi.move.fiks.ut.default-ttl-hours, difi.move.nextmove.serviceBus.default-ttl-hours */
+  ttlHours: Record<ChannelId, number>
+  /** per service total upload limit in bytes: difi.move.dpo.upload-size-limit (1GB), dpv (250MB), dpi (50MB), fiks.ut (1GB), nextmove.service-bus (2MB), dph (18MB) */
+  uploadSizeLimit: Record<ChannelId, number>
+  features: {
+    /** difi.move.feature.enableDPO|DPV|DPI|DPF|DPE|DPH (all false) */
+    enabled: Record<ChannelId, boolean>
+    /** difi.move.feature.statusQueueIncludes (empty) */
+    statusQueueIncludes: ChannelId[]
+    /** difi.move.feature.enableReceipts (true) */
+    enableReceipts: boolean
+  }
+  arkivmelding: {
+    defaultProcess: string
+    dpvDefaultProcess: string
+    defaultDocumentType: string
+    receiptProcess: string
+    receiptDocumentType: string
+    generateReceipts: boolean
+  }
+  einnsyn: {
+    defaultJournalProcess: string
+    defaultInnsynskravProcess: string
+    receiptProcess: string
+    defaultJournalDocumentType: string
+    defaultInnsynskravDocumentType: string
+  }
+  avtalt: { receiptProcess: string }
+  dpo: {
+    /** difi.move.dpo.message-channel: ≤25 chars [a-zA-Z0-9-_], null when unset */
+    messageChannel: string | null
+  }
+  dph: {
+    /** difi.move.dph.her-ids */
+    herIds: string[]
+    dialogmeldingDocumentType: string
+    nhnProcess: string
+  }
+  /** every property as read (canonical key -> value), for later issues' settings */
+  properties: ReadonlyMap<string, string>
+}

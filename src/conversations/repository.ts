@@ -1,0 +1,117 @@
+import type { Executor } from '../db/open.js'
+import type { ConversationRow, MessageStatusRow, NewConversation } from '../db/schema.js'
+import { finishes, stopsPolling } from './statuses.js'
+
+export async function insertConversation(db: Executor, values: NewConversation): Promise<ConversationRow> {
+  return db.insertInto('conversations').values(values).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function conversationById(db: Executor, id: number): Promise<ConversationRow | undefined> {
+  return db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function conversationsByMessageId(
+  db: Executor,
+  messageId: string,
+  direction?: 'OUTGOING' | 'INCOMING',
+): Promise<ConversationRow[]> {
+  let q = db.selectFrom('conversations').selectAll().where('message_id', '=', messageId)
+  if (direction) q = q.where('direction', '=', direction)
+  return q.orderBy('id').execute()
+}
+
+export async function conversationsByConversationId(
+  db: Executor,
+  conversationId: string,
+  direction?: 'OUTGOING' | 'INCOMING',
+): Promise<ConversationRow[]> {
+  let q = db.selectFrom('conversations').selectAll().where('conversation_id', '=', conversationId)
+  if (direction) q = q.where('direction', '=', direction)
+  return q.orderBy('id').execute()
+}
+
+export async function anyConversationWithMessageId(db: Executor, messageId: string): Promise<boolean> {
+  const row = await db.selectFrom('conversations').select('id').where('message_id', '=', messageId).executeTakeFirst()
+  return row !== undefined
+}
+
+export async function statusesOf(db: Executor, conversationFks: number[]): Promise<MessageStatusRow[]> {
+  if (!conversationFks.length) return []
+  return db
+    .selectFrom('message_statuses')
+    .selectAll()
+    .where('conversation_fk', 'in', conversationFks)
+    .orderBy('id')
+    .execute()
+}
+
+export async function updateConversation(
+  db: Executor,
+  id: number,
+  values: { message_title?: string | null; message_reference?: string | null; last_update: number },
+): Promise<void> {
+  await db.updateTable('conversations').set(values).where('id', '=', id).execute()
+}
+
+export interface StatusInput {
+  status: string
+  description?: string | null
+  rawReceipt?: string | null
+}
+
+/**
+ * Registers a status once per conversation (as the reference: a second registration of the same
+ * status is a no-op) and updates `finished`/`pollable`. Returns the new row, or undefined when the
+ * conversation already had that status.
+ */
+export async function registerStatus(
+  db: Executor,
+  conversation: Pick<ConversationRow, 'id'>,
+  input: StatusInput,
+  now: number,
+): Promise<MessageStatusRow | undefined> {
+  const row = await db
+    .insertInto('message_statuses')
+    .values({
+      conversation_fk: conversation.id,
+      status: input.status,
+      description: input.description ?? null,
+      raw_receipt: input.rawReceipt ?? null,
+      last_update: now,
+    })
+    .onConflict((oc) => oc.columns(['conversation_fk', 'status']).doNothing())
+    .returningAll()
+    .executeTakeFirst()
+  if (!row) return undefined
+  await db
+    .updateTable('conversations')
+    .set({
+      last_update: now,
+      ...(finishes(input.status) ? { finished: 1 } : {}),
+      ...(stopsPolling(input.status) ? { pollable: 0 } : {}),
+    })
+    .where('id', '=', conversation.id)
+    .execute()
+  return row
+}
+
+export async function deleteConversation(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('conversations').where('id', '=', id).execute()
+}
+
+export async function deleteConversationsByMessageId(db: Executor, messageId: string): Promise<void> {
+  await db.deleteFrom('conversations').where('message_id', '=', messageId).execute()
+}
+
+/** Open conversations whose expiry has passed, for the expiry job. */
+export async function expiredOpenConversations(db: Executor, now: number, limit: number): Promise<ConversationRow[]> {
+  return db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('finished', '=', 0)
+    .where('expiry', 'is not', null)
+    .where('expiry', '<', now)
+    .orderBy('expiry')
+    .limit(limit)
+    .execute()
+}

@@ -1,0 +1,34 @@
+import type { ColumnDefinitionBuilder, CreateTableBuilder } from 'kysely'
+
+/**
+ * Everything that differs between SQLite and PostgreSQL, in one place (style rule 4). The rest of
+ * the code writes one query for both.
+ */
+export interface DialectCapabilities {
+  name: 'sqlite' | 'postgres'
+  /** adds an auto-increment primary key column named `id` */
+  idColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'>
+  /** the column type for epoch milliseconds */
+  bigint: 'integer' | 'bigint'
+  /** `FOR UPDATE SKIP LOCKED` when claiming jobs (SQLite serialises writers instead) */
+  skipLocked: boolean
+  /** case-insensitive LIKE operator */
+  ilike: 'like' | 'ilike'
+}
+
+export const SQLITE: DialectCapabilities = {
+  name: 'sqlite',
+  idColumn: (table) => table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()),
+  bigint: 'integer',
+  skipLocked: false,
+  ilike: 'like',
+}
+
+export const POSTGRES: DialectCapabilities = {
+  name: 'postgres',
+  idColumn: (table) =>
+    table.addColumn('id', 'bigint', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity()),
+  bigint: 'bigint',
+  skipLocked: true,
+  ilike: 'ilike',
+}

@@ -1,0 +1,71 @@
+import { sql } from 'kysely'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from '../../test/support/db.js'
+import { migrateToLatest } from './migrations.js'
+import { parseDatasource } from './datasource.js'
+
+warnIfPostgresSkipped()
+
+describe.each(STORES)('store on %s', (kind) => {
+  let store: TestStore
+  afterEach(async () => store?.cleanup())
+
+  it('migrates to the latest schema, and again without harm', async () => {
+    store = await createTestStore(kind)
+    const db = await store.open()
+    try {
+      expect(await migrateToLatest(db)).toEqual([])
+      const now = Date.now()
+      const row = await db.kysely
+        .insertInto('conversations')
+        .values({
+          conversation_id: 'c',
+          message_id: 'm',
+          service_identifier: 'DPO',
+          direction: 'OUTGOING',
+          finished: 0,
+          pollable: 0,
+          created_at: now,
+          last_update: now,
+          expiry: 1_900_000_000_000,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      expect(typeof row.id).toBe('number')
+      expect(row.expiry).toBe(1_900_000_000_000)
+      await db.kysely
+        .insertInto('message_statuses')
+        .values({ conversation_fk: row.id, status: 'OPPRETTET', last_update: now })
+        .execute()
+      await expect(
+        db.kysely
+          .insertInto('message_statuses')
+          .values({ conversation_fk: row.id, status: 'OPPRETTET', last_update: now })
+          .execute(),
+      ).rejects.toThrow()
+      // statuses go with their conversation
+      await db.kysely.deleteFrom('conversations').where('id', '=', row.id).execute()
+      const left = await sql<{ n: number }>`select count(*) as n from message_statuses`.execute(db.kysely)
+      expect(Number(left.rows[0]!.n)).toBe(0)
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('parseDatasource', () => {
+  it('reads the reference JDBC forms and postgres URLs', () => {
+    expect(parseDatasource('jdbc:sqlite:data/ip.sqlite', null, null)).toEqual({ kind: 'sqlite', path: 'data/ip.sqlite' })
+    const pg = parseDatasource('jdbc:postgresql://db.example:5433/ip', 'svc', 'p@ss')
+    expect(pg).toEqual({ kind: 'postgres', connectionString: 'postgres://svc:p%40ss@db.example:5433/ip', schema: null })
+    expect(parseDatasource('postgres://u:p@h/d?currentSchema=ip', null, null)).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://u:p@h/d',
+      schema: 'ip',
+    })
+  })
+  it('refuses other databases with a message that says what works', () => {
+    expect(() => parseDatasource('jdbc:h2:file:./integrasjonspunkt', null, null)).toThrow(/not supported: use jdbc:sqlite/)
+    expect(() => parseDatasource('jdbc:sqlite:', null, null)).toThrow(/needs a file path/)
+  })
+})

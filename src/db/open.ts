@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import { type DialectCapabilities, POSTGRES, SQLITE } from './capabilities.js'
+import type { Datasource } from './datasource.js'
+import { migrateToLatest } from './migrations.js'
+import type { Database } from './schema.js'
+
+export interface Db {
+  kysely: Kysely<Database>
+  caps: DialectCapabilities
+  close(): Promise<void>
+}
+
+export type Executor = Kysely<Database>
+
+const INT8_OID = 20
+const NUMERIC_OID = 1700
+
+/** Opens the store and runs the migrations, so a started integration point always has its tables. */
+export async function openDb(source: Datasource, opts: { cwd: string; migrate?: boolean }): Promise<Db> {
+  const db = source.kind === 'sqlite' ? openSqlite(resolve(opts.cwd, source.path)) : openPostgres(source)
+  if (opts.migrate !== false) {
+    try {
+      await migrateToLatest(db)
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+  }
+  return db
+}
+
+function openSqlite(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const database = new SQLite(path)
+  database.pragma('journal_mode = WAL')
+  // NORMAL is durable across process crashes in WAL mode; FULL adds power-loss durability per commit
+  database.pragma('synchronous = FULL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  return { kysely, caps: SQLITE, close: () => kysely.destroy() }
+}
+
+function openPostgres(source: Extract<Datasource, { kind: 'postgres' }>): Db {
+  const pool = new pg.Pool({
+    connectionString: source.connectionString,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    ...(source.schema ? { options: `-c search_path=${quoteIdent(source.schema)}` } : {}),
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID || oid === NUMERIC_OID ? Number : pg.types.getTypeParser(oid, format),
+    },
+  })
+  // an idle client losing its server must not crash the process; the next query reconnects
+  pool.on('error', () => {})
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { kysely, caps: POSTGRES, close: () => kysely.destroy() }
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid schema name ${name}`)
+  return name
+}
+
+/** Cheap liveness probe for health checks and tests. */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db.kysely)
+}

@@ -1,0 +1,106 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/**
+ * Tables of the integration point. Times are epoch milliseconds (bigint), flags are 0/1 integers and
+ * JSON is text, so SQLite and PostgreSQL store and compare them alike.
+ */
+export interface Database {
+  out_messages: OutMessageTable
+  out_files: OutFileTable
+  conversations: ConversationTable
+  message_statuses: MessageStatusTable
+  jobs: JobTable
+}
+
+export interface OutMessageTable {
+  id: Generated<number>
+  message_id: string
+  conversation_id: string
+  process_identifier: string | null
+  document_identifier: string | null
+  type: string
+  receiver_identifier: string | null
+  sender_identifier: string | null
+  service_identifier: string
+  /** the stored SBD, as the API shows it (JSON) */
+  sbd: string
+  /** CREATED until `POST /api/messages/out/{id}` commits a send job, then SENDING */
+  state: 'CREATED' | 'SENDING'
+  created_at: number
+  last_updated: number
+}
+
+export interface OutFileTable {
+  id: Generated<number>
+  message_fk: number
+  dokumentnummer: number
+  filename: string
+  title: string | null
+  mime_type: string
+  size: number
+  primary_document: number
+  storage_key: string
+  sha256: string
+  created_at: number
+}
+
+export interface ConversationTable {
+  id: Generated<number>
+  conversation_id: string
+  message_id: string
+  sender: string | null
+  sender_identifier: string | null
+  receiver: string | null
+  receiver_identifier: string | null
+  process_identifier: string | null
+  document_identifier: string | null
+  message_reference: string | null
+  message_title: string | null
+  service_identifier: string
+  direction: 'OUTGOING' | 'INCOMING'
+  expiry: number | null
+  finished: number
+  pollable: number
+  external_system_reference: string | null
+  created_at: number
+  last_update: number
+}
+
+export interface MessageStatusTable {
+  id: Generated<number>
+  conversation_fk: number
+  status: string
+  description: string | null
+  raw_receipt: string | null
+  last_update: number
+}
+
+export interface JobTable {
+  id: Generated<number>
+  kind: string
+  /** JSON */
+  payload: string
+  message_id: string | null
+  /** a job with the same key is not enqueued twice */
+  dedupe_key: string | null
+  run_at: number
+  attempts: number
+  max_attempts: number
+  locked_by: string | null
+  locked_until: number | null
+  last_error: string | null
+  /** PENDING, DONE or FAILED (given up) */
+  state: 'PENDING' | 'DONE' | 'FAILED'
+  created_at: number
+  updated_at: number
+}
+
+export type OutMessageRow = Selectable<OutMessageTable>
+export type NewOutMessage = Insertable<OutMessageTable>
+export type OutFileRow = Selectable<OutFileTable>
+export type NewOutFile = Insertable<OutFileTable>
+export type ConversationRow = Selectable<ConversationTable>
+export type NewConversation = Insertable<ConversationTable>
+export type ConversationUpdate = Updateable<ConversationTable>
+export type MessageStatusRow = Selectable<MessageStatusTable>
+export type JobRow = Selectable<JobTable>

@@ -1,0 +1,313 @@
+// The body of `POST /api/messages/out/multipart` (reference §2.5): an `sbd` part with the SBD JSON
+// and any number of file parts (part name = attachment title, filename = name in the ASiC, part
+// Content-Type = MIME type). File parts stream to their own temp files with the size limit enforced
+// while streaming (principle 4); plain fields are small and kept as text. The reference picks up a
+// part named `sbd` sent with a filename as an attachment too [quirk]; we never do: it is the SBD.
+
+import { createHash, randomUUID } from 'node:crypto'
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises'
+import type { IncomingHttpHeaders } from 'node:http'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import {
+  ContentDispositionError,
+  parseContentDisposition,
+  parseParameterizedHeader,
+} from './content-disposition.js'
+import { MultipartError, MultipartScanner, type ScanEvent } from './multipart-scanner.js'
+
+export { MultipartError }
+
+export interface MultipartFilePart {
+  /** the part's `name`: the attachment title */
+  fieldName: string
+  /** the part's `filename` (or decoded `filename*`), as the client sent it: check it with safeFilename */
+  filename: string
+  /** the part's Content-Type header verbatim, '' when absent */
+  mimeType: string
+  size: number
+  tempPath: string
+  sha256: string
+}
+
+export interface MultipartResult {
+  fields: Map<string, string>
+  sbdPart: string | null
+  files: MultipartFilePart[]
+}
+
+export interface MultipartOptions {
+  tempDir: string
+  maxFileBytes: number
+  onFileTooLarge: (fieldName: string, filename: string) => Error
+  /** plain (non-file) parts, `sbd` included */
+  maxFields: number
+  /** per plain part, `sbd` included */
+  maxFieldBytes: number
+  maxParts: number
+  signal?: AbortSignal
+}
+
+export const SBD_PART = 'sbd'
+const MAX_BOUNDARY_LENGTH = 200
+const SCANNER_LIMITS = { maxPreambleBytes: 64 * 1024, maxHeaderBytes: 16 * 1024 }
+
+/**
+ * Reads a multipart/form-data body. On success the caller owns the temp files (rename them into the
+ * payload store, or call discardMultipart). On any failure no temp file is left behind; a malformed
+ * body rejects with MultipartError, a file over maxFileBytes with `onFileTooLarge(...)`. Reading
+ * stops at the closing boundary or at the first error; `stream` is never destroyed here.
+ */
+export async function readMultipart(
+  req: { headers: IncomingHttpHeaders; stream: Readable },
+  opts: MultipartOptions,
+): Promise<MultipartResult> {
+  const boundary = boundaryOf(req.headers['content-type'])
+  opts.signal?.throwIfAborted()
+  await mkdir(opts.tempDir, { recursive: true })
+  const reader = new PartReader(opts)
+  try {
+    await reader.consume(req.stream, new MultipartScanner(boundary, SCANNER_LIMITS))
+    return reader.result
+  } catch (err) {
+    await reader.cleanUp()
+    throw err
+  }
+}
+
+/** Removes the temp files of a result the caller does not keep. */
+export async function discardMultipart(result: MultipartResult): Promise<void> {
+  await Promise.all(result.files.map((file) => rm(file.tempPath, { force: true })))
+}
+
+function boundaryOf(contentType: string | undefined): string {
+  if (contentType === undefined || contentType.trim() === '') {
+    throw new MultipartError('Content-Type multipart/form-data with a boundary is required')
+  }
+  let parsed: ReturnType<typeof parseParameterizedHeader>
+  try {
+    parsed = parseParameterizedHeader(contentType, 'Content-Type')
+  } catch (err) {
+    throw new MultipartError(`Malformed Content-Type: ${(err as Error).message}`, { cause: err })
+  }
+  if (parsed.type !== 'multipart/form-data') {
+    throw new MultipartError(`Content-Type must be multipart/form-data, not ${parsed.type}`)
+  }
+  const boundary = parsed.params.find((p) => p.name === 'boundary')?.value
+  if (boundary === undefined || boundary === '') {
+    throw new MultipartError('Content-Type multipart/form-data has no boundary parameter')
+  }
+  if (boundary.length > MAX_BOUNDARY_LENGTH || /[^\x20-\x7e]/.test(boundary)) {
+    throw new MultipartError(
+      `The multipart boundary must be 1 to ${MAX_BOUNDARY_LENGTH} printable ASCII characters`,
+    )
+  }
+  return boundary
+}
+
+interface PartSink {
+  write(chunk: Buffer): Promise<void>
+  end(): Promise<void>
+  /** releases what the sink holds open after a failure */
+  abort(): Promise<void>
+}
+
+class PartReader {
+  readonly result: MultipartResult = { fields: new Map(), sbdPart: null, files: [] }
+  readonly #opts: MultipartOptions
+  readonly #tempPaths: string[] = []
+  #current: PartSink | null = null
+  #parts = 0
+  #fields = 0
+
+  constructor(opts: MultipartOptions) {
+    this.#opts = opts
+  }
+
+  async consume(stream: Readable, scanner: MultipartScanner): Promise<void> {
+    const input = stream.iterator({ destroyOnReturn: false })
+    let pending = false
+    try {
+      while (!scanner.done) {
+        pending = true
+        const next = await nextOrAbort(input, this.#opts.signal)
+        pending = false
+        if (next.done) break
+        const chunk: unknown = next.value
+        for (const event of scanner.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))) {
+          await this.#handle(event)
+        }
+      }
+      scanner.finish()
+    } finally {
+      // after an abort a read is still pending: return() would wait for it, so do not await it then
+      const closing = input.return?.()
+      if (!pending) await closing
+      else closing?.catch(() => {})
+    }
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.#current?.abort()
+    this.#current = null
+    await Promise.all(this.#tempPaths.map((path) => rm(path, { force: true })))
+  }
+
+  async #handle(event: ScanEvent): Promise<void> {
+    this.#opts.signal?.throwIfAborted()
+    if (event.kind === 'data') {
+      await this.#current?.write(event.chunk)
+      return
+    }
+    await this.#current?.end()
+    this.#current = null
+    if (event.kind === 'part') this.#current = await this.#startPart(event.headers)
+  }
+
+  async #startPart(headers: Map<string, string>): Promise<PartSink> {
+    const n = ++this.#parts
+    if (n > this.#opts.maxParts)
+      throw new MultipartError(`Too many multipart parts: at most ${this.#opts.maxParts}`)
+    const { name, filename } = partDisposition(headers, n)
+    const mimeType = headers.get('content-type') ?? ''
+    if (name !== SBD_PART && filename !== undefined) return this.#openFile(name, filename, mimeType)
+    if (++this.#fields > this.#opts.maxFields) {
+      throw new MultipartError(`Too many multipart fields: at most ${this.#opts.maxFields}`)
+    }
+    const taken = name === SBD_PART ? this.result.sbdPart !== null : this.result.fields.has(name)
+    if (taken) throw new MultipartError(`The multipart part "${name}" is given more than once`)
+    const label = name === SBD_PART ? `The multipart part "${SBD_PART}"` : `The multipart field "${name}"`
+    return new TextSink(label, this.#opts.maxFieldBytes, mimeType, (text) => {
+      if (name === SBD_PART) this.result.sbdPart = text
+      else this.result.fields.set(name, text)
+    })
+  }
+
+  async #openFile(fieldName: string, filename: string, mimeType: string): Promise<PartSink> {
+    const tempPath = join(this.#opts.tempDir, `${randomUUID()}.part`)
+    this.#tempPaths.push(tempPath)
+    const handle = await open(tempPath, 'wx', 0o600)
+    const part: Omit<MultipartFilePart, 'size' | 'sha256'> = { fieldName, filename, mimeType, tempPath }
+    const tooLarge = () => this.#opts.onFileTooLarge(fieldName, filename)
+    return new FileSink(handle, this.#opts.maxFileBytes, tooLarge, (size, sha256) => {
+      this.result.files.push({ ...part, size, sha256 })
+    })
+  }
+}
+
+function partDisposition(
+  headers: Map<string, string>,
+  n: number,
+): { name: string; filename: string | undefined } {
+  const header = headers.get('content-disposition')
+  if (header === undefined) throw new MultipartError(`Multipart part ${n} has no Content-Disposition header`)
+  let parsed: ReturnType<typeof parseContentDisposition>
+  try {
+    parsed = parseContentDisposition(header)
+  } catch (err) {
+    if (!(err instanceof ContentDispositionError)) throw err
+    throw new MultipartError(`Multipart part ${n}: ${err.message}`, { cause: err })
+  }
+  if (parsed.type !== 'form-data') {
+    throw new MultipartError(`Multipart part ${n} has Content-Disposition ${parsed.type}, expected form-data`)
+  }
+  const name = parsed.params['name']
+  if (name === undefined)
+    throw new MultipartError(`Multipart part ${n} has no name in its Content-Disposition`)
+  return { name, filename: parsed.params['filename'] }
+}
+
+/** A plain field, held in memory up to a cap and decoded with the part's charset (UTF-8 by default). */
+class TextSink implements PartSink {
+  readonly #chunks: Buffer[] = []
+  #size = 0
+
+  constructor(
+    private readonly label: string,
+    private readonly maxBytes: number,
+    private readonly contentType: string,
+    private readonly done: (text: string) => void,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    this.#size += chunk.length
+    if (this.#size > this.maxBytes)
+      throw new MultipartError(`${this.label} is larger than ${this.maxBytes} bytes`)
+    this.#chunks.push(Buffer.from(chunk))
+  }
+
+  async end(): Promise<void> {
+    this.done(decoderFor(this.contentType).decode(Buffer.concat(this.#chunks)))
+  }
+
+  async abort(): Promise<void> {}
+}
+
+function decoderFor(contentType: string): TextDecoder {
+  try {
+    const charset = parseParameterizedHeader(contentType, 'Content-Type').params.find(
+      (p) => p.name === 'charset',
+    )
+    if (charset) return new TextDecoder(charset.value)
+  } catch {
+    // no usable charset: the reference decodes request parameters as UTF-8
+  }
+  return new TextDecoder('utf-8')
+}
+
+/** A file part streamed to its temp file, counted and hashed as it goes. */
+class FileSink implements PartSink {
+  readonly #hash = createHash('sha256')
+  #size = 0
+  #open = true
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly maxBytes: number,
+    private readonly tooLarge: () => Error,
+    private readonly done: (size: number, sha256: string) => void,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    this.#size += chunk.length
+    if (this.#size > this.maxBytes) throw this.tooLarge()
+    this.#hash.update(chunk)
+    for (let offset = 0; offset < chunk.length; ) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset)
+      offset += bytesWritten
+    }
+  }
+
+  async end(): Promise<void> {
+    // fsynced here, so the caller may rename it into the payload store and answer 200 (principle 2)
+    await this.handle.sync()
+    await this.#close()
+    this.done(this.#size, this.#hash.digest('hex'))
+  }
+
+  async abort(): Promise<void> {
+    await this.#close().catch(() => {})
+  }
+
+  async #close(): Promise<void> {
+    if (!this.#open) return
+    this.#open = false
+    await this.handle.close()
+  }
+}
+
+function nextOrAbort<T>(
+  input: AsyncIterator<T>,
+  signal: AbortSignal | undefined,
+): Promise<IteratorResult<T>> {
+  if (!signal) return input.next()
+  signal.throwIfAborted()
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    input
+      .next()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

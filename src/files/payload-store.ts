@@ -1,0 +1,228 @@
+// Payload files on local disk (difi.move.nextmove.filedir). Design principle 2 and 4, style rule 13:
+// bytes stream from the client to a temp file with the size limit enforced while streaming, the file
+// is fsynced, renamed atomically into place and its directory fsynced, so a 200 that follows `write`
+// survives a power cut and no reader ever sees a half-written payload under its key.
+
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { type Readable, Transform, type TransformCallback } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { type Clock, systemClock } from '../util/time.js'
+
+/** Folder under the root for files being written; on the same filesystem, so rename is atomic. */
+export const TEMP_DIR = '.tmp'
+
+export interface WriteOptions {
+  maxBytes: number
+  onLimit: (bytesSeen: number) => Error
+  signal?: AbortSignal
+}
+
+export interface WriteResult {
+  size: number
+  sha256: string
+}
+
+export interface PayloadStore {
+  /**
+   * Streams `source` to a temp file under <root>/.tmp, fsyncs, then renames atomically to <root>/<key>
+   * (replacing an earlier file with that key). Enforces maxBytes WHILE streaming: past the limit it stops
+   * reading, removes the temp file and rejects with the error `onLimit(bytesSeen)` returns. Resolves
+   * with the byte count and SHA-256 (hex). On any failure (client abort, disk error) the temp file is
+   * removed. `source` is never destroyed here: after a failure it is left paused with the unread rest,
+   * so the HTTP layer can still answer (and decide whether to drain it or drop the connection).
+   */
+  write(key: string, source: Readable, opts: WriteOptions): Promise<WriteResult>
+  /** the stored bytes; the stream errors with ENOENT when the key does not exist */
+  read(key: string): Readable
+  /** idempotent */
+  remove(key: string): Promise<void>
+  /** removes <root>/<prefix>/ (a message's folder), idempotent */
+  removeDir(prefix: string): Promise<void>
+  /** whether a stored file exists under `key` */
+  exists(key: string): Promise<boolean>
+  /**
+   * Moves a complete, already fsynced file (such as a multipart temp file) to <root>/<key> with the same
+   * atomic rename and directory fsync as `write`; copies when it sits on another filesystem.
+   */
+  adopt(key: string, tempPath: string): Promise<void>
+  /** deletes temp files older than `olderThanMs` (left by a crash) and returns how many it removed */
+  sweepTemp(olderThanMs: number): Promise<number>
+  /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep */
+  list(prefix: string): Promise<string[]>
+}
+
+export interface LocalPayloadStoreOptions {
+  /** for sweepTemp's age test */
+  clock?: Clock
+}
+
+export function createLocalPayloadStore(root: string, options: LocalPayloadStoreOptions = {}): PayloadStore {
+  const base = resolve(root)
+  const tmpDir = join(base, TEMP_DIR)
+  const clock = options.clock ?? systemClock
+  const pathOf = (key: string): string => keyPath(base, key)
+
+  const store: PayloadStore = {
+    async write(key, source, opts) {
+      const target = pathOf(key)
+      await mkdir(tmpDir, { recursive: true })
+      const tmp = join(tmpDir, `${randomUUID()}.part`)
+      try {
+        const result = await streamToFile(source, tmp, opts)
+        await moveIntoPlace(tmp, target)
+        return result
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw err
+      }
+    },
+    read: (key) => createReadStream(pathOf(key)),
+    remove: (key) => rm(pathOf(key), { force: true }),
+    removeDir: (prefix) => rm(pathOf(prefix), { recursive: true, force: true }),
+    async exists(key) {
+      const target = pathOf(key)
+      const info = await stat(target).catch(ignoreMissing)
+      return info?.isFile() ?? false
+    },
+    async adopt(key, tempPath) {
+      const target = pathOf(key)
+      try {
+        await moveIntoPlace(tempPath, target)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+        const noLimit = { maxBytes: Number.POSITIVE_INFINITY, onLimit: () => new Error('unreachable') }
+        await store.write(key, createReadStream(tempPath), noLimit)
+        await rm(tempPath, { force: true })
+      }
+    },
+    async sweepTemp(olderThanMs) {
+      const names = await readdir(tmpDir).catch(ignoreMissing)
+      let removed = 0
+      for (const name of names ?? []) {
+        const path = join(tmpDir, name)
+        const info = await lstat(path).catch(ignoreMissing)
+        if (info && clock.now().getTime() - info.mtimeMs > olderThanMs) {
+          await rm(path, { recursive: true, force: true })
+          removed++
+        }
+      }
+      return removed
+    },
+    async list(prefix) {
+      const start = prefix === '' ? base : pathOf(prefix)
+      const files: string[] = []
+      await collectFiles(start, files)
+      return files
+        .map((file) => relative(base, file).split(sep).join('/'))
+        .filter((key) => key.split('/')[0] !== TEMP_DIR)
+        .sort()
+    },
+  }
+  return store
+}
+
+/**
+ * Resolves a key such as `<messageId>/<n>-<uuid>` under the root. Keys are made by us, but a messageId
+ * comes from a client, so anything that could leave the root or hide in the temp area is refused.
+ */
+export function keyPath(root: string, key: string): string {
+  const refuse = (why: string) => new Error(`Payload key ${JSON.stringify(key)} ${why}`)
+  if (typeof key !== 'string' || key === '') throw new Error('Payload key is empty')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+  if (/[\u0000-\u001f\u007f]/.test(key)) throw refuse('has control characters')
+  if (key.includes('\\')) throw refuse('has a backslash')
+  if (isAbsolute(key) || /^[A-Za-z]:/.test(key)) throw refuse('is absolute')
+  const segments = key.split('/')
+  if (segments.some((s) => s === '' || s === '.' || s === '..'))
+    throw refuse("has an empty, '.' or '..' segment")
+  if (segments[0] === TEMP_DIR) throw refuse('is inside the temp folder')
+  const path = resolve(root, ...segments)
+  if (!path.startsWith(root + sep)) throw refuse('leaves the payload folder')
+  return path
+}
+
+/** Counts and hashes the bytes passing through; errors as soon as the count passes `maxBytes`. */
+class LimitAndHash extends Transform {
+  size = 0
+  readonly #hash = createHash('sha256')
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onLimit: (bytesSeen: number) => Error,
+  ) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.size += chunk.length
+    if (this.size > this.maxBytes) {
+      callback(this.onLimit(this.size))
+      return
+    }
+    this.#hash.update(chunk)
+    callback(null, chunk)
+  }
+
+  digest(): string {
+    return this.#hash.digest('hex')
+  }
+}
+
+async function streamToFile(source: Readable, path: string, opts: WriteOptions): Promise<WriteResult> {
+  const file = await open(path, 'wx', 0o600)
+  try {
+    const counter = new LimitAndHash(opts.maxBytes, opts.onLimit)
+    // the iterator does not destroy `source` when the pipeline stops early (see PayloadStore.write)
+    const input = source.iterator({ destroyOnReturn: false })
+    const output = file.createWriteStream({ autoClose: false })
+    await pipeline(input, counter, output, opts.signal ? { signal: opts.signal } : {})
+    await file.sync()
+    return { size: counter.size, sha256: counter.digest() }
+  } finally {
+    await file.close()
+  }
+}
+
+/** Renames into place and makes the new directory entries durable. */
+async function moveIntoPlace(from: string, target: string): Promise<void> {
+  const dir = dirname(target)
+  const created = await mkdir(dir, { recursive: true })
+  await rename(from, target)
+  // new folders need their own entries in their parents synced, up from the first one created
+  const stop = created === undefined ? dir : dirname(created)
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(d)
+    if (d === stop || d === dirname(d)) break
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined
+  try {
+    handle = await open(dir, 'r')
+    await handle.sync()
+  } catch (err) {
+    // Windows cannot open or fsync a directory; its rename is durable by itself
+    if (process.platform !== 'win32') throw err
+  } finally {
+    await handle?.close()
+  }
+}
+
+async function collectFiles(dir: string, into: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(ignoreMissing)
+  for (const entry of entries ?? []) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) await collectFiles(path, into)
+    else if (entry.isFile()) into.push(path)
+  }
+}
+
+function ignoreMissing(err: unknown): undefined {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+  throw err
+}

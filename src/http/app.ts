@@ -1,0 +1,149 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { registerCapabilityRoutes } from '../capabilities/routes.js'
+import { registerConversationRoutes } from '../conversations/routes.js'
+import { ApiError } from '../errors/api-error.js'
+import { registerMessageOutRoutes } from '../messages/out/routes.js'
+import type { AppDeps } from './app-deps.js'
+import { basicAuthMatches } from './auth.js'
+import { errorBody } from './error-body.js'
+
+const JSON_BODY_LIMIT = 20 * 1024 * 1024
+
+/** Builds the NextMove API without listening (style rule 10). */
+export async function buildApp(
+  deps: AppDeps,
+  opts: { https?: { pfx: Buffer; passphrase?: string | undefined } } = {},
+): Promise<FastifyInstance & { draining: () => void }> {
+  const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    // older clients call `/api/messages/in/peek/`; the reference 404s them unless configured
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    bodyLimit: JSON_BODY_LIMIT,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance
+  let draining = false
+  const routes = new RouteTable()
+  app.addHook('onRoute', (r) => routes.add(r.method, r.url))
+
+  installBodyParsers(app)
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (draining) {
+      reply.header('connection', 'close')
+      return sendError(reply, req, deps, new ApiError('ServiceUnavailable', ['The integration point is shutting down']))
+    }
+    if (deps.config.security.enable && isProtected(req.url)) {
+      const { username, password } = deps.config.security
+      if (!basicAuthMatches(req.headers.authorization, username, password ?? '')) {
+        reply.header('www-authenticate', 'Basic realm="Realm"')
+        return sendError(reply, req, deps, new ApiError('Unauthorized'))
+      }
+    }
+  })
+
+  app.setErrorHandler((error: FastifyError | ApiError, req, reply) => sendError(reply, req, deps, error))
+  app.setNotFoundHandler((req, reply) => {
+    const path = pathOf(req.url)
+    const allowed = routes.methodsFor(path)
+    if (allowed.length) {
+      reply.header('allow', allowed.join(', '))
+      return sendError(reply, req, deps, new ApiError('MethodNotAllowed', [req.method]))
+    }
+    return sendError(reply, req, deps, new ApiError('NoResourceFound', [path.replace(/^\//, '')]))
+  })
+
+  registerCapabilityRoutes(app, deps)
+  registerConversationRoutes(app, deps)
+  await app.register(async (scope) => registerMessageOutRoutes(scope, deps))
+
+  return Object.assign(app, {
+    draining: () => {
+      draining = true
+    },
+  })
+}
+
+function installBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers()
+  const parseJson = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    const text = String(body)
+    if (!text.trim()) return done(new ApiError('MessageNotReadable', ['Required request body is missing']))
+    try {
+      done(null, JSON.parse(text))
+    } catch (error) {
+      done(new ApiError('MessageNotReadable', [`JSON parse error: ${(error as Error).message}`]))
+    }
+  }
+  const options = { parseAs: 'string' as const, bodyLimit: JSON_BODY_LIMIT }
+  app.addContentTypeParser('application/json', options, parseJson)
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, options, parseJson)
+  // Every other body (uploads, multipart) stays an unread stream; the route reads it while streaming.
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+}
+
+function isProtected(url: string): boolean {
+  return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')
+}
+
+export function pathOf(url: string): string {
+  const q = url.indexOf('?')
+  return q < 0 ? url : url.slice(0, q)
+}
+
+/** The one place errors become HTTP answers: the reference's error JSON, 204 without a body. */
+export function sendError(reply: FastifyReply, req: FastifyRequest, deps: AppDeps, error: unknown): FastifyReply {
+  const api = toApiError(error)
+  if (api.status >= 500 && api.code !== 'ServiceUnavailable') {
+    req.log.error({ err: error, path: pathOf(req.url) }, 'request failed')
+  }
+  if (api.status === 204) return reply.code(204).send()
+  const body = errorBody({
+    now: deps.clock.now(),
+    status: api.status,
+    exception: api.exception,
+    message: api.message,
+    path: pathOf(req.url),
+    errors: api.errors,
+    description: api.description,
+  })
+  return reply.code(api.status).type('application/json').send(JSON.stringify(body))
+}
+
+/** Turns anything thrown into an ApiError once, at the boundary, keeping the cause. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  const e = error as FastifyError
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('UploadTooLarge', [], { cause: error })
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UnsupportedMediaType', [''], { cause: error })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('MessageNotReadable', ['Required request body is missing'], { cause: error })
+  }
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError('IllegalArgument', [e.message], { cause: error })
+  }
+  return new ApiError('Internal', [(error as Error)?.message ?? 'Internal error'], { cause: error })
+}
+
+/** Which methods serve a path, so a wrong method gets 405 instead of 404. */
+class RouteTable {
+  readonly #routes: { method: string; pattern: RegExp }[] = []
+  add(method: string | string[], url: string): void {
+    const pattern = new RegExp(
+      `^${url
+        .replace(/\/$/, '')
+        .split('/')
+        .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/')}/?$`,
+    )
+    for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, pattern })
+  }
+  methodsFor(path: string): string[] {
+    return [...new Set(this.#routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].filter((m) => m !== 'HEAD')
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * A background loop (style rule 5): `tick()` does one round of work and returns how much it did;
+ * the loop sleeps on an abortable delay between rounds, wakes early on `nudge()`, and never lets an
+ * error escape its timer. Tests call `tick()` directly.
+ */
+export interface Loop {
+  start(): void
+  stop(): Promise<void>
+  nudge(): void
+  tick(): Promise<number>
+}
+
+export function createLoop(opts: {
+  name: string
+  intervalMs: number
+  tick: () => Promise<number>
+  onError: (error: unknown) => void
+}): Loop {
+  let running = false
+  let wake: (() => void) | null = null
+  let done: Promise<void> = Promise.resolve()
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wake = null
+        resolve()
+      }, ms)
+      timer.unref?.()
+      wake = () => {
+        clearTimeout(timer)
+        wake = null
+        resolve()
+      }
+    })
+
+  async function run(): Promise<void> {
+    while (running) {
+      let worked = 0
+      try {
+        worked = await opts.tick()
+      } catch (error) {
+        opts.onError(error)
+      }
+      // more work may be waiting: go again at once, else sleep until the interval or a nudge
+      if (running && worked === 0) await sleep(opts.intervalMs)
+    }
+  }
+
+  return {
+    start() {
+      if (running) return
+      running = true
+      done = run()
+    },
+    async stop() {
+      if (!running) return done
+      running = false
+      wake?.()
+      await done
+    },
+    nudge() {
+      wake?.()
+    },
+    tick: () => opts.tick(),
+  }
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Config } from './config/types.js'
+import { expireConversations } from './conversations/expiry.js'
+import { parseDatasource } from './db/datasource.js'
+import { type Db, openDb } from './db/open.js'
+import { createLocalPayloadStore } from './files/payload-store.js'
+import { buildApp } from './http/app.js'
+import { createLoop, type Loop } from './jobs/loop.js'
+import { sweepOrphanPayloads } from './messages/out/orphans.js'
+import { createServiceRegistryClient } from './registry/client.js'
+import { type Clock, systemClock } from './util/time.js'
+
+export interface RunningIntegrationPoint {
+  app: FastifyInstance
+  db: Db
+  url: string
+  /** ordered, idempotent: refuse new requests, stop loops, close HTTP, close the database */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts one integration point: store, migrations, payload folder, registry client, HTTP API and the
+ * background loops. It starts and serves even when the ServiceRegistry or a broker is down.
+ */
+export async function startIntegrationPoint(opts: {
+  config: Config
+  cwd: string
+  logger: Logger
+  clock?: Clock
+}): Promise<RunningIntegrationPoint> {
+  const { config, cwd, logger } = opts
+  const clock = opts.clock ?? systemClock
+  const started = Date.now()
+  const datasource = parseDatasource(config.datasource.url, config.datasource.username, config.datasource.password)
+  const db = await openDb(datasource, { cwd })
+  const payloads = createLocalPayloadStore(resolve(cwd, config.nextmove.filedir), { clock })
+  const registry = createServiceRegistryClient({ ...config.serviceRegistry, clock })
+  try {
+    await payloads.sweepTemp(60 * 60 * 1000)
+    const orphans = await sweepOrphanPayloads(db, payloads)
+    if (orphans) logger.info({ orphans }, 'removed payload folders left behind by an earlier crash')
+  } catch (error) {
+    logger.warn({ err: error }, 'could not sweep the payload folder')
+  }
+
+  const app = await buildApp(
+    { config, db, clock, registry, payloads, logger, newUuid: randomUUID },
+    config.ssl.enabled ? { https: tlsOptions(config) } : {},
+  )
+  const loops: Loop[] = [
+    createLoop({
+      name: 'expiry',
+      intervalMs: config.nextmove.ttlPollingRateMs,
+      tick: () => expireConversations(db, clock),
+      onError: (err) => logger.error({ err }, 'expiry job failed; it runs again'),
+    }),
+  ]
+  const address = await app.listen({ port: config.server.port, host: config.server.host || '0.0.0.0' })
+  for (const loop of loops) loop.start()
+  const url = address.replace('0.0.0.0', '127.0.0.1')
+  logger.info(
+    {
+      org: config.org.number,
+      url: address,
+      database: datasource.kind === 'sqlite' ? `sqlite ${resolve(cwd, datasource.path)}` : 'postgresql',
+      serviceRegistry: config.serviceRegistry.endpoint,
+      auth: config.security.enable ? 'basic' : 'off',
+      services: Object.entries(config.features.enabled).filter(([, on]) => on).map(([si]) => si),
+      startupMs: Date.now() - started,
+    },
+    `integrasjonspunkt for ${config.org.number} ready on ${address}`,
+  )
+
+  let stopping: Promise<void> | null = null
+  const stop = () => {
+    stopping ??= (async () => {
+      app.draining()
+      await Promise.all(loops.map((l) => l.stop()))
+      await app.close()
+      await registry.close()
+      await db.close()
+    })()
+    return stopping
+  }
+  return { app, db, url, stop }
+}
+
+function tlsOptions(config: Config) {
+  const path = config.ssl.keyStore!
+  return { pfx: readFileSync(path), passphrase: config.ssl.keyStorePassword ?? undefined }
+}

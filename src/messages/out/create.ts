@@ -1,0 +1,151 @@
+import { anyConversationWithMessageId, insertConversation, registerStatus } from '../../conversations/repository.js'
+import type { Executor } from '../../db/open.js'
+import type { ConversationRow, OutMessageRow } from '../../db/schema.js'
+import { ApiError, constraintViolation, type FieldError } from '../../errors/api-error.js'
+import type { AppDeps } from '../../http/app-deps.js'
+import {
+  getConversationId,
+  getExpectedResponseDateTime,
+  getMessageId,
+  getProcess,
+  getReceiver,
+  getSender,
+  getStandard,
+} from '../../sbd/accessors.js'
+import { applyDefaults, normalizeOnBehalfOf } from '../../sbd/defaults.js'
+import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
+import { parseSbd, serializeSbd } from '../../sbd/parse.js'
+import { checkDph, checkKnownType, checkMessageChannel, checkPrintAddresses, checkStandardMatchesType } from '../../sbd/rules.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import { VALIDATION_FAILED_MESSAGE, validateForService, validateSbd } from '../../sbd/validate.js'
+import { insertOutMessage, outMessageByMessageId } from './repository.js'
+import { type Resolution, resolveService } from './service-resolution.js'
+
+/** A message checked and defaulted, ready to be stored (§2.2 steps 1–4). */
+export interface PreparedMessage {
+  sbd: StandardBusinessDocument
+  messageId: string
+  conversationId: string
+  serviceIdentifier: ServiceIdentifier
+  resolution: Resolution
+}
+
+export type CreateMode = 'json' | 'multipart'
+
+/** Parses, validates and defaults an SBD in the reference's order; stores nothing. */
+export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateMode): Promise<PreparedMessage> {
+  const parsed = parseSbd(body)
+  const violations = validateSbd(parsed)
+  if (violations.length) throw headerInvalid(violations, mode)
+  const normalised = normalizeOnBehalfOf(parsed, deps.config.org.number)
+  const unknownType = checkKnownType(normalised)
+  if (unknownType) throw unknownType
+  const resolution = await resolveService(deps.registry, normalised)
+  const si = resolution.serviceIdentifier
+  const sbd = applyDefaults(normalised, {
+    ownOrg: deps.config.org.number,
+    now: deps.clock.now(),
+    ttlHours: si === 'UNKNOWN' ? deps.config.nextmove.defaultTtlHours : deps.config.ttlHours[si],
+    serviceIdentifier: si,
+    messageChannel: deps.config.dpo.messageChannel,
+    newUuid: deps.newUuid,
+    serviceRecord: resolution.record ?? undefined,
+  })
+  const messageId = getMessageId(sbd)!
+  await checkNotExisting(deps.db.kysely, sbd, messageId)
+  const groupViolations = validateForService(sbd, si)
+  if (groupViolations.length) throw groupInvalid(groupViolations, messageId)
+  if (si === 'UNKNOWN' || !deps.config.features.enabled[si]) throw new ApiError('ServiceNotEnabled', [si])
+  const failed =
+    checkPrintAddresses(sbd) ??
+    checkStandardMatchesType(sbd) ??
+    checkMessageChannel(sbd, deps.config.dpo.messageChannel, si) ??
+    (si === 'DPH' ? checkDph(sbd, deps.config.dph.herIds) : undefined)
+  if (failed) throw failed
+  return { sbd, messageId, conversationId: getConversationId(sbd)!, serviceIdentifier: si, resolution }
+}
+
+/** §4.7 #1–2: a messageId is used once, in the out store and among conversations (but for `status`). */
+async function checkNotExisting(db: Executor, sbd: StandardBusinessDocument, messageId: string): Promise<void> {
+  const exists =
+    (await outMessageByMessageId(db, messageId)) !== undefined ||
+    (sbd.type !== 'status' && (await anyConversationWithMessageId(db, messageId)))
+  if (exists) throw new ApiError('MessageAlreadyExists', ['messageId', messageId])
+}
+
+function headerInvalid(errors: FieldError[], mode: CreateMode): ApiError {
+  if (mode === 'multipart') return constraintViolation(errors, 'createAndSendMessage.sbd.')
+  return new ApiError('MethodArgumentNotValid', [], { message: VALIDATION_FAILED_MESSAGE(errors.length), errors })
+}
+
+function groupInvalid(errors: FieldError[], messageId: string): ApiError {
+  const list = errors.map((e) => `${e.field}: ${e.defaultMessage}`).join(', ')
+  return new ApiError('ConstraintViolation', [], {
+    message: `The following violations where found when validating 'StandardBusinessDocument(messageId=${messageId})': [${list}]`,
+    errors,
+  })
+}
+
+/**
+ * Stores a prepared message with its conversation and OPPRETTET status. Call inside a transaction.
+ * A concurrent create of the same messageId loses on the unique index and gets the same 400.
+ */
+export async function persistMessage(
+  trx: Executor,
+  prepared: PreparedMessage,
+  state: OutMessageRow['state'],
+  now: number,
+): Promise<{ message: OutMessageRow; conversation: ConversationRow }> {
+  const { sbd, messageId, conversationId, serviceIdentifier } = prepared
+  const sender = getSender(sbd)
+  const receiver = getReceiver(sbd)
+  let message: OutMessageRow
+  try {
+    message = await insertOutMessage(trx, {
+      message_id: messageId,
+      conversation_id: conversationId,
+      process_identifier: getProcess(sbd) ?? null,
+      document_identifier: getStandard(sbd) ?? null,
+      type: sbd.type,
+      receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
+      sender_identifier: sender ? partOrPrimary(sender) : null,
+      service_identifier: serviceIdentifier,
+      sbd: JSON.stringify(serializeSbd(sbd)),
+      state,
+      created_at: now,
+      last_updated: now,
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ApiError('MessageAlreadyExists', ['messageId', messageId], { cause: error })
+    throw error
+  }
+  const conversation = await insertConversation(trx, {
+    conversation_id: conversationId,
+    message_id: messageId,
+    sender: sender?.value ?? null,
+    sender_identifier: sender ? partOrPrimary(sender) : null,
+    receiver: receiver?.value ?? null,
+    receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
+    process_identifier: getProcess(sbd) ?? null,
+    document_identifier: getStandard(sbd) ?? null,
+    // as the reference: the reference starts as the conversationId and the title empty, both
+    // replaced from arkivmelding.xml when it is uploaded
+    message_reference: conversationId,
+    message_title: '',
+    service_identifier: serviceIdentifier,
+    direction: 'OUTGOING',
+    expiry: getExpectedResponseDateTime(sbd)?.instant ?? null,
+    finished: 0,
+    pollable: 0,
+    external_system_reference: null,
+    created_at: now,
+    last_update: now,
+  })
+  await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
+  return { message, conversation }
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string }
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '')
+}

@@ -1,0 +1,155 @@
+import { readFile } from 'node:fs/promises'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
+import { conversationsByMessageId, updateConversation } from '../../conversations/repository.js'
+import { ApiError } from '../../errors/api-error.js'
+import { safeFilename } from '../../files/content-disposition.js'
+import { discardMultipart, type MultipartFilePart, MultipartError, readMultipart } from '../../files/multipart.js'
+import type { AppDeps } from '../../http/app-deps.js'
+import { parseArkivmelding } from '../../sbd/arkivmelding.js'
+import { checkNewFile, checkSend, type FileInfo, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
+import { serializeSbd } from '../../sbd/parse.js'
+import { type PreparedMessage, persistMessage, prepareMessage } from './create.js'
+import { insertFile } from './repository.js'
+import { commitSend } from './send.js'
+import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES } from './stored.js'
+import { outPayloadKey } from './orphans.js'
+import { uploadLimit } from './upload.js'
+
+/** The reference's per-file ceiling for the one-step send: 5 MiB (`> 5242880` fails). */
+export const MULTIPART_MAX_FILE_BYTES = 5 * 1024 * 1024
+
+interface Attachment extends FileInfo {
+  part: MultipartFilePart
+}
+
+/**
+ * `POST /api/messages/out/multipart` (§2.5): create, attach and send in one request. Unlike the
+ * reference it is atomic: every check runs before anything is stored, and the message, its files, its
+ * conversation and its send job commit together, so a refused request leaves nothing behind and the
+ * same messageId can be sent again.
+ */
+export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
+  const contentType = req.headers['content-type'] ?? ''
+  if (!/^multipart\/form-data\s*;/i.test(contentType)) throw new ApiError('UnsupportedMediaType', [contentType])
+  const result = await readParts(deps, req)
+  const stored: string[] = []
+  try {
+    if (result.sbdPart === null) throw new ApiError('MissingRequestParameter', ['sbd', 'StandardBusinessDocument'])
+    rejectDuplicates(result.files)
+    const prepared = await prepareMessage(deps, parseJson(result.sbdPart), 'multipart')
+    const attachments = checkFiles(deps, prepared, result.files)
+    const arkivmelding = await readArkivmelding(attachments)
+    const refused = checkSend({
+      sbd: prepared.sbd,
+      serviceIdentifier: prepared.serviceIdentifier,
+      files: attachments,
+      now: deps.clock.now(),
+      arkivmeldingFiles: arkivmelding?.referencedFiles ?? null,
+    })
+    if (refused) throw refused
+    const keys = new Map<Attachment, string>()
+    for (const a of attachments) {
+      const key = outPayloadKey(prepared.messageId, deps.newUuid())
+      await deps.payloads.adopt(key, a.part.tempPath)
+      stored.push(key)
+      keys.set(a, key)
+    }
+    await deps.db.kysely.transaction().execute(async (trx) => {
+      const now = deps.clock.now().getTime()
+      const { message } = await persistMessage(trx, prepared, 'CREATED', now)
+      for (const a of attachments) {
+        await insertFile(trx, {
+          message_fk: message.id,
+          dokumentnummer: a.dokumentnummer,
+          filename: a.filename,
+          title: a.title,
+          mime_type: a.mimeType,
+          size: a.size,
+          primary_document: a.primaryDocument ? 1 : 0,
+          storage_key: keys.get(a)!,
+          sha256: a.part.sha256,
+          created_at: now,
+        })
+      }
+      if (arkivmelding) {
+        for (const c of await conversationsByMessageId(trx, prepared.messageId, 'OUTGOING')) {
+          await updateConversation(trx, c.id, {
+            message_title: arkivmelding.title,
+            ...(arkivmelding.reference ? { message_reference: arkivmelding.reference } : {}),
+            last_update: now,
+          })
+        }
+      }
+      await commitSend(trx, deps, message)
+    })
+    stored.length = 0
+    deps.onSendJob?.()
+    return serializeSbd(prepared.sbd)
+  } finally {
+    await Promise.all(stored.map((key) => deps.payloads.remove(key)))
+    await discardMultipart(result)
+  }
+}
+
+async function readParts(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
+  try {
+    return await readMultipart(req, {
+      tempDir: deps.payloads.tempDir,
+      maxFileBytes: MULTIPART_MAX_FILE_BYTES,
+      onFileTooLarge: (_field, filename) => new ApiError('MultipartFileToLarge', [filename, MULTIPART_MAX_FILE_BYTES]),
+      maxFields: 50,
+      maxFieldBytes: 20 * 1024 * 1024,
+      maxParts: 1000,
+    })
+  } catch (error) {
+    if (error instanceof MultipartError) {
+      throw new ApiError('MultipartFailed', [], { message: `Failed to parse multipart servlet request: ${error.message}`, cause: error })
+    }
+    throw error
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ApiError('MessageNotReadable', [`JSON parse error: ${(error as Error).message}`], { cause: error })
+  }
+}
+
+/** As the reference: every occurrence of a repeated filename is listed. */
+function rejectDuplicates(files: MultipartFilePart[]): void {
+  const names = files.map((f) => f.filename)
+  const repeated = names.filter((n) => names.indexOf(n) !== names.lastIndexOf(n))
+  if (repeated.length) throw new ApiError('DuplicateFilename', [repeated.join(', ')])
+}
+
+function checkFiles(deps: AppDeps, prepared: PreparedMessage, parts: MultipartFilePart[]): Attachment[] {
+  const limit = uploadLimit(deps, prepared.serviceIdentifier)
+  const accepted: Attachment[] = []
+  for (const part of parts) {
+    if (!safeFilename(part.filename)) {
+      throw new ApiError('IllegalArgument', [], { message: `Filename '${part.filename}' is not allowed: no paths, control characters or names over 255 bytes` })
+    }
+    const file = {
+      filename: part.filename,
+      title: part.fieldName.trim() ? part.fieldName : null,
+      mimeType: mimeTypeFor(part.filename, part.mimeType),
+      size: part.size,
+    }
+    const refused = checkNewFile({ sbd: prepared.sbd, serviceIdentifier: prepared.serviceIdentifier, existing: accepted, file, limitBytes: limit })
+    if (refused) throw refused
+    accepted.push({ ...file, primaryDocument: isPrimaryDocument(prepared.sbd, part.filename), dokumentnummer: accepted.length + 1, part })
+  }
+  return accepted
+}
+
+async function readArkivmelding(attachments: Attachment[]) {
+  const file = attachments.find((a) => a.filename === ARKIVMELDING_FILE)
+  if (!file) return null
+  if (file.size > MAX_ARKIVMELDING_BYTES) {
+    throw new ApiError('UnmarshalArkivmelding', [], { message: `arkivmelding.xml is larger than ${MAX_ARKIVMELDING_BYTES} bytes` })
+  }
+  return parseArkivmelding(await readFile(file.part.tempPath, 'utf8'))
+}

@@ -1,0 +1,72 @@
+import { type SelectQueryBuilder, sql } from 'kysely'
+import type { Executor } from '../../db/open.js'
+import type { Database, NewOutFile, NewOutMessage, OutFileRow, OutMessageRow } from '../../db/schema.js'
+
+export async function insertOutMessage(db: Executor, values: NewOutMessage): Promise<OutMessageRow> {
+  return db.insertInto('out_messages').values(values).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function outMessageByMessageId(db: Executor, messageId: string): Promise<OutMessageRow | undefined> {
+  return db.selectFrom('out_messages').selectAll().where('message_id', '=', messageId).executeTakeFirst()
+}
+
+export async function outMessageByConversationId(db: Executor, conversationId: string): Promise<OutMessageRow | undefined> {
+  return db
+    .selectFrom('out_messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .orderBy('id')
+    .executeTakeFirst()
+}
+
+export async function filesOf(db: Executor, messageFk: number): Promise<OutFileRow[]> {
+  return db.selectFrom('out_files').selectAll().where('message_fk', '=', messageFk).orderBy('dokumentnummer').execute()
+}
+
+export async function insertFile(db: Executor, values: NewOutFile): Promise<OutFileRow> {
+  return db.insertInto('out_files').values(values).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function nextDokumentnummer(db: Executor, messageFk: number): Promise<number> {
+  const row = await db
+    .selectFrom('out_files')
+    .select(sql<number | null>`max(dokumentnummer)`.as('n'))
+    .where('message_fk', '=', messageFk)
+    .executeTakeFirst()
+  return Number(row?.n ?? 0) + 1
+}
+
+/** Moves a message to SENDING only if it is still CREATED; false when another request got there first. */
+export async function markSending(db: Executor, id: number, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('out_messages')
+    .set({ state: 'SENDING', last_updated: now })
+    .where('id', '=', id)
+    .where('state', '=', 'CREATED')
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
+export async function touch(db: Executor, id: number, now: number): Promise<void> {
+  await db.updateTable('out_messages').set({ last_updated: now }).where('id', '=', id).execute()
+}
+
+export async function deleteOutMessage(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('out_messages').where('id', '=', id).execute()
+}
+
+type OutQuery<O> = SelectQueryBuilder<Database, 'out_messages', O>
+export type OutFilter = <O>(q: OutQuery<O>) => OutQuery<O>
+
+export async function searchOutMessages(
+  db: Executor,
+  filter: OutFilter,
+  sort: { column: string; direction: 'asc' | 'desc' }[],
+  page: { limit: number; offset: number },
+): Promise<{ rows: OutMessageRow[]; total: number }> {
+  const count = await filter(db.selectFrom('out_messages').select(sql<number>`count(*)`.as('n'))).executeTakeFirst()
+  let q = filter(db.selectFrom('out_messages').selectAll())
+  for (const s of sort) q = q.orderBy(sql.ref(s.column), s.direction)
+  const rows = await q.orderBy('id', sort[0]?.direction ?? 'asc').limit(page.limit).offset(page.offset).execute()
+  return { rows, total: Number(count?.n ?? 0) }
+}

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Readable } from 'node:stream'
+import { ApiError } from '../../errors/api-error.js'
+import type { AppDeps } from '../../http/app-deps.js'
+import { parsePageable, toPage } from '../../http/paging.js'
+import { oneOf, type Query, str } from '../../http/query.js'
+import { sendEmpty, sendJson } from '../../http/reply.js'
+import { SERVICE_IDENTIFIERS } from '../../sbd/types.js'
+import { persistMessage, prepareMessage } from './create.js'
+import { deleteMessage } from './delete.js'
+import { createAndSend } from './multipart-send.js'
+import { type OutFilter, searchOutMessages } from './repository.js'
+import { sendMessage } from './send.js'
+import { findOutMessageLoosely } from './stored.js'
+import { uploadFile } from './upload.js'
+import { serializeSbd } from '../../sbd/parse.js'
+
+const OUT_SORT: Record<string, string> = {
+  id: 'id',
+  lastUpdated: 'last_updated',
+  messageId: 'message_id',
+  conversationId: 'conversation_id',
+  processIdentifier: 'process_identifier',
+  receiverIdentifier: 'receiver_identifier',
+  senderIdentifier: 'sender_identifier',
+  serviceIdentifier: 'service_identifier',
+}
+
+/** The sending side of the NextMove API, `/api/messages/out` (§2.2–2.7). */
+export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const db = deps.db.kysely
+
+  const create = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    if (!isJson(req.headers['content-type'])) throw new ApiError('UnsupportedMediaType', [req.headers['content-type'] ?? ''])
+    const prepared = await prepareMessage(deps, req.body, 'json')
+    await db.transaction().execute((trx) => persistMessage(trx, prepared, 'CREATED', deps.clock.now().getTime()))
+    return sendJson(reply, serializeSbd(prepared.sbd))
+  }
+  app.post('/api/messages/out', create)
+  // alias from the seed design: create a (large) message
+  app.post('/api/messages', create)
+
+  app.post('/api/messages/out/multipart', async (req, reply) => {
+    const sbd = await createAndSend(deps, { headers: req.headers, stream: req.raw })
+    return sendJson(reply, sbd)
+  })
+
+  app.get('/api/messages/out', async (req, reply) => {
+    const query = req.query as Query
+    const pageable = parsePageable(query, { sortable: Object.keys(OUT_SORT), defaultSort: [] })
+    const filter = outFilter(query)
+    const { rows, total } = await searchOutMessages(
+      db,
+      filter,
+      pageable.sort.map((s) => ({ column: OUT_SORT[s.property]!, direction: s.direction })),
+      { limit: pageable.size, offset: pageable.page * pageable.size },
+    )
+    return sendJson(reply, toPage(rows.map((r) => JSON.parse(r.sbd)), pageable, total))
+  })
+
+  app.get<{ Params: { messageId: string } }>('/api/messages/out/:messageId', async (req, reply) => {
+    const row = await findOutMessageLoosely(db, req.params.messageId)
+    return sendJson(reply, JSON.parse(row.sbd))
+  })
+
+  app.delete<{ Params: { messageId: string } }>('/api/messages/out/:messageId', async (req, reply) => {
+    await deleteMessage(deps, req.params.messageId)
+    return sendEmpty(reply)
+  })
+
+  app.post<{ Params: { messageId: string } }>('/api/messages/out/:messageId', async (req, reply) => {
+    await sendMessage(deps, req.params.messageId)
+    return sendEmpty(reply)
+  })
+
+  // The upload takes any Content-Type as raw bytes, JSON included, so it gets a scope whose only body
+  // parser hands the unread stream to the handler.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+    scope.put<{ Params: { messageId: string }; Querystring: Query }>('/api/messages/out/:messageId', async (req, reply) => {
+      await uploadFile(deps, {
+        messageId: req.params.messageId,
+        contentType: header(req, 'content-type'),
+        contentDisposition: header(req, 'content-disposition'),
+        contentLength: header(req, 'content-length'),
+        title: str(req.query, 'title'),
+        body: (req.body as Readable | undefined) ?? req.raw,
+      })
+      return sendEmpty(reply)
+    })
+  })
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return !!contentType && /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType)
+}
+
+function outFilter(query: Query): OutFilter {
+  const eq: [string, string | undefined][] = [
+    ['conversation_id', str(query, 'conversationId')],
+    ['message_id', str(query, 'messageId')],
+    ['process_identifier', str(query, 'processIdentifier')],
+    ['receiver_identifier', str(query, 'receiverIdentifier')],
+    ['sender_identifier', str(query, 'senderIdentifier')],
+    ['service_identifier', oneOf(query, 'serviceIdentifier', [...SERVICE_IDENTIFIERS, 'UNKNOWN'] as const, 'ServiceIdentifier')],
+  ]
+  return (q) => {
+    for (const [column, value] of eq) {
+      // biome-ignore lint/suspicious/noExplicitAny: columns come from the fixed list above
+      if (value !== undefined) q = q.where(column as any, '=', value)
+    }
+    return q
+  }
+}

@@ -1,0 +1,71 @@
+import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
+import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
+import type { Executor } from '../../db/open.js'
+import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
+import type { ApiError } from '../../errors/api-error.js'
+import type { AppDeps } from '../../http/app-deps.js'
+import { enqueue } from '../../jobs/outbox.js'
+import { checkSend } from '../../sbd/files.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import { filesOf, markSending } from './repository.js'
+import { arkivmeldingOf, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
+
+/** The job kind a transport issue executes: deliver one outgoing message. */
+export const SEND_JOB = 'send'
+
+/**
+ * `POST /api/messages/out/{messageId}` (§2.4). Success commits the SENDING state and the send job
+ * in one transaction. Sending an already sent message again is a no-op: the messageId is the
+ * idempotency key, so a client retrying after a lost answer never sends twice.
+ */
+export async function sendMessage(deps: AppDeps, messageId: string): Promise<void> {
+  const db = deps.db.kysely
+  const message = await requireOutMessage(db, messageId)
+  if (message.state === 'SENDING') return
+  const sbd = storedSbd(message)
+  const files = await filesOf(db, message.id)
+  const refused = await sendCheck(deps, message, sbd, files)
+  if (refused) {
+    if (refused.code === 'TimeToLive') await registerExpired(deps, messageId)
+    throw refused
+  }
+  await db.transaction().execute((trx) => commitSend(trx, deps, message))
+  deps.onSendJob?.()
+}
+
+export async function sendCheck(
+  deps: AppDeps,
+  message: Pick<OutMessageRow, 'service_identifier'>,
+  sbd: StandardBusinessDocument,
+  files: Pick<OutFileRow, 'filename' | 'storage_key' | 'title' | 'mime_type' | 'size' | 'primary_document' | 'dokumentnummer'>[],
+): Promise<ApiError | undefined> {
+  const arkivmelding = sbd.type === 'arkivmelding' ? await arkivmeldingOf(deps.payloads, files as OutFileRow[]) : null
+  return checkSend({
+    sbd,
+    serviceIdentifier: message.service_identifier as ServiceIdentifier,
+    files: files.map((f) => toFileInfo(f as OutFileRow)),
+    now: deps.clock.now(),
+    arkivmeldingFiles: arkivmelding?.referencedFiles ?? null,
+  })
+}
+
+/** Marks the message SENDING and enqueues its send job; call inside a transaction. */
+export async function commitSend(trx: Executor, deps: AppDeps, message: Pick<OutMessageRow, 'id' | 'message_id'>): Promise<void> {
+  const now = deps.clock.now().getTime()
+  if (!(await markSending(trx, message.id, now))) return
+  await enqueue(
+    trx,
+    { kind: SEND_JOB, payload: { messageId: message.message_id }, messageId: message.message_id, dedupeKey: `send:${message.message_id}`, runAt: now },
+    now,
+  )
+}
+
+/** As the reference: an expired message gets LEVETID_UTLOPT, stays stored, and the client must resend. */
+async function registerExpired(deps: AppDeps, messageId: string): Promise<void> {
+  const now = deps.clock.now().getTime()
+  await deps.db.kysely.transaction().execute(async (trx) => {
+    for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
+      await registerStatus(trx, c, { status: 'LEVETID_UTLOPT', description: LEVETID_UTLOPT_DESCRIPTION }, now)
+    }
+  })
+}

@@ -1,0 +1,149 @@
+import type { Readable } from 'node:stream'
+import { updateConversation, conversationsByMessageId } from '../../conversations/repository.js'
+import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
+import { ApiError } from '../../errors/api-error.js'
+import { ContentDispositionError, parseContentDisposition, safeFilename } from '../../files/content-disposition.js'
+import type { AppDeps } from '../../http/app-deps.js'
+import { parseArkivmelding } from '../../sbd/arkivmelding.js'
+import { checkNewFile, formatDataSize, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import { filesOf, insertFile, nextDokumentnummer, touch } from './repository.js'
+import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, readText, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
+import { outPayloadKey } from './orphans.js'
+import { isUniqueViolation } from './create.js'
+
+export interface UploadRequest {
+  messageId: string
+  contentType: string | undefined
+  contentDisposition: string | undefined
+  contentLength: string | undefined
+  title: string | undefined
+  body: Readable
+}
+
+/** A file to add: what the client said about it. */
+export interface IncomingFile {
+  filename: string
+  title: string | null
+  mimeType: string
+  /** declared size, or -1 when unknown before reading */
+  size: number
+}
+
+/** `PUT /api/messages/out/{messageId}` (§2.3): checks, streams to disk within the limit, then the row. */
+export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<void> {
+  const db = deps.db.kysely
+  const message = await requireOutMessage(db, req.messageId)
+  if (message.state !== 'CREATED') throw new ApiError('MessageAlreadySent', ['messageId', req.messageId])
+  if (req.contentType === undefined) throw new ApiError('MissingRequestHeader', ['Content-Type'])
+  if (req.contentDisposition === undefined) throw new ApiError('MissingRequestHeader', ['Content-Disposition'])
+  const disposition = readDisposition(req.contentDisposition)
+  const declared = req.contentLength !== undefined && /^\d+$/.test(req.contentLength) ? Number(req.contentLength) : -1
+  const file: IncomingFile = {
+    filename: disposition.filename,
+    title: nonEmpty(req.title) ?? nonEmpty(disposition.name),
+    mimeType: mimeTypeFor(disposition.filename, req.contentType),
+    size: declared,
+  }
+  const sbd = storedSbd(message)
+  const si = message.service_identifier as ServiceIdentifier
+  const limit = uploadLimit(deps, si)
+  const existing = await filesOf(db, message.id)
+  const refused = checkNewFile({ sbd, serviceIdentifier: si, existing: existing.map(toFileInfo), file: { ...file, size: Math.max(0, declared) }, limitBytes: limit })
+  if (refused) throw refused
+  const used = existing.reduce((sum, f) => sum + f.size, 0)
+  const key = outPayloadKey(message.message_id, deps.newUuid())
+  const written = await deps.payloads.write(key, req.body, {
+    maxBytes: Math.max(0, limit - used),
+    onLimit: (seen) => tooLarge(used + seen, si, limit),
+  })
+  try {
+    await addStoredFile(deps, { message, sbd, file: { ...file, size: written.size }, key, sha256: written.sha256 })
+  } catch (error) {
+    await deps.payloads.remove(key)
+    throw error
+  }
+}
+
+export function uploadLimit(deps: AppDeps, si: ServiceIdentifier): number {
+  return si === 'UNKNOWN' ? 0 : deps.config.uploadSizeLimit[si]
+}
+
+export function tooLarge(total: number, si: ServiceIdentifier, limit: number): ApiError {
+  return new ApiError('MaxFileSizeExceeded', [formatDataSize(total), si, formatDataSize(limit)])
+}
+
+/**
+ * Records a file already in the payload store: the checks again under the transaction (a parallel
+ * upload may have won), the row, and the conversation's title and reference from arkivmelding.xml.
+ */
+export async function addStoredFile(
+  deps: AppDeps,
+  input: { message: OutMessageRow; sbd: StandardBusinessDocument; file: IncomingFile; key: string; sha256: string },
+): Promise<OutFileRow> {
+  const { message, sbd, file, key } = input
+  const arkivmelding =
+    file.filename === ARKIVMELDING_FILE
+      ? parseArkivmelding(await readText(deps.payloads, key, MAX_ARKIVMELDING_BYTES))
+      : null
+  const now = deps.clock.now().getTime()
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const existing = await filesOf(trx, message.id)
+    const si = message.service_identifier as ServiceIdentifier
+    const refused = checkNewFile({ sbd, serviceIdentifier: si, existing: existing.map(toFileInfo), file, limitBytes: uploadLimit(deps, si) })
+    if (refused) throw refused
+    let row: OutFileRow
+    try {
+      row = await insertFile(trx, {
+        message_fk: message.id,
+        dokumentnummer: await nextDokumentnummer(trx, message.id),
+        filename: file.filename,
+        title: file.title,
+        mime_type: file.mimeType,
+        size: file.size,
+        primary_document: isPrimaryDocument(sbd, file.filename) ? 1 : 0,
+        storage_key: key,
+        sha256: input.sha256,
+        created_at: now,
+      })
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError('DuplicateFilename', [file.filename], { cause: error })
+      throw error
+    }
+    await touch(trx, message.id, now)
+    if (arkivmelding) {
+      for (const c of await conversationsByMessageId(trx, message.message_id, 'OUTGOING')) {
+        await updateConversation(trx, c.id, {
+          message_title: arkivmelding.title,
+          ...(arkivmelding.reference ? { message_reference: arkivmelding.reference } : {}),
+          last_update: now,
+        })
+      }
+    }
+    return row
+  })
+}
+
+function readDisposition(header: string): { filename: string; name: string | undefined } {
+  let parsed: ReturnType<typeof parseContentDisposition>
+  try {
+    parsed = parseContentDisposition(header)
+  } catch (error) {
+    if (error instanceof ContentDispositionError) {
+      throw new ApiError('IllegalArgument', [], { message: `Invalid content disposition format: ${error.message}`, cause: error })
+    }
+    throw error
+  }
+  const filename = parsed.params.filename
+  if (!filename) {
+    throw new ApiError('IllegalArgument', [], { message: 'Content-Disposition must give the file a name: attachment; filename=<name>' })
+  }
+  if (!safeFilename(filename)) {
+    throw new ApiError('IllegalArgument', [], { message: `Filename '${filename}' is not allowed: no paths, control characters or names over 255 bytes` })
+  }
+  return { filename, name: parsed.params.name }
+}
+
+function nonEmpty(value: string | undefined | null): string | null {
+  return value && value.trim() !== '' ? value : null
+}

@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startTestIp, TEST_USER, type TestIp } from './support/ip.js'
+
+type Json = Record<string, any>
+
+describe('the HTTP surface', () => {
+  let ip: TestIp
+  afterEach(async () => ip?.close())
+
+  it('asks for HTTP Basic credentials on /api when security is on', async () => {
+    ip = await startTestIp('sqlite', { overrides: { 'difi.security.enable': 'true' } })
+    const anonymous = await fetch(`${ip.url}/api/conversations`)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('www-authenticate')).toBe('Basic realm="Realm"')
+    const body = (await anonymous.json()) as Json
+    expect(body).toMatchObject({ status: 401, error: 'Unauthorized', path: '/api/conversations' })
+    const wrong = await fetch(`${ip.url}/api/conversations`, {
+      headers: { authorization: `Basic ${Buffer.from(`${TEST_USER.name}:wrong`).toString('base64')}` },
+    })
+    expect(wrong.status).toBe(401)
+    expect((await ip.fetch('/api/conversations')).status).toBe(200)
+  })
+
+  it('answers unknown paths 404, wrong methods 405, and accepts a trailing slash', async () => {
+    ip = await startTestIp('sqlite')
+    const missing = await ip.json<Json>('/api/nothing-here')
+    expect(missing.status).toBe(404)
+    expect(missing.body).toMatchObject({ status: 404, error: 'Not Found', path: '/api/nothing-here' })
+    const wrongMethod = await ip.json<Json>('/api/conversations', { method: 'PUT' })
+    expect(wrongMethod.status).toBe(405)
+    expect(wrongMethod.headers.get('allow')).toContain('GET')
+    expect((await ip.json('/api/conversations/')).status).toBe(200)
+    expect((await ip.json('/api/statuses/?size=1')).status).toBe(200)
+  })
+
+  it('maps capabilities from the registry as the reference', async () => {
+    ip = await startTestIp('sqlite')
+    const res = await ip.json<Json>('/api/capabilities/910077473')
+    expect(res.status).toBe(200)
+    expect(res.body.capabilities[0]).toEqual({
+      process: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
+      serviceIdentifier: 'DPO',
+      documentTypes: [{ type: 'arkivmelding', standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding' }],
+    })
+    const dpi = await ip.json<Json>('/api/capabilities/09118532322?securityLevel=3')
+    expect(dpi.body.capabilities[0]).toMatchObject({
+      serviceIdentifier: 'DPI',
+      postAddress: { name: '', street: '', postalCode: '', postalArea: '', country: '' },
+      digitalPostAddress: { supplier: expect.any(String), address: expect.any(String) },
+    })
+    expect(ip.registry.requests.some((r) => r.url === '/identifier/09118532322?securityLevel=3')).toBe(true)
+
+    const unknown = await ip.json<Json>('/api/capabilities/974720760')
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.exception).toBe('no.difi.meldingsutveksling.exceptions.IdentifierNotFoundException')
+    expect(unknown.body.message).toMatch(
+      /^--no\.difi\.meldingsutveksling\.exceptions\.IdentifierNotFoundException-- \[Service record not found for parameters: SRParameter\(identifier=974720760/,
+    )
+    expect((await ip.json<Json>('/api/capabilities/910077473?securityLevel=high')).status).toBe(400)
+  })
+})
