@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { pino } from 'pino'
-import { parseArgs } from './config/cli-args.js'
+import { COMMANDS, parseArgs } from './config/cli-args.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
 import { startIntegrationPoint } from './main.js'
 
-const USAGE = `Usage: integrasjonspunkt <command> [options]
+const HELP = `Usage: integrasjonspunkt <command> [options]
 
 Commands:
   start                 run one integration point (reads integrasjonspunkt-local.properties
@@ -14,6 +14,7 @@ Commands:
 
 Options:
   --config FILE         read this properties file instead of ./integrasjonspunkt-local.properties
+  --port N              listen on this port (above server.port)
   --help                show this help
 
 Configuration keys: docs/configuration.md`
@@ -23,19 +24,24 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv)
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`)
+    process.stderr.write(`${(error as Error).message}\n`)
     return 2
   }
   if (args.help || !args.command) {
-    process.stdout.write(`${USAGE}\n`)
+    process.stdout.write(`${HELP}\n`)
     return args.help ? 0 : 2
   }
-  if (args.command !== 'start') {
-    process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}\n`)
+  if (!(COMMANDS as readonly string[]).includes(args.command)) {
+    process.stderr.write(`unknown command "${args.command}"\n\n${HELP}\n`)
     return 2
   }
   const cwd = process.cwd()
-  const config = loadConfig({ cwd, env: process.env, ...(args.configFile ? { configFile: args.configFile } : {}) })
+  const config = loadConfig({
+    cwd,
+    env: process.env,
+    ...(args.configFile ? { configFile: args.configFile } : {}),
+    ...(args.port !== undefined ? { overrides: { 'server.port': String(args.port) } } : {}),
+  })
   const logger = pino({ name: 'integrasjonspunkt' })
   const ip = await startIntegrationPoint({ config, cwd, logger })
   const shutdown = (signal: string) => {

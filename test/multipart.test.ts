@@ -16,7 +16,7 @@ function form(sbd: unknown, files: { name: string; filename: string; type?: stri
   const json = new Blob([JSON.stringify(sbd)], { type: 'application/json' })
   if (sbdAsFile) f.append('sbd', json, 'sbd.json')
   else f.append('sbd', json)
-  for (const file of files) f.append(file.name, new Blob([file.content], { type: file.type ?? 'application/pdf' }), file.filename)
+  for (const file of files) f.append(file.name, new Blob([typeof file.content === 'string' ? file.content : new Uint8Array(file.content)], { type: file.type ?? 'application/pdf' }), file.filename)
   return f
 }
 

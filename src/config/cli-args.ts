@@ -1,11 +1,10 @@
 import { parseArgs as parseNodeArgs } from 'node:util'
 import { toPort } from './fields.js'
 
-/** The commands the `integrasjonspunkt` binary knows (cli.ts dispatches them). */
-export const COMMANDS = ['start', 'sandbox', 'service-registry', 'altinn-broker'] as const
+/** The commands the `integrasjonspunkt` binary knows (cli.ts dispatches them); later work adds more. */
+export const COMMANDS = ['start'] as const
 
-export const USAGE =
-  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker> [--config FILE] [--port N] [--catalog FILE] [--help]'
+export const USAGE = 'usage: integrasjonspunkt start [--config FILE] [--port N] [--help]'
 
 export interface CliArgs {
   /** the first positional argument; undefined when none is given */

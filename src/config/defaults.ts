@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Spring ${placeholder} syntax is the subject here
 /**
  * Built-in defaults: the values of the reference's `config/application.properties` (v4) and of its
  * `application-{dev,staging,production}.properties`, for the `difi.*` keys and the few Spring keys the
@@ -56,11 +57,13 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.einnsyn.receipt-process': 'urn:no:difi:profile:einnsyn:response:ver1.0',
 
   'difi.move.dpo.brokerserviceUrl': 'https://platform.tt02.altinn.no/broker/api/v1',
-  'difi.move.dpo.altinnTokenExchangeUrl': 'https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten',
+  'difi.move.dpo.altinnTokenExchangeUrl':
+    'https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten',
   'difi.move.dpo.resource': 'eformidling-dpo-meldingsutveksling',
   'difi.move.dpo.systemName': '${difi.move.org.number}_integrasjonspunkt',
   'difi.move.dpo.systemUser.orgId': '0192:${difi.move.org.number}',
-  'difi.move.dpo.systemUser.name': '${difi.move.org.number}_integrasjonspunkt_systembruker_${difi.move.org.number}',
+  'difi.move.dpo.systemUser.name':
+    '${difi.move.org.number}_integrasjonspunkt_systembruker_${difi.move.org.number}',
   'difi.move.dpo.systemRegisterUrl': 'https://platform.tt02.altinn.no/authentication/api/v1',
   'difi.move.dpo.connectTimeout': '3000',
   'difi.move.dpo.requestTimeout': '30000',
@@ -68,7 +71,8 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.dpo.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
 
   'difi.move.dpv.correspondenceServiceUrl': 'https://test.eformidling.no/altinn-proxy/correspondence/api/v1',
-  'difi.move.dpv.altinnTokenExchangeUrl': 'https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten',
+  'difi.move.dpv.altinnTokenExchangeUrl':
+    'https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten',
   'difi.move.dpv.health-check-url': 'https://platform.tt02.altinn.no/health-probe',
   'difi.move.dpv.notifyEmail': 'true',
   'difi.move.dpv.notifySms': 'true',
@@ -127,7 +131,8 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.fiks.ut.upload-size-limit': '1GB',
   'difi.move.fiks.ut.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
   'difi.move.fiks.ut.type': 'ws',
-  'difi.move.fiks.ut.ws.endpointUrl': '${difi.move.fiks.ut.endpointUrl}/tjenester/forsendelseservice/ForsendelsesServiceV9',
+  'difi.move.fiks.ut.ws.endpointUrl':
+    '${difi.move.fiks.ut.endpointUrl}/tjenester/forsendelseservice/ForsendelsesServiceV9',
   'difi.move.fiks.ut.rest.endpointUrl': '${difi.move.fiks.ut.endpointUrl}',
   'difi.move.fiks.ut.rest.maskinporten.scopes': 'ks:fiks',
 
@@ -220,7 +225,8 @@ export const PROFILE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, s
     'difi.move.fiks.ut.endpointUrl': 'https://svarut.ks.no',
     'difi.move.feature.enableDPE': 'true',
     'difi.move.dpo.brokerserviceUrl': 'https://platform.altinn.no/broker/api/v1',
-    'difi.move.dpo.altinnTokenExchangeUrl': 'https://platform.altinn.no/authentication/api/v1/exchange/maskinporten',
+    'difi.move.dpo.altinnTokenExchangeUrl':
+      'https://platform.altinn.no/authentication/api/v1/exchange/maskinporten',
     'difi.move.dpo.systemRegisterUrl': 'https://platform.altinn.no/authentication/api/v1',
     'difi.move.oidc.url': 'https://maskinporten.no/token',
     'difi.move.oidc.audience': 'https://maskinporten.no/',
@@ -231,7 +237,8 @@ export const PROFILE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, s
     'difi.move.dpi.certificate.mode': 'PRODUCTION',
     'difi.move.dpi.mpcId': 'no.difi.move.integrasjonspunkt',
     'difi.move.dpv.correspondenceServiceUrl': 'https://eformidling.no/altinn-proxy/correspondence/api/v1',
-    'difi.move.dpv.altinnTokenExchangeUrl': 'https://platform.altinn.no/authentication/api/v1/exchange/maskinporten',
+    'difi.move.dpv.altinnTokenExchangeUrl':
+      'https://platform.altinn.no/authentication/api/v1/exchange/maskinporten',
     'difi.move.dpv.health-check-url': 'https://platform.altinn.no/health-probe/',
     'difi.move.arkivmelding.generate-arkivmelding-receipts': 'false',
     'difi.move.dph.uri': 'https://eformidling.no/nhn-adapter/api',

@@ -7,7 +7,7 @@ export interface ConfigIssue {
 
 /**
  * The configuration cannot be used. The message names the property and what is expected
- * (`server.port must be a port number (1-65535), got "abc"`); when several properties are wrong, each has
+ * (`server.port must be a port number (0-65535), got "abc"`); when several properties are wrong, each has
  * its own line, so an operator fixes them all in one go.
  */
 export class ConfigError extends Error {

@@ -35,9 +35,10 @@ export function toInteger(key: string, raw: string, min = 1, max = INT_MAX): Con
   return fail(`${key} must be a whole number (${range}), ${got(raw)}`)
 }
 
+/** 0 asks the system for a free port, as Spring's `server.port=0`. */
 export function toPort(key: string, raw: string): Converted<number> {
-  const n = toInteger(key, raw, 1, 65_535)
-  return n.ok ? n : fail(`${key} must be a port number (1-65535), ${got(raw)}`)
+  const n = toInteger(key, raw, 0, 65_535)
+  return n.ok ? n : fail(`${key} must be a port number (0-65535), ${got(raw)}`)
 }
 
 const DATA_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }
@@ -51,7 +52,9 @@ export function toDataSize(key: string, raw: string): Converted<number> {
   const factor = m && DATA_UNITS[m[2] || 'B']
   const bytes = m && factor ? Number(m[1]) * factor : Number.NaN
   if (Number.isSafeInteger(bytes) && bytes > 0) return ok(bytes)
-  return fail(`${key} must be a data size such as 1GB, 250MB or 1048576 (bytes; units B, KB, MB, GB, TB), ${got(raw)}`)
+  return fail(
+    `${key} must be a data size such as 1GB, 250MB or 1048576 (bytes; units B, KB, MB, GB, TB), ${got(raw)}`,
+  )
 }
 
 /** An http(s) URL without its trailing slash(es). */
@@ -115,9 +118,10 @@ export const field = {
   port: (key: string): Field<number> => scalar(key, (raw) => toPort(key, raw), 'set it to a port number'),
   dataSize: (key: string): Field<number> =>
     scalar(key, (raw) => toDataSize(key, raw), 'set it to a data size such as 250MB'),
-  httpUrl: (key: string): Field<string> => scalar(key, (raw) => toHttpUrl(key, raw), 'set it to an http(s) URL'),
+  httpUrl: (key: string): Field<string> =>
+    scalar(key, (raw) => toHttpUrl(key, raw), 'set it to an http(s) URL'),
   /** a required, non-empty string */
-  text: (key: string, hint = 'set it'): Field<string> =>
+  text: (key: string, hint = 'leave it out to use the built-in default'): Field<string> =>
     scalar(key, (raw) => (raw ? ok(raw) : fail(`${key} must not be empty: ${hint}`)), hint),
   /** a string that may be absent: empty or unset is null */
   optionalText: (key: string): Field<string | null> => ({
@@ -157,4 +161,4 @@ export const field = {
   }),
 }
 
-export { fail, ok, type Converted }
+export { type Converted, fail, ok }

@@ -3,11 +3,21 @@ import { join, resolve } from 'node:path'
 import { BASE_DEFAULTS, KEYS_WITHOUT_DEFAULT, PROFILE_DEFAULTS } from './defaults.js'
 import { ConfigError, type ConfigIssue } from './errors.js'
 import { PropertiesSyntaxError, parsePropertyEntries } from './properties.js'
-import { parseSection, SECTION_KEYS, SECTIONS, type SectionContext } from './schema.js'
-import { type Env, envLayer, type Layer, layer, resolveLayers, resolveOne } from './sources.js'
+import { canonicalKey } from './relaxed.js'
+import { parseSections, SECTION_KEYS, type SectionContext, sectionsMakeConfig } from './schema.js'
+import {
+  type Env,
+  envLayer,
+  type Layer,
+  layer,
+  type ResolvedProperties,
+  resolveLayers,
+  resolveOne,
+} from './sources.js'
 import type { Config } from './types.js'
 
 export { ConfigError, type ConfigIssue } from './errors.js'
+export { canonicalKey } from './relaxed.js'
 
 /** The file read from the working directory when no `--config` is given (as the reference). */
 export const DEFAULT_CONFIG_FILE = 'integrasjonspunkt-local.properties'
@@ -45,7 +55,9 @@ export function loadConfig(opts: LoadConfigOptions): Config {
   const layers = [
     ...top,
     // the last profile named wins, as in Spring
-    ...[...profiles].reverse().map((p) => layer('profile', `profile ${p}`, Object.entries(PROFILE_DEFAULTS[p] ?? {}))),
+    ...[...profiles]
+      .reverse()
+      .map((p) => layer('profile', `profile ${p}`, Object.entries(PROFILE_DEFAULTS[p] ?? {}))),
     layer('default', 'the built-in defaults', Object.entries(BASE_DEFAULTS)),
   ]
   const props = resolveLayers(layers, opts.env)
@@ -57,32 +69,34 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     },
   }
   const issues: ConfigIssue[] = []
-  const s = SECTIONS
-  const sections = {
-    server: parseSection(s.server, props, ctx, issues),
-    org: parseSection(s.org, props, ctx, issues),
-    serviceRegistry: parseSection(s.serviceRegistry, props, ctx, issues),
-    security: parseSection(s.security, props, ctx, issues),
-    ssl: parseSection(s.ssl, props, ctx, issues),
-    datasource: parseSection(s.datasource, props, ctx, issues),
-    nextmove: parseSection(s.nextmove, props, ctx, issues),
-    ttlHours: parseSection(s.ttlHours, props, ctx, issues),
-    uploadSizeLimit: parseSection(s.uploadSizeLimit, props, ctx, issues),
-    features: parseSection(s.features, props, ctx, issues),
-    arkivmelding: parseSection(s.arkivmelding, props, ctx, issues),
-    einnsyn: parseSection(s.einnsyn, props, ctx, issues),
-    avtalt: parseSection(s.avtalt, props, ctx, issues),
-    dpo: parseSection(s.dpo, props, ctx, issues),
-    dph: parseSection(s.dph, props, ctx, issues),
-  }
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues))
-  const config = { ...sections, properties: new FrozenMap(props.all()) } as Config
+  const sections = parseSections(props, ctx, issues)
+  if (!sections) throw new ConfigError(withoutFollowOns(issues, props))
+  const config: Config = { ...sectionsMakeConfig(sections), properties: new PropertyMap(props.all()) }
   return deepFreeze(config)
 }
 
-/** The organisation number first (nothing works without it), then in section order. */
-function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => Number(b.key === 'difi.move.org.number') - Number(a.key === 'difi.move.org.number'))
+/**
+ * A built-in default that refers to another property (`difi.move.sign.jwkUrl=${difi.move.serviceregistryEndpoint}/jwk`)
+ * fails when that property does; only the property the operator wrote is reported. When the property
+ * referred to was set but is not checked itself, the message says where the value came from.
+ */
+function withoutFollowOns(issues: ConfigIssue[], props: ResolvedProperties): ConfigIssue[] {
+  const reported = new Set(issues.map((i) => canonicalKey(i.key)))
+  return issues.flatMap((issue) => {
+    const source = props.source(issue.key)
+    if (!source || (source.origin !== 'default' && source.origin !== 'profile')) return [issue]
+    const refs = [...source.raw.matchAll(/\$\{([^}:]+)/g)].map((m) => m[1]!)
+    if (refs.some((r) => reported.has(canonicalKey(r)))) return []
+    const set = refs.filter((r) => {
+      const origin = props.origin(r)
+      return origin !== undefined && origin !== 'default'
+    })
+    return [
+      set.length > 0
+        ? { ...issue, message: `${issue.message} (the value comes from ${set.join(', ')})` }
+        : issue,
+    ]
+  })
 }
 
 /**
@@ -103,7 +117,10 @@ function readConfigFile(opts: LoadConfigOptions): Layer | null {
   if (opts.configFile !== undefined) {
     const path = resolve(opts.cwd, opts.configFile)
     if (!existsSync(path)) {
-      throw new ConfigError({ key: '--config', message: `--config ${opts.configFile}: the file ${path} does not exist` })
+      throw new ConfigError({
+        key: '--config',
+        message: `--config ${opts.configFile}: the file ${path} does not exist`,
+      })
     }
     return fileLayer(path)
   }
@@ -124,7 +141,10 @@ function fileLayer(path: string): Layer {
   try {
     text = decode(readFileSync(path))
   } catch (cause) {
-    throw new ConfigError({ key: path, message: `${path} could not be read: ${(cause as Error).message}` }, { cause })
+    throw new ConfigError(
+      { key: path, message: `${path} could not be read: ${(cause as Error).message}` },
+      { cause },
+    )
   }
   try {
     return layer(
@@ -151,35 +171,42 @@ function decode(bytes: Buffer): string {
   }
 }
 
-/** A map that cannot be changed: `Object.freeze` does not stop `Map.prototype.set`, so the map is hidden. */
-export class FrozenMap<K, V> implements ReadonlyMap<K, V> {
-  readonly #map: Map<K, V>
-  constructor(entries: Iterable<readonly [K, V]>) {
+/**
+ * `Config.properties`: every resolved property by canonical key, read-only (`Object.freeze` does not stop
+ * `Map.prototype.set`, so the map itself is hidden). `get` and `has` take any spelling of a key
+ * (`difi.move.dpo.brokerserviceUrl` finds `difi.move.dpo.brokerserviceurl`).
+ */
+export class PropertyMap implements ReadonlyMap<string, string> {
+  readonly #map: Map<string, string>
+  constructor(entries: Iterable<readonly [string, string]>) {
     this.#map = new Map(entries)
     Object.freeze(this)
   }
   get size(): number {
     return this.#map.size
   }
-  get(key: K): V | undefined {
-    return this.#map.get(key)
+  get(key: string): string | undefined {
+    return this.#map.get(canonicalKey(key))
   }
-  has(key: K): boolean {
-    return this.#map.has(key)
+  has(key: string): boolean {
+    return this.#map.has(canonicalKey(key))
   }
-  forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
+  forEach(
+    fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void,
+    thisArg?: unknown,
+  ): void {
     for (const [k, v] of this.#map) fn.call(thisArg, v, k, this)
   }
-  entries(): MapIterator<[K, V]> {
+  entries(): MapIterator<[string, string]> {
     return this.#map.entries()
   }
-  keys(): MapIterator<K> {
+  keys(): MapIterator<string> {
     return this.#map.keys()
   }
-  values(): MapIterator<V> {
+  values(): MapIterator<string> {
     return this.#map.values()
   }
-  [Symbol.iterator](): MapIterator<[K, V]> {
+  [Symbol.iterator](): MapIterator<[string, string]> {
     return this.#map[Symbol.iterator]()
   }
 }

@@ -33,12 +33,12 @@ export interface PlaceholderResolver {
 const ESCAPE = '\\'
 
 /**
- * Builds a resolver over `lookup` (which finds a name's raw value). `finish` turns a resolved value into
- * the one that is cached and substituted (we trim surrounding whitespace there).
+ * Builds a resolver over `lookup` (which finds a name's raw value). `finish` turns the resolved value of
+ * `id` into the one that is cached and substituted (we trim surrounding whitespace there).
  */
 export function createResolver(
   lookup: (name: string) => RawValue | undefined,
-  finish: (value: string) => string = (v) => v,
+  finish: (value: string, id: string) => string = (v) => v,
 ): PlaceholderResolver {
   const cache = new Map<string, string>()
   const active: { id: string; name: string }[] = []
@@ -55,7 +55,7 @@ export function createResolver(
     }
     active.push({ id: raw.id, name })
     try {
-      const value = finish(resolveText(raw.value))
+      const value = finish(resolveText(raw.value), raw.id)
       cache.set(raw.id, value)
       return value
     } finally {

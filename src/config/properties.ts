@@ -162,7 +162,8 @@ export function unescapeProperty(raw: string, line = 0): string {
       continue
     }
     const hex = raw.slice(i, i + 4)
-    if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new PropertiesSyntaxError(line, `malformed \\uXXXX escape "\\u${hex}"`)
+    if (!/^[0-9a-fA-F]{4}$/.test(hex))
+      throw new PropertiesSyntaxError(line, `malformed \\uXXXX escape "\\u${hex}"`)
     out += String.fromCharCode(Number.parseInt(hex, 16))
     i += 4
   }

@@ -83,7 +83,10 @@ export function dashedForm(name: string): string {
 
 /** The environment variable names Spring accepts for a known property: standard and legacy (dashes as `_`). */
 export function envNamesFor(name: string): string[] {
-  const standard = join(elements(canonicalKey(name)).map((el) => ({ ...el, indexed: false }))).replaceAll('.', '_')
+  const standard = join(elements(canonicalKey(name)).map((el) => ({ ...el, indexed: false }))).replaceAll(
+    '.',
+    '_',
+  )
   const legacy = elements(dashedForm(name))
     .map((el) => (el.indexed ? el.text : el.text.replaceAll('-', '_')))
     .join('_')

@@ -16,13 +16,21 @@ export interface SectionContext {
 type Fields = Record<string, Field<unknown>>
 type Output<F extends Fields> = { [K in keyof F]: F[K] extends Field<infer T> ? T : never }
 
-interface Section<F extends Fields, T> {
+interface SectionSpec<F extends Fields, T> {
   fields: F
   /** cross-field rules and final shaping */
   finish?: (value: Output<F>, ctx: SectionContext, issue: (key: string, message: string) => void) => T
 }
 
-const section = <F extends Fields, T = Output<F>>(s: Section<F, T>): Section<F, T> => s
+/** A section's fields, its zod schema (one object schema per section) and its cross-field rules. */
+interface Section<F extends Fields, T> extends SectionSpec<F, T> {
+  schema: z.ZodType<Output<F>>
+}
+
+function section<F extends Fields, T = Output<F>>(spec: SectionSpec<F, T>): Section<F, T> {
+  const shape = Object.fromEntries(Object.entries(spec.fields).map(([name, f]) => [name, f.schema]))
+  return { ...spec, schema: z.object(shape) as unknown as z.ZodType<Output<F>> }
+}
 
 /** A path in the configuration: `file:` prefix removed, other schemes (`vault:`) kept, relative made absolute. */
 function toPath(value: string | null, cwd: string): string | null {
@@ -54,7 +62,9 @@ const org = section({
   fields: {
     number: field.custom(ORG_NUMBER, (raw) => {
       if (!raw) return fail(`${ORG_NUMBER} is required: set it to your organisation number (9 digits)`)
-      return /^\d{9}$/.test(raw) ? ok(raw) : fail(`${ORG_NUMBER} must be exactly 9 digits, got ${JSON.stringify(raw)}`)
+      return /^\d{9}$/.test(raw)
+        ? ok(raw)
+        : fail(`${ORG_NUMBER} must be exactly 9 digits, got ${JSON.stringify(raw)}`)
     }),
     path: field.optionalText('difi.move.org.keystore.path'),
     password: field.optionalText('difi.move.org.keystore.password'),
@@ -63,7 +73,12 @@ const org = section({
   },
   finish: (v, ctx): Config['org'] => ({
     number: v.number,
-    keystore: { path: toPath(v.path, ctx.cwd), password: v.password, alias: v.alias, type: v.type.toUpperCase() },
+    keystore: {
+      path: toPath(v.path, ctx.cwd),
+      password: v.password,
+      alias: v.alias,
+      type: v.type.toUpperCase(),
+    },
   }),
 })
 
@@ -155,7 +170,9 @@ const ttlHours = section({ fields: perChannel((id) => field.int(`${CHANNEL_PREFI
 
 const uploadSizeLimit = section({
   fields: perChannel((id) =>
-    field.dataSize(`${id === 'DPE' ? 'difi.move.nextmove.service-bus' : CHANNEL_PREFIX[id]}.upload-size-limit`),
+    field.dataSize(
+      `${id === 'DPE' ? 'difi.move.nextmove.service-bus' : CHANNEL_PREFIX[id]}.upload-size-limit`,
+    ),
   ),
 })
 
@@ -201,7 +218,9 @@ const dpo = section({
     messageChannel: field.custom(MESSAGE_CHANNEL, (raw) =>
       !raw || /^[a-zA-Z0-9_-]{1,25}$/.test(raw)
         ? ok(raw || null)
-        : fail(`${MESSAGE_CHANNEL} must be at most 25 letters, digits, "-" or "_", got ${JSON.stringify(raw)}`),
+        : fail(
+            `${MESSAGE_CHANNEL} must be at most 25 letters, digits, "-" or "_", got ${JSON.stringify(raw)}`,
+          ),
     ),
   },
 })
@@ -214,7 +233,7 @@ const dph = section({
   },
 })
 
-/** Every section of Config but `properties`, in the order their errors are reported. */
+/** Every section of Config but `properties`, in the order their errors are reported (the organisation number first: nothing works without it). */
 export const SECTIONS = {
   org,
   server,
@@ -233,27 +252,47 @@ export const SECTIONS = {
   dph,
 }
 
+type SectionOutput<S> = S extends Section<infer _F, infer T> ? T : never
+
+/** What the sections produce: Config less `properties`. */
+export type ParsedSections = { [K in keyof typeof SECTIONS]: SectionOutput<(typeof SECTIONS)[K]> }
+
+/** Fails to compile when a section's output and its part of Config drift apart. */
+export const sectionsMakeConfig = (parsed: ParsedSections): Omit<Config, 'properties'> => parsed
+
 /** Every property key a section reads (for the environment's legacy spellings). */
 export const SECTION_KEYS: readonly string[] = Object.values(SECTIONS).flatMap((s) =>
   Object.values(s.fields as Fields).map((f) => f.key),
 )
 
+/** Every section, or undefined when any property is wrong (the problems are in `issues`). */
+export function parseSections(
+  props: ResolvedProperties,
+  ctx: SectionContext,
+  issues: ConfigIssue[],
+): ParsedSections | undefined {
+  const entries = Object.entries(SECTIONS as Record<string, Section<Fields, unknown>>).map(([name, s]) => [
+    name,
+    parseSection(s, props, ctx, issues),
+  ])
+  return issues.length > 0 ? undefined : (Object.fromEntries(entries) as ParsedSections)
+}
+
 /** Reads, validates (zod) and shapes one section; problems go to `issues`. */
-export function parseSection<F extends Fields, T>(
+function parseSection<F extends Fields, T>(
   s: Section<F, T>,
   props: ResolvedProperties,
   ctx: SectionContext,
   issues: ConfigIssue[],
 ): T | undefined {
-  const keys = Object.keys(s.fields) as (keyof F & string)[]
-  const raw = Object.fromEntries(keys.map((k) => [k, read(s.fields[k]!, props)]))
-  const shape = Object.fromEntries(keys.map((k) => [k, s.fields[k]!.schema]))
-  const result = z.object(shape).safeParse(raw)
+  const raw = Object.fromEntries(Object.entries(s.fields).map(([name, f]) => [name, read(f, props)]))
+  const result = s.schema.safeParse(raw)
   if (!result.success) {
-    for (const i of result.error.issues) issues.push({ key: s.fields[String(i.path[0])]?.key ?? '', message: i.message })
+    for (const i of result.error.issues)
+      issues.push({ key: s.fields[String(i.path[0])]?.key ?? '', message: i.message })
     return undefined
   }
-  const value = result.data as Output<F>
+  const value = result.data
   if (!s.finish) return value as unknown as T
   const before = issues.length
   const shaped = s.finish(value, ctx, (key, message) => issues.push({ key, message }))

@@ -37,7 +37,7 @@ export function envLayer(env: Env, knownKeys: Iterable<string>): Layer {
     .map((name) => {
       if (name.includes('.')) return { name, canonical: canonicalKey(name), rank: 2 }
       const standard = envVarToKey(name)
-      const known = legacy.get(name.toUpperCase())
+      const known = legacyBinding(name, legacy)
       return { name, canonical: known ?? standard, rank: known === undefined || known === standard ? 1 : 0 }
     })
     .filter(({ canonical }) => ENV_PREFIXES.has(canonical.split(/[.[]/)[0] ?? ''))
@@ -45,6 +45,21 @@ export function envLayer(env: Env, knownKeys: Iterable<string>): Layer {
   const values = new Map<string, { key: string; value: string }>()
   for (const { name, canonical } of bound) values.set(canonical, { key: name, value: env[name]! })
   return { origin: 'env', label: 'the environment', values }
+}
+
+/** A known property by its legacy name, list indices included: `DIFI_MOVE_DPH_HER_IDS_0` is `her-ids[0]`. */
+function legacyBinding(name: string, legacy: ReadonlyMap<string, string>): string | undefined {
+  const [, base = '', indices = ''] = /^(.*?)((?:_\d+)*)$/.exec(name.toUpperCase()) ?? []
+  const key = legacy.get(base)
+  if (key === undefined) return legacy.get(name.toUpperCase())
+  return (
+    key +
+    indices
+      .split('_')
+      .filter(Boolean)
+      .map((i) => `[${i}]`)
+      .join('')
+  )
 }
 
 /** Every property of the layers, placeholders resolved and surrounding whitespace trimmed. */
@@ -61,8 +76,14 @@ export class ResolvedProperties {
 
   /** which layer a property's value came from; undefined when no layer defines it */
   origin(key: string): Origin | undefined {
+    return this.source(key)?.origin
+  }
+
+  /** the layer a property's value came from and the value as written there (placeholders unresolved) */
+  source(key: string): { origin: Origin; raw: string } | undefined {
     const canonical = canonicalKey(key)
-    return this.layers.find((l) => l.values.has(canonical))?.origin
+    const owner = this.layers.find((l) => l.values.has(canonical))
+    return owner && { origin: owner.origin, raw: owner.values.get(canonical)!.value }
   }
 
   /**
@@ -71,7 +92,8 @@ export class ResolvedProperties {
    */
   list(key: string): string[] | undefined {
     const canonical = canonicalKey(key)
-    const isItem = (k: string): boolean => k.startsWith(`${canonical}[`) && /^\[\d+\]$/.test(k.slice(canonical.length))
+    const isItem = (k: string): boolean =>
+      k.startsWith(`${canonical}[`) && /^\[\d+\]$/.test(k.slice(canonical.length))
     const source = this.layers.find((l) => l.values.has(canonical) || [...l.values.keys()].some(isItem))
     if (!source) return undefined
     if (source.values.has(canonical)) {
@@ -101,7 +123,7 @@ export class ResolvedProperties {
  * refer to optional keys, e.g. `difi.move.oidc.keystore.path=${difi.move.org.keystore.path}`).
  */
 export function resolveLayers(layers: readonly Layer[], env: Env): ResolvedProperties {
-  const resolver = createResolver(rawLookup(layers, env), (v) => v.trim())
+  const resolver = createResolver(rawLookup(layers, env), finish)
   const values = new Map<string, string>()
   const issues: ConfigIssue[] = []
   for (const canonical of unionKeys(layers)) {
@@ -125,12 +147,24 @@ export function resolveOne(layers: readonly Layer[], env: Env, key: string): str
   const canonical = canonicalKey(key)
   const owner = layers.find((l) => l.values.has(canonical))
   try {
-    return createResolver(rawLookup(layers, env), (v) => v.trim()).resolveName(canonical)
+    return createResolver(rawLookup(layers, env), finish).resolveName(canonical)
   } catch (err) {
     if (!(err instanceof PlaceholderError) || !owner) throw err
     const written = owner.values.get(canonical)!.key
     throw new ConfigError({ key: written, message: `${written} (from ${owner.label}): ${err.message}` })
   }
+}
+
+const SR_ENDPOINT = canonicalKey('difi.move.serviceregistryEndpoint')
+
+/**
+ * Every value is trimmed (trailing blanks in properties files are a classic cause of failures with the
+ * reference). The ServiceRegistry endpoint also loses its trailing slash before anything refers to it, so
+ * `${difi.move.serviceregistryEndpoint}/jwk` never has two.
+ */
+function finish(value: string, id: string): string {
+  const trimmed = value.trim()
+  return id === SR_ENDPOINT ? trimmed.replace(/\/+$/, '') : trimmed
 }
 
 function unionKeys(layers: readonly Layer[]): string[] {

@@ -65,7 +65,7 @@ describe('parseDatasource', () => {
     })
   })
   it('refuses other databases with a message that says what works', () => {
-    expect(() => parseDatasource('jdbc:h2:file:./integrasjonspunkt', null, null)).toThrow(/not supported: use jdbc:sqlite/)
+    expect(() => parseDatasource('jdbc:h2:file:./integrasjonspunkt', null, null)).toThrow(/H2 is not supported; SQLite and PostgreSQL are\): use jdbc:sqlite/)
     expect(() => parseDatasource('jdbc:sqlite:', null, null)).toThrow(/needs a file path/)
   })
 })

@@ -80,8 +80,8 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
       }
     },
     read: (key) => createReadStream(pathOf(key)),
-    remove: (key) => rm(pathOf(key), { force: true }),
-    removeDir: (prefix) => rm(pathOf(prefix), { recursive: true, force: true }),
+    remove: async (key) => rm(pathOf(key), { force: true }),
+    removeDir: async (prefix) => rm(pathOf(prefix), { recursive: true, force: true }),
     async exists(key) {
       const target = pathOf(key)
       const info = await stat(target).catch(ignoreMissing)
@@ -177,11 +177,12 @@ async function streamToFile(source: Readable, path: string, opts: WriteOptions):
     const counter = new LimitAndHash(opts.maxBytes, opts.onLimit)
     // the iterator does not destroy `source` when the pipeline stops early (see PayloadStore.write)
     const input = source.iterator({ destroyOnReturn: false })
-    const output = file.createWriteStream({ autoClose: false })
+    // flush: fsync before the stream closes `file`, so the pipeline resolves only once the bytes are on disk
+    const output = file.createWriteStream({ flush: true })
     await pipeline(input, counter, output, opts.signal ? { signal: opts.signal } : {})
-    await file.sync()
     return { size: counter.size, sha256: counter.digest() }
   } finally {
+    // a no-op when the stream closed it; otherwise releases the descriptor before the caller removes the file
     await file.close()
   }
 }

@@ -6,6 +6,7 @@ import { registerMessageOutRoutes } from '../messages/out/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches } from './auth.js'
 import { errorBody } from './error-body.js'
+import { sendJson } from './reply.js'
 
 const JSON_BODY_LIMIT = 20 * 1024 * 1024
 
@@ -17,7 +18,6 @@ export async function buildApp(
   const app = Fastify({
     ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
     // older clients call `/api/messages/in/peek/`; the reference 404s them unless configured
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     bodyLimit: JSON_BODY_LIMIT,
@@ -108,7 +108,7 @@ export function sendError(reply: FastifyReply, req: FastifyRequest, deps: AppDep
     errors: api.errors,
     description: api.description,
   })
-  return reply.code(api.status).type('application/json').send(JSON.stringify(body))
+  return sendJson(reply, body, 'application/json', api.status)
 }
 
 /** Turns anything thrown into an ApiError once, at the boundary, keeping the cause. */

@@ -8,7 +8,7 @@
 import { DateTime } from 'luxon'
 import { parseDateTime } from '../util/time.js'
 import { parseJavaInt } from './java.js'
-import type { Shape } from './schema.js'
+import type { ObjectShape, Shape } from './schema.js'
 
 /** A binding failure: Jackson's text and the JSON path of the member. */
 export class BindError extends Error {
@@ -46,11 +46,17 @@ const TOKEN_KIND: Record<string, string> = {
 
 function mismatch(java: string, value: unknown, path: string): BindError {
   const token = tokenOf(value)
-  return new BindError(`Cannot deserialize value of type \`${java}\` from ${TOKEN_KIND[token]} (token \`JsonToken.${token}\`)`, path)
+  return new BindError(
+    `Cannot deserialize value of type \`${java}\` from ${TOKEN_KIND[token]} (token \`JsonToken.${token}\`)`,
+    path,
+  )
 }
 
 function weird(java: string, text: string, why: string, path: string): BindError {
-  return new BindError(`Cannot deserialize value of type \`${java}\` from String ${JSON.stringify(text)}: ${why}`, path)
+  return new BindError(
+    `Cannot deserialize value of type \`${java}\` from String ${JSON.stringify(text)}: ${why}`,
+    path,
+  )
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -63,7 +69,11 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 }
 
 function isJsonScalar(value: unknown): value is string | number | boolean {
-  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  )
 }
 
 function bindString(value: unknown, path: string): string {
@@ -100,10 +110,16 @@ function bindBoolean(value: unknown, path: string): boolean | null {
 
 function bindOffsetDateTime(value: unknown, path: string): string | null {
   if (typeof value === 'string' && value.trim() === '') return null
-  if (typeof value !== 'string' && typeof value !== 'number') throw mismatch('java.time.OffsetDateTime', value, path)
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw mismatch('java.time.OffsetDateTime', value, path)
   const parsed = parseDateTime(value)
   if (parsed === undefined) {
-    throw weird('java.time.OffsetDateTime', String(value), 'Failed to deserialize java.time.OffsetDateTime', path)
+    throw weird(
+      'java.time.OffsetDateTime',
+      String(value),
+      'Failed to deserialize java.time.OffsetDateTime',
+      path,
+    )
   }
   return parsed.iso
 }
@@ -115,7 +131,12 @@ export function formatInstantUtc(ms: number): string {
 
 function bindInstant(value: unknown, path: string): string | null {
   // Jackson's InstantDeserializer: numbers and numeric strings are epoch seconds (with a fraction)
-  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : undefined
+  const seconds =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())
+        ? Number(value)
+        : undefined
   if (seconds !== undefined && Number.isFinite(seconds) && Math.abs(seconds) < 8.64e12) {
     return formatInstantUtc(Math.floor(seconds * 1000))
   }
@@ -139,9 +160,11 @@ function bindLocalDate(value: unknown, path: string): string | null {
     if (text === '') return null
     if (/^\d{4}-\d{2}-\d{2}$/.test(text)) dt = DateTime.fromISO(text, { zone: 'UTC' })
     else if (/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/i.test(text)) dt = DateTime.fromISO(text, { zone: 'UTC' })
-    else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(text)) dt = DateTime.fromISO(text, { zone: 'UTC' })
+    else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(text))
+      dt = DateTime.fromISO(text, { zone: 'UTC' })
   } else throw mismatch('java.time.LocalDate', value, path)
-  if (!dt?.isValid) throw weird('java.time.LocalDate', String(value), 'Failed to deserialize java.time.LocalDate', path)
+  if (!dt?.isValid)
+    throw weird('java.time.LocalDate', String(value), 'Failed to deserialize java.time.LocalDate', path)
   return dt.toFormat('yyyy-MM-dd')
 }
 
@@ -150,13 +173,20 @@ function bindEnum(shape: Shape & { k: 'enum' }, value: unknown, path: string): s
     // EnumDeserializer accepts the constant's index unless FAIL_ON_NUMBERS_FOR_ENUMS
     const byIndex = shape.values[value]
     if (byIndex !== undefined) return byIndex
-    throw new BindError(`Cannot deserialize value of type \`${shape.java}\` from number ${value}: index value outside legal index range [0..${shape.values.length - 1}]`, path)
+    throw new BindError(
+      `Cannot deserialize value of type \`${shape.java}\` from number ${value}: index value outside legal index range [0..${shape.values.length - 1}]`,
+      path,
+    )
   }
   if (typeof value !== 'string') throw mismatch(shape.java, value, path)
   const text = value.trim()
   if (shape.values.includes(text)) return text
-  if (/^(0|[1-9]\d*)$/.test(text) && shape.values[Number(text)] !== undefined) return shape.values[Number(text)]!
-  const why = text === '' ? 'Cannot coerce empty String to an enum' : `not one of the values accepted for Enum class: [${shape.values.join(', ')}]`
+  if (/^(0|[1-9]\d*)$/.test(text) && shape.values[Number(text)] !== undefined)
+    return shape.values[Number(text)]!
+  const why =
+    text === ''
+      ? 'Cannot coerce empty String to an enum'
+      : `not one of the values accepted for Enum class: [${shape.values.join(', ')}]`
   throw weird(shape.java, value, why, path)
 }
 
@@ -206,10 +236,13 @@ export function bind(shape: Shape, value: unknown, path: string): unknown {
   }
 }
 
-export function bindObject(shape: Shape & { k: 'object' }, value: unknown, path: string): Record<string, unknown> {
+export function bindObject(shape: ObjectShape, value: unknown, path: string): Record<string, unknown> {
   if (!isPlainObject(value)) {
     if (typeof value === 'string') {
-      throw new BindError(`Cannot construct instance of \`${shape.java}\`: no String-argument constructor/factory method to deserialize from String value (${JSON.stringify(value)})`, path)
+      throw new BindError(
+        `Cannot construct instance of \`${shape.java}\`: no String-argument constructor/factory method to deserialize from String value (${JSON.stringify(value)})`,
+        path,
+      )
     }
     throw mismatch(shape.java, value, path)
   }
@@ -230,7 +263,8 @@ function bindArray(shape: Shape & { k: 'array' }, value: unknown, path: string):
   value.forEach((element, i) => {
     const at = `${path}[${i}]`
     // the reference would keep a null element and fail later with a NullPointerException (500)
-    if (element === null || element === undefined) throw new BindError('Null element in a collection is not allowed', at)
+    if (element === null || element === undefined)
+      throw new BindError('Null element in a collection is not allowed', at)
     const bound = bind(shape.of, element, at)
     if (shape.dedupe) {
       // a Java Set of @Data objects keeps one of equal elements
@@ -246,6 +280,7 @@ function bindArray(shape: Shape & { k: 'array' }, value: unknown, path: string):
 function bindMap(shape: Shape & { k: 'map' }, value: unknown, path: string): Record<string, unknown> {
   if (!isPlainObject(value)) throw mismatch(shape.java, value, path)
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(value)) setOwn(out, key, bind(shape.of, value[key], `${path}[${JSON.stringify(key)}]`))
+  for (const key of Object.keys(value))
+    setOwn(out, key, bind(shape.of, value[key], `${path}[${JSON.stringify(key)}]`))
   return out
 }

@@ -12,6 +12,7 @@ import {
   int,
   localDate,
   map,
+  type ObjectShape,
   obj,
   type Shape,
   str,
@@ -65,7 +66,7 @@ export const postAddressShape = obj(`${NM}PostAddress`, {
 
 const hoveddokument = { hoveddokument: str }
 
-const SHAPES: Record<Exclude<MessageTypeName, 'feil'>, Shape> = {
+const SHAPES: Record<Exclude<MessageTypeName, 'feil'>, ObjectShape> = {
   status: obj(`${NM}StatusMessage`, {
     ...hoveddokument,
     status: enumOf('no.difi.meldingsutveksling.receipt.ReceiptStatus', RECEIPT_STATUSES),
@@ -92,7 +93,9 @@ const SHAPES: Record<Exclude<MessageTypeName, 'feil'>, Shape> = {
     spraak: str,
     digitalPostInfo: obj(`${NM}DigitalPostInfo`, { virkningsdato: localDate, aapningskvittering: bool }),
     varsler: obj(`${NM}DpiNotification`, { epostTekst: str, smsTekst: str }),
-    metadataFiler: f(map('java.util.HashMap<java.lang.String,java.lang.String>', str), { fallback: emptyMap }),
+    metadataFiler: f(map('java.util.HashMap<java.lang.String,java.lang.String>', str), {
+      fallback: emptyMap,
+    }),
   }),
   digital_dpv: obj(`${NM}DigitalDpvMessage`, {
     ...hoveddokument,
@@ -112,7 +115,9 @@ const SHAPES: Record<Exclude<MessageTypeName, 'feil'>, Shape> = {
       mottaker: postAddressShape,
       returhaandtering: enumOf(`${NM}ReturnHandling`, ['DIREKTE_RETUR', 'MAKULERING_MED_MELDING']),
     }),
-    printinstruksjoner: f(map('java.util.HashMap<java.lang.String,java.lang.String>', str), { fallback: emptyMap }),
+    printinstruksjoner: f(map('java.util.HashMap<java.lang.String,java.lang.String>', str), {
+      fallback: emptyMap,
+    }),
   }),
   dialogmelding: obj(`${NM}DialogmeldingMessage`, {
     ...hoveddokument,
@@ -172,6 +177,6 @@ export function businessMessageTypeOf(name: string | null | undefined): Business
   return BUSINESS_MESSAGE_TYPES.find((t) => t === lower)
 }
 
-export function businessMessageShape(type: BusinessMessageTypeName): Shape & { k: 'object' } {
-  return SHAPES[type] as Shape & { k: 'object' }
+export function businessMessageShape(type: BusinessMessageTypeName): ObjectShape {
+  return SHAPES[type]
 }

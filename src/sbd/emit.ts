@@ -4,7 +4,7 @@
  * getter creates them written as `[]`, and `Manifest.numberOfItems` computed when missing (`Field.whenMissing`).
  */
 import { copyJson, isPlainObject, setOwn } from './bind.js'
-import type { Shape } from './schema.js'
+import type { ObjectShape, Shape } from './schema.js'
 
 export function emit(shape: Shape, value: unknown): unknown {
   if (value === null || value === undefined) return undefined
@@ -26,7 +26,7 @@ export function emit(shape: Shape, value: unknown): unknown {
   }
 }
 
-export function emitObject(shape: Shape & { k: 'object' }, value: Record<string, unknown>): Record<string, unknown> {
+export function emitObject(shape: ObjectShape, value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, field] of Object.entries(shape.fields)) {
     let v = emit(field.shape, Object.hasOwn(value, name) ? value[name] : undefined)

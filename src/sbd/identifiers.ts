@@ -31,12 +31,17 @@ export const ICD_CODES: ReadonlySet<string> = new Set(
 /** ICD of Norwegian organisation numbers (Enhetsregisteret). */
 export const NO_ORG_ICD = '0192'
 
-// Java's \s is [ \t\n\x0B\f\r]; `u` makes {1,35} count code points as Java does.
-const ISO6523 = /^(\d{4}):([^:]{1,35})(?::([^ \t\n\x0B\f\r:]{1,35}))?(?::(\d))?$/u
-const ORG_PART = /^[^ \t\n\x0B\f\r:][^:]{1,33}[^ \t\n\x0B\f\r:]$/u
+// Java's \s is [ \t\n\v\f\r]; `u` makes {1,35} count code points as Java does.
+const ISO6523 = /^(\d{4}):([^:]{1,35})(?::([^ \t\n\v\f\r:]{1,35}))?(?::(\d))?$/u
+const ORG_PART = /^[^ \t\n\v\f\r:][^:]{1,33}[^ \t\n\v\f\r:]$/u
 const NHN = /^(her-id|fastlege-for):([^:]{1,11})$/u
 
-function iso6523(icd: string, organization: string, part: string | null, source: string | null): PartnerIdentifier {
+function iso6523(
+  icd: string,
+  organization: string,
+  part: string | null,
+  source: string | null,
+): PartnerIdentifier {
   let value = `${icd}:${organization}`
   if (part !== null) value += source === null ? `:${part}` : `:${part}:${source}`
   return { kind: 'iso6523', icd, organization, part, sourceIndicator: source, value }
@@ -74,7 +79,8 @@ function modulo11(digits: string, weights: number[]): number {
 export function isValidPersonIdentifier(value: string): boolean {
   if (!/^\d{11}$/.test(value)) return false
   return (
-    modulo11(value, WEIGHTS1) === value.charCodeAt(9) - 48 && modulo11(value, WEIGHTS2) === value.charCodeAt(10) - 48
+    modulo11(value, WEIGHTS1) === value.charCodeAt(9) - 48 &&
+    modulo11(value, WEIGHTS2) === value.charCodeAt(10) - 48
   )
 }
 

@@ -5,8 +5,10 @@
  */
 
 /** `Character.isWhitespace`: Unicode space separators except the no-break ones, plus the ASCII controls. */
+const CONTROL_WHITESPACE = new Set([9, 10, 11, 12, 13, 28, 29, 30, 31])
+
 export function isJavaWhitespace(ch: string): boolean {
-  if (/[\t\n\u000B\f\r\u001C-\u001F]/.test(ch)) return true
+  if (CONTROL_WHITESPACE.has(ch.codePointAt(0) ?? -1)) return true
   if (ch === '\u00A0' || ch === '\u2007' || ch === '\u202F') return false
   return /^[\p{Zs}\u2028\u2029]$/u.test(ch)
 }

@@ -29,20 +29,26 @@ function notReadable(detail: string, cause?: unknown): ApiError {
 function typeOf(name: string | null | undefined): BusinessMessageTypeName {
   const type = businessMessageTypeOf(name)
   if (type === undefined) {
-    throw new BindError(`Unknown BusinessMessageType = ${name ?? null}. Expecting one of ${BUSINESS_MESSAGE_TYPES.join(',')}`, '')
+    throw new BindError(
+      `Unknown BusinessMessageType = ${name ?? null}. Expecting one of ${BUSINESS_MESSAGE_TYPES.join(',')}`,
+      '',
+    )
   }
   return type
 }
 
 function expectMember(keys: string[], index: number, expected: string): void {
   const name = keys[index]
-  if (name === undefined) throw new BindError(`Expected to find field named ${expected}, but found END_OBJECT`, '')
-  if (name !== expected) throw new BindError(`Expected to find field named ${expected}, but found ${name}`, name)
+  if (name === undefined)
+    throw new BindError(`Expected to find field named ${expected}, but found END_OBJECT`, '')
+  if (name !== expected)
+    throw new BindError(`Expected to find field named ${expected}, but found ${name}`, name)
 }
 
 function readMember(root: Record<string, unknown>, name: string, shape: Parameters<typeof bindObject>[0]) {
   const value = root[name]
-  if (!isPlainObject(value)) throw new BindError(`Expected token START_OBJECT, but found ${tokenOf(value)}`, name)
+  if (!isPlainObject(value))
+    throw new BindError(`Expected token START_OBJECT, but found ${tokenOf(value)}`, name)
   return bindObject(shape, value, name)
 }
 
@@ -52,7 +58,8 @@ function headerType(header: Record<string, unknown>): string | undefined {
 }
 
 function parseRoot(input: unknown): StandardBusinessDocument {
-  if (!isPlainObject(input)) throw new BindError(`Expected token START_OBJECT, but found ${tokenOf(input)}`, '')
+  if (!isPlainObject(input))
+    throw new BindError(`Expected token START_OBJECT, but found ${tokenOf(input)}`, '')
   const keys = Object.keys(input)
   let type: BusinessMessageTypeName
   let header: Record<string, unknown>
@@ -60,7 +67,8 @@ function parseRoot(input: unknown): StandardBusinessDocument {
   if (keys[0] === HEADER_MEMBER) {
     header = readMember(input, HEADER_MEMBER, headerShape)
     const name = headerType(header)
-    if (name === undefined) throw new BindError('Missing type!', `${HEADER_MEMBER}.documentIdentification.type`)
+    if (name === undefined)
+      throw new BindError('Missing type!', `${HEADER_MEMBER}.documentIdentification.type`)
     type = typeOf(name)
     expectMember(keys, 1, type)
     businessMessage = readMember(input, type, businessMessageShape(type))
@@ -74,7 +82,10 @@ function parseRoot(input: unknown): StandardBusinessDocument {
     // the message as the header's type; we refuse a header naming another known type.
     const named = messageTypeByName(headerType(header))
     if (named !== undefined && named !== type) {
-      throw new BindError(`Business message '${type}' does not match documentIdentification.type '${headerType(header)}'`, type)
+      throw new BindError(
+        `Business message '${type}' does not match documentIdentification.type '${headerType(header)}'`,
+        type,
+      )
     }
   }
   if (keys.length > 2) throw new BindError('Expected token END_OBJECT, but found FIELD_NAME', keys[2]!)
@@ -114,6 +125,10 @@ export function serializeSbd(sbd: StandardBusinessDocument): Record<string, unkn
   const out: Record<string, unknown> = {}
   out[HEADER_MEMBER] = emitObject(headerShape, sbd.standardBusinessDocumentHeader as Record<string, unknown>)
   const type = businessMessageTypeOf(sbd.type)
-  setOwn(out, sbd.type, type ? emitObject(businessMessageShape(type), sbd.businessMessage) : { ...sbd.businessMessage })
+  setOwn(
+    out,
+    type ?? sbd.type,
+    type ? emitObject(businessMessageShape(type), sbd.businessMessage) : { ...sbd.businessMessage },
+  )
   return out
 }

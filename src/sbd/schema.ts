@@ -46,13 +46,15 @@ export function f(shape: Shape, options: Omit<Field, 'shape'> = {}): Field {
   return { shape, ...options }
 }
 
-export function obj(java: string, fields: Record<string, Field | Shape>): Shape {
+export type ObjectShape = Shape & { k: 'object' }
+
+export function obj(java: string, fields: Record<string, Field | Shape>): ObjectShape {
   const out: Record<string, Field> = {}
   for (const [name, v] of Object.entries(fields)) out[name] = 'k' in v ? { shape: v } : v
   return { k: 'object', java, fields: out }
 }
 
-export function set(element: Shape & { k: 'object' }, dedupe: boolean): Shape {
+export function set(element: ObjectShape, dedupe: boolean): Shape {
   return { k: 'array', java: `java.util.HashSet<${element.java}>`, of: element, dedupe }
 }
 
@@ -74,12 +76,12 @@ const contactInformationShape = obj(`${SBDH}ContactInformation`, {
   faxNumber: str,
   telephoneNumber: str,
   contactTypeIdentifier: str,
-}) as Shape & { k: 'object' }
+})
 
 export const partnerShape = obj(`${SBDH}Partner`, {
   identifier: partnerIdentificationShape,
   contactInformation: f(set(contactInformationShape, true), { nonEmpty: true }),
-}) as Shape & { k: 'object' }
+})
 
 export const documentIdentificationShape = obj(`${SBDH}DocumentIdentification`, {
   standard: str,
@@ -95,7 +97,7 @@ const manifestItemShape = obj(`${SBDH}ManifestItem`, {
   uniformResourceIdentifier: str,
   description: str,
   languageCode: str,
-}) as Shape & { k: 'object' }
+})
 
 export const manifestShape = obj(`${SBDH}Manifest`, {
   // `getNumberOfItems()` falls back to the number of items
@@ -109,7 +111,7 @@ const correlationInformationShape = obj(`${SBDH}CorrelationInformation`, {
   requestingDocumentCreationDateTime: offsetDateTime,
   requestingDocumentInstanceIdentifier: str,
   expectedResponseDateTime: offsetDateTime,
-}) as Shape & { k: 'object' }
+})
 
 /** Scope has no equals(): a JSON array of equal scopes stays as it is. */
 export const scopeShape = obj(`${SBDH}Scope`, {
@@ -117,7 +119,7 @@ export const scopeShape = obj(`${SBDH}Scope`, {
   instanceIdentifier: str,
   identifier: str,
   scopeInformation: f(set(correlationInformationShape, true), { nonEmpty: true }),
-}) as Shape & { k: 'object' }
+})
 
 export const businessScopeShape = obj(`${SBDH}BusinessScope`, {
   scope: f(set(scopeShape, false), { whenMissing: emptyArray }),
@@ -131,4 +133,4 @@ export const headerShape = obj(`${SBDH}StandardBusinessDocumentHeader`, {
   documentIdentification: documentIdentificationShape,
   manifest: manifestShape,
   businessScope: businessScopeShape,
-}) as Shape & { k: 'object' }
+})

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
@@ -30,7 +30,7 @@ const OUT_SORT: Record<string, string> = {
 export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const db = deps.db.kysely
 
-  const create = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const create = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!isJson(req.headers['content-type'])) throw new ApiError('UnsupportedMediaType', [req.headers['content-type'] ?? ''])
     const prepared = await prepareMessage(deps, req.body, 'json')
     await db.transaction().execute((trx) => persistMessage(trx, prepared, 'CREATED', deps.clock.now().getTime()))
@@ -41,7 +41,7 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
   app.post('/api/messages', create)
 
   app.post('/api/messages/out/multipart', async (req, reply) => {
-    const sbd = await createAndSend(deps, { headers: req.headers, stream: req.raw })
+    const sbd = await refusingUnreadBody(req, reply, () => createAndSend(deps, { headers: req.headers, stream: req.raw }))
     return sendJson(reply, sbd)
   })
 
@@ -79,17 +79,36 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
     scope.put<{ Params: { messageId: string }; Querystring: Query }>('/api/messages/out/:messageId', async (req, reply) => {
-      await uploadFile(deps, {
-        messageId: req.params.messageId,
-        contentType: header(req, 'content-type'),
-        contentDisposition: header(req, 'content-disposition'),
-        contentLength: header(req, 'content-length'),
-        title: str(req.query, 'title'),
-        body: (req.body as Readable | undefined) ?? req.raw,
-      })
+      await refusingUnreadBody(req, reply, () =>
+        uploadFile(deps, {
+          messageId: req.params.messageId,
+          contentType: header(req, 'content-type'),
+          contentDisposition: header(req, 'content-disposition'),
+          contentLength: header(req, 'content-length'),
+          title: str(req.query, 'title'),
+          body: (req.body as Readable | undefined) ?? req.raw,
+        }),
+      )
       return sendEmpty(reply)
     })
   })
+}
+
+/**
+ * When an upload is refused before its body was read to the end (a limit passed mid-stream, a bad
+ * header), the rest is discarded and the connection closed after the answer: the client gets its
+ * 4xx at once instead of stalling on a body nobody reads.
+ */
+async function refusingUnreadBody<T>(req: FastifyRequest, reply: FastifyReply, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (!req.raw.complete) {
+      reply.header('connection', 'close')
+      req.raw.resume()
+    }
+    throw error
+  }
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
