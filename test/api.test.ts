@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startTestIp, TEST_USER, type TestIp } from './support/ip.js'
+import { jsonBody, startTestIp, TEST_USER, type TestIp } from './support/ip.js'
 
 type Json = Record<string, any>
 
@@ -57,5 +57,58 @@ describe('the HTTP surface', () => {
       /^--no\.difi\.meldingsutveksling\.exceptions\.IdentifierNotFoundException-- \[Service record not found for parameters: SRParameter\(identifier=974720760/,
     )
     expect((await ip.json<Json>('/api/capabilities/910077473?securityLevel=high')).status).toBe(400)
+  })
+
+  it('gives a prototype that passes create once filled in', async () => {
+    ip = await startTestIp('sqlite')
+    const res = await ip.json<Json>('/api/prototype/arkivmelding?receiverIdentifier=910075918')
+    expect(res.status).toBe(200)
+    const header = res.body.standardBusinessDocumentHeader
+    expect(header.sender[0].identifier.value).toBe('0192:910077473')
+    expect(header.receiver[0].identifier).toEqual({ value: '0192:910075918', authority: 'iso6523-actorid-upis' })
+    expect(header.documentIdentification).toMatchObject({
+      standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
+      type: 'arkivmelding',
+      creationDateAndTime: '2026-03-10T10:00:00+01:00',
+    })
+    const scope = header.businessScope.scope[0]
+    expect(scope).toMatchObject({ type: 'ConversationId', identifier: expect.stringMatching(/^urn:no:difi:profile:arkivmelding:/) })
+    expect(scope.scopeInformation[0].expectedResponseDateTime).toBe('2026-03-11T10:00:00+01:00')
+    expect(Object.keys(res.body)).toEqual(['standardBusinessDocumentHeader', 'arkivmelding'])
+    res.body.arkivmelding.hoveddokument = 'vedtak.pdf'
+    const created = await ip.json<Json>('/api/messages/out', jsonBody(res.body))
+    expect(created.status, JSON.stringify(created.body)).toBe(200)
+    expect(created.body.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier).toBe(
+      header.documentIdentification.instanceIdentifier,
+    )
+  })
+
+  it('gives prototypes for every type a receiver takes, and refuses the rest', async () => {
+    ip = await startTestIp('sqlite')
+    const digital = await ip.json<Json>('/api/prototype/digital?receiverIdentifier=09118532322')
+    expect(digital.status).toBe(200)
+    expect(digital.body.standardBusinessDocumentHeader.receiver[0].identifier.value).toBe('09118532322')
+    expect(digital.body.digital).toBeTypeOf('object')
+    const filled = digital.body
+    Object.assign(filled.digital, { hoveddokument: 'brev.pdf', tittel: 'Brev', spraak: 'NO' })
+    expect((await ip.json<Json>('/api/messages/out', jsonBody(filled))).status).toBe(200)
+
+    const innsyn = await ip.json<Json>('/api/prototype/innsynskrav?receiverIdentifier=910076787')
+    expect(innsyn.body.standardBusinessDocumentHeader.businessScope.scope[0].identifier).toBe(
+      'urn:no:difi:profile:einnsyn:innsynskrav:ver1.0',
+    )
+    const print = await ip.json<Json>('/api/prototype/print')
+    expect(print.status).toBe(200)
+    expect(print.body.standardBusinessDocumentHeader.receiver).toBeUndefined()
+
+    const unknownType = await ip.json<Json>('/api/prototype/brevdue?receiverIdentifier=910075918')
+    expect(unknownType.status).toBe(400)
+    expect(unknownType.body.exception).toBe('no.difi.meldingsutveksling.exceptions.UnknownMessageTypeException')
+    const notTaken = await ip.json<Json>('/api/prototype/digital?receiverIdentifier=910075918')
+    expect(notTaken.status).toBe(400)
+    expect(notTaken.body.exception).toBe('no.difi.meldingsutveksling.exceptions.ReceiverDoesNotAcceptDocumentType')
+    expect((await ip.json<Json>('/api/prototype/arkivmelding')).status).toBe(400)
+    expect((await ip.json<Json>('/api/prototype/arkivmelding?receiverIdentifier=12345')).status).toBe(400)
+    expect((await ip.json<Json>('/api/prototype/arkivmelding?receiverIdentifier=974720760')).status).toBe(404)
   })
 })

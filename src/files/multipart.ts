@@ -127,8 +127,7 @@ class PartReader {
         const next = await nextOrAbort(input, this.#opts.signal)
         pending = false
         if (next.done) break
-        const chunk: unknown = next.value
-        for (const event of scanner.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))) {
+        for (const event of scanner.push(toBuffer(next.value))) {
           await this.#handle(event)
         }
       }
@@ -225,4 +224,10 @@ function nextOrAbort<T>(
       .then(resolve, reject)
       .finally(() => signal.removeEventListener('abort', onAbort))
   })
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  return Buffer.from(String(chunk))
 }

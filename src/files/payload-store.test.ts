@@ -244,12 +244,29 @@ describe('remove, removeDir, exists, list, adopt', () => {
     expect(await store.list('')).toEqual(['deep/x/y/z', 'm1/1-a', 'm1/2-b', 'm10/1-c'])
   })
 
-  it('adopts a finished temp file under a key', async () => {
-    const temp = join(root, 'elsewhere.part')
+  it('adopts a finished temp file from its temp folder under a key', async () => {
+    expect(store.tempDir).toBe(join(root, TEMP_DIR))
+    await mkdir(store.tempDir, { recursive: true })
+    const temp = join(store.tempDir, 'upload.part')
     await writeFile(temp, 'from multipart')
     await store.adopt('m3/1-x', temp)
     expect(existsSync(temp)).toBe(false)
     expect(await text(store.read('m3/1-x'))).toBe('from multipart')
+  })
+
+  // /dev/shm is a separate filesystem (tmpfs) on Linux, where rename fails with EXDEV
+  it.skipIf(!existsSync('/dev/shm'))('adopts a file from another filesystem by copying it', async () => {
+    const elsewhere = await mkdtemp('/dev/shm/payload-adopt-')
+    try {
+      const temp = join(elsewhere, 'upload.part')
+      await writeFile(temp, 'across filesystems')
+      await store.adopt('m3/2-y', temp)
+      expect(existsSync(temp)).toBe(false)
+      expect(await text(store.read('m3/2-y'))).toBe('across filesystems')
+      expect(await tempFiles()).toEqual([])
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true })
+    }
   })
 })
 

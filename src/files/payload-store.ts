@@ -27,6 +27,11 @@ export interface WriteResult {
 
 export interface PayloadStore {
   /**
+   * <root>/.tmp, where `write` stages its files. Put other temp files (multipart parts) here too: it is
+   * on the store's filesystem, so `adopt` is a rename, and `sweepTemp` clears what a crash leaves.
+   */
+  readonly tempDir: string
+  /**
    * Streams `source` to a temp file under <root>/.tmp, fsyncs, then renames atomically to <root>/<key>
    * (replacing an earlier file with that key). Enforces maxBytes WHILE streaming: past the limit it stops
    * reading, removes the temp file and rejects with the error `onLimit(bytesSeen)` returns. Resolves
@@ -66,6 +71,7 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
   const pathOf = (key: string): string => keyPath(base, key)
 
   const store: PayloadStore = {
+    tempDir: tmpDir,
     async write(key, source, opts) {
       const target = pathOf(key)
       await mkdir(tmpDir, { recursive: true })

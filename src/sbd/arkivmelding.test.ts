@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../errors/api-error.js'
 import { decodeXml, parseArkivmelding } from './arkivmelding.js'
@@ -80,6 +81,29 @@ describe('parseArkivmelding', () => {
     expect(
       parseArkivmelding(readFileSync(`${shared}/arkivmelding_error.xml`, 'utf8')).referencedFiles,
     ).toEqual(['test.pdf'])
+  })
+})
+
+describe('parseArkivmelding on any input', () => {
+  const ok = fixture('ok.xml')
+  const outcome = (xml: string) => {
+    try {
+      parseArkivmelding(xml)
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+    }
+  }
+
+  it('answers or refuses with an ApiError, never anything else', () => {
+    const options = { seed: 20260115, numRuns: 300 }
+    fc.assert(fc.property(fc.string(), outcome), options)
+    // cut a piece out of a valid document, or splice text into it
+    fc.assert(
+      fc.property(fc.nat(ok.length), fc.nat(40), fc.string({ maxLength: 8 }), (at, cut, insert) => {
+        outcome(ok.slice(0, at) + insert + ok.slice(at + cut))
+      }),
+      options,
+    )
   })
 })
 

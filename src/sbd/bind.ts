@@ -113,7 +113,8 @@ function bindOffsetDateTime(value: unknown, path: string): string | null {
   if (typeof value !== 'string' && typeof value !== 'number')
     throw mismatch('java.time.OffsetDateTime', value, path)
   const parsed = parseDateTime(value)
-  if (parsed === undefined) {
+  // a time we could not write back exactly (years beyond 9999, local mean time offsets) is refused
+  if (parsed === undefined || parseDateTime(parsed.iso)?.instant !== parsed.instant) {
     throw weird(
       'java.time.OffsetDateTime',
       String(value),
@@ -137,16 +138,21 @@ function bindInstant(value: unknown, path: string): string | null {
       : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())
         ? Number(value)
         : undefined
-  if (seconds !== undefined && Number.isFinite(seconds) && Math.abs(seconds) < 8.64e12) {
-    return formatInstantUtc(Math.floor(seconds * 1000))
+  let ms: number | undefined
+  if (seconds !== undefined && Number.isFinite(seconds)) ms = Math.floor(seconds * 1000)
+  else if (typeof value !== 'string') throw mismatch('java.time.Instant', value, path)
+  else {
+    const text = value.trim()
+    if (text === '') return null
+    const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}(:\d{2})?)$/i.test(text)
+    const dt = iso ? DateTime.fromISO(text, { setZone: true }) : undefined
+    ms = dt?.isValid ? dt.toMillis() : undefined
   }
-  if (typeof value !== 'string') throw mismatch('java.time.Instant', value, path)
-  const text = value.trim()
-  if (text === '') return null
-  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}(:\d{2})?)$/i.test(text)
-  const dt = iso ? DateTime.fromISO(text, { setZone: true }) : undefined
-  if (!dt?.isValid) throw weird('java.time.Instant', value, 'Failed to deserialize java.time.Instant', path)
-  return formatInstantUtc(dt.toMillis())
+  // only years 0000-9999, which our text reads back
+  if (ms === undefined || ms < -62167219200000 || ms >= 253402300800000) {
+    throw weird('java.time.Instant', String(value), 'Failed to deserialize java.time.Instant', path)
+  }
+  return formatInstantUtc(ms)
 }
 
 function bindLocalDate(value: unknown, path: string): string | null {
@@ -163,9 +169,12 @@ function bindLocalDate(value: unknown, path: string): string | null {
     else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(text))
       dt = DateTime.fromISO(text, { zone: 'UTC' })
   } else throw mismatch('java.time.LocalDate', value, path)
-  if (!dt?.isValid)
+  const date = dt?.isValid ? dt.toFormat('yyyy-MM-dd') : ''
+  // only years 0000-9999, which our text reads back
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
     throw weird('java.time.LocalDate', String(value), 'Failed to deserialize java.time.LocalDate', path)
-  return dt.toFormat('yyyy-MM-dd')
+  }
+  return date
 }
 
 function bindEnum(shape: Shape & { k: 'enum' }, value: unknown, path: string): string | null {

@@ -19,6 +19,22 @@ function mutate(value: unknown, path: number[], replacement: unknown): unknown {
 
 const validSbd = fc.constantFrom(...BUSINESS_MESSAGE_TYPES).map((type) => sbdJson(type, FULL[type]))
 
+/** values that sit near what the binder coerces: numbers, numeric and date-like text, enum-ish words */
+const replacement = fc.oneof(
+  fc.jsonValue(),
+  fc.integer({ min: -(2 ** 53), max: 2 ** 53 }),
+  fc.double(),
+  fc.constantFrom('', ' ', 'null', 'true', 'FALSE', '0', '-1', '2147483648', '1e3', 'SORT_HVIT', '__proto__'),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.stringMatching(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([+-]\d{2}:\d{2}|Z)?)?$/),
+)
+
+/** fixed by default so the suite is deterministic; FUZZ_SEED / FUZZ_RUNS explore further */
+const options = (runs: number) => ({
+  seed: Number(process.env.FUZZ_SEED ?? 20260115),
+  numRuns: Number(process.env.FUZZ_RUNS ?? runs),
+})
+
 function parsesOrRefuses(input: unknown): ReturnType<typeof parseSbd> | undefined {
   try {
     return parseSbd(input)
@@ -32,25 +48,41 @@ describe('fuzzing', () => {
   it('any JSON value parses or is refused with a 400', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (v) => void parsesOrRefuses(v)),
-      { numRuns: 500 },
+      options(500),
     )
   })
 
   it('any mutation of a valid SBD parses or is refused with a 400, and what parses round-trips', () => {
     fc.assert(
-      fc.property(
-        validSbd,
-        fc.array(fc.nat(), { maxLength: 8 }),
-        fc.jsonValue(),
-        (sbd, path, replacement) => {
-          const parsed = parsesOrRefuses(JSON.parse(JSON.stringify(mutate(sbd, path, replacement))))
-          if (!parsed) return
+      fc.property(validSbd, fc.array(fc.nat(), { maxLength: 8 }), replacement, (sbd, path, value) => {
+        const parsed = parsesOrRefuses(JSON.parse(JSON.stringify(mutate(sbd, path, value))))
+        if (!parsed) return
+        const once = serializeSbd(parsed)
+        const twice = serializeSbd(parseSbd(JSON.parse(JSON.stringify(once))))
+        expect(JSON.stringify(twice)).toBe(JSON.stringify(once))
+      }),
+      options(2000),
+    )
+  })
+
+  it('date fields hold any value read back the way it was written', () => {
+    const put = (value: unknown) => [
+      sbdJson('dialogmelding', { metadataFiler: { 'a.png': { issueDate: value } } }),
+      sbdJson('digital', { digitalPostInfo: { virkningsdato: value } }),
+      sbdJson('arkivmelding', {}, { expectedResponseDateTime: value as string }),
+    ]
+    fc.assert(
+      fc.property(replacement, (value) => {
+        for (const input of put(value)) {
+          const parsed = parsesOrRefuses(JSON.parse(JSON.stringify(input)))
+          if (!parsed) continue
           const once = serializeSbd(parsed)
-          const twice = serializeSbd(parseSbd(JSON.parse(JSON.stringify(once))))
-          expect(JSON.stringify(twice)).toBe(JSON.stringify(once))
-        },
-      ),
-      { numRuns: 1000 },
+          expect(JSON.stringify(serializeSbd(parseSbd(JSON.parse(JSON.stringify(once)))))).toBe(
+            JSON.stringify(once),
+          )
+        }
+      }),
+      options(2000),
     )
   })
 

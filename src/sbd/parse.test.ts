@@ -129,6 +129,18 @@ describe('business messages', () => {
     expect(parseSbd(sbdJson('arkivmelding', { sikkerhetsnivaa: 3.9 })).businessMessage).toEqual({
       sikkerhetsnivaa: 3,
     })
+    const dates = parseSbd(
+      sbdJson('dialogmelding', {
+        metadataFiler: { a: { issueDate: 1700000000 }, b: { issueDate: '2026-01-15T12:00:00.5+01:00' } },
+      }),
+    ).businessMessage.metadataFiler
+    // Instants read numbers as epoch seconds, as Jackson does
+    expect(dates).toEqual({
+      a: { issueDate: '2023-11-14T22:13:20Z' },
+      b: { issueDate: '2026-01-15T11:00:00.500Z' },
+    })
+    const epochDay = parseSbd(sbdJson('digital', { digitalPostInfo: { virkningsdato: 1 } })).businessMessage
+    expect(epochDay.digitalPostInfo).toEqual({ virkningsdato: '1970-01-02' })
     const einnsyn = parseSbd(sbdJson('einnsyn_kvittering', { referanseType: 'innsynskrav' }))
     expect(einnsyn.businessMessage.referanseType).toBe('innsynskrav')
   })
@@ -181,6 +193,13 @@ describe('business messages', () => {
       ],
       ['dialogmelding', { metadataFiler: { a: { issueDate: 'yesterday' } } }, '`java.time.Instant`'],
       ['status', { status: 'DONE' }, 'ReceiptStatus'],
+      // dates we could not write back as read (beyond year 9999)
+      [
+        'digital',
+        { digitalPostInfo: { virkningsdato: 3_000_000 } },
+        '`java.time.LocalDate` from String "3000000"',
+      ],
+      ['dialogmelding', { metadataFiler: { a: { issueDate: 1e12 } } }, '`java.time.Instant`'],
     ]
     for (const [type, bm, text] of cases) {
       expect(notReadable(() => parseSbd(sbdJson(type as 'print', bm)))).toContain(text)

@@ -1,7 +1,7 @@
 import { anyConversationWithMessageId, insertConversation, registerStatus } from '../../conversations/repository.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow, OutMessageRow } from '../../db/schema.js'
-import { ApiError, constraintViolation, type FieldError } from '../../errors/api-error.js'
+import { ApiError, type FieldError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import {
   getConversationId,
@@ -17,7 +17,13 @@ import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
 import { parseSbd, serializeSbd } from '../../sbd/parse.js'
 import { checkDph, checkKnownType, checkMessageChannel, checkPrintAddresses, checkStandardMatchesType } from '../../sbd/rules.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
-import { VALIDATION_FAILED_MESSAGE, validateForService, validateSbd } from '../../sbd/validate.js'
+import {
+  constraintViolationError,
+  methodArgumentNotValid,
+  validateForService,
+  validateSbd,
+  validateSbdAsParameter,
+} from '../../sbd/validate.js'
 import { insertOutMessage, outMessageByMessageId } from './repository.js'
 import { type Resolution, resolveService } from './service-resolution.js'
 
@@ -35,8 +41,14 @@ export type CreateMode = 'json' | 'multipart'
 /** Parses, validates and defaults an SBD in the reference's order; stores nothing. */
 export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateMode): Promise<PreparedMessage> {
   const parsed = parseSbd(body)
-  const violations = validateSbd(parsed)
-  if (violations.length) throw headerInvalid(violations, mode)
+  const now = deps.clock.now()
+  if (mode === 'multipart') {
+    const violations = validateSbdAsParameter(parsed, 'createAndSendMessage.sbd.', now)
+    if (violations.length) throw constraintViolationError(violations)
+  } else {
+    const violations = validateSbd(parsed, now)
+    if (violations.length) throw methodArgumentNotValid(violations)
+  }
   const normalised = normalizeOnBehalfOf(parsed, deps.config.org.number)
   const unknownType = checkKnownType(normalised)
   if (unknownType) throw unknownType
@@ -44,7 +56,7 @@ export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateM
   const si = resolution.serviceIdentifier
   const sbd = applyDefaults(normalised, {
     ownOrg: deps.config.org.number,
-    now: deps.clock.now(),
+    now,
     ttlHours: si === 'UNKNOWN' ? deps.config.nextmove.defaultTtlHours : deps.config.ttlHours[si],
     serviceIdentifier: si,
     messageChannel: deps.config.dpo.messageChannel,
@@ -53,7 +65,7 @@ export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateM
   })
   const messageId = getMessageId(sbd)!
   await checkNotExisting(deps.db.kysely, sbd, messageId)
-  const groupViolations = validateForService(sbd, si)
+  const groupViolations = validateForService(sbd, si, now)
   if (groupViolations.length) throw groupInvalid(groupViolations, messageId)
   if (si === 'UNKNOWN' || !deps.config.features.enabled[si]) throw new ApiError('ServiceNotEnabled', [si])
   const failed =
@@ -71,11 +83,6 @@ async function checkNotExisting(db: Executor, sbd: StandardBusinessDocument, mes
     (await outMessageByMessageId(db, messageId)) !== undefined ||
     (sbd.type !== 'status' && (await anyConversationWithMessageId(db, messageId)))
   if (exists) throw new ApiError('MessageAlreadyExists', ['messageId', messageId])
-}
-
-function headerInvalid(errors: FieldError[], mode: CreateMode): ApiError {
-  if (mode === 'multipart') return constraintViolation(errors, 'createAndSendMessage.sbd.')
-  return new ApiError('MethodArgumentNotValid', [], { message: VALIDATION_FAILED_MESSAGE(errors.length), errors })
 }
 
 function groupInvalid(errors: FieldError[], messageId: string): ApiError {
