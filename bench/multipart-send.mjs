@@ -23,7 +23,12 @@ function multipartBody() {
     standardBusinessDocumentHeader: {
       headerVersion: '1.0',
       receiver: [{ identifier: { authority: 'iso6523-actorid-upis', value: `0192:${RECEIVER}` } }],
-      documentIdentification: { standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding', type: 'arkivmelding', typeVersion: '2.0', instanceIdentifier: randomUUID() },
+      documentIdentification: {
+        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
+        type: 'arkivmelding',
+        typeVersion: '2.0',
+        instanceIdentifier: randomUUID(),
+      },
       businessScope: { scope: [{ identifier: PROCESS, type: 'ConversationId' }] },
     },
     arkivmelding: { hoveddokument: 'dokument.txt' },
@@ -43,7 +48,13 @@ async function load(url) {
     headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
     requests: [{ setupRequest: (req) => ({ ...req, body: multipartBody() }) }],
   })
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  }
 }
 
 /** The baseline: what any server must do for this request, and nothing more. */
@@ -52,7 +63,9 @@ async function startBaseline() {
   const db = new Database(join(dir, 'baseline.sqlite'))
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
-  db.exec('create table files (id integer primary key, message_id text unique, filename text, size integer, sbd text)')
+  db.exec(
+    'create table files (id integer primary key, message_id text unique, filename text, size integer, sbd text)',
+  )
   const insert = db.prepare('insert into files (message_id, filename, size, sbd) values (?, ?, ?, ?)')
   const app = Fastify()
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
@@ -65,7 +78,11 @@ async function startBaseline() {
     })
     bb.on('file', (_name, stream, info) => {
       const tmp = join(dir, randomUUID())
-      files.push(pipeline(stream, createWriteStream(tmp)).then(() => renameSync(tmp, `${tmp}.done`)).then(() => info.filename))
+      files.push(
+        pipeline(stream, createWriteStream(tmp))
+          .then(() => renameSync(tmp, `${tmp}.done`))
+          .then(() => info.filename),
+      )
     })
     req.raw.pipe(bb)
     await once(bb, 'close')
@@ -74,7 +91,11 @@ async function startBaseline() {
     return reply.send({ ok: true })
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  return { url: `http://127.0.0.1:${app.server.address().port}/upload`, pid: process.pid, close: () => app.close() }
+  return {
+    url: `http://127.0.0.1:${app.server.address().port}/upload`,
+    pid: process.pid,
+    close: () => app.close(),
+  }
 }
 
 const registry = await startRegistry()
@@ -99,4 +120,18 @@ await ip.stop()
 await baseline.close()
 registry.close()
 
-console.log(JSON.stringify({ benchmark: 'multipart-send-10KiB', seconds: DURATION, connections: CONNECTIONS, ours, baseline: base, ratio: +(ours.rps / base.rps).toFixed(2), oursPeakRssMiB: oursRss }, null, 2))
+console.log(
+  JSON.stringify(
+    {
+      benchmark: 'multipart-send-10KiB',
+      seconds: DURATION,
+      connections: CONNECTIONS,
+      ours,
+      baseline: base,
+      ratio: +(ours.rps / base.rps).toFixed(2),
+      oursPeakRssMiB: oursRss,
+    },
+    null,
+    2,
+  ),
+)

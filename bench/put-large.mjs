@@ -28,7 +28,13 @@ function body() {
 
 async function upload(url, headers) {
   const started = process.hrtime.bigint()
-  const res = await request(url, { method: 'PUT', headers: { 'content-length': String(SIZE), ...headers }, body: body(), headersTimeout: 0, bodyTimeout: 0 })
+  const res = await request(url, {
+    method: 'PUT',
+    headers: { 'content-length': String(SIZE), ...headers },
+    body: body(),
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  })
   const text = await res.body.text()
   if (res.statusCode !== 200) throw new Error(`upload answered ${res.statusCode}: ${text}`)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
@@ -51,13 +57,22 @@ const sbd = {
   standardBusinessDocumentHeader: {
     headerVersion: '1.0',
     receiver: [{ identifier: { authority: 'iso6523-actorid-upis', value: `0192:${RECEIVER}` } }],
-    documentIdentification: { standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding', type: 'arkivmelding', typeVersion: '2.0' },
+    documentIdentification: {
+      standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
+      type: 'arkivmelding',
+      typeVersion: '2.0',
+    },
     businessScope: { scope: [{ identifier: PROCESS, type: 'ConversationId' }] },
   },
   arkivmelding: {},
 }
-const created = await request(`${ip.url}/api/messages/out`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sbd) })
-const messageId = (await created.body.json()).standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+const created = await request(`${ip.url}/api/messages/out`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(sbd),
+})
+const messageId = (await created.body.json()).standardBusinessDocumentHeader.documentIdentification
+  .instanceIdentifier
 const rssBefore = peakRssMiB(ip.child.pid)
 const ours = await upload(`${ip.url}/api/messages/out/${messageId}`, {
   'content-type': 'application/octet-stream',
@@ -81,7 +96,14 @@ rmSync(dir, { recursive: true, force: true })
 
 console.log(
   JSON.stringify(
-    { benchmark: 'put-large', bytes: SIZE, ours, baseline: base, ratio: +(base.seconds / ours.seconds).toFixed(2), oursPeakRssMiB: { beforeUpload: rssBefore, afterUpload: oursPeak } },
+    {
+      benchmark: 'put-large',
+      bytes: SIZE,
+      ours,
+      baseline: base,
+      ratio: +(base.seconds / ours.seconds).toFixed(2),
+      oursPeakRssMiB: { beforeUpload: rssBefore, afterUpload: oursPeak },
+    },
     null,
     2,
   ),

@@ -1,8 +1,8 @@
 // Shared pieces of the benchmarks: a minimal ServiceRegistry answering one DPO receiver, starting the
 // integration point as its own process (so its memory is measured alone), and peak-RSS readings.
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -16,22 +16,44 @@ export function startRegistry() {
     pemCertificate: null,
     process,
     documentTypes: ['urn:no:difi:arkivmelding:xsd::arkivmelding'],
-    service: { identifier: 'DPO', endpointUrl: 'https://example.invalid', serviceCode: '4192', serviceEditionCode: '270815', securityLevel: null, resource: null },
+    service: {
+      identifier: 'DPO',
+      endpointUrl: 'https://example.invalid',
+      serviceCode: '4192',
+      serviceEditionCode: '270815',
+      securityLevel: null,
+      resource: null,
+    },
   })
-  const body = JSON.stringify({ infoRecord: { identifier: RECEIVER, organizationName: 'Bench', entityType: { name: 'ORGL' } }, serviceRecords: [record(PROCESS)] })
-  const server = createServer((req, res) => {
+  const body = JSON.stringify({
+    infoRecord: { identifier: RECEIVER, organizationName: 'Bench', entityType: { name: 'ORGL' } },
+    serviceRecords: [record(PROCESS)],
+  })
+  const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(body)
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })))
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() }),
+    ),
+  )
 }
 
 /** Starts `integrasjonspunkt start` in a child process with the given properties; resolves when it listens. */
 export async function startIp(properties) {
   const dir = mkdtempSync(join(tmpdir(), 'ip-bench-'))
   const file = join(dir, 'integrasjonspunkt-local.properties')
-  writeFileSync(file, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n'))
-  const child = spawn(process.execPath, [new URL('../dist/src/cli.js', import.meta.url).pathname, 'start'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+  writeFileSync(
+    file,
+    Object.entries(properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  )
+  const child = spawn(process.execPath, [new URL('../dist/src/cli.js', import.meta.url).pathname, 'start'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const url = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (d) => {
@@ -42,7 +64,16 @@ export async function startIp(properties) {
     child.once('exit', (code) => reject(new Error(`integration point exited ${code}: ${out}`)))
   })
   child.stdout.resume()
-  return { child, dir, url, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM') }) }
+  return {
+    child,
+    dir,
+    url,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', r)
+        child.kill('SIGTERM')
+      }),
+  }
 }
 
 /** Peak resident set size of a process, from the kernel's high-water mark (VmHWM), in MiB. */

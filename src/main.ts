@@ -35,7 +35,11 @@ export async function startIntegrationPoint(opts: {
   const { config, cwd, logger } = opts
   const clock = opts.clock ?? systemClock
   const started = Date.now()
-  const datasource = parseDatasource(config.datasource.url, config.datasource.username, config.datasource.password)
+  const datasource = parseDatasource(
+    config.datasource.url,
+    config.datasource.username,
+    config.datasource.password,
+  )
   const db = await openDb(datasource, { cwd })
   const payloads = createLocalPayloadStore(resolve(cwd, config.nextmove.filedir), { clock })
   const registry = createServiceRegistryClient({ ...config.serviceRegistry, clock })
@@ -69,7 +73,9 @@ export async function startIntegrationPoint(opts: {
       database: datasource.kind === 'sqlite' ? `sqlite ${resolve(cwd, datasource.path)}` : 'postgresql',
       serviceRegistry: config.serviceRegistry.endpoint,
       auth: config.security.enable ? 'basic' : 'off',
-      services: Object.entries(config.features.enabled).filter(([, on]) => on).map(([si]) => si),
+      services: Object.entries(config.features.enabled)
+        .filter(([, on]) => on)
+        .map(([si]) => si),
       startupMs: Date.now() - started,
     },
     `integrasjonspunkt for ${config.org.number} ready on ${address}`,

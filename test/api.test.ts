@@ -65,14 +65,20 @@ describe('the HTTP surface', () => {
     expect(res.status).toBe(200)
     const header = res.body.standardBusinessDocumentHeader
     expect(header.sender[0].identifier.value).toBe('0192:910077473')
-    expect(header.receiver[0].identifier).toEqual({ value: '0192:910075918', authority: 'iso6523-actorid-upis' })
+    expect(header.receiver[0].identifier).toEqual({
+      value: '0192:910075918',
+      authority: 'iso6523-actorid-upis',
+    })
     expect(header.documentIdentification).toMatchObject({
       standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
       type: 'arkivmelding',
       creationDateAndTime: '2026-03-10T10:00:00+01:00',
     })
     const scope = header.businessScope.scope[0]
-    expect(scope).toMatchObject({ type: 'ConversationId', identifier: expect.stringMatching(/^urn:no:difi:profile:arkivmelding:/) })
+    expect(scope).toMatchObject({
+      type: 'ConversationId',
+      identifier: expect.stringMatching(/^urn:no:difi:profile:arkivmelding:/),
+    })
     expect(scope.scopeInformation[0].expectedResponseDateTime).toBe('2026-03-11T10:00:00+01:00')
     expect(Object.keys(res.body)).toEqual(['standardBusinessDocumentHeader', 'arkivmelding'])
     res.body.arkivmelding.hoveddokument = 'vedtak.pdf'
@@ -103,10 +109,14 @@ describe('the HTTP surface', () => {
 
     const unknownType = await ip.json<Json>('/api/prototype/brevdue?receiverIdentifier=910075918')
     expect(unknownType.status).toBe(400)
-    expect(unknownType.body.exception).toBe('no.difi.meldingsutveksling.exceptions.UnknownMessageTypeException')
+    expect(unknownType.body.exception).toBe(
+      'no.difi.meldingsutveksling.exceptions.UnknownMessageTypeException',
+    )
     const notTaken = await ip.json<Json>('/api/prototype/digital?receiverIdentifier=910075918')
     expect(notTaken.status).toBe(400)
-    expect(notTaken.body.exception).toBe('no.difi.meldingsutveksling.exceptions.ReceiverDoesNotAcceptDocumentType')
+    expect(notTaken.body.exception).toBe(
+      'no.difi.meldingsutveksling.exceptions.ReceiverDoesNotAcceptDocumentType',
+    )
     expect((await ip.json<Json>('/api/prototype/arkivmelding')).status).toBe(400)
     expect((await ip.json<Json>('/api/prototype/arkivmelding?receiverIdentifier=12345')).status).toBe(400)
     expect((await ip.json<Json>('/api/prototype/arkivmelding?receiverIdentifier=974720760')).status).toBe(404)

@@ -32,16 +32,29 @@ describe.each(STORES)('conversations and statuses on %s', (kind) => {
     const dpv = await ip.json<Json>('/api/conversations?serviceIdentifier=DPV')
     expect(dpv.body.content.map((c: Json) => c.messageId)).toEqual([ids[1]])
     expect((await ip.json<Json>('/api/conversations?receiver=0192:910075918')).body.totalElements).toBe(2)
-    expect((await ip.json<Json>('/api/conversations?receiverIdentifier=910075942')).body.totalElements).toBe(1)
+    expect((await ip.json<Json>('/api/conversations?receiverIdentifier=910075942')).body.totalElements).toBe(
+      1,
+    )
     expect((await ip.json<Json>('/api/conversations?direction=INCOMING')).body.totalElements).toBe(0)
-    expect((await ip.json<Json>('/api/conversations?finished=false&direction=OUTGOING')).body.totalElements).toBe(3)
-    expect((await ip.json<Json>('/api/conversations?lastUpdateFrom=2026-03-10&lastUpdateTo=2026-03-10')).body.totalElements).toBe(3)
+    expect(
+      (await ip.json<Json>('/api/conversations?finished=false&direction=OUTGOING')).body.totalElements,
+    ).toBe(3)
+    expect(
+      (await ip.json<Json>('/api/conversations?lastUpdateFrom=2026-03-10&lastUpdateTo=2026-03-10')).body
+        .totalElements,
+    ).toBe(3)
     expect((await ip.json<Json>('/api/conversations?lastUpdateFrom=2026-03-11')).body.totalElements).toBe(0)
-    expect((await ip.json<Json>('/api/conversations?sort=lastUpdated,asc')).body.content[0].messageId).toBe(ids[0])
+    expect((await ip.json<Json>('/api/conversations?sort=lastUpdated,asc')).body.content[0].messageId).toBe(
+      ids[0],
+    )
 
     const bad = await ip.json<Json>('/api/conversations?direction=SIDEWAYS')
     expect(bad.status).toBe(400)
-    expect(bad.body.errors[0]).toMatchObject({ field: 'direction', rejectedValue: 'SIDEWAYS', bindingFailure: true })
+    expect(bad.body.errors[0]).toMatchObject({
+      field: 'direction',
+      rejectedValue: 'SIDEWAYS',
+      bindingFailure: true,
+    })
     expect((await ip.json<Json>('/api/conversations?lastUpdateFrom=10.03.2026')).status).toBe(400)
     expect((await ip.json<Json>('/api/conversations?finished=maybe')).status).toBe(400)
   })
@@ -50,7 +63,9 @@ describe.each(STORES)('conversations and statuses on %s', (kind) => {
     const byMessage = await ip.json<Json>(`/api/conversations/messageId/${ids[0]}`)
     const byId = await ip.json<Json>(`/api/conversations/${byMessage.body.id}`)
     expect(byId.body).toEqual(byMessage.body)
-    const byConversationId = await ip.json<Json>(`/api/conversations/messageId/${byMessage.body.conversationId}`)
+    const byConversationId = await ip.json<Json>(
+      `/api/conversations/messageId/${byMessage.body.conversationId}`,
+    )
     expect(byConversationId.body.id).toBe(byMessage.body.id)
 
     const missing = await ip.json<Json>('/api/conversations/999999')
@@ -78,16 +93,37 @@ describe.each(STORES)('conversations and statuses on %s', (kind) => {
     const all = await ip.json<Json>('/api/statuses')
     expect(all.body.totalElements).toBe(3)
     const first = all.body.content[0]
-    expect(Object.keys(first)).toEqual(['id', 'lastUpdate', 'status', 'conversationId', 'messageId', 'convId'])
-    expect(first).toMatchObject({ status: 'OPPRETTET', messageId: ids[0], lastUpdate: '2026-03-10T10:00:00+01:00' })
+    expect(Object.keys(first)).toEqual([
+      'id',
+      'lastUpdate',
+      'status',
+      'conversationId',
+      'messageId',
+      'convId',
+    ])
+    expect(first).toMatchObject({
+      status: 'OPPRETTET',
+      messageId: ids[0],
+      lastUpdate: '2026-03-10T10:00:00+01:00',
+    })
     expect((await ip.json<Json>(`/api/statuses?messageId=${ids[1]}`)).body.totalElements).toBe(1)
     expect((await ip.json<Json>('/api/statuses?status=SENDT')).body.totalElements).toBe(0)
-    const range = await ip.json<Json>('/api/statuses?fromDateTime=2026-03-10T10:00:30%2B01:00&toDateTime=2026-03-10T10:05:00%2B01:00')
+    const range = await ip.json<Json>(
+      '/api/statuses?fromDateTime=2026-03-10T10:00:30%2B01:00&toDateTime=2026-03-10T10:05:00%2B01:00',
+    )
     expect(range.body.content.map((s: Json) => s.messageId)).toEqual([ids[1], ids[2]])
     // one end alone is ignored, as the reference
-    expect((await ip.json<Json>('/api/statuses?fromDateTime=2026-03-10T10:00:30%2B01:00')).body.totalElements).toBe(3)
+    expect(
+      (await ip.json<Json>('/api/statuses?fromDateTime=2026-03-10T10:00:30%2B01:00')).body.totalElements,
+    ).toBe(3)
     const page = await ip.json<Json>('/api/statuses?page=1&size=2&sort=id,desc')
-    expect(page.body).toMatchObject({ number: 1, numberOfElements: 1, first: false, last: true, totalPages: 2 })
+    expect(page.body).toMatchObject({
+      number: 1,
+      numberOfElements: 1,
+      first: false,
+      last: true,
+      totalPages: 2,
+    })
     expect((await ip.json<Json>('/api/statuses?id=abc')).status).toBe(400)
     expect((await ip.json<Json>('/api/statuses?fromDateTime=yesterday')).status).toBe(400)
   })
@@ -99,7 +135,10 @@ describe.each(STORES)('conversations and statuses on %s', (kind) => {
     expect(body.content.map((s: Json) => s.status)).toEqual(['OPPRETTET'])
     const alias = await ip.json<Json>(`/api/messages/status/${body.content[0].conversationId}`)
     expect(alias.body.content).toEqual(body.content)
-    expect((await ip.json<Json>('/api/statuses/unknown')).body).toMatchObject({ totalElements: 0, empty: true })
+    expect((await ip.json<Json>('/api/statuses/unknown')).body).toMatchObject({
+      totalElements: 0,
+      empty: true,
+    })
   })
 
   it('expires open conversations with LEVETID_UTLOPT once, and finishes them', async () => {

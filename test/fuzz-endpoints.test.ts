@@ -18,7 +18,11 @@ describe('endpoints under arbitrary input', () => {
     expect(res.status, text).toBeLessThan(500)
     if (res.status >= 400) {
       const body = JSON.parse(text)
-      expect(body).toMatchObject({ status: res.status, path: expect.any(String), timestamp: expect.any(String) })
+      expect(body).toMatchObject({
+        status: res.status,
+        path: expect.any(String),
+        timestamp: expect.any(String),
+      })
     }
     return res.status
   }
@@ -72,13 +76,32 @@ describe('endpoints under arbitrary input', () => {
   })
 
   it('GET /api/conversations and /api/statuses with any query', async () => {
-    const names = ['page', 'size', 'sort', 'direction', 'finished', 'pollable', 'serviceIdentifier', 'lastUpdateFrom', 'lastUpdateTo', 'id', 'fromDateTime', 'toDateTime', 'status', 'messageId']
+    const names = [
+      'page',
+      'size',
+      'sort',
+      'direction',
+      'finished',
+      'pollable',
+      'serviceIdentifier',
+      'lastUpdateFrom',
+      'lastUpdateTo',
+      'id',
+      'fromDateTime',
+      'toDateTime',
+      'status',
+      'messageId',
+    ]
     const query = fc.array(fc.tuple(fc.constantFrom(...names), fc.string()), { maxLength: 4 })
     await fc.assert(
-      fc.asyncProperty(query, fc.constantFrom('/api/conversations', '/api/statuses', '/api/messages/out'), async (pairs, path) => {
-        const qs = new URLSearchParams(pairs).toString()
-        await expectClientError(await ip.fetch(`${path}?${qs}`))
-      }),
+      fc.asyncProperty(
+        query,
+        fc.constantFrom('/api/conversations', '/api/statuses', '/api/messages/out'),
+        async (pairs, path) => {
+          const qs = new URLSearchParams(pairs).toString()
+          await expectClientError(await ip.fetch(`${path}?${qs}`))
+        },
+      ),
       { numRuns: 150 },
     )
   })
@@ -93,7 +116,9 @@ describe('endpoints under arbitrary input', () => {
         const clean = (s: string) => s.replace(/[^\x20-\x7e]/g, '')
         headers['content-disposition'] = clean(disposition)
         headers['content-type'] = clean(type)
-        await expectClientError(await ip.fetch(`/api/messages/out/${id}`, { method: 'PUT', headers, body: 'data' }))
+        await expectClientError(
+          await ip.fetch(`/api/messages/out/${id}`, { method: 'PUT', headers, body: 'data' }),
+        )
       }),
       { numRuns: 150 },
     )

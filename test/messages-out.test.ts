@@ -1,8 +1,8 @@
-import { readdirSync, existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
+import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, jsonBody, OWN_ORG, PROCESS, startTestIp, type TestIp } from './support/ip.js'
 
 warnIfPostgresSkipped()
@@ -11,7 +11,13 @@ type Json = Record<string, any>
 
 const EX = 'no.difi.meldingsutveksling.exceptions.'
 
-function put(ip: TestIp, messageId: string, filename: string, body: string | Buffer, opts: { type?: string; name?: string } = {}) {
+function put(
+  ip: TestIp,
+  messageId: string,
+  filename: string,
+  body: string | Buffer,
+  opts: { type?: string; name?: string } = {},
+) {
   return ip.json(`/api/messages/out/${messageId}`, {
     method: 'PUT',
     headers: {
@@ -48,7 +54,9 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('application/json')
     const header = res.body.standardBusinessDocumentHeader
-    expect(header.sender).toEqual([{ identifier: { value: `0192:${OWN_ORG}`, authority: 'iso6523-actorid-upis' } }])
+    expect(header.sender).toEqual([
+      { identifier: { value: `0192:${OWN_ORG}`, authority: 'iso6523-actorid-upis' } },
+    ])
     const id = header.documentIdentification
     expect(id.instanceIdentifier).toMatch(/^[0-9a-f-]{36}$/)
     expect(id.creationDateAndTime).toBe('2026-03-10T10:00:00+01:00')
@@ -83,7 +91,8 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
 
   it('asks the registry for the receiver, process and conversation, signed', async () => {
     const sbd = arkivmeldingSbd() as Json
-    sbd.standardBusinessDocumentHeader.businessScope.scope[0].instanceIdentifier = '37efbd4c-413d-4e2c-bbc5-257ef4a65a45'
+    sbd.standardBusinessDocumentHeader.businessScope.scope[0].instanceIdentifier =
+      '37efbd4c-413d-4e2c-bbc5-257ef4a65a45'
     await create(sbd)
     const call = ip.registry.requests.find((r) => r.url.startsWith('/identifier/910075918/process/'))
     expect(call?.url).toBe(
@@ -98,7 +107,9 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
       { identifier: { authority: 'iso6523-actorid-upis', value: '0192:910075926' } },
     ]
     const res = await ip.json<Json>('/api/messages/out', jsonBody(sbd))
-    expect(res.body.standardBusinessDocumentHeader.sender[0].identifier.value).toBe(`0192:${OWN_ORG}:910075926`)
+    expect(res.body.standardBusinessDocumentHeader.sender[0].identifier.value).toBe(
+      `0192:${OWN_ORG}:910075926`,
+    )
     const id = res.body.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
     const conv = await ip.json<Json>(`/api/conversations/messageId/${id}`)
     expect(conv.body.sender).toBe(`0192:${OWN_ORG}:910075926`)
@@ -106,9 +117,17 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
   })
 
   it('refuses bad create requests with the reference errors', async () => {
-    const notJson = await ip.json<Json>('/api/messages/out', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })
+    const notJson = await ip.json<Json>('/api/messages/out', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    })
     expect(notJson.status).toBe(415)
-    const broken = await ip.json<Json>('/api/messages/out', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":' })
+    const broken = await ip.json<Json>('/api/messages/out', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":',
+    })
     expect(broken.status).toBe(400)
     expect(broken.body.exception).toBe('org.springframework.http.converter.HttpMessageNotReadableException')
     expect(broken.body.message).toMatch(/^JSON parse error/)
@@ -120,8 +139,13 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     const invalid = await ip.json<Json>('/api/messages/out', jsonBody(noVersion))
     expect(invalid.status).toBe(400)
     expect(invalid.body.exception).toBe('org.springframework.web.bind.MethodArgumentNotValidException')
-    expect(invalid.body.message).toBe("Validation failed for object='standardBusinessDocument'. Error count: 1")
-    expect(invalid.body.errors[0]).toMatchObject({ field: 'standardBusinessDocumentHeader.headerVersion', code: 'NotNull' })
+    expect(invalid.body.message).toBe(
+      "Validation failed for object='standardBusinessDocument'. Error count: 1",
+    )
+    expect(invalid.body.errors[0]).toMatchObject({
+      field: 'standardBusinessDocumentHeader.headerVersion',
+      code: 'NotNull',
+    })
 
     const otherKey = { ...arkivmeldingSbd(), arkivmelding: undefined, digital: {} }
     const wrongKey = await ip.json<Json>('/api/messages/out', jsonBody(otherKey))
@@ -138,14 +162,22 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
   })
 
   it('says when the receiver does not take the process, and when the registry is down', async () => {
-    const res = await ip.json<Json>('/api/messages/out', jsonBody(arkivmeldingSbd({ process: 'urn:no:difi:profile:arkivmelding:naturOgMiljoe:ver1.0' })))
+    const res = await ip.json<Json>(
+      '/api/messages/out',
+      jsonBody(arkivmeldingSbd({ process: 'urn:no:difi:profile:arkivmelding:naturOgMiljoe:ver1.0' })),
+    )
     expect(res.status).toBe(400)
     expect(res.body.exception).toBe(`${EX}ReceiverDoesNotAcceptProcessException`)
-    expect(res.body.message).toBe('Receiver do not accept the document process urn:no:difi:profile:arkivmelding:naturOgMiljoe:ver1.0')
+    expect(res.body.message).toBe(
+      'Receiver do not accept the document process urn:no:difi:profile:arkivmelding:naturOgMiljoe:ver1.0',
+    )
     expect(res.body.description).toBeTruthy()
 
     await ip.registry.close()
-    const down = await ip.json<Json>('/api/messages/out', jsonBody(arkivmeldingSbd({ receiver: '910075942' })))
+    const down = await ip.json<Json>(
+      '/api/messages/out',
+      jsonBody(arkivmeldingSbd({ receiver: '910075942' })),
+    )
     expect(down.status).toBe(503)
     expect(down.body.message).toMatch(/ServiceRegistry unavailable/)
   })
@@ -155,13 +187,18 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     ip = await startTestIp(kind, { overrides: { 'difi.move.feature.enableDPO': 'false' } })
     const res = await ip.json<Json>('/api/messages/out', jsonBody(arkivmeldingSbd()))
     expect(res.status).toBe(400)
-    expect(res.body).toMatchObject({ exception: `${EX}ServiceNotEnabledException`, message: 'Service DPO is not enabled' })
+    expect(res.body).toMatchObject({
+      exception: `${EX}ServiceNotEnabledException`,
+      message: 'Service DPO is not enabled',
+    })
   })
 
   it('uploads files, reads arkivmelding.xml and sends with a durable job', async () => {
     const id = await create(arkivmeldingSbd({ hoveddokument: 'vedtak.pdf' }))
     const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Tilskudd til lysrør', journalpostnummer: 7 })
-    expect((await put(ip, id, 'arkivmelding.xml', xml, { type: 'application/xml', name: 'Arkivmelding' })).status).toBe(200)
+    expect(
+      (await put(ip, id, 'arkivmelding.xml', xml, { type: 'application/xml', name: 'Arkivmelding' })).status,
+    ).toBe(200)
     expect((await put(ip, id, 'vedtak.pdf', Buffer.from('%PDF-1.4 vedtak'))).status).toBe(200)
 
     const conv = await ip.json<Json>(`/api/conversations/messageId/${id}`)
@@ -177,7 +214,9 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
 
     // a retry after a lost answer sends nothing twice
     expect((await ip.fetch(`/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
-    expect(await ip.db.kysely.selectFrom('jobs').selectAll().where('message_id', '=', id).execute()).toHaveLength(1)
+    expect(
+      await ip.db.kysely.selectFrom('jobs').selectAll().where('message_id', '=', id).execute(),
+    ).toHaveLength(1)
 
     // no more files once sent
     const late = await put(ip, id, 'late.pdf', 'x')
@@ -187,10 +226,17 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
   it('checks every upload', async () => {
     const missing = await put(ip, 'no-such-message', 'a.pdf', 'x')
     expect(missing.status).toBe(404)
-    expect(missing.body).toMatchObject({ exception: `${EX}MessageNotFoundException`, message: 'Message with messageId = no-such-message was not found' })
+    expect(missing.body).toMatchObject({
+      exception: `${EX}MessageNotFoundException`,
+      message: 'Message with messageId = no-such-message was not found',
+    })
 
     const id = await create()
-    const noDisposition = await ip.json<Json>(`/api/messages/out/${id}`, { method: 'PUT', headers: { 'content-type': 'application/pdf' }, body: 'x' })
+    const noDisposition = await ip.json<Json>(`/api/messages/out/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf' },
+      body: 'x',
+    })
     expect(noDisposition.status).toBe(400)
     expect(noDisposition.body.exception).toBe('org.springframework.web.bind.MissingRequestHeaderException')
 
@@ -207,7 +253,10 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     expect((await put(ip, id, 'a.pdf', 'x')).status).toBe(200)
     const dup = await put(ip, id, 'a.pdf', 'y')
     expect(dup.status).toBe(400)
-    expect(dup.body).toMatchObject({ exception: `${EX}DuplicateFilenameException`, message: 'Filename already exists in message: a.pdf.' })
+    expect(dup.body).toMatchObject({
+      exception: `${EX}DuplicateFilenameException`,
+      message: 'Filename already exists in message: a.pdf.',
+    })
     expect(payloadFiles(ip)).toHaveLength(1)
   })
 
@@ -216,7 +265,11 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
       standardBusinessDocumentHeader: {
         headerVersion: '1.0',
         receiver: [{ identifier: { authority: 'iso6523-actorid-upis', value: '0192:910076787' } }],
-        documentIdentification: { standard: 'urn:no:difi:einnsyn:xsd::innsynskrav', type: 'innsynskrav', typeVersion: '1.0' },
+        documentIdentification: {
+          standard: 'urn:no:difi:einnsyn:xsd::innsynskrav',
+          type: 'innsynskrav',
+          typeVersion: '1.0',
+        },
         businessScope: { scope: [{ identifier: PROCESS.innsynskrav, type: 'ConversationId' }] },
       },
       innsynskrav: { orgnr: '910076787', epost: 'a@b.no' },
@@ -238,7 +291,9 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     } as RequestInit)
     expect(res.status).toBe(400)
     expect(res.body.exception).toBe(`${EX}MaxFileSizeExceededException`)
-    expect(res.body.message).toMatch(/exceeds the maximum allowed upload size for the target service \(DPE, 2MB\)/)
+    expect(res.body.message).toMatch(
+      /exceeds the maximum allowed upload size for the target service \(DPE, 2MB\)/,
+    )
     expect(payloadFiles(ip)).toHaveLength(0)
     const tmp = join(ip.config.nextmove.filedir, '.tmp')
     expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([])
@@ -248,13 +303,22 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     const noFiles = await create()
     const res = await ip.json<Json>(`/api/messages/out/${noFiles}`, { method: 'POST' })
     expect(res.status).toBe(400)
-    expect(res.body).toMatchObject({ exception: `${EX}MissingFileException`, message: 'There must always be at least one attachment' })
+    expect(res.body).toMatchObject({
+      exception: `${EX}MissingFileException`,
+      message: 'There must always be at least one attachment',
+    })
 
     expect((await put(ip, noFiles, 'a.pdf', 'x')).status).toBe(200)
     const noArkivmelding = await ip.json<Json>(`/api/messages/out/${noFiles}`, { method: 'POST' })
     expect(noArkivmelding.body).toMatchObject({ exception: `${EX}MissingArkivmeldingException` })
 
-    expect((await put(ip, noFiles, 'arkivmelding.xml', arkivmeldingXml({ files: ['a.pdf', 'b.pdf'] }), { type: 'application/xml' })).status).toBe(200)
+    expect(
+      (
+        await put(ip, noFiles, 'arkivmelding.xml', arkivmeldingXml({ files: ['a.pdf', 'b.pdf'] }), {
+          type: 'application/xml',
+        })
+      ).status,
+    ).toBe(200)
     const missingRef = await ip.json<Json>(`/api/messages/out/${noFiles}`, { method: 'POST' })
     expect(missingRef.body).toMatchObject({
       exception: `${EX}MissingArkivmeldingFileException`,
@@ -266,13 +330,17 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
 
   it('registers LEVETID_UTLOPT when the message expired before it was sent', async () => {
     const id = await create()
-    expect((await put(ip, id, 'arkivmelding.xml', arkivmeldingXml({ files: [] }), { type: 'application/xml' })).status).toBe(200)
+    expect(
+      (await put(ip, id, 'arkivmelding.xml', arkivmeldingXml({ files: [] }), { type: 'application/xml' }))
+        .status,
+    ).toBe(200)
     ip.clock.advance(25 * 3600 * 1000)
     const res = await ip.json<Json>(`/api/messages/out/${id}`, { method: 'POST' })
     expect(res.status).toBe(400)
     expect(res.body).toMatchObject({
       exception: `${EX}TimeToLiveException`,
-      message: 'ExpectedResponseDateTime 2026-03-11T10:00:00+01:00 has been exceeded. Please resend the message',
+      message:
+        'ExpectedResponseDateTime 2026-03-11T10:00:00+01:00 has been exceeded. Please resend the message',
     })
     const statuses = await ip.json<Json>(`/api/statuses/${id}`)
     expect(statuses.body.content.map((s: Json) => s.status)).toEqual(['OPPRETTET', 'LEVETID_UTLOPT'])
@@ -297,11 +365,27 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     await create(arkivmeldingSbd({ receiver: '910075942' }))
     await create()
     const all = await ip.json<Json>('/api/messages/out?size=2&sort=lastUpdated,asc')
-    expect(all.body).toMatchObject({ totalElements: 3, totalPages: 2, size: 2, number: 0, first: true, last: false, numberOfElements: 2 })
-    expect(all.body.pageable).toMatchObject({ offset: 0, pageNumber: 0, pageSize: 2, paged: true, unpaged: false })
+    expect(all.body).toMatchObject({
+      totalElements: 3,
+      totalPages: 2,
+      size: 2,
+      number: 0,
+      first: true,
+      last: false,
+      numberOfElements: 2,
+    })
+    expect(all.body.pageable).toMatchObject({
+      offset: 0,
+      pageNumber: 0,
+      pageSize: 2,
+      paged: true,
+      unpaged: false,
+    })
     const dpv = await ip.json<Json>('/api/messages/out?serviceIdentifier=DPV')
     expect(dpv.body.content).toHaveLength(1)
-    expect(dpv.body.content[0].standardBusinessDocumentHeader.receiver[0].identifier.value).toBe('0192:910075942')
+    expect(dpv.body.content[0].standardBusinessDocumentHeader.receiver[0].identifier.value).toBe(
+      '0192:910075942',
+    )
     const byReceiver = await ip.json<Json>('/api/messages/out?receiverIdentifier=910075918')
     expect(byReceiver.body.totalElements).toBe(2)
     const one = await ip.json<Json>(`/api/messages/out?messageId=${a}`)

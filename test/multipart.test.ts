@@ -1,5 +1,4 @@
 import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
@@ -11,12 +10,23 @@ type Json = Record<string, any>
 const EX = 'no.difi.meldingsutveksling.exceptions.'
 const MESSAGE_ID = 'ff88849c-e281-4809-8555-7cd54952b916'
 
-function form(sbd: unknown, files: { name: string; filename: string; type?: string; content: string | Buffer }[], sbdAsFile = false) {
+function form(
+  sbd: unknown,
+  files: { name: string; filename: string; type?: string; content: string | Buffer }[],
+  sbdAsFile = false,
+) {
   const f = new FormData()
   const json = new Blob([JSON.stringify(sbd)], { type: 'application/json' })
   if (sbdAsFile) f.append('sbd', json, 'sbd.json')
   else f.append('sbd', json)
-  for (const file of files) f.append(file.name, new Blob([typeof file.content === 'string' ? file.content : new Uint8Array(file.content)], { type: file.type ?? 'application/pdf' }), file.filename)
+  for (const file of files)
+    f.append(
+      file.name,
+      new Blob([typeof file.content === 'string' ? file.content : new Uint8Array(file.content)], {
+        type: file.type ?? 'application/pdf',
+      }),
+      file.filename,
+    )
   return f
 }
 
@@ -37,19 +47,29 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
 
   const sbd = () => arkivmeldingSbd({ messageId: MESSAGE_ID, hoveddokument: 'vedtak.pdf' })
   const files = (refs = ['vedtak.pdf']) => [
-    { name: 'Arkivmelding', filename: 'arkivmelding.xml', type: 'application/xml', content: arkivmeldingXml({ files: refs, title: 'Vedtak' }) },
+    {
+      name: 'Arkivmelding',
+      filename: 'arkivmelding.xml',
+      type: 'application/xml',
+      content: arkivmeldingXml({ files: refs, title: 'Vedtak' }),
+    },
     { name: 'Vedtak', filename: 'vedtak.pdf', content: '%PDF-1.4 vedtak' },
   ]
 
   it('creates, attaches and sends in one request', async () => {
-    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form(sbd(), files()) })
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(sbd(), files()),
+    })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     expect(res.body.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier).toBe(MESSAGE_ID)
     const rows = await ip.db.kysely.selectFrom('out_files').selectAll().orderBy('dokumentnummer').execute()
-    expect(rows.map((r) => [r.filename, r.title, r.mime_type, r.primary_document, r.dokumentnummer])).toEqual([
-      ['arkivmelding.xml', 'Arkivmelding', 'application/xml', 0, 1],
-      ['vedtak.pdf', 'Vedtak', 'application/pdf', 1, 2],
-    ])
+    expect(rows.map((r) => [r.filename, r.title, r.mime_type, r.primary_document, r.dokumentnummer])).toEqual(
+      [
+        ['arkivmelding.xml', 'Arkivmelding', 'application/xml', 0, 1],
+        ['vedtak.pdf', 'Vedtak', 'application/pdf', 1, 2],
+      ],
+    )
     const jobs = await ip.db.kysely.selectFrom('jobs').selectAll().execute()
     expect(jobs.map((j) => [j.kind, j.message_id])).toEqual([['send', MESSAGE_ID]])
     const conv = await ip.json<Json>(`/api/conversations/messageId/${MESSAGE_ID}`)
@@ -57,21 +77,32 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
   })
 
   it('never takes the sbd part as an attachment, even with a filename', async () => {
-    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form(sbd(), files(), true) })
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(sbd(), files(), true),
+    })
     expect(res.status).toBe(200)
-    const names = (await ip.db.kysely.selectFrom('out_files').select('filename').execute()).map((r) => r.filename)
+    const names = (await ip.db.kysely.selectFrom('out_files').select('filename').execute()).map(
+      (r) => r.filename,
+    )
     expect(names.sort()).toEqual(['arkivmelding.xml', 'vedtak.pdf'])
   })
 
   it('is atomic: a refused send leaves nothing, and the same messageId can be sent again', async () => {
-    const refused = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form(sbd(), files(['vedtak.pdf', 'mangler.pdf'])) })
+    const refused = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(sbd(), files(['vedtak.pdf', 'mangler.pdf'])),
+    })
     expect(refused.status).toBe(400)
     expect(refused.body.exception).toBe(`${EX}MissingArkivmeldingFileException`)
     expect(await ip.db.kysely.selectFrom('out_messages').selectAll().execute()).toHaveLength(0)
     expect(await ip.db.kysely.selectFrom('conversations').selectAll().execute()).toHaveLength(0)
     expect(leftovers(ip)).toEqual([])
 
-    const again = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form(sbd(), files()) })
+    const again = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(sbd(), files()),
+    })
     expect(again.status).toBe(200)
   })
 
@@ -92,7 +123,10 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
       body: form(sbd(), [...files(), { name: 'Igjen', filename: 'vedtak.pdf', content: 'x' }]),
     })
     expect(dup.status).toBe(400)
-    expect(dup.body).toMatchObject({ exception: `${EX}DuplicateFilenameException`, message: 'Filename already exists in message: vedtak.pdf, vedtak.pdf.' })
+    expect(dup.body).toMatchObject({
+      exception: `${EX}DuplicateFilenameException`,
+      message: 'Filename already exists in message: vedtak.pdf, vedtak.pdf.',
+    })
     expect(leftovers(ip)).toEqual([])
   })
 
@@ -101,7 +135,9 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
     f.append('Vedtak', new Blob(['x']), 'a.pdf')
     const noSbd = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: f })
     expect(noSbd.status).toBe(400)
-    expect(noSbd.body.message).toBe("Required request parameter 'sbd' for method parameter type StandardBusinessDocument is not present")
+    expect(noSbd.body.message).toBe(
+      "Required request parameter 'sbd' for method parameter type StandardBusinessDocument is not present",
+    )
 
     const broken = await ip.json<Json>('/api/messages/out/multipart', {
       method: 'POST',
@@ -110,7 +146,11 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
     })
     expect(broken.status).toBe(400)
 
-    const json = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    const json = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(json.status).toBe(415)
     expect(leftovers(ip)).toEqual([])
   })
@@ -118,9 +158,14 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
   it('validates the sbd part as the reference (ConstraintViolation with the parameter path)', async () => {
     const bad = arkivmeldingSbd()
     delete (bad.standardBusinessDocumentHeader as Json).documentIdentification.typeVersion
-    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form(bad, files()) })
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(bad, files()),
+    })
     expect(res.status).toBe(400)
     expect(res.body.exception).toBe('jakarta.validation.ConstraintViolationException')
-    expect(res.body.message).toBe('createAndSendMessage.sbd.standardBusinessDocumentHeader.documentIdentification.typeVersion: must not be null')
+    expect(res.body.message).toBe(
+      'createAndSendMessage.sbd.standardBusinessDocumentHeader.documentIdentification.typeVersion: must not be null',
+    )
   })
 })

@@ -21,7 +21,10 @@ export async function buildPrototype(
 ): Promise<Record<string, unknown>> {
   const type = messageTypeByName(q.capability)
   if (!type || type === 'feil') {
-    throw new ApiError('UnknownMessageType', [q.capability, MESSAGE_TYPE_NAMES.filter((t) => t !== 'feil').join(', ')])
+    throw new ApiError('UnknownMessageType', [
+      q.capability,
+      MESSAGE_TYPE_NAMES.filter((t) => t !== 'feil').join(', '),
+    ])
   }
   if (!q.receiverIdentifier && type !== 'print') {
     throw new ApiError('MissingRequestParameter', ['receiverIdentifier', 'String'])
@@ -60,9 +63,13 @@ export async function buildPrototype(
   }
 }
 
-function receiverPartner(value: string): { identifier: { value: string; authority: string }; lookupId: string } {
+function receiverPartner(value: string): {
+  identifier: { value: string; authority: string }
+  lookupId: string
+} {
   const nhn = parseIdentifier(value, NHN_ACTORID)
-  if (nhn) return { identifier: { value: nhn.value, authority: NHN_ACTORID }, lookupId: primaryIdentifier(nhn) }
+  if (nhn)
+    return { identifier: { value: nhn.value, authority: NHN_ACTORID }, lookupId: primaryIdentifier(nhn) }
   const id = parseIdentifier(value, ISO6523_ACTORID_UPIS)
   if (!id) {
     throw new ApiError('IllegalArgument', [], {
@@ -73,7 +80,12 @@ function receiverPartner(value: string): { identifier: { value: string; authorit
 }
 
 /** The receiver's first record whose document types include this message type. */
-async function routeFor(deps: AppDeps, identifier: string, type: MessageTypeName, process: string | undefined) {
+async function routeFor(
+  deps: AppDeps,
+  identifier: string,
+  type: MessageTypeName,
+  process: string | undefined,
+) {
   let resource: Awaited<ReturnType<AppDeps['registry']['lookup']>>
   try {
     resource = await deps.registry.lookup({ identifier, process: process ?? null })
@@ -81,11 +93,15 @@ async function routeFor(deps: AppDeps, identifier: string, type: MessageTypeName
     if (error instanceof NotFoundInServiceRegistryError) {
       throw new ApiError('IdentifierNotFound', [error.message], { cause: error })
     }
-    throw registryFailure(error, () => new ApiError('ServiceRegistryBadAnswer', [(error as Error).message], { cause: error }))
+    throw registryFailure(
+      error,
+      () => new ApiError('ServiceRegistryBadAnswer', [(error as Error).message], { cause: error }),
+    )
   }
   for (const record of resource.serviceRecords) {
     const standard = record.documentTypes.find((d) => d.endsWith(`::${type}`))
-    if (standard && record.process) return { process: record.process, standard, si: record.service.identifier }
+    if (standard && record.process)
+      return { process: record.process, standard, si: record.service.identifier }
   }
   throw new ApiError('ReceiverDoesNotAcceptDocumentType', [type, process ?? '(any)'])
 }

@@ -26,19 +26,25 @@ export function registerCapabilityRoutes(app: FastifyInstance, deps: AppDeps): v
         if (error instanceof NotFoundInServiceRegistryError) {
           throw new ApiError('IdentifierNotFound', [error.message], { cause: error })
         }
-        throw registryFailure(error, () => new ApiError('ServiceRegistryBadAnswer', [(error as Error).message], { cause: error }))
+        throw registryFailure(
+          error,
+          () => new ApiError('ServiceRegistryBadAnswer', [(error as Error).message], { cause: error }),
+        )
       }
     },
   )
 
-  app.get<{ Params: { capability: string }; Querystring: Query }>('/api/prototype/:capability', async (req, reply) => {
-    const sbd = await buildPrototype(deps, {
-      capability: req.params.capability,
-      receiverIdentifier: str(req.query, 'receiverIdentifier'),
-      process: str(req.query, 'process'),
-    })
-    return sendJson(reply, sbd)
-  })
+  app.get<{ Params: { capability: string }; Querystring: Query }>(
+    '/api/prototype/:capability',
+    async (req, reply) => {
+      const sbd = await buildPrototype(deps, {
+        capability: req.params.capability,
+        receiverIdentifier: str(req.query, 'receiverIdentifier'),
+        process: str(req.query, 'process'),
+      })
+      return sendJson(reply, sbd)
+    },
+  )
 }
 
 /** An `Integer` request parameter: anything else is the reference's 400 type mismatch. */

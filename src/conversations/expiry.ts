@@ -10,7 +10,9 @@ export async function expireConversations(db: Db, clock: Clock, batch = 100): Pr
   const now = clock.now().getTime()
   const expired = await expiredOpenConversations(db.kysely, now, batch)
   for (const conversation of expired) {
-    await db.kysely.transaction().execute((trx) => registerStatus(trx, conversation, { status: 'LEVETID_UTLOPT' }, now))
+    await db.kysely
+      .transaction()
+      .execute((trx) => registerStatus(trx, conversation, { status: 'LEVETID_UTLOPT' }, now))
   }
   return expired.length
 }

@@ -35,7 +35,10 @@ function toConversationStatus(s: MessageStatusRow) {
   })
 }
 
-export function toApiStatus(s: MessageStatusRow, conversation: Pick<ConversationRow, 'id' | 'conversation_id' | 'message_id'>) {
+export function toApiStatus(
+  s: MessageStatusRow,
+  conversation: Pick<ConversationRow, 'id' | 'conversation_id' | 'message_id'>,
+) {
   return withoutNulls({
     id: s.id,
     lastUpdate: formatOslo(s.last_update),
@@ -49,7 +52,9 @@ export function toApiStatus(s: MessageStatusRow, conversation: Pick<Conversation
 }
 
 /** Jackson NON_NULL: null members are left out. */
-export function withoutNulls<T extends Record<string, unknown>>(obj: T): { [K in keyof T]: Exclude<T[K], null> } {
+export function withoutNulls<T extends Record<string, unknown>>(
+  obj: T,
+): { [K in keyof T]: Exclude<T[K], null> } {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(obj)) if (v !== null && v !== undefined) out[k] = v
   return out as { [K in keyof T]: Exclude<T[K], null> }

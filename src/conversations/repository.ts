@@ -31,7 +31,11 @@ export async function conversationsByConversationId(
 }
 
 export async function anyConversationWithMessageId(db: Executor, messageId: string): Promise<boolean> {
-  const row = await db.selectFrom('conversations').select('id').where('message_id', '=', messageId).executeTakeFirst()
+  const row = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('message_id', '=', messageId)
+    .executeTakeFirst()
   return row !== undefined
 }
 
@@ -104,7 +108,11 @@ export async function deleteConversationsByMessageId(db: Executor, messageId: st
 }
 
 /** Open conversations whose expiry has passed, for the expiry job. */
-export async function expiredOpenConversations(db: Executor, now: number, limit: number): Promise<ConversationRow[]> {
+export async function expiredOpenConversations(
+  db: Executor,
+  now: number,
+  limit: number,
+): Promise<ConversationRow[]> {
   return db
     .selectFrom('conversations')
     .selectAll()

@@ -34,14 +34,20 @@ export function registerConversationRoutes(app: FastifyInstance, deps: AppDeps):
   app.get('/api/conversations', async (req, reply) => {
     const query = req.query as Query
     const filter = conversationFilter(query)
-    const pageable = parsePageable(query, { sortable: Object.keys(CONVERSATION_SORT), defaultSort: BY_LAST_UPDATE_DESC })
+    const pageable = parsePageable(query, {
+      sortable: Object.keys(CONVERSATION_SORT),
+      defaultSort: BY_LAST_UPDATE_DESC,
+    })
     const { rows, total } = await searchConversations(db, filter, pageable)
     return sendJson(reply, toPage(await withStatuses(db, rows), pageable, total))
   })
 
   app.get('/api/conversations/queue', async (req, reply) => {
     const query = req.query as Query
-    const pageable = parsePageable(query, { sortable: Object.keys(CONVERSATION_SORT), defaultSort: BY_LAST_UPDATE_DESC })
+    const pageable = parsePageable(query, {
+      sortable: Object.keys(CONVERSATION_SORT),
+      defaultSort: BY_LAST_UPDATE_DESC,
+    })
     const { rows, total } = await searchConversations(db, (q) => q.where('pollable', '=', 1), pageable)
     return sendJson(reply, toPage(await withStatuses(db, rows), pageable, total))
   })
@@ -49,43 +55,60 @@ export function registerConversationRoutes(app: FastifyInstance, deps: AppDeps):
   // as the reference, the single lookups show OUTGOING conversations only
   app.get<{ Params: { id: string } }>('/api/conversations/:id', async (req, reply) => {
     const row = await conversationById(db, numericId(req.params.id))
-    if (!row || row.direction !== 'OUTGOING') throw new ApiError('ConversationNotFound', ['id', req.params.id])
+    if (row?.direction !== 'OUTGOING') throw new ApiError('ConversationNotFound', ['id', req.params.id])
     return sendJson(reply, (await withStatuses(db, [row]))[0])
   })
 
-  app.get<{ Params: { messageId: string } }>('/api/conversations/messageId/:messageId', async (req, reply) => {
-    const { messageId } = req.params
-    let rows = await conversationsByMessageId(db, messageId, 'OUTGOING')
-    if (!rows.length) rows = await conversationsByConversationId(db, messageId, 'OUTGOING')
-    if (!rows.length) throw new ApiError('MessageNotFound', ['messageId', messageId])
-    return sendJson(reply, (await withStatuses(db, rows.slice(0, 1)))[0])
-  })
+  app.get<{ Params: { messageId: string } }>(
+    '/api/conversations/messageId/:messageId',
+    async (req, reply) => {
+      const { messageId } = req.params
+      let rows = await conversationsByMessageId(db, messageId, 'OUTGOING')
+      if (!rows.length) rows = await conversationsByConversationId(db, messageId, 'OUTGOING')
+      if (!rows.length) throw new ApiError('MessageNotFound', ['messageId', messageId])
+      return sendJson(reply, (await withStatuses(db, rows.slice(0, 1)))[0])
+    },
+  )
 
   app.delete<{ Params: { id: string } }>('/api/conversations/:id', async (req, reply) => {
     await deleteConversation(db, numericId(req.params.id))
     return sendEmpty(reply)
   })
 
-  app.delete<{ Params: { messageId: string } }>('/api/conversations/messageId/:messageId', async (req, reply) => {
-    await deleteConversationsByMessageId(db, req.params.messageId)
-    return sendEmpty(reply)
-  })
+  app.delete<{ Params: { messageId: string } }>(
+    '/api/conversations/messageId/:messageId',
+    async (req, reply) => {
+      await deleteConversationsByMessageId(db, req.params.messageId)
+      return sendEmpty(reply)
+    },
+  )
 
   app.get('/api/statuses', async (req, reply) => {
     const query = req.query as Query
     const filter = statusFilter(query)
     const pageable = parsePageable(query, { sortable: Object.keys(STATUS_SORT), defaultSort: BY_ID_ASC })
     const { rows, total } = await searchStatuses(db, filter, pageable)
-    return sendJson(reply, toPage(rows.map((r) => toApiStatus(r, { ...r, id: r.conversation_fk })), pageable, total))
+    return sendJson(
+      reply,
+      toPage(
+        rows.map((r) => toApiStatus(r, { ...r, id: r.conversation_fk })),
+        pageable,
+        total,
+      ),
+    )
   })
 
-  const statusesOfMessage = async (req: { params: { messageId: string }; query: unknown }, reply: import('fastify').FastifyReply) => {
+  const statusesOfMessage = async (
+    req: { params: { messageId: string }; query: unknown },
+    reply: import('fastify').FastifyReply,
+  ) => {
     const query = req.query as Query
     const pageable = parsePageable(query, { sortable: Object.keys(STATUS_SORT), defaultSort: BY_ID_ASC })
     const { messageId } = req.params
     let page = await searchStatuses(db, { ...statusFilter({}), messageId }, pageable)
     // the seed design sometimes names a message by its conversationId: fall back to that
-    if (page.total === 0) page = await searchStatuses(db, { ...statusFilter({}), conversationId: messageId }, pageable)
+    if (page.total === 0)
+      page = await searchStatuses(db, { ...statusFilter({}), conversationId: messageId }, pageable)
     const content = page.rows.map((r) => toApiStatus(r, { ...r, id: r.conversation_fk }))
     // as the reference, this one endpoint declares its charset
     return sendJson(reply, toPage(content, pageable, page.total), 'application/json;charset=UTF-8')

@@ -3,7 +3,7 @@ import type { Executor } from '../db/open.js'
 import type { ConversationRow, Database, MessageStatusRow } from '../db/schema.js'
 import { ApiError } from '../errors/api-error.js'
 import type { Pageable, SortOrder } from '../http/paging.js'
-import { bool, bindError, int, oneOf, type Query, str } from '../http/query.js'
+import { bindError, bool, int, oneOf, type Query, str } from '../http/query.js'
 import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
 import { OSLO, parseDateTime, parseLocalDate } from '../util/time.js'
 
@@ -86,7 +86,9 @@ export async function searchConversations(
   pageable: Pageable,
 ): Promise<{ rows: ConversationRow[]; total: number }> {
   const base = filter(db.selectFrom('conversations').selectAll())
-  const countRow = await filter(db.selectFrom('conversations').select(sql<number>`count(*)`.as('n'))).executeTakeFirst()
+  const countRow = await filter(
+    db.selectFrom('conversations').select(sql<number>`count(*)`.as('n')),
+  ).executeTakeFirst()
   let q = base
   q = applySort(q, pageable.sort, CONVERSATION_SORT)
   const rows = await q
@@ -97,10 +99,15 @@ export async function searchConversations(
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: one sort helper for every table's builder
-function applySort<Q extends SelectQueryBuilder<any, any, any>>(q: Q, sort: SortOrder[], columns: Record<string, string>): Q {
+function applySort<Q extends SelectQueryBuilder<any, any, any>>(
+  q: Q,
+  sort: SortOrder[],
+  columns: Record<string, string>,
+): Q {
   for (const order of sort) {
     const column = columns[order.property]
-    if (!column) throw new ApiError('IllegalArgument', [], { message: `No property '${order.property}' found` })
+    if (!column)
+      throw new ApiError('IllegalArgument', [], { message: `No property '${order.property}' found` })
     q = q.orderBy(sql.ref(column), order.direction) as Q
   }
   // a stable order under equal keys, so pages never repeat or skip a row
@@ -132,7 +139,9 @@ export async function searchStatuses(
   pageable: Pageable,
 ): Promise<{ rows: StatusWithConversation[]; total: number }> {
   const build = () => {
-    let q = db.selectFrom('message_statuses as s').innerJoin('conversations as c', 'c.id', 's.conversation_fk')
+    let q = db
+      .selectFrom('message_statuses as s')
+      .innerJoin('conversations as c', 'c.id', 's.conversation_fk')
     if (f.id !== undefined) q = q.where('s.id', '=', f.id)
     if (f.messageId !== undefined) q = q.where('c.message_id', '=', f.messageId)
     if (f.conversationId !== undefined) q = q.where('c.conversation_id', '=', f.conversationId)

@@ -14,7 +14,13 @@ export const RECEIPT_STATUSES = [
 
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number]
 
-const FINISHING: ReadonlySet<string> = new Set(['LEVERT', 'LEST', 'FEIL', 'LEVETID_UTLOPT', 'INNKOMMENDE_LEVERT'])
+const FINISHING: ReadonlySet<string> = new Set([
+  'LEVERT',
+  'LEST',
+  'FEIL',
+  'LEVETID_UTLOPT',
+  'INNKOMMENDE_LEVERT',
+])
 const STOPS_POLLING: ReadonlySet<string> = new Set(['LEST', 'FEIL', 'LEVETID_UTLOPT', 'INNKOMMENDE_LEVERT'])
 
 export function finishes(status: string): boolean {

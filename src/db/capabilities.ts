@@ -18,7 +18,8 @@ export interface DialectCapabilities {
 
 export const SQLITE: DialectCapabilities = {
   name: 'sqlite',
-  idColumn: (table) => table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()),
+  idColumn: (table) =>
+    table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()),
   bigint: 'integer',
   skipLocked: false,
   ilike: 'like',
@@ -27,7 +28,9 @@ export const SQLITE: DialectCapabilities = {
 export const POSTGRES: DialectCapabilities = {
   name: 'postgres',
   idColumn: (table) =>
-    table.addColumn('id', 'bigint', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity()),
+    table.addColumn('id', 'bigint', (c: ColumnDefinitionBuilder) =>
+      c.primaryKey().generatedByDefaultAsIdentity(),
+    ),
   bigint: 'bigint',
   skipLocked: true,
   ilike: 'ilike',

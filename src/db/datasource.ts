@@ -6,7 +6,8 @@ export type Datasource =
 export class DatasourceError extends Error {}
 
 const KEY = 'difi.datasource.url'
-const SUPPORTED = 'use jdbc:sqlite:PATH, jdbc:postgresql://HOST[:PORT]/DB[?params], or a postgres:// or postgresql:// URL'
+const SUPPORTED =
+  'use jdbc:sqlite:PATH, jdbc:postgresql://HOST[:PORT]/DB[?params], or a postgres:// or postgresql:// URL'
 
 /** JDBC prefixes of databases the reference supports and we do not, named in the message. */
 const OTHERS: [RegExp, string][] = [
@@ -29,7 +30,10 @@ export function parseDatasource(url: string, username: string | null, password: 
   const trimmed = url.trim()
   if (trimmed.startsWith('jdbc:sqlite:')) {
     const path = trimmed.slice('jdbc:sqlite:'.length)
-    if (!path) throw new DatasourceError(`${KEY} jdbc:sqlite: needs a file path, e.g. jdbc:sqlite:integrasjonspunkt.sqlite`)
+    if (!path)
+      throw new DatasourceError(
+        `${KEY} jdbc:sqlite: needs a file path, e.g. jdbc:sqlite:integrasjonspunkt.sqlite`,
+      )
     return { kind: 'sqlite', path }
   }
   let pgUrl: string

@@ -14,9 +14,9 @@ class InCodeProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     const out: Record<string, Migration> = {}
     for (const [name, migration] of Object.entries(MIGRATIONS)) {
-      // biome-ignore lint/suspicious/noExplicitAny: see 0001-init
       out[name] = {
         // Kysely does not wrap SQLite migrations in a transaction; we do, so a crash leaves none half done
+        // biome-ignore lint/suspicious/noExplicitAny: see 0001-init
         up: (db: Kysely<any>) =>
           this.caps.name === 'sqlite'
             ? db.transaction().execute((trx) => migration.up(trx, this.caps))
@@ -39,9 +39,12 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
-    throw new MigrationError(`database migration ${failed} failed: ${String((error as Error).message ?? error)}`, {
-      cause: error,
-    })
+    throw new MigrationError(
+      `database migration ${failed} failed: ${String((error as Error).message ?? error)}`,
+      {
+        cause: error,
+      },
+    )
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from '../../test/support/db.js'
-import { migrateToLatest } from './migrations.js'
 import { parseDatasource } from './datasource.js'
+import { migrateToLatest } from './migrations.js'
 
 warnIfPostgresSkipped()
 
@@ -55,9 +55,16 @@ describe.each(STORES)('store on %s', (kind) => {
 
 describe('parseDatasource', () => {
   it('reads the reference JDBC forms and postgres URLs', () => {
-    expect(parseDatasource('jdbc:sqlite:data/ip.sqlite', null, null)).toEqual({ kind: 'sqlite', path: 'data/ip.sqlite' })
+    expect(parseDatasource('jdbc:sqlite:data/ip.sqlite', null, null)).toEqual({
+      kind: 'sqlite',
+      path: 'data/ip.sqlite',
+    })
     const pg = parseDatasource('jdbc:postgresql://db.example:5433/ip', 'svc', 'p@ss')
-    expect(pg).toEqual({ kind: 'postgres', connectionString: 'postgres://svc:p%40ss@db.example:5433/ip', schema: null })
+    expect(pg).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://svc:p%40ss@db.example:5433/ip',
+      schema: null,
+    })
     expect(parseDatasource('postgres://u:p@h/d?currentSchema=ip', null, null)).toEqual({
       kind: 'postgres',
       connectionString: 'postgres://u:p@h/d',
@@ -65,7 +72,9 @@ describe('parseDatasource', () => {
     })
   })
   it('refuses other databases with a message that says what works', () => {
-    expect(() => parseDatasource('jdbc:h2:file:./integrasjonspunkt', null, null)).toThrow(/H2 is not supported; SQLite and PostgreSQL are\): use jdbc:sqlite/)
+    expect(() => parseDatasource('jdbc:h2:file:./integrasjonspunkt', null, null)).toThrow(
+      /H2 is not supported; SQLite and PostgreSQL are\): use jdbc:sqlite/,
+    )
     expect(() => parseDatasource('jdbc:sqlite:', null, null)).toThrow(/needs a file path/)
   })
 })

@@ -1,4 +1,4 @@
-import { type ErrorCode, ERRORS, formatMessage } from './catalogue.js'
+import { ERRORS, type ErrorCode, formatMessage } from './catalogue.js'
 
 /** One failed constraint, in the shape Spring writes into `errors[]`. */
 export interface FieldError {
@@ -28,7 +28,10 @@ export class ApiError extends Error {
   readonly errors: FieldError[] | undefined
 
   constructor(code: ErrorCode, args: readonly unknown[] = [], options: ApiErrorOptions = {}) {
-    super(options.message ?? formatMessage(code, args), options.cause === undefined ? undefined : { cause: options.cause })
+    super(
+      options.message ?? formatMessage(code, args),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.name = 'ApiError'
     this.code = code
     this.status = ERRORS[code].status
@@ -38,8 +41,21 @@ export class ApiError extends Error {
   }
 }
 
-export function fieldError(path: string, code: string, defaultMessage: string, rejectedValue: unknown): FieldError {
-  return { codes: [code], defaultMessage, objectName: path, field: path, rejectedValue, bindingFailure: false, code }
+export function fieldError(
+  path: string,
+  code: string,
+  defaultMessage: string,
+  rejectedValue: unknown,
+): FieldError {
+  return {
+    codes: [code],
+    defaultMessage,
+    objectName: path,
+    field: path,
+    rejectedValue,
+    bindingFailure: false,
+    code,
+  }
 }
 
 /** `jakarta.validation.ConstraintViolationException` with one entry per violation. */

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import { registerCapabilityRoutes } from '../capabilities/routes.js'
 import { registerConversationRoutes } from '../conversations/routes.js'
 import { ApiError } from '../errors/api-error.js'
@@ -32,7 +37,12 @@ export async function buildApp(
   app.addHook('onRequest', async (req, reply) => {
     if (draining) {
       reply.header('connection', 'close')
-      return sendError(reply, req, deps, new ApiError('ServiceUnavailable', ['The integration point is shutting down']))
+      return sendError(
+        reply,
+        req,
+        deps,
+        new ApiError('ServiceUnavailable', ['The integration point is shutting down']),
+      )
     }
     if (deps.config.security.enable && isProtected(req.url)) {
       const { username, password } = deps.config.security
@@ -67,7 +77,11 @@ export async function buildApp(
 
 function installBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
-  const parseJson = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+  const parseJson = (
+    _req: unknown,
+    body: string | Buffer,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
     const text = String(body)
     if (!text.trim()) return done(new ApiError('MessageNotReadable', ['Required request body is missing']))
     try {
@@ -93,7 +107,12 @@ export function pathOf(url: string): string {
 }
 
 /** The one place errors become HTTP answers: the reference's error JSON, 204 without a body. */
-export function sendError(reply: FastifyReply, req: FastifyRequest, deps: AppDeps, error: unknown): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  deps: AppDeps,
+  error: unknown,
+): FastifyReply {
   const api = toApiError(error)
   if (api.status >= 500 && api.code !== 'ServiceUnavailable') {
     req.log.error({ err: error, path: pathOf(req.url) }, 'request failed')
@@ -144,6 +163,8 @@ class RouteTable {
     for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, pattern })
   }
   methodsFor(path: string): string[] {
-    return [...new Set(this.#routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].filter((m) => m !== 'HEAD')
+    return [...new Set(this.#routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].filter(
+      (m) => m !== 'HEAD',
+    )
   }
 }

@@ -28,7 +28,12 @@ export function int(query: Query, name: string): number | undefined {
   return Number(v)
 }
 
-export function oneOf<T extends string>(query: Query, name: string, allowed: readonly T[], javaType: string): T | undefined {
+export function oneOf<T extends string>(
+  query: Query,
+  name: string,
+  allowed: readonly T[],
+  javaType: string,
+): T | undefined {
   const v = str(query, name)
   if (v === undefined) return undefined
   if (!(allowed as readonly string[]).includes(v)) throw bindError(name, v, javaType)

@@ -265,7 +265,7 @@ describe('validateForService and method validation (ConstraintViolation shape)',
     ])
     const param = validateSbdAsParameter(
       withHeader('arkivmelding', (h) => delete h.headerVersion),
-      undefined,
+      'createAndSendMessage.sbd.',
       NOW,
     )
     expect(param[0]!.field).toBe(`createAndSendMessage.sbd.${H}.headerVersion`)

@@ -152,7 +152,7 @@ function businessScope(c: Collector, sbd: StandardBusinessDocument, now: Date): 
 }
 
 /** Every violation of the header's Default-group constraints, in declaration order. */
-export function headerViolations(sbd: StandardBusinessDocument, now: Date = new Date()): Violation[] {
+export function headerViolations(sbd: StandardBusinessDocument, now: Date): Violation[] {
   const c = new Collector()
   const h = sbd.standardBusinessDocumentHeader
   c.notNull(`${H}.headerVersion`, h.headerVersion, STRING)
@@ -168,16 +168,12 @@ export function headerViolations(sbd: StandardBusinessDocument, now: Date = new 
  * The controller's `@Valid @RequestBody` validation (Default group) as Spring reports it: a
  * MethodArgumentNotValidException with these FieldErrors and `VALIDATION_FAILED_MESSAGE(n)`.
  */
-export function validateSbd(sbd: StandardBusinessDocument, now: Date = new Date()): FieldError[] {
+export function validateSbd(sbd: StandardBusinessDocument, now: Date): FieldError[] {
   return headerViolations(sbd, now).map(toSpringFieldError)
 }
 
 /** The same checks through method validation (multipart `sbd` part): ConstraintViolation entries. */
-export function validateSbdAsParameter(
-  sbd: StandardBusinessDocument,
-  prefix = 'createAndSendMessage.sbd.',
-  now: Date = new Date(),
-): FieldError[] {
+export function validateSbdAsParameter(sbd: StandardBusinessDocument, prefix: string, now: Date): FieldError[] {
   return headerViolations(sbd, now).map((v) => toConstraintFieldError(v, prefix))
 }
 
@@ -194,7 +190,7 @@ export function validateBusinessMessage(sbd: StandardBusinessDocument): FieldErr
 export function validateForService(
   sbd: StandardBusinessDocument,
   si: ServiceIdentifier,
-  now: Date = new Date(),
+  now: Date,
 ): FieldError[] {
   const errors = headerViolations(sbd, now).map((v) => toConstraintFieldError(v))
   return si === 'DPH' && errors.length === 0 ? validateBusinessMessage(sbd) : errors

@@ -31,7 +31,9 @@ export class ManualClock implements Clock {
  * fractional seconds only when non-zero and without trailing zeros (`…T23:01:56.02+02:00`).
  */
 export function formatOslo(instant: Date | number): string {
-  return formatInstant(DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone: OSLO }))
+  return formatInstant(
+    DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone: OSLO }),
+  )
 }
 
 function formatInstant(dt: DateTime): string {
@@ -67,12 +69,11 @@ export function parseDateTime(value: unknown): ParsedDateTime | undefined {
   }
   const zoned = /^(.*?)(\[([A-Za-z_/+\-0-9]+)\])$/.exec(text)
   const body = zoned ? zoned[1]! : text
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}(:?\d{2})?)?$/i.test(body)) return undefined
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}(:?\d{2})?)?$/i.test(body))
+    return undefined
   const hasOffset = /(Z|[+-]\d{2}:?\d{2}(:?\d{2})?)$/i.test(body)
   const zone = zoned ? zoned[3]! : OSLO
-  const dt = hasOffset
-    ? DateTime.fromISO(body, { setZone: true })
-    : DateTime.fromISO(body, { zone })
+  const dt = hasOffset ? DateTime.fromISO(body, { setZone: true }) : DateTime.fromISO(body, { zone })
   if (!dt.isValid) return undefined
   return { instant: dt.toMillis(), iso: formatInstant(dt) }
 }

@@ -1,5 +1,10 @@
 /** A small Noark 5 arkivmelding of our own: one saksmappe, one journalpost, the files it names. */
-export function arkivmeldingXml(opts: { files: string[]; title?: string; journalpostnummer?: number; saksmappeId?: string }): string {
+export function arkivmeldingXml(opts: {
+  files: string[]
+  title?: string
+  journalpostnummer?: number
+  saksmappeId?: string
+}): string {
   const docs = opts.files
     .map(
       (f, i) => `

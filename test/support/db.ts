@@ -20,7 +20,9 @@ let warned = false
 export function warnIfPostgresSkipped(): void {
   if (!POSTGRES_URL && !warned) {
     warned = true
-    console.warn('[tests] TEST_POSTGRES_URL is not set: PostgreSQL variants of the store tests are SKIPPED (SQLite only)')
+    console.warn(
+      '[tests] TEST_POSTGRES_URL is not set: PostgreSQL variants of the store tests are SKIPPED (SQLite only)',
+    )
   }
 }
 

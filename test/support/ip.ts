@@ -5,8 +5,8 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/types.js'
 import type { Db } from '../../src/db/open.js'
 import { createLocalPayloadStore, type PayloadStore } from '../../src/files/payload-store.js'
-import type { AppDeps } from '../../src/http/app-deps.js'
 import { buildApp } from '../../src/http/app.js'
+import type { AppDeps } from '../../src/http/app-deps.js'
 import { createServiceRegistryClient } from '../../src/registry/client.js'
 import { ManualClock } from '../../src/util/time.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
@@ -29,7 +29,10 @@ export interface TestIp {
   deps: AppDeps
   /** fetch against the API; `auth` adds the test credentials when security is on */
   fetch(path: string, init?: RequestInit): Promise<Response>
-  json<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }>
+  json<T = Record<string, unknown>>(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; body: T; headers: Headers }>
   close(): Promise<void>
 }
 
@@ -126,11 +129,15 @@ export const PROCESS = {
 }
 
 /** A minimal arkivmelding SBD as the docs' example (`Eksempel/saksbehandling.md`). */
-export function arkivmeldingSbd(opts: { receiver?: string; messageId?: string; process?: string; hoveddokument?: string } = {}) {
+export function arkivmeldingSbd(
+  opts: { receiver?: string; messageId?: string; process?: string; hoveddokument?: string } = {},
+) {
   return {
     standardBusinessDocumentHeader: {
       headerVersion: '1.0',
-      receiver: [{ identifier: { authority: 'iso6523-actorid-upis', value: `0192:${opts.receiver ?? '910075918'}` } }],
+      receiver: [
+        { identifier: { authority: 'iso6523-actorid-upis', value: `0192:${opts.receiver ?? '910075918'}` } },
+      ],
       documentIdentification: {
         standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
         type: 'arkivmelding',

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { DialectCapabilities } from '../capabilities.js'
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as it is
 /** Idempotent (IF NOT EXISTS), so a crash between the DDL and its bookkeeping row is harmless on rerun. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as it is
 export async function up(db: Kysely<any>, caps: DialectCapabilities): Promise<void> {
   const big = caps.bigint
 
@@ -21,7 +21,12 @@ export async function up(db: Kysely<any>, caps: DialectCapabilities): Promise<vo
     .addColumn('created_at', big, (c) => c.notNull())
     .addColumn('last_updated', big, (c) => c.notNull())
     .execute()
-  await db.schema.createIndex('out_messages_last_updated').ifNotExists().on('out_messages').column('last_updated').execute()
+  await db.schema
+    .createIndex('out_messages_last_updated')
+    .ifNotExists()
+    .on('out_messages')
+    .column('last_updated')
+    .execute()
 
   await caps
     .idColumn(db.schema.createTable('out_files').ifNotExists())
@@ -59,10 +64,27 @@ export async function up(db: Kysely<any>, caps: DialectCapabilities): Promise<vo
     .addColumn('created_at', big, (c) => c.notNull())
     .addColumn('last_update', big, (c) => c.notNull())
     .execute()
-  await db.schema.createIndex('conversations_message_id').ifNotExists().on('conversations').column('message_id').execute()
-  await db.schema.createIndex('conversations_conversation_id').ifNotExists().on('conversations').column('conversation_id').execute()
-  await db.schema.createIndex('conversations_last_update').ifNotExists().on('conversations').column('last_update').execute()
-  await db.schema.createIndex('conversations_open_expiry').ifNotExists()
+  await db.schema
+    .createIndex('conversations_message_id')
+    .ifNotExists()
+    .on('conversations')
+    .column('message_id')
+    .execute()
+  await db.schema
+    .createIndex('conversations_conversation_id')
+    .ifNotExists()
+    .on('conversations')
+    .column('conversation_id')
+    .execute()
+  await db.schema
+    .createIndex('conversations_last_update')
+    .ifNotExists()
+    .on('conversations')
+    .column('last_update')
+    .execute()
+  await db.schema
+    .createIndex('conversations_open_expiry')
+    .ifNotExists()
     .on('conversations')
     .columns(['finished', 'expiry'])
     .execute()
@@ -76,7 +98,12 @@ export async function up(db: Kysely<any>, caps: DialectCapabilities): Promise<vo
     .addColumn('last_update', big, (c) => c.notNull())
     .addUniqueConstraint('message_statuses_once', ['conversation_fk', 'status'])
     .execute()
-  await db.schema.createIndex('message_statuses_last_update').ifNotExists().on('message_statuses').column('last_update').execute()
+  await db.schema
+    .createIndex('message_statuses_last_update')
+    .ifNotExists()
+    .on('message_statuses')
+    .column('last_update')
+    .execute()
 
   await caps
     .idColumn(db.schema.createTable('jobs').ifNotExists())
@@ -94,6 +121,11 @@ export async function up(db: Kysely<any>, caps: DialectCapabilities): Promise<vo
     .addColumn('created_at', big, (c) => c.notNull())
     .addColumn('updated_at', big, (c) => c.notNull())
     .execute()
-  await db.schema.createIndex('jobs_due').ifNotExists().on('jobs').columns(['state', 'kind', 'run_at']).execute()
+  await db.schema
+    .createIndex('jobs_due')
+    .ifNotExists()
+    .on('jobs')
+    .columns(['state', 'kind', 'run_at'])
+    .execute()
   await db.schema.createIndex('jobs_message_id').ifNotExists().on('jobs').column('message_id').execute()
 }

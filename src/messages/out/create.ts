@@ -1,4 +1,8 @@
-import { anyConversationWithMessageId, insertConversation, registerStatus } from '../../conversations/repository.js'
+import {
+  anyConversationWithMessageId,
+  insertConversation,
+  registerStatus,
+} from '../../conversations/repository.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError, type FieldError } from '../../errors/api-error.js'
@@ -15,7 +19,15 @@ import {
 import { applyDefaults, normalizeOnBehalfOf } from '../../sbd/defaults.js'
 import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
 import { parseSbd, serializeSbd } from '../../sbd/parse.js'
-import { checkDph, checkKnownType, checkMessageChannel, checkPrintAddresses, checkStandardMatchesType } from '../../sbd/rules.js'
+import {
+  checkDph,
+  checkIdentifiers,
+  checkKnownType,
+  checkMessageChannel,
+  checkProcess,
+  checkPrintAddresses,
+  checkStandardMatchesType,
+} from '../../sbd/rules.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
 import {
   constraintViolationError,
@@ -39,7 +51,11 @@ export interface PreparedMessage {
 export type CreateMode = 'json' | 'multipart'
 
 /** Parses, validates and defaults an SBD in the reference's order; stores nothing. */
-export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateMode): Promise<PreparedMessage> {
+export async function prepareMessage(
+  deps: AppDeps,
+  body: unknown,
+  mode: CreateMode,
+): Promise<PreparedMessage> {
   const parsed = parseSbd(body)
   const now = deps.clock.now()
   if (mode === 'multipart') {
@@ -49,6 +65,8 @@ export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateM
     const violations = validateSbd(parsed, now)
     if (violations.length) throw methodArgumentNotValid(violations)
   }
+  const malformed = checkIdentifiers(parsed) ?? checkProcess(parsed)
+  if (malformed) throw malformed
   const normalised = normalizeOnBehalfOf(parsed, deps.config.org.number)
   const unknownType = checkKnownType(normalised)
   if (unknownType) throw unknownType
@@ -78,7 +96,11 @@ export async function prepareMessage(deps: AppDeps, body: unknown, mode: CreateM
 }
 
 /** §4.7 #1–2: a messageId is used once, in the out store and among conversations (but for `status`). */
-async function checkNotExisting(db: Executor, sbd: StandardBusinessDocument, messageId: string): Promise<void> {
+async function checkNotExisting(
+  db: Executor,
+  sbd: StandardBusinessDocument,
+  messageId: string,
+): Promise<void> {
   const exists =
     (await outMessageByMessageId(db, messageId)) !== undefined ||
     (sbd.type !== 'status' && (await anyConversationWithMessageId(db, messageId)))
@@ -123,7 +145,8 @@ export async function persistMessage(
       last_updated: now,
     })
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError('MessageAlreadyExists', ['messageId', messageId], { cause: error })
+    if (isUniqueViolation(error))
+      throw new ApiError('MessageAlreadyExists', ['messageId', messageId], { cause: error })
     throw error
   }
   const conversation = await insertConversation(trx, {
@@ -154,5 +177,9 @@ export async function persistMessage(
 
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; message?: string }
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '')
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/.test(e?.message ?? '')
+  )
 }

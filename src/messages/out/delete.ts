@@ -1,7 +1,7 @@
 import type { AppDeps } from '../../http/app-deps.js'
 import { cancelJobsForMessage } from '../../jobs/outbox.js'
-import { deleteOutMessage, outMessageByMessageId } from './repository.js'
 import { outPayloadFolder } from './orphans.js'
+import { deleteOutMessage, outMessageByMessageId } from './repository.js'
 import { SEND_JOB } from './send.js'
 
 /**

@@ -4,16 +4,21 @@ import type { Readable } from 'node:stream'
 import { conversationsByMessageId, updateConversation } from '../../conversations/repository.js'
 import { ApiError } from '../../errors/api-error.js'
 import { safeFilename } from '../../files/content-disposition.js'
-import { discardMultipart, type MultipartFilePart, MultipartError, readMultipart } from '../../files/multipart.js'
+import {
+  discardMultipart,
+  MultipartError,
+  type MultipartFilePart,
+  readMultipart,
+} from '../../files/multipart.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, checkSend, type FileInfo, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import { type PreparedMessage, persistMessage, prepareMessage } from './create.js'
+import { outPayloadKey } from './orphans.js'
 import { insertFile } from './repository.js'
 import { commitSend } from './send.js'
 import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES } from './stored.js'
-import { outPayloadKey } from './orphans.js'
 import { uploadLimit } from './upload.js'
 
 /** The reference's per-file ceiling for the one-step send: 5 MiB (`> 5242880` fails). */
@@ -31,11 +36,13 @@ interface Attachment extends FileInfo {
  */
 export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
   const contentType = req.headers['content-type'] ?? ''
-  if (!/^multipart\/form-data\s*;/i.test(contentType)) throw new ApiError('UnsupportedMediaType', [contentType])
+  if (!/^multipart\/form-data\s*;/i.test(contentType))
+    throw new ApiError('UnsupportedMediaType', [contentType])
   const result = await readParts(deps, req)
   const stored: string[] = []
   try {
-    if (result.sbdPart === null) throw new ApiError('MissingRequestParameter', ['sbd', 'StandardBusinessDocument'])
+    if (result.sbdPart === null)
+      throw new ApiError('MissingRequestParameter', ['sbd', 'StandardBusinessDocument'])
     rejectDuplicates(result.files)
     const prepared = await prepareMessage(deps, parseJson(result.sbdPart), 'multipart')
     const attachments = checkFiles(deps, prepared, result.files)
@@ -97,14 +104,18 @@ async function readParts(deps: AppDeps, req: { headers: IncomingHttpHeaders; str
     return await readMultipart(req, {
       tempDir: deps.payloads.tempDir,
       maxFileBytes: MULTIPART_MAX_FILE_BYTES,
-      onFileTooLarge: (_field, filename) => new ApiError('MultipartFileToLarge', [filename, MULTIPART_MAX_FILE_BYTES]),
+      onFileTooLarge: (_field, filename) =>
+        new ApiError('MultipartFileToLarge', [filename, MULTIPART_MAX_FILE_BYTES]),
       maxFields: 50,
       maxFieldBytes: 20 * 1024 * 1024,
       maxParts: 1000,
     })
   } catch (error) {
     if (error instanceof MultipartError) {
-      throw new ApiError('MultipartFailed', [], { message: `Failed to parse multipart servlet request: ${error.message}`, cause: error })
+      throw new ApiError('MultipartFailed', [], {
+        message: `Failed to parse multipart servlet request: ${error.message}`,
+        cause: error,
+      })
     }
     throw error
   }
@@ -114,7 +125,9 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new ApiError('MessageNotReadable', [`JSON parse error: ${(error as Error).message}`], { cause: error })
+    throw new ApiError('MessageNotReadable', [`JSON parse error: ${(error as Error).message}`], {
+      cause: error,
+    })
   }
 }
 
@@ -130,7 +143,9 @@ function checkFiles(deps: AppDeps, prepared: PreparedMessage, parts: MultipartFi
   const accepted: Attachment[] = []
   for (const part of parts) {
     if (!safeFilename(part.filename)) {
-      throw new ApiError('IllegalArgument', [], { message: `Filename '${part.filename}' is not allowed: no paths, control characters or names over 255 bytes` })
+      throw new ApiError('IllegalArgument', [], {
+        message: `Filename '${part.filename}' is not allowed: no paths, control characters or names over 255 bytes`,
+      })
     }
     const file = {
       filename: part.filename,
@@ -138,9 +153,20 @@ function checkFiles(deps: AppDeps, prepared: PreparedMessage, parts: MultipartFi
       mimeType: mimeTypeFor(part.filename, part.mimeType),
       size: part.size,
     }
-    const refused = checkNewFile({ sbd: prepared.sbd, serviceIdentifier: prepared.serviceIdentifier, existing: accepted, file, limitBytes: limit })
+    const refused = checkNewFile({
+      sbd: prepared.sbd,
+      serviceIdentifier: prepared.serviceIdentifier,
+      existing: accepted,
+      file,
+      limitBytes: limit,
+    })
     if (refused) throw refused
-    accepted.push({ ...file, primaryDocument: isPrimaryDocument(prepared.sbd, part.filename), dokumentnummer: accepted.length + 1, part })
+    accepted.push({
+      ...file,
+      primaryDocument: isPrimaryDocument(prepared.sbd, part.filename),
+      dokumentnummer: accepted.length + 1,
+      part,
+    })
   }
   return accepted
 }
@@ -149,7 +175,9 @@ async function readArkivmelding(attachments: Attachment[]) {
   const file = attachments.find((a) => a.filename === ARKIVMELDING_FILE)
   if (!file) return null
   if (file.size > MAX_ARKIVMELDING_BYTES) {
-    throw new ApiError('UnmarshalArkivmelding', [], { message: `arkivmelding.xml is larger than ${MAX_ARKIVMELDING_BYTES} bytes` })
+    throw new ApiError('UnmarshalArkivmelding', [], {
+      message: `arkivmelding.xml is larger than ${MAX_ARKIVMELDING_BYTES} bytes`,
+    })
   }
   return parseArkivmelding(await readFile(file.part.tempPath, 'utf8'))
 }

@@ -6,11 +6,17 @@ export async function insertOutMessage(db: Executor, values: NewOutMessage): Pro
   return db.insertInto('out_messages').values(values).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function outMessageByMessageId(db: Executor, messageId: string): Promise<OutMessageRow | undefined> {
+export async function outMessageByMessageId(
+  db: Executor,
+  messageId: string,
+): Promise<OutMessageRow | undefined> {
   return db.selectFrom('out_messages').selectAll().where('message_id', '=', messageId).executeTakeFirst()
 }
 
-export async function outMessageByConversationId(db: Executor, conversationId: string): Promise<OutMessageRow | undefined> {
+export async function outMessageByConversationId(
+  db: Executor,
+  conversationId: string,
+): Promise<OutMessageRow | undefined> {
   return db
     .selectFrom('out_messages')
     .selectAll()
@@ -20,7 +26,12 @@ export async function outMessageByConversationId(db: Executor, conversationId: s
 }
 
 export async function filesOf(db: Executor, messageFk: number): Promise<OutFileRow[]> {
-  return db.selectFrom('out_files').selectAll().where('message_fk', '=', messageFk).orderBy('dokumentnummer').execute()
+  return db
+    .selectFrom('out_files')
+    .selectAll()
+    .where('message_fk', '=', messageFk)
+    .orderBy('dokumentnummer')
+    .execute()
 }
 
 export async function insertFile(db: Executor, values: NewOutFile): Promise<OutFileRow> {
@@ -64,9 +75,15 @@ export async function searchOutMessages(
   sort: { column: string; direction: 'asc' | 'desc' }[],
   page: { limit: number; offset: number },
 ): Promise<{ rows: OutMessageRow[]; total: number }> {
-  const count = await filter(db.selectFrom('out_messages').select(sql<number>`count(*)`.as('n'))).executeTakeFirst()
+  const count = await filter(
+    db.selectFrom('out_messages').select(sql<number>`count(*)`.as('n')),
+  ).executeTakeFirst()
   let q = filter(db.selectFrom('out_messages').selectAll())
   for (const s of sort) q = q.orderBy(sql.ref(s.column), s.direction)
-  const rows = await q.orderBy('id', sort[0]?.direction ?? 'asc').limit(page.limit).offset(page.offset).execute()
+  const rows = await q
+    .orderBy('id', sort[0]?.direction ?? 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute()
   return { rows, total: Number(count?.n ?? 0) }
 }

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { parsePageable, toPage } from '../../http/paging.js'
 import { oneOf, type Query, str } from '../../http/query.js'
 import { sendEmpty, sendJson } from '../../http/reply.js'
+import { serializeSbd } from '../../sbd/parse.js'
 import { SERVICE_IDENTIFIERS } from '../../sbd/types.js'
 import { persistMessage, prepareMessage } from './create.js'
 import { deleteMessage } from './delete.js'
@@ -13,7 +14,6 @@ import { type OutFilter, searchOutMessages } from './repository.js'
 import { sendMessage } from './send.js'
 import { findOutMessageLoosely } from './stored.js'
 import { uploadFile } from './upload.js'
-import { serializeSbd } from '../../sbd/parse.js'
 
 const OUT_SORT: Record<string, string> = {
   id: 'id',
@@ -31,9 +31,12 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
   const db = deps.db.kysely
 
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!isJson(req.headers['content-type'])) throw new ApiError('UnsupportedMediaType', [req.headers['content-type'] ?? ''])
+    if (!isJson(req.headers['content-type']))
+      throw new ApiError('UnsupportedMediaType', [req.headers['content-type'] ?? ''])
     const prepared = await prepareMessage(deps, req.body, 'json')
-    await db.transaction().execute((trx) => persistMessage(trx, prepared, 'CREATED', deps.clock.now().getTime()))
+    await db
+      .transaction()
+      .execute((trx) => persistMessage(trx, prepared, 'CREATED', deps.clock.now().getTime()))
     return sendJson(reply, serializeSbd(prepared.sbd))
   }
   app.post('/api/messages/out', create)
@@ -41,7 +44,9 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
   app.post('/api/messages', create)
 
   app.post('/api/messages/out/multipart', async (req, reply) => {
-    const sbd = await refusingUnreadBody(req, reply, () => createAndSend(deps, { headers: req.headers, stream: req.raw }))
+    const sbd = await refusingUnreadBody(req, reply, () =>
+      createAndSend(deps, { headers: req.headers, stream: req.raw }),
+    )
     return sendJson(reply, sbd)
   })
 
@@ -55,7 +60,14 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
       pageable.sort.map((s) => ({ column: OUT_SORT[s.property]!, direction: s.direction })),
       { limit: pageable.size, offset: pageable.page * pageable.size },
     )
-    return sendJson(reply, toPage(rows.map((r) => JSON.parse(r.sbd)), pageable, total))
+    return sendJson(
+      reply,
+      toPage(
+        rows.map((r) => JSON.parse(r.sbd)),
+        pageable,
+        total,
+      ),
+    )
   })
 
   app.get<{ Params: { messageId: string } }>('/api/messages/out/:messageId', async (req, reply) => {
@@ -78,19 +90,22 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
-    scope.put<{ Params: { messageId: string }; Querystring: Query }>('/api/messages/out/:messageId', async (req, reply) => {
-      await refusingUnreadBody(req, reply, () =>
-        uploadFile(deps, {
-          messageId: req.params.messageId,
-          contentType: header(req, 'content-type'),
-          contentDisposition: header(req, 'content-disposition'),
-          contentLength: header(req, 'content-length'),
-          title: str(req.query, 'title'),
-          body: (req.body as Readable | undefined) ?? req.raw,
-        }),
-      )
-      return sendEmpty(reply)
-    })
+    scope.put<{ Params: { messageId: string }; Querystring: Query }>(
+      '/api/messages/out/:messageId',
+      async (req, reply) => {
+        await refusingUnreadBody(req, reply, () =>
+          uploadFile(deps, {
+            messageId: req.params.messageId,
+            contentType: header(req, 'content-type'),
+            contentDisposition: header(req, 'content-disposition'),
+            contentLength: header(req, 'content-length'),
+            title: str(req.query, 'title'),
+            body: (req.body as Readable | undefined) ?? req.raw,
+          }),
+        )
+        return sendEmpty(reply)
+      },
+    )
   })
 }
 
@@ -99,7 +114,11 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
  * header), the rest is discarded and the connection closed after the answer: the client gets its
  * 4xx at once instead of stalling on a body nobody reads.
  */
-async function refusingUnreadBody<T>(req: FastifyRequest, reply: FastifyReply, work: () => Promise<T>): Promise<T> {
+async function refusingUnreadBody<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work()
   } catch (error) {
@@ -127,7 +146,10 @@ function outFilter(query: Query): OutFilter {
     ['process_identifier', str(query, 'processIdentifier')],
     ['receiver_identifier', str(query, 'receiverIdentifier')],
     ['sender_identifier', str(query, 'senderIdentifier')],
-    ['service_identifier', oneOf(query, 'serviceIdentifier', [...SERVICE_IDENTIFIERS, 'UNKNOWN'] as const, 'ServiceIdentifier')],
+    [
+      'service_identifier',
+      oneOf(query, 'serviceIdentifier', [...SERVICE_IDENTIFIERS, 'UNKNOWN'] as const, 'ServiceIdentifier'),
+    ],
   ]
   return (q) => {
     for (const [column, value] of eq) {

@@ -37,9 +37,13 @@ export async function sendCheck(
   deps: AppDeps,
   message: Pick<OutMessageRow, 'service_identifier'>,
   sbd: StandardBusinessDocument,
-  files: Pick<OutFileRow, 'filename' | 'storage_key' | 'title' | 'mime_type' | 'size' | 'primary_document' | 'dokumentnummer'>[],
+  files: Pick<
+    OutFileRow,
+    'filename' | 'storage_key' | 'title' | 'mime_type' | 'size' | 'primary_document' | 'dokumentnummer'
+  >[],
 ): Promise<ApiError | undefined> {
-  const arkivmelding = sbd.type === 'arkivmelding' ? await arkivmeldingOf(deps.payloads, files as OutFileRow[]) : null
+  const arkivmelding =
+    sbd.type === 'arkivmelding' ? await arkivmeldingOf(deps.payloads, files as OutFileRow[]) : null
   return checkSend({
     sbd,
     serviceIdentifier: message.service_identifier as ServiceIdentifier,
@@ -50,12 +54,22 @@ export async function sendCheck(
 }
 
 /** Marks the message SENDING and enqueues its send job; call inside a transaction. */
-export async function commitSend(trx: Executor, deps: AppDeps, message: Pick<OutMessageRow, 'id' | 'message_id'>): Promise<void> {
+export async function commitSend(
+  trx: Executor,
+  deps: AppDeps,
+  message: Pick<OutMessageRow, 'id' | 'message_id'>,
+): Promise<void> {
   const now = deps.clock.now().getTime()
   if (!(await markSending(trx, message.id, now))) return
   await enqueue(
     trx,
-    { kind: SEND_JOB, payload: { messageId: message.message_id }, messageId: message.message_id, dedupeKey: `send:${message.message_id}`, runAt: now },
+    {
+      kind: SEND_JOB,
+      payload: { messageId: message.message_id },
+      messageId: message.message_id,
+      dedupeKey: `send:${message.message_id}`,
+      runAt: now,
+    },
     now,
   )
 }

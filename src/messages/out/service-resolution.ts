@@ -2,7 +2,13 @@ import { ApiError } from '../../errors/api-error.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryLookupError, ServiceRegistryUnavailableError } from '../../registry/errors.js'
 import type { ServiceRecord } from '../../registry/types.js'
-import { getConversationId, getProcess, getReceiver, getSikkerhetsnivaa, getStandard } from '../../sbd/accessors.js'
+import {
+  getConversationId,
+  getProcess,
+  getReceiver,
+  getSikkerhetsnivaa,
+  getStandard,
+} from '../../sbd/accessors.js'
 import { primaryIdentifier } from '../../sbd/identifiers.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
 
@@ -16,7 +22,10 @@ export interface Resolution {
  * process and document type; `print` without a receiver goes by DPI; anything else without a
  * receiver is UNKNOWN (and later "Service UNKNOWN is not enabled").
  */
-export async function resolveService(registry: ServiceRegistry, sbd: StandardBusinessDocument): Promise<Resolution> {
+export async function resolveService(
+  registry: ServiceRegistry,
+  sbd: StandardBusinessDocument,
+): Promise<Resolution> {
   const receiver = getReceiver(sbd)
   if (!receiver) return { serviceIdentifier: sbd.type === 'print' ? 'DPI' : 'UNKNOWN', record: null }
   const process = getProcess(sbd) ?? ''
@@ -32,10 +41,14 @@ export async function resolveService(registry: ServiceRegistry, sbd: StandardBus
     )
     return { serviceIdentifier: record.service.identifier, record }
   } catch (error) {
-    throw registryFailure(error, () => new ApiError('ReceiverDoesNotAcceptProcess', [process], {
-      description: (error as Error).message,
-      cause: error,
-    }))
+    throw registryFailure(
+      error,
+      () =>
+        new ApiError('ReceiverDoesNotAcceptProcess', [process], {
+          description: (error as Error).message,
+          cause: error,
+        }),
+    )
   }
 }
 
@@ -45,7 +58,9 @@ export async function resolveService(registry: ServiceRegistry, sbd: StandardBus
  */
 export function registryFailure(error: unknown, refused: () => ApiError): ApiError {
   if (error instanceof ServiceRegistryUnavailableError) {
-    return new ApiError('ServiceRegistryUnavailable', [`ServiceRegistry unavailable: ${error.message}`], { cause: error })
+    return new ApiError('ServiceRegistryUnavailable', [`ServiceRegistry unavailable: ${error.message}`], {
+      cause: error,
+    })
   }
   if (error instanceof ServiceRegistryLookupError) return refused()
   if (error instanceof ApiError) return error

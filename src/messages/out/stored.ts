@@ -3,9 +3,9 @@ import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
+import type { FileInfo } from '../../sbd/files.js'
 import { parseSbd } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
-import type { FileInfo } from '../../sbd/files.js'
 import { outMessageByConversationId, outMessageByMessageId } from './repository.js'
 
 export const ARKIVMELDING_FILE = 'arkivmelding.xml'
@@ -46,7 +46,10 @@ export async function readText(payloads: PayloadStore, key: string, maxBytes: nu
   let size = 0
   for await (const chunk of payloads.read(key)) {
     size += (chunk as Buffer).length
-    if (size > maxBytes) throw new ApiError('UnmarshalArkivmelding', [], { message: `arkivmelding.xml is larger than ${maxBytes} bytes` })
+    if (size > maxBytes)
+      throw new ApiError('UnmarshalArkivmelding', [], {
+        message: `arkivmelding.xml is larger than ${maxBytes} bytes`,
+      })
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks).toString('utf8')

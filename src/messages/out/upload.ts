@@ -1,16 +1,27 @@
 import type { Readable } from 'node:stream'
-import { updateConversation, conversationsByMessageId } from '../../conversations/repository.js'
+import { conversationsByMessageId, updateConversation } from '../../conversations/repository.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
-import { ContentDispositionError, parseContentDisposition, safeFilename } from '../../files/content-disposition.js'
+import {
+  ContentDispositionError,
+  parseContentDisposition,
+  safeFilename,
+} from '../../files/content-disposition.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, formatDataSize, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
-import { filesOf, insertFile, nextDokumentnummer, touch } from './repository.js'
-import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, readText, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
-import { outPayloadKey } from './orphans.js'
 import { isUniqueViolation } from './create.js'
+import { outPayloadKey } from './orphans.js'
+import { filesOf, insertFile, nextDokumentnummer, touch } from './repository.js'
+import {
+  ARKIVMELDING_FILE,
+  MAX_ARKIVMELDING_BYTES,
+  readText,
+  requireOutMessage,
+  storedSbd,
+  toFileInfo,
+} from './stored.js'
 
 export interface UploadRequest {
   messageId: string
@@ -36,9 +47,11 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
   const message = await requireOutMessage(db, req.messageId)
   if (message.state !== 'CREATED') throw new ApiError('MessageAlreadySent', ['messageId', req.messageId])
   if (req.contentType === undefined) throw new ApiError('MissingRequestHeader', ['Content-Type'])
-  if (req.contentDisposition === undefined) throw new ApiError('MissingRequestHeader', ['Content-Disposition'])
+  if (req.contentDisposition === undefined)
+    throw new ApiError('MissingRequestHeader', ['Content-Disposition'])
   const disposition = readDisposition(req.contentDisposition)
-  const declared = req.contentLength !== undefined && /^\d+$/.test(req.contentLength) ? Number(req.contentLength) : -1
+  const declared =
+    req.contentLength !== undefined && /^\d+$/.test(req.contentLength) ? Number(req.contentLength) : -1
   const file: IncomingFile = {
     filename: disposition.filename,
     title: nonEmpty(req.title) ?? nonEmpty(disposition.name),
@@ -49,7 +62,13 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
   const si = message.service_identifier as ServiceIdentifier
   const limit = uploadLimit(deps, si)
   const existing = await filesOf(db, message.id)
-  const refused = checkNewFile({ sbd, serviceIdentifier: si, existing: existing.map(toFileInfo), file: { ...file, size: Math.max(0, declared) }, limitBytes: limit })
+  const refused = checkNewFile({
+    sbd,
+    serviceIdentifier: si,
+    existing: existing.map(toFileInfo),
+    file: { ...file, size: Math.max(0, declared) },
+    limitBytes: limit,
+  })
   if (refused) throw refused
   const used = existing.reduce((sum, f) => sum + f.size, 0)
   const key = outPayloadKey(message.message_id, deps.newUuid())
@@ -58,7 +77,13 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
     onLimit: (seen) => tooLarge(used + seen, si, limit),
   })
   try {
-    await addStoredFile(deps, { message, sbd, file: { ...file, size: written.size }, key, sha256: written.sha256 })
+    await addStoredFile(deps, {
+      message,
+      sbd,
+      file: { ...file, size: written.size },
+      key,
+      sha256: written.sha256,
+    })
   } catch (error) {
     await deps.payloads.remove(key)
     throw error
@@ -79,7 +104,13 @@ export function tooLarge(total: number, si: ServiceIdentifier, limit: number): A
  */
 export async function addStoredFile(
   deps: AppDeps,
-  input: { message: OutMessageRow; sbd: StandardBusinessDocument; file: IncomingFile; key: string; sha256: string },
+  input: {
+    message: OutMessageRow
+    sbd: StandardBusinessDocument
+    file: IncomingFile
+    key: string
+    sha256: string
+  },
 ): Promise<OutFileRow> {
   const { message, sbd, file, key } = input
   const arkivmelding =
@@ -90,7 +121,13 @@ export async function addStoredFile(
   return deps.db.kysely.transaction().execute(async (trx) => {
     const existing = await filesOf(trx, message.id)
     const si = message.service_identifier as ServiceIdentifier
-    const refused = checkNewFile({ sbd, serviceIdentifier: si, existing: existing.map(toFileInfo), file, limitBytes: uploadLimit(deps, si) })
+    const refused = checkNewFile({
+      sbd,
+      serviceIdentifier: si,
+      existing: existing.map(toFileInfo),
+      file,
+      limitBytes: uploadLimit(deps, si),
+    })
     if (refused) throw refused
     let row: OutFileRow
     try {
@@ -130,16 +167,23 @@ function readDisposition(header: string): { filename: string; name: string | und
     parsed = parseContentDisposition(header)
   } catch (error) {
     if (error instanceof ContentDispositionError) {
-      throw new ApiError('IllegalArgument', [], { message: `Invalid content disposition format: ${error.message}`, cause: error })
+      throw new ApiError('IllegalArgument', [], {
+        message: `Invalid content disposition format: ${error.message}`,
+        cause: error,
+      })
     }
     throw error
   }
   const filename = parsed.params.filename
   if (!filename) {
-    throw new ApiError('IllegalArgument', [], { message: 'Content-Disposition must give the file a name: attachment; filename=<name>' })
+    throw new ApiError('IllegalArgument', [], {
+      message: 'Content-Disposition must give the file a name: attachment; filename=<name>',
+    })
   }
   if (!safeFilename(filename)) {
-    throw new ApiError('IllegalArgument', [], { message: `Filename '${filename}' is not allowed: no paths, control characters or names over 255 bytes` })
+    throw new ApiError('IllegalArgument', [], {
+      message: `Filename '${filename}' is not allowed: no paths, control characters or names over 255 bytes`,
+    })
   }
   return { filename, name: parsed.params.name }
 }
