@@ -173,7 +173,11 @@ export function validateSbd(sbd: StandardBusinessDocument, now: Date): FieldErro
 }
 
 /** The same checks through method validation (multipart `sbd` part): ConstraintViolation entries. */
-export function validateSbdAsParameter(sbd: StandardBusinessDocument, prefix: string, now: Date): FieldError[] {
+export function validateSbdAsParameter(
+  sbd: StandardBusinessDocument,
+  prefix: string,
+  now: Date,
+): FieldError[] {
   return headerViolations(sbd, now).map((v) => toConstraintFieldError(v, prefix))
 }
 

@@ -24,8 +24,8 @@ import {
   checkIdentifiers,
   checkKnownType,
   checkMessageChannel,
-  checkProcess,
   checkPrintAddresses,
+  checkProcess,
   checkStandardMatchesType,
 } from '../../sbd/rules.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'

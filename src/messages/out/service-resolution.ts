@@ -58,7 +58,7 @@ export async function resolveService(
  */
 export function registryFailure(error: unknown, refused: () => ApiError): ApiError {
   if (error instanceof ServiceRegistryUnavailableError) {
-    return new ApiError('ServiceRegistryUnavailable', [`ServiceRegistry unavailable: ${error.message}`], {
+    return new ApiError('ServiceRegistryUnavailable', [error.message], {
       cause: error,
     })
   }
