@@ -10,7 +10,7 @@ import { type Db, openDb } from './db/open.js'
 import { createLocalPayloadStore } from './files/payload-store.js'
 import { buildApp } from './http/app.js'
 import { createLoop, type Loop } from './jobs/loop.js'
-import { sweepOrphanPayloads } from './messages/out/orphans.js'
+import { orphanGraceMs, sweepOrphanPayloads } from './messages/out/orphans.js'
 import { createServiceRegistryClient } from './registry/client.js'
 import { type Clock, systemClock } from './util/time.js'
 
@@ -45,7 +45,7 @@ export async function startIntegrationPoint(opts: {
   const registry = createServiceRegistryClient({ ...config.serviceRegistry, clock })
   try {
     await payloads.sweepTemp(60 * 60 * 1000)
-    const orphans = await sweepOrphanPayloads(db, payloads)
+    const orphans = await sweepOrphanPayloads(db, payloads, orphanGraceMs(db))
     if (orphans) logger.info({ orphans }, 'removed payload folders left behind by an earlier crash')
   } catch (error) {
     logger.warn({ err: error }, 'could not sweep the payload folder')
@@ -61,6 +61,17 @@ export async function startIntegrationPoint(opts: {
       intervalMs: config.nextmove.ttlPollingRateMs,
       tick: () => expireConversations(db, clock),
       onError: (err) => logger.error({ err }, 'expiry job failed; it runs again'),
+    }),
+    createLoop({
+      name: 'payload-sweep',
+      intervalMs: 10 * 60 * 1000,
+      tick: async () => {
+        await payloads.sweepTemp(60 * 60 * 1000)
+        await sweepOrphanPayloads(db, payloads, 10 * 60 * 1000)
+        // one round per interval: the loop would go again at once if it said it did work
+        return 0
+      },
+      onError: (err) => logger.error({ err }, 'payload sweep failed; it runs again'),
     }),
   ]
   const address = await app.listen({ port: config.server.port, host: config.server.host || '0.0.0.0' })

@@ -55,8 +55,8 @@ export interface PayloadStore {
   adopt(key: string, tempPath: string): Promise<void>
   /** deletes temp files older than `olderThanMs` (left by a crash) and returns how many it removed */
   sweepTemp(olderThanMs: number): Promise<number>
-  /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep */
-  list(prefix: string): Promise<string[]>
+  /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep; `olderThanMs` keeps only files last written before then */
+  list(prefix: string, opts?: { olderThanMs?: number }): Promise<string[]>
 }
 
 export interface LocalPayloadStoreOptions {
@@ -117,10 +117,15 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
       }
       return removed
     },
-    async list(prefix) {
+    async list(prefix, opts = {}) {
       const start = prefix === '' ? base : pathOf(prefix)
-      const files: string[] = []
+      let files: string[] = []
       await collectFiles(start, files)
+      if (opts.olderThanMs !== undefined) {
+        const cutoff = clock.now().getTime() - opts.olderThanMs
+        const aged = await Promise.all(files.map(async (f) => ((await lstat(f).catch(ignoreMissing))?.mtimeMs ?? cutoff) < cutoff))
+        files = files.filter((_, i) => aged[i])
+      }
       return files
         .map((file) => relative(base, file).split(sep).join('/'))
         .filter((key) => key.split('/')[0] !== TEMP_DIR)
