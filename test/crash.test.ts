@@ -48,7 +48,9 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
     for (let round = 0; round < 3; round++) {
       ip = await spawnIp(store.dir, properties)
       const stop = { now: false }
-      const workers = Array.from({ length: 6 }, (_, i) => sendLoop(ip!.url, i % 2 === 0 ? 'multipart' : 'steps', stop, acknowledged))
+      const workers = Array.from({ length: 6 }, (_, i) =>
+        sendLoop(ip!.url, i % 2 === 0 ? 'multipart' : 'steps', stop, acknowledged),
+      )
       await new Promise((r) => setTimeout(r, 400 + Math.random() * 600))
       await ip.kill('SIGKILL')
       stop.now = true
@@ -82,7 +84,9 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
       for (const m of messages) {
         const convs = conversations.filter((c) => c.message_id === m.message_id)
         expect(convs).toHaveLength(1)
-        expect(statuses.filter((s) => s.conversation_fk === convs[0]!.id).map((s) => s.status)).toEqual(['OPPRETTET'])
+        expect(statuses.filter((s) => s.conversation_fk === convs[0]!.id).map((s) => s.status)).toEqual([
+          'OPPRETTET',
+        ])
         expect(jobs.filter((j) => j.message_id === m.message_id).length).toBe(m.state === 'SENDING' ? 1 : 0)
       }
       expect(conversations.length).toBe(messages.length)
@@ -132,7 +136,13 @@ async function sendLoop(
         const ok = (r: Response) => {
           if (r.status !== 200) throw new Error(`answered ${r.status}`)
         }
-        ok(await fetch(`${url}/api/messages/out`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sbd) }))
+        ok(
+          await fetch(`${url}/api/messages/out`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(sbd),
+          }),
+        )
         for (const [name, body, type] of [
           ['arkivmelding.xml', xml, 'application/xml'],
           ['dokument.txt', new Uint8Array(doc), 'text/plain'],
@@ -150,7 +160,10 @@ async function sendLoop(
       }
     } catch (error) {
       // the kill cuts requests off; anything else is a real failure
-      if (!stop.now && !String((error as Error).message).match(/fetch failed|other side closed|ECONNRESET|ECONNREFUSED/)) {
+      if (
+        !stop.now &&
+        !String((error as Error).message).match(/fetch failed|other side closed|ECONNRESET|ECONNREFUSED/)
+      ) {
         throw error
       }
       return

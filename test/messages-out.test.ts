@@ -179,7 +179,9 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
       jsonBody(arkivmeldingSbd({ receiver: '910075942' })),
     )
     expect(down.status).toBe(503)
-    expect(down.body.message).toMatch(/^ServiceRegistry is unavailable: GET http:\/\/127\.0\.0\.1:\d+\/identifier\/910075942/)
+    expect(down.body.message).toMatch(
+      /^ServiceRegistry is unavailable: GET http:\/\/127\.0\.0\.1:\d+\/identifier\/910075942/,
+    )
   })
 
   it('refuses a service that is not enabled here', async () => {

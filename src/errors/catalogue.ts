@@ -237,29 +237,36 @@ export const ERRORS = {
     exception: 'org.springframework.web.HttpMediaTypeNotSupportedException',
     template: "Content-Type ''{0}'' is not supported.",
   },
-  ServiceUnavailable: { status: 503, exception: null, template: '{0}' },
+  Internal: { status: 500, exception: 'java.lang.RuntimeException', template: '{0}' },
+
+  // Ours: answers the reference does not give; docs/compatibility.md names each (a test checks it).
+  ServiceUnavailable: { status: 503, exception: null, template: '{0}', ours: true },
   ServiceRegistryUnavailable: {
     status: 503,
     exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException',
     template: '{0}',
+    ours: true,
   },
   ServiceRegistryBadAnswer: {
     status: 502,
     exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException',
     template: '{0}',
+    ours: true,
   },
   MessageAlreadySent: {
     status: 400,
     exception: `${EX}MessageAlreadyExistsException`,
     template: 'Message with {0} = {1} has already been sent; it can no longer be changed',
+    ours: true,
   },
-  Internal: { status: 500, exception: 'java.lang.RuntimeException', template: '{0}' },
 } as const satisfies Record<string, ErrorDefinition>
 
 export interface ErrorDefinition {
   status: number
   exception: string | null
   template: string | null
+  /** an answer of ours where the reference gives another; docs/compatibility.md names it */
+  ours?: boolean
 }
 
 export type ErrorCode = keyof typeof ERRORS

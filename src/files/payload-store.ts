@@ -123,7 +123,9 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
       await collectFiles(start, files)
       if (opts.olderThanMs !== undefined) {
         const cutoff = clock.now().getTime() - opts.olderThanMs
-        const aged = await Promise.all(files.map(async (f) => ((await lstat(f).catch(ignoreMissing))?.mtimeMs ?? cutoff) < cutoff))
+        const aged = await Promise.all(
+          files.map(async (f) => ((await lstat(f).catch(ignoreMissing))?.mtimeMs ?? cutoff) < cutoff),
+        )
         files = files.filter((_, i) => aged[i])
       }
       return files

@@ -29,7 +29,11 @@ export async function sweepOrphanPayloads(db: Db, payloads: PayloadStore, graceM
   let removed = 0
   for (let i = 0; i < keys.length; i += 500) {
     const batch = keys.slice(i, i + 500)
-    const rows = await db.kysely.selectFrom('out_files').select('storage_key').where('storage_key', 'in', batch).execute()
+    const rows = await db.kysely
+      .selectFrom('out_files')
+      .select('storage_key')
+      .where('storage_key', 'in', batch)
+      .execute()
     const known = new Set(rows.map((r) => r.storage_key))
     for (const key of batch) {
       if (known.has(key)) continue
@@ -45,7 +49,11 @@ async function removeFoldersOfDeletedMessages(db: Db, payloads: PayloadStore, ke
   const ids = [...new Set(keys.map((k) => k.split('/')[1]!).filter(Boolean))]
   for (let i = 0; i < ids.length; i += 500) {
     const batch = ids.slice(i, i + 500)
-    const rows = await db.kysely.selectFrom('out_messages').select('message_id').where('message_id', 'in', batch).execute()
+    const rows = await db.kysely
+      .selectFrom('out_messages')
+      .select('message_id')
+      .where('message_id', 'in', batch)
+      .execute()
     const live = new Set(rows.map((r) => r.message_id))
     for (const id of batch) if (!live.has(id)) await payloads.removeDir(outPayloadFolder(id))
   }
