@@ -16,6 +16,19 @@ import { OWN_ORG, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from '
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
 const FILE = Buffer.alloc(10 * 1024, 'a')
+// an arkivmelding needs its arkivmelding.xml; both servers get the same two-file body
+const ARKIVMELDING = `<?xml version="1.0" encoding="utf-8"?>
+<arkivmelding xmlns="http://www.arkivverket.no/standarder/noark5/arkivmelding" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <system>bench</system><meldingId>1</meldingId><tidspunkt>2026-01-01T00:00:00</tidspunkt><antallFiler>1</antallFiler>
+  <mappe xsi:type="saksmappe"><systemID>sak-1</systemID><tittel>Sak</tittel>
+    <basisregistrering xsi:type="journalpost"><systemID>jp-1</systemID>
+      <dokumentbeskrivelse><systemID>d-1</systemID><tittel>Dokument</tittel><tilknyttetRegistreringSom>Hoveddokument</tilknyttetRegistreringSom><dokumentnummer>1</dokumentnummer>
+        <dokumentobjekt><versjonsnummer>1</versjonsnummer><variantformat>Produksjonsformat</variantformat><referanseDokumentfil>dokument.txt</referanseDokumentfil></dokumentobjekt>
+      </dokumentbeskrivelse>
+      <tittel>Vedtak</tittel><offentligTittel>Vedtak</offentligTittel><journalpostnummer>1</journalpostnummer>
+    </basisregistrering>
+  </mappe>
+</arkivmelding>`
 const BOUNDARY = 'benchboundary7MA4YWxkTrZu0gW'
 
 function multipartBody() {
@@ -35,16 +48,17 @@ function multipartBody() {
   }
   const head =
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="sbd"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(sbd)}\r\n` +
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="Arkivmelding"; filename="arkivmelding.xml"\r\nContent-Type: application/xml\r\n\r\n${ARKIVMELDING}\r\n` +
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="Dokument"; filename="dokument.txt"\r\nContent-Type: text/plain\r\n\r\n`
   return Buffer.concat([Buffer.from(head), FILE, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)])
 }
 
-async function load(url) {
+async function load(url, duration = DURATION) {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
     headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
     requests: [{ setupRequest: (req) => ({ ...req, body: multipartBody() }) }],
   })
@@ -87,7 +101,7 @@ async function startBaseline() {
     req.raw.pipe(bb)
     await once(bb, 'close')
     const names = await Promise.all(files)
-    insert.run(randomUUID(), names[0], FILE.length, sbd)
+    insert.run(randomUUID(), names.join(','), FILE.length, sbd)
     return reply.send({ ok: true })
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -111,14 +125,22 @@ const ip = await startIp({
 })
 const baseline = await startBaseline()
 
-const warm = await load(`${ip.url}/api/messages/out/multipart`)
-if (warm.non2xx) throw new Error(`integration point answered ${warm.non2xx} non-2xx during warm-up`)
-const ours = await load(`${ip.url}/api/messages/out/multipart`)
-const base = await load(baseline.url)
-const oursRss = peakRssMiB(ip.child.pid)
-await ip.stop()
-await baseline.close()
-registry.close()
+let ours
+let base
+let oursRss
+try {
+  const warm = await load(`${ip.url}/api/messages/out/multipart`, 3)
+  if (warm.non2xx) throw new Error(`integration point answered ${warm.non2xx} non-2xx during warm-up`)
+  await load(baseline.url, 3)
+  ours = await load(`${ip.url}/api/messages/out/multipart`)
+  if (ours.non2xx) throw new Error(`integration point answered ${ours.non2xx} non-2xx`)
+  base = await load(baseline.url)
+  oursRss = peakRssMiB(ip.child.pid)
+} finally {
+  await ip.stop()
+  await baseline.close()
+  registry.close()
+}
 
 console.log(
   JSON.stringify(

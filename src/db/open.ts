@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
 import pg from 'pg'
 import { type DialectCapabilities, POSTGRES, SQLITE } from './capabilities.js'
 import type { Datasource } from './datasource.js'
@@ -41,8 +41,29 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = FULL')
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   return { kysely, caps: SQLITE, close: () => kysely.destroy() }
+}
+
+/**
+ * Kysely prepares every statement anew; SQLite's prepare costs more than most of our queries. The
+ * connection is used one query at a time, so a prepared statement can be reused safely. Bounded, since
+ * `in (...)` lists make many distinct texts.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>()
+  return {
+    close: () => void database.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text)
+      if (!stmt) {
+        stmt = database.prepare(text)
+        if (cache.size >= 500) cache.delete(cache.keys().next().value as string)
+        cache.set(text, stmt)
+      }
+      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>
+    },
+  }
 }
 
 function openPostgres(source: Extract<Datasource, { kind: 'postgres' }>): Db {
