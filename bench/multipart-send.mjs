@@ -11,7 +11,7 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import Busboy from 'busboy'
 import Fastify from 'fastify'
-import { OWN_ORG, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from './support.mjs'
+import { benchProperties, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from './support.mjs'
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
@@ -113,16 +113,7 @@ async function startBaseline() {
 }
 
 const registry = await startRegistry()
-const ip = await startIp({
-  'difi.move.org.number': OWN_ORG,
-  'difi.move.serviceregistryEndpoint': registry.url,
-  'difi.move.sign.enable': 'false',
-  'difi.security.enable': 'false',
-  'difi.ssl.enabled': 'false',
-  'difi.move.feature.enableDPO': 'true',
-  'server.port': '0',
-  'server.address': '127.0.0.1',
-})
+const ip = await startIp(benchProperties(registry.url))
 const baseline = await startBaseline()
 
 let ours

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { request } from 'undici'
-import { OWN_ORG, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from './support.mjs'
+import { benchProperties, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from './support.mjs'
 
 const SIZE = Number(process.env.BENCH_BYTES ?? 2 * 1024 ** 3)
 const CHUNK = Buffer.alloc(1024 * 1024, 0x5a)
@@ -42,17 +42,7 @@ async function upload(url, headers) {
 }
 
 const registry = await startRegistry()
-const ip = await startIp({
-  'difi.move.org.number': OWN_ORG,
-  'difi.move.serviceregistryEndpoint': registry.url,
-  'difi.move.sign.enable': 'false',
-  'difi.security.enable': 'false',
-  'difi.ssl.enabled': 'false',
-  'difi.move.feature.enableDPO': 'true',
-  'difi.move.dpo.upload-size-limit': '8GB',
-  'server.port': '0',
-  'server.address': '127.0.0.1',
-})
+const ip = await startIp(benchProperties(registry.url, { 'difi.move.dpo.upload-size-limit': '8GB' }))
 const sbd = {
   standardBusinessDocumentHeader: {
     headerVersion: '1.0',

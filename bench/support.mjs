@@ -40,6 +40,21 @@ export function startRegistry() {
   )
 }
 
+/** The properties every benchmark's integration point runs with: SQLite, no auth, no TLS, DPO on. */
+export function benchProperties(registryUrl, extra = {}) {
+  return {
+    'difi.move.org.number': OWN_ORG,
+    'difi.move.serviceregistryEndpoint': registryUrl,
+    'difi.move.sign.enable': 'false',
+    'difi.security.enable': 'false',
+    'difi.ssl.enabled': 'false',
+    'difi.move.feature.enableDPO': 'true',
+    'server.port': '0',
+    'server.address': '127.0.0.1',
+    ...extra,
+  }
+}
+
 /** Starts `integrasjonspunkt start` in a child process with the given properties; resolves when it listens. */
 export async function startIp(properties) {
   const dir = mkdtempSync(join(tmpdir(), 'ip-bench-'))

@@ -1,9 +1,15 @@
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
-import { arkivmeldingSbd, jsonBody, OWN_ORG, PROCESS, startTestIp, type TestIp } from './support/ip.js'
+import {
+  arkivmeldingSbd,
+  filesUnder,
+  jsonBody,
+  OWN_ORG,
+  PROCESS,
+  startTestIp,
+  type TestIp,
+} from './support/ip.js'
 
 warnIfPostgresSkipped()
 
@@ -26,14 +32,6 @@ function put(
     },
     body: typeof body === 'string' ? body : new Uint8Array(body),
   })
-}
-
-function payloadFiles(ip: TestIp): string[] {
-  const root = join(ip.config.nextmove.filedir, 'out')
-  if (!existsSync(root)) return []
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => d.name)
 }
 
 describe.each(STORES)('outgoing messages on %s', (kind) => {
@@ -259,7 +257,7 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
       exception: `${EX}DuplicateFilenameException`,
       message: 'Filename already exists in message: a.pdf.',
     })
-    expect(payloadFiles(ip)).toHaveLength(1)
+    expect(filesUnder(ip, 'out')).toHaveLength(1)
   })
 
   it('stops an upload past the service limit while streaming and keeps nothing of it', async () => {
@@ -296,9 +294,8 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     expect(res.body.message).toMatch(
       /exceeds the maximum allowed upload size for the target service \(DPE, 2MB\)/,
     )
-    expect(payloadFiles(ip)).toHaveLength(0)
-    const tmp = join(ip.config.nextmove.filedir, '.tmp')
-    expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([])
+    expect(filesUnder(ip, 'out')).toHaveLength(0)
+    expect(filesUnder(ip, '.tmp')).toEqual([])
   })
 
   it('refuses to send what the reference refuses', async () => {
@@ -354,9 +351,9 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
   it('deletes a message and its files, idempotently, leaving the conversation', async () => {
     const id = await create()
     expect((await put(ip, id, 'a.pdf', 'x')).status).toBe(200)
-    expect(payloadFiles(ip)).toHaveLength(1)
+    expect(filesUnder(ip, 'out')).toHaveLength(1)
     expect((await ip.fetch(`/api/messages/out/${id}`, { method: 'DELETE' })).status).toBe(200)
-    expect(payloadFiles(ip)).toHaveLength(0)
+    expect(filesUnder(ip, 'out')).toHaveLength(0)
     expect((await ip.json(`/api/messages/out/${id}`)).status).toBe(404)
     expect((await ip.fetch(`/api/messages/out/${id}`, { method: 'DELETE' })).status).toBe(200)
     expect((await ip.json(`/api/conversations/messageId/${id}`)).status).toBe(200)

@@ -1,8 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
-import { arkivmeldingSbd, startTestIp, type TestIp } from './support/ip.js'
+import { arkivmeldingSbd, filesUnder, startTestIp, type TestIp } from './support/ip.js'
 
 warnIfPostgresSkipped()
 
@@ -28,14 +27,6 @@ function form(
       file.filename,
     )
   return f
-}
-
-function leftovers(ip: TestIp): string[] {
-  const root = ip.config.nextmove.filedir
-  if (!existsSync(root)) return []
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => d.name)
 }
 
 describe.each(STORES)('one-step multipart send on %s', (kind) => {
@@ -97,7 +88,7 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
     expect(refused.body.exception).toBe(`${EX}MissingArkivmeldingFileException`)
     expect(await ip.db.kysely.selectFrom('out_messages').selectAll().execute()).toHaveLength(0)
     expect(await ip.db.kysely.selectFrom('conversations').selectAll().execute()).toHaveLength(0)
-    expect(leftovers(ip)).toEqual([])
+    expect(filesUnder(ip, '')).toEqual([])
 
     const again = await ip.json<Json>('/api/messages/out/multipart', {
       method: 'POST',
@@ -127,7 +118,7 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
       exception: `${EX}DuplicateFilenameException`,
       message: 'Filename already exists in message: vedtak.pdf, vedtak.pdf.',
     })
-    expect(leftovers(ip)).toEqual([])
+    expect(filesUnder(ip, '')).toEqual([])
   })
 
   it('answers a missing sbd part, a broken body and a wrong content type with 4xx', async () => {
@@ -152,7 +143,7 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
       body: '{}',
     })
     expect(json.status).toBe(415)
-    expect(leftovers(ip)).toEqual([])
+    expect(filesUnder(ip, '')).toEqual([])
   })
 
   it('validates the sbd part as the reference (ConstraintViolation with the parameter path)', async () => {

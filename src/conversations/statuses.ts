@@ -1,19 +1,7 @@
-/** The reference's `ReceiptStatus` values and what each does to its conversation (§7.1, §7.2). */
-export const RECEIPT_STATUSES = [
-  'OPPRETTET',
-  'SENDT',
-  'MOTTATT',
-  'LEVERT',
-  'LEST',
-  'FEIL',
-  'ANNET',
-  'INNKOMMENDE_MOTTATT',
-  'INNKOMMENDE_LEVERT',
-  'LEVETID_UTLOPT',
-] as const
-
-export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number]
-
+/**
+ * What each of the reference's `ReceiptStatus` values (listed with the SBD rules, where the `status`
+ * business message names them) does to its conversation (§7.1, §7.2).
+ */
 const FINISHING: ReadonlySet<string> = new Set([
   'LEVERT',
   'LEST',

@@ -2,7 +2,7 @@
  * The business message classes of efm-integrasjonspunkt (`nextmove/*Message.java`), as JSON shapes in
  * Jackson's order: fields of `BusinessMessageAsAttachment` (`hoveddokument`) before the subclass's own.
  */
-import type { MessageTypeName } from './message-types.js'
+import { MESSAGE_TYPE_NAMES, type MessageTypeName, messageTypeByName } from './message-types.js'
 import {
   anyValue,
   bool,
@@ -152,29 +152,17 @@ const SHAPES: Record<Exclude<MessageTypeName, 'feil'>, ObjectShape> = {
   }),
 }
 
-/** The business message types the reference can bind (`BusinessMessageType`, which has no `feil`), in its order. */
-export const BUSINESS_MESSAGE_TYPES = [
-  'status',
-  'arkivmelding',
-  'arkivmelding_kvittering',
-  'avtalt',
-  'digital',
-  'digital_dpv',
-  'print',
-  'dialogmelding',
-  'dialogmelding_kvittering',
-  'innsynskrav',
-  'publisering',
-  'einnsyn_kvittering',
-] as const
+/** The business message types the reference can bind (`BusinessMessageType`: every MessageType but `feil`), in its order. */
+export const BUSINESS_MESSAGE_TYPES = MESSAGE_TYPE_NAMES.filter(
+  (t): t is Exclude<MessageTypeName, 'feil'> => t !== 'feil',
+)
 
-export type BusinessMessageTypeName = (typeof BUSINESS_MESSAGE_TYPES)[number]
+export type BusinessMessageTypeName = Exclude<MessageTypeName, 'feil'>
 
 /** Case-insensitive lookup, as `BusinessMessageType.fromType`. */
 export function businessMessageTypeOf(name: string | null | undefined): BusinessMessageTypeName | undefined {
-  if (typeof name !== 'string') return undefined
-  const lower = name.toLowerCase()
-  return BUSINESS_MESSAGE_TYPES.find((t) => t === lower)
+  const type = messageTypeByName(name)
+  return type === 'feil' ? undefined : type
 }
 
 export function businessMessageShape(type: BusinessMessageTypeName): ObjectShape {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config/load.js'
@@ -150,4 +151,13 @@ export function arkivmeldingSbd(
     },
     arkivmelding: opts.hoveddokument ? { hoveddokument: opts.hoveddokument } : {},
   }
+}
+
+/** Names of the files under the payload folder (`sub` = 'out' for stored payloads, '' for everything, temp files included). */
+export function filesUnder(ip: TestIp, sub: string): string[] {
+  const root = join(ip.config.nextmove.filedir, sub)
+  if (!existsSync(root)) return []
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => d.name)
 }

@@ -26,35 +26,36 @@ export function orphanGraceMs(db: Db): number {
  */
 export async function sweepOrphanPayloads(db: Db, payloads: PayloadStore, graceMs: number): Promise<number> {
   const keys = await payloads.list('out', { olderThanMs: graceMs })
-  let removed = 0
-  for (let i = 0; i < keys.length; i += 500) {
-    const batch = keys.slice(i, i + 500)
-    const rows = await db.kysely
-      .selectFrom('out_files')
-      .select('storage_key')
-      .where('storage_key', 'in', batch)
-      .execute()
-    const known = new Set(rows.map((r) => r.storage_key))
-    for (const key of batch) {
-      if (known.has(key)) continue
-      await payloads.remove(key)
-      removed++
-    }
-  }
-  await removeFoldersOfDeletedMessages(db, payloads, keys)
-  return removed
+  const knownKeys = await known(keys, async (batch) =>
+    (
+      await db.kysely
+        .selectFrom('out_files')
+        .select('storage_key')
+        .where('storage_key', 'in', batch)
+        .execute()
+    ).map((r) => r.storage_key),
+  )
+  const orphans = keys.filter((k) => !knownKeys.has(k))
+  for (const key of orphans) await payloads.remove(key)
+  // and the (now empty) folders of messages that are gone
+  const ids = [...new Set(keys.map((k) => k.split('/')[1]!).filter(Boolean))]
+  const liveIds = await known(ids, async (batch) =>
+    (
+      await db.kysely
+        .selectFrom('out_messages')
+        .select('message_id')
+        .where('message_id', 'in', batch)
+        .execute()
+    ).map((r) => r.message_id),
+  )
+  for (const id of ids) if (!liveIds.has(id)) await payloads.removeDir(outPayloadFolder(id))
+  return orphans.length
 }
 
-async function removeFoldersOfDeletedMessages(db: Db, payloads: PayloadStore, keys: string[]): Promise<void> {
-  const ids = [...new Set(keys.map((k) => k.split('/')[1]!).filter(Boolean))]
-  for (let i = 0; i < ids.length; i += 500) {
-    const batch = ids.slice(i, i + 500)
-    const rows = await db.kysely
-      .selectFrom('out_messages')
-      .select('message_id')
-      .where('message_id', 'in', batch)
-      .execute()
-    const live = new Set(rows.map((r) => r.message_id))
-    for (const id of batch) if (!live.has(id)) await payloads.removeDir(outPayloadFolder(id))
-  }
+/** Which of `values` the database knows, asked in batches that stay under SQL's parameter limits. */
+async function known(values: string[], lookup: (batch: string[]) => Promise<string[]>): Promise<Set<string>> {
+  const found = new Set<string>()
+  for (let i = 0; i < values.length; i += 500)
+    for (const v of await lookup(values.slice(i, i + 500))) found.add(v)
+  return found
 }
