@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { Agent, request } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config/load.js'
+import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
+import { createTestStore, type TestStore } from './support/db.js'
+import { type FakeRegistry, startFakeRegistry } from './support/fake-registry.js'
+
+/** `startIntegrationPoint` as `integrasjonspunkt start` runs it: TLS from a PKCS#12 file, auth, stop. */
+describe('starting an integration point', () => {
+  let store: TestStore
+  let registry: FakeRegistry
+  let ip: RunningIntegrationPoint | undefined
+  afterEach(async () => {
+    await ip?.stop()
+    await registry?.close()
+    await store?.cleanup()
+  })
+
+  it('serves the API over TLS with the PKCS#12 key store, and stops in order', async () => {
+    store = await createTestStore('sqlite')
+    registry = await startFakeRegistry()
+    registry.useAllFixtures()
+    const key = join(store.dir, 'tls.key')
+    const cert = join(store.dir, 'tls.crt')
+    const p12 = join(store.dir, 'tls.p12')
+    execFileSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ])
+    execFileSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      key,
+      '-in',
+      cert,
+      '-out',
+      p12,
+      '-passout',
+      'pass:changeit',
+      '-name',
+      'ip',
+    ])
+    const config = loadConfig({
+      cwd: store.dir,
+      env: {},
+      overrides: {
+        'difi.move.org.number': '910077473',
+        'difi.move.serviceregistryEndpoint': registry.url,
+        'difi.datasource.url': store.url,
+        'difi.security.user.password': 'hemmelig',
+        'difi.ssl.key-store': p12,
+        'difi.ssl.key-store-password': 'changeit',
+        'server.port': '0',
+        'server.address': '127.0.0.1',
+      },
+    })
+    expect(config.ssl.enabled).toBe(true)
+    ip = await startIntegrationPoint({ config, cwd: store.dir, logger: pino({ level: 'silent' }) })
+    expect(ip.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+    const dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
+    const anonymous = await request(`${ip.url}/api/conversations`, { dispatcher })
+    expect(anonymous.statusCode).toBe(401)
+    await anonymous.body.dump()
+    const authorised = await request(`${ip.url}/api/capabilities/910077473`, {
+      dispatcher,
+      headers: { authorization: `Basic ${Buffer.from('user:hemmelig').toString('base64')}` },
+    })
+    expect(authorised.statusCode).toBe(200)
+    expect(
+      ((await authorised.body.json()) as { capabilities: unknown[] }).capabilities.length,
+    ).toBeGreaterThan(0)
+    await ip.stop()
+    await ip.stop()
+    await expect(request(`${ip.url}/api/conversations`, { dispatcher })).rejects.toThrow()
+    ip = undefined
+    await dispatcher.close()
+  })
+})
