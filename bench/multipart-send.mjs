@@ -143,6 +143,7 @@ console.log(
       baseline: base,
       ratio: +(ours.rps / base.rps).toFixed(2),
       oursPeakRssMiB: oursRss,
+      registryCalls: registry.calls(),
     },
     null,
     2,

@@ -29,13 +29,19 @@ export function startRegistry() {
     infoRecord: { identifier: RECEIVER, organizationName: 'Bench', entityType: { name: 'ORGL' } },
     serviceRecords: [record(PROCESS)],
   })
+  let calls = 0
   const server = createServer((_req, res) => {
+    calls++
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(body)
   })
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() }),
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        calls: () => calls,
+        close: () => server.close(),
+      }),
     ),
   )
 }
