@@ -137,6 +137,14 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
     })
     expect(broken.status).toBe(400)
 
+    const noBoundary = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data' },
+      body: 'x',
+    })
+    expect(noBoundary.status).toBe(400)
+    expect(noBoundary.body.exception).toBe('org.springframework.web.multipart.MultipartException')
+
     const json = await ip.json<Json>('/api/messages/out/multipart', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

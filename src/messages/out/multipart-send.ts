@@ -36,7 +36,7 @@ interface Attachment extends FileInfo {
  */
 export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
   const contentType = req.headers['content-type'] ?? ''
-  if (!/^multipart\/form-data\s*;/i.test(contentType))
+  if (!/^multipart\/form-data\s*(;|$)/i.test(contentType))
     throw new ApiError('UnsupportedMediaType', [contentType])
   const result = await readParts(deps, req)
   const stored: string[] = []
