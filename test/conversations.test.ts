@@ -59,6 +59,22 @@ describe.each(STORES)('conversations and statuses on %s', (kind) => {
     expect((await ip.json<Json>('/api/conversations?finished=maybe')).status).toBe(400)
   })
 
+  it('lists the conversations still polled on the queue, and caps the page size at 2000', async () => {
+    expect((await ip.json<Json>('/api/conversations/queue')).body.totalElements).toBe(0)
+    await ip.db.kysely
+      .updateTable('conversations')
+      .set({ pollable: 1 })
+      .where('message_id', '=', ids[1]!)
+      .execute()
+    const queue = await ip.json<Json>('/api/conversations/queue')
+    expect(queue.body.content.map((c: Json) => c.messageId)).toEqual([ids[1]])
+    expect(queue.body.content[0]).not.toHaveProperty('pollable')
+    expect((await ip.json<Json>('/api/conversations?pollable=true')).body.totalElements).toBe(1)
+    const big = await ip.json<Json>('/api/conversations?size=5000')
+    expect(big.body.size).toBe(2000)
+    expect((await ip.json<Json>('/api/conversations?size=abc')).body.size).toBe(10)
+  })
+
   it('gets one conversation by id and by messageId, 404 otherwise', async () => {
     const byMessage = await ip.json<Json>(`/api/conversations/messageId/${ids[0]}`)
     const byId = await ip.json<Json>(`/api/conversations/${byMessage.body.id}`)
