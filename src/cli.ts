@@ -1,9 +1,13 @@
 #!/usr/bin/env node
+import { join } from 'node:path'
 import { pino } from 'pino'
-import { COMMANDS, parseArgs } from './config/cli-args.js'
+import { type CliArgs, COMMANDS, parseArgs } from './config/cli-args.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
 import { startIntegrationPoint } from './main.js'
+import { sandboxBanner, startSandbox } from './sandbox.js'
+import { CatalogueError } from './standins/service-registry/catalog-load.js'
+import { startServiceRegistry } from './standins/service-registry/server.js'
 
 const HELP = `Usage: integrasjonspunkt <command> [options]
 
@@ -11,16 +15,26 @@ Commands:
   start                 run one integration point (reads integrasjonspunkt-local.properties
                         in the working directory, then environment variables such as
                         DIFI_MOVE_ORG_NUMBER and SERVER_PORT)
+  sandbox               run everything on this machine: the ServiceRegistry stand-in and two
+                        integration points (910075918 on 9093, 910077473 on 9094), data in
+                        ./sandbox-data, on 127.0.0.1 only (this is what npm start runs)
+  service-registry      run the ServiceRegistry stand-in (port 9099) from a catalogue file
 
 Options:
-  --config FILE         read this properties file instead of ./integrasjonspunkt-local.properties
-  --port N              listen on this port (above server.port)
+  --config FILE         start: read this properties file instead of ./integrasjonspunkt-local.properties
+  --port N              start, service-registry: listen on this port
+  --catalog FILE        service-registry: the catalogue to serve (default: the sandbox catalogue)
   --help                show this help
 
-Configuration keys: docs/configuration.md`
+Configuration keys: docs/configuration.md. The stand-in's catalogue: docs/service-registry-standin.md`
+
+/** Something that runs until a signal stops it. */
+interface Running {
+  stop(): Promise<void>
+}
 
 async function main(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseArgs>
+  let args: CliArgs
   try {
     args = parseArgs(argv)
   } catch (error) {
@@ -35,18 +49,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command "${args.command}"\n\n${HELP}\n`)
     return 2
   }
-  const cwd = process.cwd()
-  const config = loadConfig({
-    cwd,
-    env: process.env,
-    ...(args.configFile ? { configFile: args.configFile } : {}),
-    ...(args.port !== undefined ? { overrides: { 'server.port': String(args.port) } } : {}),
-  })
   const logger = pino({ name: 'integrasjonspunkt' })
-  const ip = await startIntegrationPoint({ config, cwd, logger })
+  const running = await run(args, logger)
   const shutdown = (signal: string) => {
     logger.info(`${signal}: stopping`)
-    ip.stop().then(
+    running.stop().then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'unclean stop')
@@ -59,13 +66,43 @@ async function main(argv: string[]): Promise<number> {
   return -1
 }
 
+async function run(args: CliArgs, logger: pino.Logger): Promise<Running> {
+  const cwd = process.cwd()
+  switch (args.command) {
+    case 'sandbox': {
+      const sandbox = await startSandbox({ cwd, logger: pino({ name: 'sandbox', level: 'warn' }) })
+      process.stdout.write(sandboxBanner(sandbox))
+      return sandbox
+    }
+    case 'service-registry': {
+      const registry = await startServiceRegistry({
+        port: args.port ?? 9099,
+        host: '127.0.0.1',
+        ...(args.catalog ? { catalogPath: args.catalog } : {}),
+        dataDir: join(cwd, 'sandbox-data', 'service-registry'),
+        logger,
+      })
+      return { stop: () => registry.close() }
+    }
+    default: {
+      const config = loadConfig({
+        cwd,
+        env: process.env,
+        ...(args.configFile ? { configFile: args.configFile } : {}),
+        ...(args.port !== undefined ? { overrides: { 'server.port': String(args.port) } } : {}),
+      })
+      return startIntegrationPoint({ config, cwd, logger })
+    }
+  }
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code
   },
   (error) => {
     // configuration problems are the operator's to fix: say what and where, without a stack trace
-    if (error instanceof ConfigError || error instanceof DatasourceError) {
+    if (error instanceof ConfigError || error instanceof DatasourceError || error instanceof CatalogueError) {
       process.stderr.write(`integrasjonspunkt cannot start: ${error.message}\n`)
     } else {
       process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error)?.stack ?? String(error)}\n`)

@@ -2,9 +2,10 @@ import { parseArgs as parseNodeArgs } from 'node:util'
 import { toPort } from './fields.js'
 
 /** The commands the `integrasjonspunkt` binary knows (cli.ts dispatches them); later work adds more. */
-export const COMMANDS = ['start'] as const
+export const COMMANDS = ['start', 'sandbox', 'service-registry'] as const
 
-export const USAGE = 'usage: integrasjonspunkt start [--config FILE] [--port N] [--help]'
+export const USAGE =
+  'usage: integrasjonspunkt <start|sandbox|service-registry> [--config FILE] [--port N] [--catalog FILE] [--help]'
 
 export interface CliArgs {
   /** the first positional argument; undefined when none is given */
