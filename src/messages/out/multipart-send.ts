@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { conversationsByMessageId, updateConversation } from '../../conversations/repository.js'
 import { ApiError } from '../../errors/api-error.js'
 import { safeFilename } from '../../files/content-disposition.js'
 import {
@@ -18,7 +17,7 @@ import { type PreparedMessage, persistMessage, prepareMessage } from './create.j
 import { outPayloadKey } from './orphans.js'
 import { insertFile } from './repository.js'
 import { commitSend } from './send.js'
-import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES } from './stored.js'
+import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, titleConversation } from './stored.js'
 import { uploadLimit } from './upload.js'
 
 /** The reference's per-file ceiling for the one-step send: 5 MiB (`> 5242880` fails). */
@@ -79,15 +78,7 @@ export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpH
           created_at: now,
         })
       }
-      if (arkivmelding) {
-        for (const c of await conversationsByMessageId(trx, prepared.messageId, 'OUTGOING')) {
-          await updateConversation(trx, c.id, {
-            message_title: arkivmelding.title,
-            ...(arkivmelding.reference ? { message_reference: arkivmelding.reference } : {}),
-            last_update: now,
-          })
-        }
-      }
+      if (arkivmelding) await titleConversation(trx, prepared.messageId, arkivmelding, now)
       await commitSend(trx, deps, message)
     })
     stored.length = 0

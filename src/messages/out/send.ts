@@ -33,21 +33,18 @@ export async function sendMessage(deps: AppDeps, messageId: string): Promise<voi
   deps.onSendJob?.()
 }
 
-export async function sendCheck(
+/** §2.4's checks over a stored message; arkivmelding.xml is read back to check what it names. */
+async function sendCheck(
   deps: AppDeps,
-  message: Pick<OutMessageRow, 'service_identifier'>,
+  message: OutMessageRow,
   sbd: StandardBusinessDocument,
-  files: Pick<
-    OutFileRow,
-    'filename' | 'storage_key' | 'title' | 'mime_type' | 'size' | 'primary_document' | 'dokumentnummer'
-  >[],
+  files: OutFileRow[],
 ): Promise<ApiError | undefined> {
-  const arkivmelding =
-    sbd.type === 'arkivmelding' ? await arkivmeldingOf(deps.payloads, files as OutFileRow[]) : null
+  const arkivmelding = sbd.type === 'arkivmelding' ? await arkivmeldingOf(deps.payloads, files) : null
   return checkSend({
     sbd,
     serviceIdentifier: message.service_identifier as ServiceIdentifier,
-    files: files.map((f) => toFileInfo(f as OutFileRow)),
+    files: files.map(toFileInfo),
     now: deps.clock.now(),
     arkivmeldingFiles: arkivmelding?.referencedFiles ?? null,
   })

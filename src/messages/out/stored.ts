@@ -1,3 +1,4 @@
+import { conversationsByMessageId, updateConversation } from '../../conversations/repository.js'
 import type { Executor } from '../../db/open.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
@@ -60,4 +61,23 @@ export async function arkivmeldingOf(payloads: PayloadStore, files: OutFileRow[]
   const file = files.find((f) => f.filename === ARKIVMELDING_FILE)
   if (!file) return null
   return parseArkivmelding(await readText(payloads, file.storage_key, MAX_ARKIVMELDING_BYTES))
+}
+
+/**
+ * As the reference: the conversation takes its title from the journalpost's `offentligTittel` and its
+ * reference from `<saksmappe.systemID>-<journalpostnummer>` when there is one. Call inside a transaction.
+ */
+export async function titleConversation(
+  trx: Executor,
+  messageId: string,
+  arkivmelding: { title: string | null; reference: string | null },
+  now: number,
+): Promise<void> {
+  for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
+    await updateConversation(trx, c.id, {
+      message_title: arkivmelding.title,
+      ...(arkivmelding.reference ? { message_reference: arkivmelding.reference } : {}),
+      last_update: now,
+    })
+  }
 }

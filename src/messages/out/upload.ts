@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream'
-import { conversationsByMessageId, updateConversation } from '../../conversations/repository.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import {
@@ -20,6 +19,7 @@ import {
   readText,
   requireOutMessage,
   storedSbd,
+  titleConversation,
   toFileInfo,
 } from './stored.js'
 
@@ -148,15 +148,7 @@ export async function addStoredFile(
       throw error
     }
     await touch(trx, message.id, now)
-    if (arkivmelding) {
-      for (const c of await conversationsByMessageId(trx, message.message_id, 'OUTGOING')) {
-        await updateConversation(trx, c.id, {
-          message_title: arkivmelding.title,
-          ...(arkivmelding.reference ? { message_reference: arkivmelding.reference } : {}),
-          last_update: now,
-        })
-      }
-    }
+    if (arkivmelding) await titleConversation(trx, message.message_id, arkivmelding, now)
     return row
   })
 }
