@@ -1,12 +1,11 @@
 import { ApiError } from '../errors/api-error.js'
 import type { AppDeps } from '../http/app-deps.js'
-import { registryFailure } from '../messages/out/service-resolution.js'
-import { NotFoundInServiceRegistryError } from '../registry/errors.js'
 import { parseIdentifier, primaryIdentifier } from '../sbd/identifiers.js'
 import { MESSAGE_TYPE_NAMES, type MessageTypeName, messageTypeByName } from '../sbd/message-types.js'
 import { defaultStandard, defaultTypeVersion, prototypeBusinessMessage } from '../sbd/prototype.js'
 import { ISO6523_ACTORID_UPIS, NHN_ACTORID, type ServiceIdentifier } from '../sbd/types.js'
 import { formatOslo } from '../util/time.js'
+import { lookupReceiver } from './lookup.js'
 
 const PRINT_PROCESS = 'urn:no:difi:profile:digitalpost:vedtak:ver1.0'
 
@@ -86,18 +85,7 @@ async function routeFor(
   type: MessageTypeName,
   process: string | undefined,
 ) {
-  let resource: Awaited<ReturnType<AppDeps['registry']['lookup']>>
-  try {
-    resource = await deps.registry.lookup({ identifier, process: process ?? null })
-  } catch (error) {
-    if (error instanceof NotFoundInServiceRegistryError) {
-      throw new ApiError('IdentifierNotFound', [error.message], { cause: error })
-    }
-    throw registryFailure(
-      error,
-      () => new ApiError('ServiceRegistryBadAnswer', [(error as Error).message], { cause: error }),
-    )
-  }
+  const resource = await lookupReceiver(deps.registry, { identifier, process: process ?? null })
   for (const record of resource.serviceRecords) {
     const standard = record.documentTypes.find((d) => d.endsWith(`::${type}`))
     if (standard && record.process)

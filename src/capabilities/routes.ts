@@ -3,8 +3,7 @@ import { ApiError } from '../errors/api-error.js'
 import type { AppDeps } from '../http/app-deps.js'
 import { type Query, str } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
-import { registryFailure } from '../messages/out/service-resolution.js'
-import { NotFoundInServiceRegistryError } from '../registry/errors.js'
+import { lookupReceiver } from './lookup.js'
 import { toCapabilities } from './mapper.js'
 import { buildPrototype } from './prototype.js'
 
@@ -15,22 +14,12 @@ export function registerCapabilityRoutes(app: FastifyInstance, deps: AppDeps): v
     async (req, reply) => {
       const securityLevel = integerParam(req.query, 'securityLevel')
       const process = str(req.query, 'process')
-      try {
-        const resource = await deps.registry.lookup({
-          identifier: req.params.receiverIdentifier,
-          process: process ?? null,
-          securityLevel: securityLevel ?? null,
-        })
-        return sendJson(reply, toCapabilities(resource))
-      } catch (error) {
-        if (error instanceof NotFoundInServiceRegistryError) {
-          throw new ApiError('IdentifierNotFound', [error.message], { cause: error })
-        }
-        throw registryFailure(
-          error,
-          () => new ApiError('ServiceRegistryBadAnswer', [(error as Error).message], { cause: error }),
-        )
-      }
+      const resource = await lookupReceiver(deps.registry, {
+        identifier: req.params.receiverIdentifier,
+        process: process ?? null,
+        securityLevel: securityLevel ?? null,
+      })
+      return sendJson(reply, toCapabilities(resource))
     },
   )
 
