@@ -1,0 +1,297 @@
+// ASiC-E reader for untrusted input. yauzl needs random access, so a stream is spooled to a temp file
+// first. Every entry is checked against the limits from the central directory before a byte is
+// inflated, and again while it streams (sizes in the central directory can lie); each entry is
+// written to its own temp file under a generated name, so entry names never reach the filesystem.
+
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Readable, Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import yauzl from 'yauzl'
+import { type SignatureCheck, verifyDetached } from './asic-signature.js'
+import {
+  ASIC_MIMETYPE,
+  type EformidlingManifest,
+  parseAsicManifest,
+  parseEformidlingManifest,
+} from './asic-xml.js'
+
+export type AsicErrorReason = 'malformed' | 'limit' | 'unsafe-name' | 'duplicate' | 'digest'
+
+export class AsicError extends Error {
+  override name = 'AsicError'
+  constructor(
+    readonly reason: AsicErrorReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+export interface ReadAsicOptions {
+  maxEntries: number
+  maxEntryBytes: number
+  maxTotalBytes: number
+  /** uncompressed / compressed, checked for entries above RATIO_FLOOR bytes */
+  maxRatio: number
+  /** where the spool file and a folder with the extracted entries are made */
+  tempDir: string
+}
+
+export interface AsicFile {
+  filename: string
+  mimeType: string | null
+  path: string
+  size: number
+  sha256: string
+}
+
+export interface ReadAsicResult {
+  manifest: EformidlingManifest | null
+  files: AsicFile[]
+  /** the folder holding every extracted file: the caller removes it when done */
+  dir: string
+  signatureValid: boolean
+  signatureError: string | null
+  signerCertPem: string | null
+}
+
+/** Small entries compress well by nature (a page of XML); the ratio only matters for large ones. */
+const RATIO_FLOOR = 1024 * 1024
+/** the entries read into memory (manifests, signature) */
+const MAX_META_BYTES = 1024 * 1024
+
+interface Extracted {
+  name: string
+  path: string
+  size: number
+  sha256: Buffer
+  order: number
+}
+
+export async function readAsic(source: Readable | string, opts: ReadAsicOptions): Promise<ReadAsicResult> {
+  const dir = await mkdtemp(join(opts.tempDir, 'asic-'))
+  try {
+    let zipPath = source as string
+    if (typeof source !== 'string') {
+      zipPath = join(dir, '.spool.zip')
+      await pipeline(
+        source,
+        limit(opts.maxTotalBytes + MAX_META_BYTES, 'the container'),
+        createWriteStream(zipPath),
+      )
+    }
+    const extracted = await extract(zipPath, dir, opts)
+    if (zipPath !== source) await rm(zipPath, { force: true })
+    return await verify(extracted, dir)
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true })
+    throw e
+  }
+}
+
+async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Promise<Map<string, Extracted>> {
+  let zip: yauzl.ZipFile
+  try {
+    zip = await yauzl.openPromise(zipPath, {
+      lazyEntries: true,
+      decodeStrings: false,
+      validateEntrySizes: true,
+    })
+  } catch (cause) {
+    throw new AsicError('malformed', `not a readable zip: ${(cause as Error).message}`, { cause })
+  }
+  const found = new Map<string, Extracted>()
+  let total = 0
+  try {
+    if (zip.entryCount > opts.maxEntries) {
+      throw new AsicError(
+        'limit',
+        `the container has ${zip.entryCount} entries, more than ${opts.maxEntries}`,
+      )
+    }
+    for await (const entry of entries(zip)) {
+      const name = checkName(entry.fileName as unknown as Buffer, entry.generalPurposeBitFlag)
+      if (found.has(name)) throw new AsicError('duplicate', `the container holds ${name} twice`)
+      total += entry.uncompressedSize
+      checkSizes(name, entry, opts, total)
+      if (name.endsWith('/')) continue
+      const path = join(dir, String(found.size))
+      const hash = createHash('sha256')
+      const tap = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          hash.update(chunk)
+          done(null, chunk)
+        },
+      })
+      const stream = await zip.openReadStreamPromise(entry)
+      await pipeline(
+        stream,
+        limit(Math.min(opts.maxEntryBytes, entry.uncompressedSize), name),
+        tap,
+        createWriteStream(path),
+      )
+      found.set(name, { name, path, size: entry.uncompressedSize, sha256: hash.digest(), order: found.size })
+    }
+  } catch (e) {
+    throw e instanceof AsicError
+      ? e
+      : new AsicError('malformed', `broken zip: ${(e as Error).message}`, { cause: e })
+  } finally {
+    zip.close()
+  }
+  return found
+}
+
+async function* entries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
+  for (;;) {
+    const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
+      const cleanup = (): void => {
+        zip.off('entry', onEntry).off('end', onEnd).off('error', onError)
+      }
+      const onEntry = (e: yauzl.Entry): void => {
+        cleanup()
+        resolve(e)
+      }
+      const onEnd = (): void => {
+        cleanup()
+        resolve(null)
+      }
+      const onError = (err: Error): void => {
+        cleanup()
+        reject(err)
+      }
+      zip.on('entry', onEntry).on('end', onEnd).on('error', onError)
+      zip.readEntry()
+    })
+    if (!entry) return
+    yield entry
+  }
+}
+
+/** Entry names are relative paths with forward slashes; nothing may climb out or be absolute. */
+export function checkName(raw: Buffer, flags: number): string {
+  const name = raw.toString((flags & 0x800) !== 0 ? 'utf8' : 'latin1')
+  const unsafe =
+    name.length === 0 ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    name.startsWith('/') ||
+    /^[a-zA-Z]:/.test(name) ||
+    name.split('/').some((part) => part === '..' || part === '.')
+  if (unsafe)
+    throw new AsicError('unsafe-name', `unsafe entry name in the container: ${JSON.stringify(name)}`)
+  return name
+}
+
+function checkSizes(name: string, e: yauzl.Entry, opts: ReadAsicOptions, total: number): void {
+  if (e.uncompressedSize > opts.maxEntryBytes) {
+    throw new AsicError('limit', `${name} is ${e.uncompressedSize} bytes, more than ${opts.maxEntryBytes}`)
+  }
+  if (total > opts.maxTotalBytes)
+    throw new AsicError('limit', `the container unpacks to more than ${opts.maxTotalBytes} bytes`)
+  if (
+    e.uncompressedSize > RATIO_FLOOR &&
+    e.uncompressedSize > opts.maxRatio * Math.max(1, e.compressedSize)
+  ) {
+    throw new AsicError('limit', `${name} compresses more than ${opts.maxRatio}:1 (a zip bomb?)`)
+  }
+}
+
+/** Fails a stream past `max` bytes, while it streams. */
+function limit(max: number, what: string): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      seen += chunk.length
+      if (seen > max) done(new AsicError('limit', `${what} is larger than ${max} bytes`))
+      else done(null, chunk)
+    },
+  })
+}
+
+async function small(found: Map<string, Extracted>, name: string): Promise<Buffer | null> {
+  const e = found.get(name)
+  if (!e) return null
+  if (e.size > MAX_META_BYTES) throw new AsicError('limit', `${name} is larger than ${MAX_META_BYTES} bytes`)
+  return readFile(e.path)
+}
+
+async function verify(found: Map<string, Extracted>, dir: string): Promise<ReadAsicResult> {
+  const mimetype = await small(found, 'mimetype')
+  if (mimetype?.toString('utf8').trim() !== ASIC_MIMETYPE) {
+    throw new AsicError('malformed', `not an ASiC-E container: no mimetype entry with ${ASIC_MIMETYPE}`)
+  }
+  // older efm-asic writers name it asicmanifest.xml
+  const manifestName = [...found.keys()].find((n) => n.toLowerCase() === 'meta-inf/asicmanifest.xml')
+  const asicXml = manifestName ? await small(found, manifestName) : null
+  if (!asicXml) throw new AsicError('malformed', 'the container has no META-INF/ASiCManifest.xml')
+  let parsed: ReturnType<typeof parseAsicManifest>
+  try {
+    parsed = parseAsicManifest(asicXml)
+  } catch (cause) {
+    throw new AsicError('malformed', (cause as Error).message, { cause })
+  }
+  const mimeTypes = checkDigests(found, parsed.objects)
+  const sig = await checkSignature(found, parsed.signatureUri, asicXml)
+  const eformXml = await small(found, 'manifest.xml')
+  let manifest: EformidlingManifest | null = null
+  try {
+    manifest = eformXml ? parseEformidlingManifest(eformXml) : null
+  } catch (cause) {
+    throw new AsicError('malformed', (cause as Error).message, { cause })
+  }
+  const files = [...found.values()]
+    .filter((e) => mimeTypes.has(e.name))
+    .sort((a, b) => a.order - b.order)
+    .map((e) => ({
+      filename: e.name,
+      mimeType: mimeTypes.get(e.name) ?? null,
+      path: e.path,
+      size: e.size,
+      sha256: e.sha256.toString('hex'),
+    }))
+  return {
+    manifest,
+    files,
+    dir,
+    signatureValid: sig.valid,
+    signatureError: sig.reason,
+    signerCertPem: sig.signerCertPem,
+  }
+}
+
+/** Every data file is listed with its digest, and every listed file is there and matches. */
+function checkDigests(
+  found: Map<string, Extracted>,
+  objects: ReturnType<typeof parseAsicManifest>['objects'],
+): Map<string, string | null> {
+  const listed = new Map<string, string | null>()
+  for (const o of objects) {
+    const e = found.get(o.uri)
+    if (!e) throw new AsicError('digest', `ASiCManifest lists ${o.uri}, which is not in the container`)
+    if (!e.sha256.equals(o.sha256))
+      throw new AsicError('digest', `the SHA-256 of ${o.uri} does not match ASiCManifest`)
+    listed.set(o.uri, o.mimeType)
+  }
+  for (const name of found.keys()) {
+    if (name !== 'mimetype' && !name.startsWith('META-INF/') && !listed.has(name)) {
+      throw new AsicError('digest', `${name} is not covered by ASiCManifest`)
+    }
+  }
+  return listed
+}
+
+async function checkSignature(
+  found: Map<string, Extracted>,
+  uri: string | null,
+  data: Buffer,
+): Promise<SignatureCheck> {
+  const name = uri ?? 'META-INF/signature.p7s'
+  const p7s = await small(found, name)
+  if (!p7s) return { valid: false, signerCertPem: null, reason: `the signature ${name} is missing` }
+  return verifyDetached(p7s, data)
+}

@@ -1,0 +1,146 @@
+// ASiC-E writer, streaming (design principle 4): documents flow from their sources through a SHA-256
+// into yazl and out, one at a time. The layout is the reference's (transports.md §1.6; efm-asic
+// AbstractAsicWriter / CadesAsicWriter): stored `mimetype` first, eFormidling `manifest.xml`, the
+// documents with the primary first, then META-INF/ASiCManifest.xml, the CAdES signature over it and
+// the OASIS META-INF/manifest.xml. The ASiCManifest needs every digest, so it is added to the zip only
+// once the last document has streamed through.
+
+import { createHash, randomUUID } from 'node:crypto'
+import { type PassThrough, pipeline, type Readable, Transform } from 'node:stream'
+import yazl from 'yazl'
+import { signDetached } from './asic-signature.js'
+import {
+  ASIC_MIMETYPE,
+  asicManifestXml,
+  type DataObject,
+  eformidlingManifestXml,
+  oasisManifestXml,
+} from './asic-xml.js'
+
+export {
+  AsicError,
+  type AsicErrorReason,
+  type ReadAsicOptions,
+  type ReadAsicResult,
+  readAsic,
+} from './asic-reader.js'
+
+export interface AsicDocument {
+  filename: string
+  mimeType: string
+  title?: string | null
+  primary: boolean
+  /** opened only when the document's turn comes, so at most one source is open at a time */
+  open: () => Readable
+}
+
+export interface WriteAsicOptions {
+  /** full `ICD:orgnr`, e.g. 0192:910077473 */
+  sender: string
+  receiver: string
+  /** in dokumentnummer order; the primary one is moved first */
+  documents: AsicDocument[]
+  signer: { keyPem: string; certPem: string; chainPem?: string[] }
+  now?: () => Date
+}
+
+/** The title the reference's example manifest shows when the document has none. */
+const DEFAULT_TITLE = 'Hoveddokument'
+
+/** Orders documents as the reference: the primary one first, the rest as given. */
+export function orderDocuments<T extends { primary: boolean }>(docs: T[]): T[] {
+  const i = docs.findIndex((d) => d.primary)
+  return i <= 0 ? [...docs] : [docs[i]!, ...docs.slice(0, i), ...docs.slice(i + 1)]
+}
+
+export function writeAsic(opts: WriteAsicOptions): Readable {
+  if (opts.documents.length === 0) throw new Error('an ASiC-E needs at least one document')
+  checkNames(opts.documents)
+  const now = opts.now ?? (() => new Date())
+  const docs = orderDocuments(opts.documents)
+  const zip = new yazl.ZipFile()
+  const out = zip.outputStream as PassThrough
+  const fail = (err: unknown): void => {
+    out.destroy(err instanceof Error ? err : new Error(String(err)))
+  }
+  zip.on('error', fail)
+  const mtime = now()
+  // as the reference: stored, first, no extra field, so `mimetype` can be read at a fixed offset
+  zip.addBuffer(Buffer.from(ASIC_MIMETYPE), 'mimetype', { compress: false, mtime, forceDosTimestamp: true })
+  const first = docs[0]!
+  const manifest = eformidlingManifestXml(opts.receiver, opts.sender, {
+    filename: first.filename,
+    mimeType: first.mimeType,
+    title: first.title ?? DEFAULT_TITLE,
+  })
+  zip.addBuffer(manifest, 'manifest.xml', { mtime })
+  const objects: DataObject[] = [
+    { uri: 'manifest.xml', mimeType: 'application/xml', sha256: sha256(manifest) },
+  ]
+  const digests = docs.map((doc) => addDocument(zip, doc, mtime, fail))
+  Promise.all(digests)
+    .then(async (sums) => {
+      for (const [i, d] of docs.entries())
+        objects.push({ uri: d.filename, mimeType: d.mimeType, sha256: sums[i]! })
+      const sigUri = `META-INF/signature-${randomUUID()}.p7s`
+      const asicManifest = asicManifestXml(objects, sigUri)
+      const signature = await signDetached(asicManifest, opts.signer, mtime)
+      zip.addBuffer(asicManifest, 'META-INF/ASiCManifest.xml', { mtime })
+      zip.addBuffer(signature, sigUri, { mtime })
+      zip.addBuffer(oasisManifestXml(objects), 'META-INF/manifest.xml', { mtime })
+      zip.end({ comment: `mimetype=${ASIC_MIMETYPE}`, forceZip64Format: false })
+    })
+    .catch(fail)
+  return out
+}
+
+/** Streams one document into the zip through a SHA-256; resolves with the digest when it has passed. */
+function addDocument(
+  zip: yazl.ZipFile,
+  doc: AsicDocument,
+  mtime: Date,
+  fail: (e: unknown) => void,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.addReadStreamLazy(doc.filename, { mtime }, (cb) => {
+      const hash = createHash('sha256')
+      const tap = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          hash.update(chunk)
+          done(null, chunk)
+        },
+        flush(done) {
+          resolve(hash.digest())
+          done()
+        },
+      })
+      let source: Readable
+      try {
+        source = doc.open()
+      } catch (e) {
+        reject(e)
+        return
+      }
+      // yazl pipes without watching the source for errors; pipeline does, and fails the whole zip
+      pipeline(source, tap, (err) => {
+        if (err) {
+          reject(err)
+          fail(err)
+        }
+      })
+      cb(null, tap)
+    })
+  })
+}
+
+function checkNames(docs: AsicDocument[]): void {
+  const seen = new Set<string>(['mimetype', 'manifest.xml'])
+  for (const d of docs) {
+    if (d.filename.startsWith('META-INF/') || seen.has(d.filename)) {
+      throw new Error(`a document cannot be named ${d.filename} in an ASiC-E (reserved or duplicate)`)
+    }
+    seen.add(d.filename)
+  }
+}
+
+const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()

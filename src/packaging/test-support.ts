@@ -1,0 +1,68 @@
+// Test keys and certificates made with the real openssl binary in a temp dir, and a helper to run it.
+
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface TestIdentity {
+  keyPem: string
+  certPem: string
+  keyPath: string
+  certPath: string
+}
+
+export function makeTempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A self-signed RSA certificate, valid from now for `days` (test expiry with a later `now`). */
+export function makeIdentity(
+  dir: string,
+  name: string,
+  opts: { days?: number; bits?: number } = {},
+): TestIdentity {
+  const keyPath = join(dir, `${name}.key`)
+  const certPath = join(dir, `${name}.crt`)
+  openssl([
+    'genpkey',
+    '-algorithm',
+    'RSA',
+    '-pkeyopt',
+    `rsa_keygen_bits:${opts.bits ?? 2048}`,
+    '-out',
+    keyPath,
+  ])
+  const days = String(opts.days ?? 365)
+  openssl([
+    'req',
+    '-new',
+    '-x509',
+    '-key',
+    keyPath,
+    '-out',
+    certPath,
+    '-subj',
+    `/O=Test/CN=${name}`,
+    '-days',
+    days,
+  ])
+  return { keyPem: readFileSync(keyPath, 'utf8'), certPem: readFileSync(certPath, 'utf8'), keyPath, certPath }
+}
+
+/** Runs openssl; throws with its stderr when it fails. */
+export function openssl(args: string[], tolerate = false, input?: Buffer): Buffer {
+  const r = spawnSync('openssl', args, { input, maxBuffer: 64 * 1024 * 1024 })
+  if (r.status !== 0 && !tolerate) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr.toString()}`)
+  return r.stdout
+}
+
+export function opensslAvailable(): boolean {
+  try {
+    execFileSync('openssl', ['version'])
+    return true
+  } catch {
+    return false
+  }
+}
