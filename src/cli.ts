@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
 import { startIntegrationPoint } from './main.js'
 import { sandboxBanner, startSandbox } from './sandbox.js'
+import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { CatalogueError } from './standins/service-registry/catalog-load.js'
 import { startServiceRegistry } from './standins/service-registry/server.js'
 
@@ -19,14 +20,16 @@ Commands:
                         integration points (910075918 on 9093, 910077473 on 9094), data in
                         ./sandbox-data, on 127.0.0.1 only (this is what npm start runs)
   service-registry      run the ServiceRegistry stand-in (port 9099) from a catalogue file
+  altinn-broker         run the Altinn 3 Broker stand-in (port 9098), data in ./sandbox-data
 
 Options:
   --config FILE         start: read this properties file instead of ./integrasjonspunkt-local.properties
-  --port N              start, service-registry: listen on this port
+  --port N              listen on this port (start, service-registry, altinn-broker)
   --catalog FILE        service-registry: the catalogue to serve (default: the sandbox catalogue)
   --help                show this help
 
-Configuration keys: docs/configuration.md. The stand-in's catalogue: docs/service-registry-standin.md`
+Configuration keys: docs/configuration.md. Stand-ins: docs/service-registry-standin.md,
+docs/altinn-broker-standin.md`
 
 /** Something that runs until a signal stops it. */
 interface Running {
@@ -83,6 +86,15 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Running> {
         logger,
       })
       return { stop: () => registry.close() }
+    }
+    case 'altinn-broker': {
+      const broker = await startAltinnBroker({
+        port: args.port ?? 9098,
+        host: '127.0.0.1',
+        dataDir: join(cwd, 'sandbox-data', 'altinn-broker'),
+        logger,
+      })
+      return { stop: () => broker.close() }
     }
     default: {
       const config = loadConfig({

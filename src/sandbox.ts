@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { loadConfig } from './config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from './main.js'
+import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { startServiceRegistry } from './standins/service-registry/server.js'
 
 /** The two sandbox organisations, as the sandbox catalogue lists them. */
@@ -12,16 +13,18 @@ export const SANDBOX_ORGS = [
 ] as const
 
 export const SANDBOX_REGISTRY_PORT = 9099
+export const SANDBOX_BROKER_PORT = 9098
 
 export interface Sandbox {
   registryUrl: string
+  brokerUrl: string
   points: RunningIntegrationPoint[]
   stop(): Promise<void>
 }
 
 /**
- * Everything on one machine with no set-up: the ServiceRegistry stand-in with the sandbox catalogue
- * and two integration points, on 127.0.0.1 only, API open (it is local), data kept under `dataDir`
+ * Everything on one machine with no set-up: the ServiceRegistry stand-in with the sandbox catalogue,
+ * the Altinn 3 Broker stand-in and two integration points, on 127.0.0.1 only, API open (it is local), data kept under `dataDir`
  * so a restart keeps everything.
  */
 export async function startSandbox(opts: {
@@ -39,7 +42,14 @@ export async function startSandbox(opts: {
     logger: opts.logger.child({ name: 'service-registry' }),
   })
   const points: RunningIntegrationPoint[] = []
+  let broker: Awaited<ReturnType<typeof startAltinnBroker>> | undefined
   try {
+    broker = await startAltinnBroker({
+      port: opts.anyPorts ? 0 : SANDBOX_BROKER_PORT,
+      host: '127.0.0.1',
+      dataDir: join(dataDir, 'altinn-broker'),
+      logger: opts.logger.child({ name: 'altinn-broker' }),
+    })
     for (const { org, port } of SANDBOX_ORGS) {
       const dir = join(dataDir, org)
       mkdirSync(dir, { recursive: true })
@@ -52,14 +62,18 @@ export async function startSandbox(opts: {
     }
   } catch (error) {
     await Promise.all(points.map((p) => p.stop()))
+    await broker?.close()
     await registry.close()
     throw error
   }
+  const started = broker
   return {
     registryUrl: registry.url,
+    brokerUrl: started.url,
     points,
     async stop() {
       await Promise.all(points.map((p) => p.stop()))
+      await started.close()
       await registry.close()
     },
   }
@@ -92,6 +106,7 @@ export function sandboxBanner(sandbox: Sandbox): string {
 eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a restart keeps everything)
 
   ServiceRegistry stand-in    ${sandbox.registryUrl}
+  Altinn 3 Broker stand-in    ${sandbox.brokerUrl}
   integration point ${a.org}  ${urlA}   (API open, no password: local only)
   integration point ${b.org}  ${urlB}
 
@@ -101,7 +116,8 @@ Ask what ${b.org} can receive:
 Get a message to fill in, then create and send it (the README's walk-through goes on from here):
   curl "${urlA}/api/prototype/arkivmelding?receiverIdentifier=${b.org}"
 
-Not built yet: the broker stand-in and the DPO transport. A sent message is committed with its send
-job and waits in the send queue (GET /api/messages/out); statuses stay at OPPRETTET until it lands.
+Not built yet: the DPO transport between the integration points and the broker. A sent message is
+committed with its send job and waits in the send queue (GET /api/messages/out); statuses stay at
+OPPRETTET until the transport lands.
 `
 }

@@ -22,6 +22,7 @@ describe('the sandbox', () => {
     sandbox = await startSandbox({ cwd: dir, logger, anyPorts: true })
     const [a] = sandbox.points.map((p) => p.url)
     expect(sandboxBanner(sandbox)).toContain(`${a}/api/capabilities/910077473`)
+    expect(await (await fetch(`${sandbox.brokerUrl}/health`)).json()).toEqual({ status: 'UP' })
 
     const caps = (await (await fetch(`${a}/api/capabilities/910077473`)).json()) as Json
     expect(caps.capabilities.map((c: Json) => c.serviceIdentifier)).toContain('DPO')

@@ -1,0 +1,38 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import { BrokerProblem, sendProblem } from './problem.js'
+
+/**
+ * Injected faults for reliability tests and benchmarks (issue 4): every call but `/health` may wait
+ * `latencyMs`, fail with a 503 before doing anything (`errorRate`), or do its work and then lose
+ * the answer, the socket closed without a byte (`dropResponseRate`). Rates are 0..1; `random`
+ * makes the draws reproducible.
+ */
+export interface BrokerFaults {
+  errorRate?: number
+  latencyMs?: number
+  dropResponseRate?: number
+  random?: () => number
+}
+
+export function installFaults(app: FastifyInstance, faults: BrokerFaults | undefined): void {
+  if (!faults) return
+  const random = faults.random ?? Math.random
+  const { errorRate = 0, latencyMs = 0, dropResponseRate = 0 } = faults
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/health') return
+    if (latencyMs > 0) await sleep(latencyMs)
+    if (errorRate > 0 && random() < errorRate) {
+      return sendProblem(reply, req, new BrokerProblem(503, 'Injected fault: the broker is unavailable'))
+    }
+  })
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (req.url === '/health' || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
+    if (random() >= dropResponseRate) return done(null, payload)
+    req.log.info({ url: req.url }, 'injected fault: the answer is dropped')
+    const stream = payload as { destroy?: () => void } | null
+    if (stream && typeof stream.destroy === 'function') stream.destroy()
+    req.raw.socket?.destroy()
+    done(null, payload)
+  })
+}
