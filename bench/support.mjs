@@ -71,7 +71,10 @@ export async function startIp(properties) {
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
   )
-  const child = spawn(process.execPath, [new URL('../dist/src/cli.js', import.meta.url).pathname, 'start'], {
+  // BENCH_NODE_ARGS passes flags such as --cpu-prof to the integration point's process
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const cli = new URL('../dist/src/cli.js', import.meta.url).pathname
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start'], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'inherit'],
   })

@@ -67,6 +67,31 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
     expect(conv.body.messageTitle).toBe('Vedtak')
   })
 
+  it('stores it SENDING with its OPPRETTET conversation, titled also from an arkivmelding.xml over the in-memory cap', async () => {
+    const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Stort vedtak', journalpostnummer: 7 })
+    // past ARKIVMELDING_IN_MEMORY_BYTES (1 MiB): read back from its temp file instead
+    const big = xml.replace('?>', `?><!--${' '.repeat(1024 * 1024)}-->`)
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(sbd(), [{ ...files()[0]!, content: big }, files()[1]!]),
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const message = await ip.db.kysely.selectFrom('out_messages').selectAll().executeTakeFirstOrThrow()
+    expect(message.state).toBe('SENDING')
+    const conv = await ip.json<Json>(`/api/conversations/messageId/${MESSAGE_ID}`)
+    expect([conv.body.messageTitle, conv.body.messageReference]).toEqual(['Stort vedtak', 'sak-42-7'])
+    expect(conv.body.messageStatuses.map((s: Json) => s.status)).toEqual(['OPPRETTET'])
+    const stored = await ip.db.kysely
+      .selectFrom('out_files')
+      .select('size')
+      .orderBy('dokumentnummer')
+      .execute()
+    expect(stored[0]!.size).toBe(Buffer.byteLength(big))
+    // every temp file was moved into the store, none left behind
+    expect(filesUnder(ip, '.tmp')).toEqual([])
+    expect(filesUnder(ip, `out/${MESSAGE_ID}`)).toHaveLength(2)
+  })
+
   it('never takes the sbd part as an attachment, even with a filename', async () => {
     const res = await ip.json<Json>('/api/messages/out/multipart', {
       method: 'POST',

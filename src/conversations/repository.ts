@@ -74,7 +74,18 @@ export async function registerStatus(
   input: StatusInput,
   now: number,
 ): Promise<MessageStatusRow | undefined> {
-  const row = await db
+  const row = await insertStatus(db, conversation, input, now)
+  if (row) await applyStatus(db, conversation.id, input.status, now)
+  return row
+}
+
+async function insertStatus(
+  db: Executor,
+  conversation: Pick<ConversationRow, 'id'>,
+  input: StatusInput,
+  now: number,
+): Promise<MessageStatusRow | undefined> {
+  return db
     .insertInto('message_statuses')
     .values({
       conversation_fk: conversation.id,
@@ -86,17 +97,18 @@ export async function registerStatus(
     .onConflict((oc) => oc.columns(['conversation_fk', 'status']).doNothing())
     .returningAll()
     .executeTakeFirst()
-  if (!row) return undefined
+}
+
+async function applyStatus(db: Executor, conversationId: number, status: string, now: number): Promise<void> {
   await db
     .updateTable('conversations')
     .set({
       last_update: now,
-      ...(finishes(input.status) ? { finished: 1 } : {}),
-      ...(stopsPolling(input.status) ? { pollable: 0 } : {}),
+      ...(finishes(status) ? { finished: 1 } : {}),
+      ...(stopsPolling(status) ? { pollable: 0 } : {}),
     })
-    .where('id', '=', conversation.id)
+    .where('id', '=', conversationId)
     .execute()
-  return row
 }
 
 export async function deleteConversation(db: Executor, id: number): Promise<void> {

@@ -51,23 +51,32 @@ function decoderFor(contentType: string): TextDecoder {
   return new TextDecoder('utf-8')
 }
 
-/** A file part streamed to its temp file, counted and hashed as it goes. */
+/**
+ * A file part streamed to its temp file, counted and hashed as it goes; with `retainBytes` > 0 a copy
+ * is kept in memory as long as the part stays within that many bytes.
+ */
 export class FileSink implements PartSink {
   readonly #hash = createHash('sha256')
   #size = 0
   #open = true
+  #copy: Buffer[] | null
 
   constructor(
     private readonly handle: FileHandle,
     private readonly maxBytes: number,
     private readonly tooLarge: () => Error,
-    private readonly done: (size: number, sha256: string) => void,
-  ) {}
+    private readonly retainBytes: number,
+    private readonly done: (size: number, sha256: string, bytes: Buffer | undefined) => void,
+  ) {
+    this.#copy = retainBytes > 0 ? [] : null
+  }
 
   async write(chunk: Buffer): Promise<void> {
     this.#size += chunk.length
     if (this.#size > this.maxBytes) throw this.tooLarge()
     this.#hash.update(chunk)
+    if (this.#copy && this.#size > this.retainBytes) this.#copy = null
+    this.#copy?.push(Buffer.from(chunk))
     for (let offset = 0; offset < chunk.length; ) {
       const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset)
       offset += bytesWritten
@@ -78,7 +87,7 @@ export class FileSink implements PartSink {
     // fsynced here, so the caller may rename it into the payload store and answer 200 (principle 2)
     await this.handle.sync()
     await this.#close()
-    this.done(this.#size, this.#hash.digest('hex'))
+    this.done(this.#size, this.#hash.digest('hex'), this.#copy ? Buffer.concat(this.#copy) : undefined)
   }
 
   async abort(): Promise<void> {

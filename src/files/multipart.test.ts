@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import {
@@ -115,6 +116,30 @@ describe('readMultipart', () => {
     const result = await readMultipart(request(stream), area.options)
     expect(result.files.map((f) => f.size)).toEqual([4])
     await discardMultipart(result)
+  })
+
+  it('also keeps the bytes of the file named by retain, up to its cap, and creates a missing temp folder', async () => {
+    const xml = '<arkivmelding>æ</arkivmelding>'
+    const parts = (big: string) =>
+      multipartBody([
+        { headers: [disposition('Arkivmelding', 'arkivmelding.xml')], content: xml },
+        { headers: [disposition('Dokument', 'a.txt')], content: 'a' },
+        { headers: [disposition('Stor', big)], content: Buffer.alloc(64, 'b') },
+      ])
+    const options = {
+      ...area.options,
+      tempDir: join(area.dir, 'made-on-first-file'),
+      retain: { filename: 'arkivmelding.xml', maxBytes: 63 },
+    }
+    const result = await readMultipart(request(inChunks(parts('big.bin'), [5])), options)
+    expect(result.files.map((f) => f.bytes?.toString('utf8'))).toEqual([xml, undefined, undefined])
+    expect(await readFile(result.files[0]!.tempPath, 'utf8')).toBe(xml)
+    // past the cap the copy is dropped, the file itself is streamed as any other
+    const over = await readMultipart(request(inChunks(parts('arkivmelding.xml'), [5])), options)
+    expect(over.files.map((f) => f.bytes?.length)).toEqual([Buffer.byteLength(xml), undefined, undefined])
+    expect(over.files[2]!.size).toBe(64)
+    await discardMultipart(result)
+    await discardMultipart(over)
   })
 
   it('accepts a file of exactly maxFileBytes', async () => {

@@ -5,7 +5,7 @@
 // part named `sbd` sent with a filename as an attachment too [quirk]; we never do: it is the SBD.
 
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, rm } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises'
 import type { IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -29,6 +29,8 @@ export interface MultipartFilePart {
   size: number
   tempPath: string
   sha256: string
+  /** the bytes too, for the one file part named by `MultipartOptions.retain` */
+  bytes?: Buffer
 }
 
 export interface MultipartResult {
@@ -46,12 +48,19 @@ export interface MultipartOptions {
   /** per plain part, `sbd` included */
   maxFieldBytes: number
   maxParts: number
+  /**
+   * Also keeps in memory the bytes of file parts with this filename (besides their temp file), so
+   * small metadata such as arkivmelding.xml need not be read back. Past `maxBytes` the part is still
+   * streamed to disk but its copy is dropped (no `bytes`).
+   */
+  retain?: { filename: string; maxBytes: number }
   signal?: AbortSignal
 }
 
 export const SBD_PART = 'sbd'
 const MAX_BOUNDARY_LENGTH = 200
 const SCANNER_LIMITS = { maxPreambleBytes: 64 * 1024, maxHeaderBytes: 16 * 1024 }
+const MAX_ENDING_PARTS = 4
 
 /**
  * Reads a multipart/form-data body. On success the caller owns the temp files (rename them into the
@@ -65,7 +74,6 @@ export async function readMultipart(
 ): Promise<MultipartResult> {
   const boundary = boundaryOf(req.headers['content-type'])
   opts.signal?.throwIfAborted()
-  await mkdir(opts.tempDir, { recursive: true })
   const reader = new PartReader(opts)
   try {
     await reader.consume(req.stream, new MultipartScanner(boundary, SCANNER_LIMITS))
@@ -111,6 +119,10 @@ class PartReader {
   readonly #opts: MultipartOptions
   readonly #tempPaths: string[] = []
   #current: PartSink | null = null
+  /** parts whose end (for a file: fsync and close) is still under way, oldest first */
+  readonly #ending: Promise<void>[] = []
+  /** file parts in the body's order, filled in as each one ends */
+  readonly #files: (MultipartFilePart | undefined)[] = []
   #parts = 0
   #fields = 0
 
@@ -132,6 +144,10 @@ class PartReader {
         }
       }
       scanner.finish()
+      // left in the list until all settled: after a failure cleanUp waits for the rest
+      await Promise.all(this.#ending)
+      this.#ending.length = 0
+      this.result.files.push(...(this.#files as MultipartFilePart[]))
     } finally {
       // after an abort a read is still pending: return() would wait for it, so do not await it then
       const closing = input.return?.()
@@ -141,6 +157,7 @@ class PartReader {
   }
 
   async cleanUp(): Promise<void> {
+    await Promise.allSettled(this.#ending.splice(0))
     await this.#current?.abort()
     this.#current = null
     await Promise.all(this.#tempPaths.map((path) => rm(path, { force: true })))
@@ -152,9 +169,20 @@ class PartReader {
       await this.#current?.write(event.chunk)
       return
     }
-    await this.#current?.end()
+    if (this.#current) await this.#endAside(this.#current)
     this.#current = null
     if (event.kind === 'part') this.#current = await this.#startPart(event.headers)
+  }
+
+  /**
+   * Ends a part while the next one streams in: a file's fsync then overlaps the following part's
+   * writes. A few at a time, so a body of many tiny files cannot hold many descriptors open.
+   */
+  async #endAside(sink: PartSink): Promise<void> {
+    const ending = sink.end()
+    ending.catch(() => {}) // reported when awaited below or at the end of the body
+    this.#ending.push(ending)
+    if (this.#ending.length > MAX_ENDING_PARTS) await this.#ending.shift()
   }
 
   async #startPart(headers: Map<string, string>): Promise<PartSink> {
@@ -179,12 +207,25 @@ class PartReader {
   async #openFile(fieldName: string, filename: string, mimeType: string): Promise<PartSink> {
     const tempPath = join(this.#opts.tempDir, `${randomUUID()}.part`)
     this.#tempPaths.push(tempPath)
-    const handle = await open(tempPath, 'wx', 0o600)
+    const handle = await openTemp(this.#opts.tempDir, tempPath)
     const part: Omit<MultipartFilePart, 'size' | 'sha256'> = { fieldName, filename, mimeType, tempPath }
     const tooLarge = () => this.#opts.onFileTooLarge(fieldName, filename)
-    return new FileSink(handle, this.#opts.maxFileBytes, tooLarge, (size, sha256) => {
-      this.result.files.push({ ...part, size, sha256 })
+    const retain = this.#opts.retain?.filename === filename ? this.#opts.retain.maxBytes : 0
+    const slot = this.#files.push(undefined) - 1
+    return new FileSink(handle, this.#opts.maxFileBytes, tooLarge, retain, (size, sha256, bytes) => {
+      this.#files[slot] = { ...part, size, sha256, ...(bytes ? { bytes } : {}) }
     })
+  }
+}
+
+/** Creates the temp folder only when it is missing: one system call less per part in the usual case. */
+async function openTemp(dir: string, path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx', 0o600)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    await mkdir(dir, { recursive: true })
+    return open(path, 'wx', 0o600)
   }
 }
 

@@ -254,6 +254,34 @@ describe('remove, removeDir, exists, list, adopt', () => {
     expect(await text(store.read('m3/1-x'))).toBe('from multipart')
   })
 
+  it("adopts a message's files together, into one or several new folders", async () => {
+    await mkdir(store.tempDir, { recursive: true })
+    const files = ['m4/1-a', 'm4/2-b', 'm5/x/1-c'].map((key, i) => ({
+      key,
+      tempPath: join(store.tempDir, `${i}.part`),
+    }))
+    for (const f of files) await writeFile(f.tempPath, `bytes of ${f.key}`)
+    await store.adoptAll(files)
+    for (const f of files) {
+      expect(existsSync(f.tempPath)).toBe(false)
+      expect(await text(store.read(f.key))).toBe(`bytes of ${f.key}`)
+    }
+    expect(await tempFiles()).toEqual([])
+  })
+
+  it('reports a file that cannot be adopted only after the others have settled', async () => {
+    await mkdir(store.tempDir, { recursive: true })
+    const present = join(store.tempDir, 'present.part')
+    await writeFile(present, 'here')
+    const files = [
+      { key: 'm6/1-a', tempPath: join(store.tempDir, 'missing.part') },
+      { key: 'm6/2-b', tempPath: present },
+    ]
+    await expect(store.adoptAll(files)).rejects.toMatchObject({ code: 'ENOENT' })
+    // the caller cleans up by key: nothing is still moving under it
+    expect(await store.list('m6')).toEqual(['m6/2-b'])
+  })
+
   // /dev/shm is a separate filesystem (tmpfs) on Linux, where rename fails with EXDEV
   it.skipIf(!existsSync('/dev/shm'))('adopts a file from another filesystem by copying it', async () => {
     const elsewhere = await mkdtemp('/dev/shm/payload-adopt-')

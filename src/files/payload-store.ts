@@ -53,6 +53,12 @@ export interface PayloadStore {
    * atomic rename and directory fsync as `write`; copies when it sits on another filesystem.
    */
   adopt(key: string, tempPath: string): Promise<void>
+  /**
+   * `adopt` for several files at once (a message's attachments): one mkdir and one directory fsync per
+   * target folder instead of one per file. When it fails some files may be in place already; the
+   * caller removes the keys (and its remaining temp files).
+   */
+  adoptAll(files: readonly { key: string; tempPath: string }[]): Promise<void>
   /** deletes temp files older than `olderThanMs` (left by a crash) and returns how many it removed */
   sweepTemp(olderThanMs: number): Promise<number>
   /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep; `olderThanMs` keeps only files last written before then */
@@ -93,15 +99,27 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
       const info = await stat(target).catch(ignoreMissing)
       return info?.isFile() ?? false
     },
-    async adopt(key, tempPath) {
-      const target = pathOf(key)
-      try {
-        await moveIntoPlace(tempPath, target)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
-        const noLimit = { maxBytes: Number.POSITIVE_INFINITY, onLimit: () => new Error('unreachable') }
-        await store.write(key, createReadStream(tempPath), noLimit)
-        await rm(tempPath, { force: true })
+    adopt: (key, tempPath) => store.adoptAll([{ key, tempPath }]),
+    async adoptAll(files) {
+      const byDir = new Map<string, { key: string; from: string; target: string }[]>()
+      for (const { key, tempPath } of files) {
+        const target = pathOf(key)
+        const moves = byDir.get(dirname(target)) ?? []
+        moves.push({ key, from: tempPath, target })
+        byDir.set(dirname(target), moves)
+      }
+      for (const [dir, moves] of byDir) {
+        const created = await mkdir(dir, { recursive: true })
+        // side by side, but all settled before a failure is reported, so the caller's clean-up
+        // never races a rename still under way
+        const renamed = await Promise.allSettled(
+          moves.map(({ key, from, target }) =>
+            rename(from, target).catch((err) => copyAcross(err, key, from)),
+          ),
+        )
+        const failed = renamed.find((r) => r.status === 'rejected')
+        if (failed) throw failed.reason
+        await syncNewEntries(dir, created)
       }
     },
     async sweepTemp(olderThanMs) {
@@ -134,6 +152,14 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
         .sort()
     },
   }
+  /** a temp file on another filesystem cannot be renamed: copied instead (write fsyncs it in place) */
+  async function copyAcross(err: unknown, key: string, tempPath: string): Promise<void> {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    const noLimit = { maxBytes: Number.POSITIVE_INFINITY, onLimit: () => new Error('unreachable') }
+    await store.write(key, createReadStream(tempPath), noLimit)
+    await rm(tempPath, { force: true })
+  }
+
   return store
 }
 
@@ -205,12 +231,22 @@ async function moveIntoPlace(from: string, target: string): Promise<void> {
   const dir = dirname(target)
   const created = await mkdir(dir, { recursive: true })
   await rename(from, target)
-  // new folders need their own entries in their parents synced, up from the first one created
+  await syncNewEntries(dir, created)
+}
+
+/**
+ * Fsyncs `dir`, where files were just renamed in, and, when `mkdir` had to create folders (`created`
+ * is the first one it made), each parent whose new entry must be made durable too.
+ */
+async function syncNewEntries(dir: string, created: string | undefined): Promise<void> {
   const stop = created === undefined ? dir : dirname(created)
-  for (let d = dir; ; d = dirname(d)) {
-    await fsyncDir(d)
-    if (d === stop || d === dirname(d)) break
+  const dirs = [dir]
+  for (let d = dir; d !== stop && d !== dirname(d); ) {
+    d = dirname(d)
+    dirs.push(d)
   }
+  // independent of each other, and concurrent fsyncs share the filesystem's journal commits
+  await Promise.all(dirs.map(fsyncDir))
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -115,15 +115,24 @@ function groupInvalid(errors: FieldError[], messageId: string): ApiError {
   })
 }
 
+/** What arkivmelding.xml gives the conversation (see titleConversation). */
+export interface ConversationTitle {
+  title: string | null
+  reference: string | null
+}
+
 /**
  * Stores a prepared message with its conversation and OPPRETTET status. Call inside a transaction.
- * A concurrent create of the same messageId loses on the unique index and gets the same 400.
+ * A concurrent create of the same messageId loses on the unique index and gets the same 400. With
+ * `titled` (arkivmelding.xml came with the message) the conversation is inserted with the title and
+ * reference titleConversation would give it.
  */
 export async function persistMessage(
   trx: Executor,
   prepared: PreparedMessage,
   state: OutMessageRow['state'],
   now: number,
+  titled?: ConversationTitle,
 ): Promise<{ message: OutMessageRow; conversation: ConversationRow }> {
   const { sbd, messageId, conversationId, serviceIdentifier } = prepared
   const sender = getSender(sbd)
@@ -160,8 +169,8 @@ export async function persistMessage(
     document_identifier: getStandard(sbd) ?? null,
     // as the reference: the reference starts as the conversationId and the title empty, both
     // replaced from arkivmelding.xml when it is uploaded
-    message_reference: conversationId,
-    message_title: '',
+    message_reference: titled?.reference || conversationId,
+    message_title: titled ? titled.title : '',
     service_identifier: serviceIdentifier,
     direction: 'OUTGOING',
     expiry: getExpectedResponseDateTime(sbd)?.instant ?? null,

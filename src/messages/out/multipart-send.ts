@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
+import type { Executor } from '../../db/open.js'
 import { ApiError } from '../../errors/api-error.js'
 import { safeFilename } from '../../files/content-disposition.js'
 import {
@@ -13,15 +14,21 @@ import type { AppDeps } from '../../http/app-deps.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, checkSend, type FileInfo, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import { serializeSbd } from '../../sbd/parse.js'
-import { type PreparedMessage, persistMessage, prepareMessage } from './create.js'
+import { type ConversationTitle, type PreparedMessage, persistMessage, prepareMessage } from './create.js'
 import { outPayloadKey } from './orphans.js'
-import { insertFile } from './repository.js'
-import { commitSend } from './send.js'
-import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, titleConversation } from './stored.js'
+import { insertFiles } from './repository.js'
+import { enqueueSend } from './send.js'
+import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES } from './stored.js'
 import { uploadLimit } from './upload.js'
 
 /** The reference's per-file ceiling for the one-step send: 5 MiB (`> 5242880` fails). */
 export const MULTIPART_MAX_FILE_BYTES = 5 * 1024 * 1024
+
+/**
+ * arkivmelding.xml up to this size is kept in memory while it streams, so it is parsed without being
+ * read back; a larger one (rare: it is metadata) is read back from its temp file after the body.
+ */
+export const ARKIVMELDING_IN_MEMORY_BYTES = 1024 * 1024
 
 interface Attachment extends FileInfo {
   part: MultipartFilePart
@@ -38,7 +45,8 @@ export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpH
   if (!/^multipart\/form-data\s*(;|$)/i.test(contentType))
     throw new ApiError('UnsupportedMediaType', [contentType])
   const result = await readParts(deps, req)
-  const stored: string[] = []
+  let keys: string[] = []
+  let adopted = false
   try {
     if (result.sbdPart === null)
       throw new ApiError('MissingRequestParameter', ['sbd', 'StandardBusinessDocument'])
@@ -54,40 +62,57 @@ export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpH
       arkivmeldingFiles: arkivmelding?.referencedFiles ?? null,
     })
     if (refused) throw refused
-    const keys = new Map<Attachment, string>()
-    for (const a of attachments) {
-      const key = outPayloadKey(prepared.messageId, deps.newUuid())
-      await deps.payloads.adopt(key, a.part.tempPath)
-      stored.push(key)
-      keys.set(a, key)
-    }
-    await deps.db.kysely.transaction().execute(async (trx) => {
-      const now = deps.clock.now().getTime()
-      const { message } = await persistMessage(trx, prepared, 'CREATED', now)
-      for (const a of attachments) {
-        await insertFile(trx, {
-          message_fk: message.id,
-          dokumentnummer: a.dokumentnummer,
-          filename: a.filename,
-          title: a.title,
-          mime_type: a.mimeType,
-          size: a.size,
-          primary_document: a.primaryDocument ? 1 : 0,
-          storage_key: keys.get(a)!,
-          sha256: a.part.sha256,
-          created_at: now,
-        })
-      }
-      if (arkivmelding) await titleConversation(trx, prepared.messageId, arkivmelding, now)
-      await commitSend(trx, deps, message)
-    })
-    stored.length = 0
+    const moves = attachments.map((a) => ({
+      key: outPayloadKey(prepared.messageId, deps.newUuid()),
+      tempPath: a.part.tempPath,
+    }))
+    keys = moves.map((m) => m.key)
+    // every file and its folder entry is durable before the commit that makes the 200
+    await deps.payloads.adoptAll(moves)
+    adopted = true
+    await deps.db.kysely
+      .transaction()
+      .execute((trx) => store(trx, deps, prepared, attachments, keys, arkivmelding))
+    keys = []
     deps.onSendJob?.()
     return serializeSbd(prepared.sbd)
   } finally {
-    await Promise.all(stored.map((key) => deps.payloads.remove(key)))
-    await discardMultipart(result)
+    await Promise.all(keys.map((key) => deps.payloads.remove(key)))
+    // once adopted, the temp files are gone; before (or when adoptAll failed half-way) remove what is left
+    if (!adopted) await discardMultipart(result)
   }
+}
+
+/**
+ * The message (stored as SENDING at once: it has every file it will have), its titled conversation
+ * with OPPRETTET, its files and its send job, in one transaction.
+ */
+async function store(
+  trx: Executor,
+  deps: AppDeps,
+  prepared: PreparedMessage,
+  attachments: Attachment[],
+  keys: string[],
+  arkivmelding: ConversationTitle | null,
+): Promise<void> {
+  const now = deps.clock.now().getTime()
+  const { message } = await persistMessage(trx, prepared, 'SENDING', now, arkivmelding ?? undefined)
+  await insertFiles(
+    trx,
+    attachments.map((a, i) => ({
+      message_fk: message.id,
+      dokumentnummer: a.dokumentnummer,
+      filename: a.filename,
+      title: a.title,
+      mime_type: a.mimeType,
+      size: a.size,
+      primary_document: a.primaryDocument ? 1 : 0,
+      storage_key: keys[i]!,
+      sha256: a.part.sha256,
+      created_at: now,
+    })),
+  )
+  await enqueueSend(trx, prepared.messageId, now)
 }
 
 async function readParts(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
@@ -100,6 +125,7 @@ async function readParts(deps: AppDeps, req: { headers: IncomingHttpHeaders; str
       maxFields: 50,
       maxFieldBytes: 20 * 1024 * 1024,
       maxParts: 1000,
+      retain: { filename: ARKIVMELDING_FILE, maxBytes: ARKIVMELDING_IN_MEMORY_BYTES },
     })
   } catch (error) {
     if (error instanceof MultipartError) {
@@ -170,5 +196,6 @@ async function readArkivmelding(attachments: Attachment[]) {
       message: `arkivmelding.xml is larger than ${MAX_ARKIVMELDING_BYTES} bytes`,
     })
   }
-  return parseArkivmelding(await readFile(file.part.tempPath, 'utf8'))
+  const text = file.part.bytes?.toString('utf8') ?? (await readFile(file.part.tempPath, 'utf8'))
+  return parseArkivmelding(text)
 }

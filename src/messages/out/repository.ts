@@ -38,6 +38,11 @@ export async function insertFile(db: Executor, values: NewOutFile): Promise<OutF
   return db.insertInto('out_files').values(values).returningAll().executeTakeFirstOrThrow()
 }
 
+/** Several files in one statement (a one-step send's attachments). */
+export async function insertFiles(db: Executor, values: NewOutFile[]): Promise<void> {
+  if (values.length) await db.insertInto('out_files').values(values).execute()
+}
+
 export async function nextDokumentnummer(db: Executor, messageFk: number): Promise<number> {
   const row = await db
     .selectFrom('out_files')

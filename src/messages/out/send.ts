@@ -58,15 +58,14 @@ export async function commitSend(
 ): Promise<void> {
   const now = deps.clock.now().getTime()
   if (!(await markSending(trx, message.id, now))) return
+  await enqueueSend(trx, message.message_id, now)
+}
+
+/** The send job alone, for a message stored as SENDING in this transaction (the one-step send). */
+export async function enqueueSend(trx: Executor, messageId: string, now: number): Promise<void> {
   await enqueue(
     trx,
-    {
-      kind: SEND_JOB,
-      payload: { messageId: message.message_id },
-      messageId: message.message_id,
-      dedupeKey: `send:${message.message_id}`,
-      runAt: now,
-    },
+    { kind: SEND_JOB, payload: { messageId }, messageId, dedupeKey: `send:${messageId}`, runAt: now },
     now,
   )
 }
