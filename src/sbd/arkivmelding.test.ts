@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../errors/api-error.js'
@@ -73,7 +74,8 @@ describe('parseArkivmelding', () => {
     expect(parseArkivmelding(xml).referencedFiles).toHaveLength(3)
   })
 
-  const shared = '/work/shared/reference/data/samples'
+  // the shared reference samples, when this checkout sits beside them
+  const shared = fileURLToPath(new URL('../../../shared/reference/data/samples', import.meta.url))
   it.runIf(existsSync(`${shared}/arkivmelding_ok.xml`))('reads the reference samples', () => {
     const ok = parseArkivmelding(readFileSync(`${shared}/arkivmelding_ok.xml`, 'utf8'))
     expect(ok).toEqual({ title: 'Nye lysrør', reference: null, referencedFiles: ['test.pdf'] })

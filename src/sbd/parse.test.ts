@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../errors/api-error.js'
 import { BUSINESS_MESSAGE_TYPES } from './business-schemas.js'
@@ -287,7 +288,8 @@ describe('the header', () => {
 })
 
 describe('the reference samples', () => {
-  const dir = '/work/shared/reference/data/samples/sbd'
+  // the shared reference samples, when this checkout sits beside them
+  const dir = fileURLToPath(new URL('../../../shared/reference/data/samples/sbd', import.meta.url))
   it.runIf(existsSync(dir))(
     'parse in both orders to the same SBD and write back with the header first',
     () => {

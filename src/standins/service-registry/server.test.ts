@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import fc from 'fast-check'
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose'
@@ -73,39 +73,45 @@ describe('the stand-in', () => {
     expect(await get('/health')).toEqual({ status: 200, type: 'application/json', text: '{"status":"UP"}' })
   })
 
-  it('writes the infoRecord and service records in the samples’ shape: names, order, nulls', async () => {
-    const org = JSON.parse((await get('/identifier/910076787')).text)
-    const dpeSample = sample('910075935.json')
-    expect(keyPaths(org.infoRecord)).toEqual(keyPaths(dpeSample.infoRecord))
-    expect(org.infoRecord.postadresse).toBeNull()
-    // the samples predate securityLevel and resource, which the current reference always writes
-    const ours = keyPaths(org.serviceRecords[0])
-    expect(isSubsequence(keyPaths(dpeSample.serviceRecords[0]), ours)).toBe(true)
-    expect(ours.filter((k) => !keyPaths(dpeSample.serviceRecords[0]).includes(k))).toEqual([
-      'service.securityLevel',
-      'service.resource',
-    ])
-    const dpo = JSON.parse((await get(`/identifier/910075918/process/${PROCESS.administrasjon}`)).text)
-    expect(isSubsequence(keyPaths(sample('910075918-administrasjon.json')), keyPaths(dpo))).toBe(true)
-    expect(dpo.serviceRecords[0].service).toMatchObject({ securityLevel: null, resource: null })
-  })
+  it.runIf(existsSync(SAMPLES))(
+    'writes the infoRecord and service records in the samples’ shape: names, order, nulls',
+    async () => {
+      const org = JSON.parse((await get('/identifier/910076787')).text)
+      const dpeSample = sample('910075935.json')
+      expect(keyPaths(org.infoRecord)).toEqual(keyPaths(dpeSample.infoRecord))
+      expect(org.infoRecord.postadresse).toBeNull()
+      // the samples predate securityLevel and resource, which the current reference always writes
+      const ours = keyPaths(org.serviceRecords[0])
+      expect(isSubsequence(keyPaths(dpeSample.serviceRecords[0]), ours)).toBe(true)
+      expect(ours.filter((k) => !keyPaths(dpeSample.serviceRecords[0]).includes(k))).toEqual([
+        'service.securityLevel',
+        'service.resource',
+      ])
+      const dpo = JSON.parse((await get(`/identifier/910075918/process/${PROCESS.administrasjon}`)).text)
+      expect(isSubsequence(keyPaths(sample('910075918-administrasjon.json')), keyPaths(dpo))).toBe(true)
+      expect(dpo.serviceRecords[0].service).toMatchObject({ securityLevel: null, resource: null })
+    },
+  )
 
-  it('writes DPI records with every field of the sample, the DPI fields after service (current reference)', async () => {
-    const person = JSON.parse((await get('/identifier/01819040180')).text)
-    const ours = keyPaths(person.serviceRecords[0])
-    for (const key of keyPaths(sample('09118532322.json').serviceRecords[0])) expect(ours).toContain(key)
-    expect(ours.slice(ours.indexOf('service.resource') + 1)).toEqual([
-      'orgnrPostkasse',
-      'postkasseAdresse',
-      'mobilnummer',
-      'kanVarsles',
-      'epostAdresse',
-      'fysiskPost',
-      'postAddress',
-      'returnAddress',
-      'spraak',
-    ])
-  })
+  it.runIf(existsSync(SAMPLES))(
+    'writes DPI records with every field of the sample, the DPI fields after service (current reference)',
+    async () => {
+      const person = JSON.parse((await get('/identifier/01819040180')).text)
+      const ours = keyPaths(person.serviceRecords[0])
+      for (const key of keyPaths(sample('09118532322.json').serviceRecords[0])) expect(ours).toContain(key)
+      expect(ours.slice(ours.indexOf('service.resource') + 1)).toEqual([
+        'orgnrPostkasse',
+        'postkasseAdresse',
+        'mobilnummer',
+        'kanVarsles',
+        'epostAdresse',
+        'fysiskPost',
+        'postAddress',
+        'returnAddress',
+        'spraak',
+      ])
+    },
+  )
 
   it('signs 200 answers when Accept prefers application/jose, over the exact JSON, with the key at /jwk', async () => {
     const jwks = JSON.parse((await get('/jwk')).text) as { keys: JWK[] }
