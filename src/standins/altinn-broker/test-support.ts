@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
+
+export { capturingLogger } from '../../../test/support/logging.js'
 
 /** Test helpers for the Altinn 3 Broker stand-in (not part of the build). */
 
@@ -15,17 +15,6 @@ export const ORG_C = '0192:910094092'
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'broker-standin-'))
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
-}
-
-export function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: pino({ level: 'info' }, stream), lines: () => lines }
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')

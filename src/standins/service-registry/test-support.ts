@@ -2,8 +2,6 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import type { Catalogue } from './catalog.js'
 import { loadCatalogue } from './catalog-load.js'
 import type { CredentialStore } from './credentials.js'
@@ -11,6 +9,8 @@ import { SrError } from './errors.js'
 import type { Json } from './records.js'
 import { type Lookup, lookupIdentifier } from './rules.js'
 import { createSelfSignedCertificate } from './x509.js'
+
+export { capturingLogger } from '../../../test/support/logging.js'
 
 /** Test helpers for the ServiceRegistry stand-in (not part of the build). */
 
@@ -77,18 +77,6 @@ export async function catalogueOf(json: unknown, credentials = NO_CREDENTIALS): 
   } finally {
     dir.remove()
   }
-}
-
-/** A pino logger whose lines the test can read. */
-export function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: pino({ level: 'info' }, stream), lines: () => lines }
 }
 
 /** The key names of `value`, recursively, in order: `a`, `a.b`, `c[].d`, ... */
