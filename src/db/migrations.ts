@@ -1,12 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
 import type { DialectCapabilities } from './capabilities.js'
 import * as m0001 from './migrations/0001-init.js'
+import * as m0002 from './migrations/0002-incoming.js'
 import type { Db } from './open.js'
 
 /** Numbered migrations, one set for both stores; names sort in the order they run. */
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities): Promise<void> }> = {
   '0001-init': m0001,
+  '0002-incoming': m0002,
 }
 
 class InCodeProvider implements MigrationProvider {

@@ -10,6 +10,9 @@ export interface Database {
   conversations: ConversationTable
   message_statuses: MessageStatusTable
   jobs: JobTable
+  in_messages: InMessageTable
+  received: ReceivedTable
+  broker_transfers: BrokerTransferTable
 }
 
 export interface OutMessageTable {
@@ -95,6 +98,52 @@ export interface JobTable {
   updated_at: number
 }
 
+/** The incoming queue: what the fagsystem takes with peek, pop and delete. */
+export interface InMessageTable {
+  id: Generated<number>
+  message_id: string
+  conversation_id: string
+  service_identifier: string
+  /** the business message type (`arkivmelding`, `arkivmelding_kvittering`, ...) */
+  type: string
+  process_identifier: string | null
+  /** primary identifiers, as the reference stores them (`910075918`, no `0192:`) */
+  sender_identifier: string | null
+  receiver_identifier: string | null
+  /** the SBD as received (JSON) */
+  sbd: string
+  /** payload store key of the ASiC-E, still CMS-encrypted to our certificate; null when none came */
+  asic_key: string | null
+  asic_size: number | null
+  /** locked until this time (epoch ms); null or past = unlocked */
+  lock_timeout: number | null
+  created_at: number
+  last_updated: number
+}
+
+/** Everything ever received, kept after delete: a copy delivered again is recognised for good. */
+export interface ReceivedTable {
+  id: Generated<number>
+  /** the messageId; `<messageId>/<status>` for status messages, which reuse the original's id */
+  dedupe_key: string
+  message_id: string
+  service_identifier: string
+  /** the broker's own id of the delivery (DPO: the fileTransferId) */
+  transfer_ref: string | null
+  received_at: number
+}
+
+/** A broker transfer this integration point made, by purpose (`send:<messageId>`, ...). */
+export interface BrokerTransferTable {
+  id: Generated<number>
+  purpose: string
+  transfer_id: string
+  created_at: number
+}
+
+export type InMessageRow = Selectable<InMessageTable>
+export type NewInMessage = Insertable<InMessageTable>
+export type ReceivedRow = Selectable<ReceivedTable>
 export type OutMessageRow = Selectable<OutMessageTable>
 export type NewOutMessage = Insertable<OutMessageTable>
 export type OutFileRow = Selectable<OutFileTable>

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import type { Db } from '../db/open.js'
 import type { PayloadStore } from '../files/payload-store.js'
+import type { BusinessKeys } from '../packaging/keys.js'
 import type { ServiceRegistry } from '../registry/client.js'
 import type { Clock } from '../util/time.js'
 
@@ -14,6 +15,8 @@ export interface AppDeps {
   payloads: PayloadStore
   logger: Logger
   newUuid: () => string
-  /** wakes the send worker after a send job is committed (a later issue runs the worker) */
+  /** wakes the job runner after a job (send, status reply) is committed */
   onSendJob?: () => void
+  /** the business certificate and key (pop decrypts with them); null when no channel needs them */
+  keys?: BusinessKeys | null
 }
