@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { type CliArgs, COMMANDS, parseArgs } from './config/cli-args.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
-import { startIntegrationPoint } from './main.js'
+import { StartupError, startIntegrationPoint } from './main.js'
 import { sandboxBanner, startSandbox } from './sandbox.js'
 import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { CatalogueError } from './standins/service-registry/catalog-load.js'
@@ -114,7 +114,12 @@ main(process.argv.slice(2)).then(
   },
   (error) => {
     // configuration problems are the operator's to fix: say what and where, without a stack trace
-    if (error instanceof ConfigError || error instanceof DatasourceError || error instanceof CatalogueError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof DatasourceError ||
+      error instanceof CatalogueError ||
+      error instanceof StartupError
+    ) {
       process.stderr.write(`integrasjonspunkt cannot start: ${error.message}\n`)
     } else {
       process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error)?.stack ?? String(error)}\n`)

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { createDpoChannel, type DpoChannel } from './channels/dpo/channel.js'
 import type { Config } from './config/types.js'
 import { expireConversations } from './conversations/expiry.js'
 import { parseDatasource } from './db/datasource.js'
@@ -10,7 +11,19 @@ import { type Db, openDb } from './db/open.js'
 import { createLocalPayloadStore } from './files/payload-store.js'
 import { buildApp } from './http/app.js'
 import { createLoop, type Loop } from './jobs/loop.js'
+import { createJobRunner } from './jobs/runner.js'
+import { intakeIncoming, isTransferReceived } from './messages/in/intake.js'
+import { sweepIncomingOrphans } from './messages/in/orphans.js'
+import { STATUS_REPLY_JOB } from './messages/in/status-reply.js'
+import {
+  type OutgoingChannels,
+  sendGivenUp,
+  sendJobHandler,
+  statusReplyJobHandler,
+} from './messages/out/dispatch.js'
 import { orphanGraceMs, sweepOrphanPayloads } from './messages/out/orphans.js'
+import { SEND_JOB } from './messages/out/send.js'
+import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
 import { createServiceRegistryClient } from './registry/client.js'
 import { type Clock, systemClock } from './util/time.js'
 
@@ -20,6 +33,13 @@ export interface RunningIntegrationPoint {
   url: string
   /** ordered, idempotent: refuse new requests, stop loops, close HTTP, close the database */
   stop(): Promise<void>
+  /** a broker says something was published for us: poll at once instead of at the next interval */
+  nudgeReceivers(): void
+}
+
+/** A configuration the integration point cannot start with; the message says what to fix. */
+export class StartupError extends Error {
+  override name = 'StartupError'
 }
 
 /**
@@ -45,17 +65,82 @@ export async function startIntegrationPoint(opts: {
   const registry = createServiceRegistryClient({ ...config.serviceRegistry, clock })
   try {
     await payloads.sweepTemp(60 * 60 * 1000)
-    const orphans = await sweepOrphanPayloads(db, payloads, orphanGraceMs(db))
+    const orphans =
+      (await sweepOrphanPayloads(db, payloads, orphanGraceMs(db))) +
+      (await sweepIncomingOrphans(db, payloads, orphanGraceMs(db)))
     if (orphans) logger.info({ orphans }, 'removed payload folders left behind by an earlier crash')
   } catch (error) {
     logger.warn({ err: error }, 'could not sweep the payload folder')
   }
 
+  let keys: BusinessKeys | null = null
+  let dpo: DpoChannel | null = null
+  const channels: OutgoingChannels = {}
+  let nudgeJobs = () => {}
+  if (config.features.enabled.DPO) {
+    try {
+      keys = await loadBusinessKeys(config.org.keystore, clock.now())
+    } catch (error) {
+      await registry.close()
+      await db.close()
+      if (error instanceof KeystoreError)
+        throw new StartupError(
+          `DPO is enabled but the business certificate cannot be used: ${error.message}`,
+          {
+            cause: error,
+          },
+        )
+      throw error
+    }
+    const intakeDeps = {
+      db,
+      clock,
+      payloads,
+      config,
+      logger,
+      newUuid: randomUUID,
+      onSendJob: () => nudgeJobs(),
+    }
+    dpo = createDpoChannel({
+      config,
+      db,
+      clock,
+      logger,
+      payloads,
+      registry,
+      keys,
+      newUuid: randomUUID,
+      intake: {
+        take: (d) => intakeIncoming(intakeDeps, { ...d, serviceIdentifier: 'DPO' }),
+        alreadyReceived: (ref) => isTransferReceived(db.kysely, ref),
+      },
+    })
+    channels.DPO = dpo.outgoing
+  }
+  const dispatch = { db, clock, logger, payloads, channels }
+  const jobs = createJobRunner({
+    db,
+    clock,
+    logger,
+    workerId: `${config.org.number}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    concurrency: config.jobs.concurrency,
+    leaseMs: 60_000,
+    retry: { baseMs: config.jobs.retryInitialMs, maxMs: config.jobs.retryMaxMs, maxAttempts: 1000 },
+    intervalMs: 5_000,
+    handlers: { [SEND_JOB]: sendJobHandler(dispatch), [STATUS_REPLY_JOB]: statusReplyJobHandler(dispatch) },
+    onGiveUp: async (job, error) => {
+      if (job.kind === SEND_JOB) await sendGivenUp(dispatch, job, error)
+    },
+  })
+  nudgeJobs = () => jobs.nudge()
+
   const app = await buildApp(
-    { config, db, clock, registry, payloads, logger, newUuid: randomUUID },
+    { config, db, clock, registry, payloads, logger, newUuid: randomUUID, keys, onSendJob: nudgeJobs },
     config.ssl.enabled ? { https: tlsOptions(config) } : {},
   )
   const loops: Loop[] = [
+    jobs,
+    ...(dpo ? [dpo.poller] : []),
     createLoop({
       name: 'expiry',
       intervalMs: config.nextmove.ttlPollingRateMs,
@@ -68,6 +153,7 @@ export async function startIntegrationPoint(opts: {
       tick: async () => {
         await payloads.sweepTemp(60 * 60 * 1000)
         await sweepOrphanPayloads(db, payloads, 10 * 60 * 1000)
+        await sweepIncomingOrphans(db, payloads, 10 * 60 * 1000)
         // one round per interval: the loop would go again at once if it said it did work
         return 0
       },
@@ -98,12 +184,13 @@ export async function startIntegrationPoint(opts: {
       app.draining()
       await Promise.all(loops.map((l) => l.stop()))
       await app.close()
+      await dpo?.close()
       await registry.close()
       await db.close()
     })()
     return stopping
   }
-  return { app, db, url, stop }
+  return { app, db, url, stop, nudgeReceivers: () => dpo?.poller.nudge() }
 }
 
 function tlsOptions(config: Config) {

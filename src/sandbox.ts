@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { loadConfig } from './config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from './main.js'
+import { BROKER_BASE, EXCHANGE_PATH } from './standins/altinn-broker/app.js'
 import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { startServiceRegistry } from './standins/service-registry/server.js'
 
@@ -42,6 +43,7 @@ export async function startSandbox(opts: {
     logger: opts.logger.child({ name: 'service-registry' }),
   })
   const points: RunningIntegrationPoint[] = []
+  const byOrg = new Map<string, RunningIntegrationPoint>()
   let broker: Awaited<ReturnType<typeof startAltinnBroker>> | undefined
   try {
     broker = await startAltinnBroker({
@@ -49,16 +51,23 @@ export async function startSandbox(opts: {
       host: '127.0.0.1',
       dataDir: join(dataDir, 'altinn-broker'),
       logger: opts.logger.child({ name: 'altinn-broker' }),
+      // as Altinn's events: the receiver hears of a new transfer at once instead of at its next poll
+      onPublished: ({ recipients }) => {
+        for (const r of recipients) byOrg.get(r.replace(/^0192:/, ''))?.nudgeReceivers()
+      },
     })
     for (const { org, port } of SANDBOX_ORGS) {
       const dir = join(dataDir, org)
       mkdirSync(dir, { recursive: true })
+      const keystore = businessKeystore(join(dataDir, 'service-registry'), org, dir)
       const config = loadConfig({
         cwd: dir,
         env: {},
-        overrides: sandboxProperties(org, opts.anyPorts ? 0 : port, registry.url),
+        overrides: sandboxProperties(org, opts.anyPorts ? 0 : port, registry.url, broker.url, keystore),
       })
-      points.push(await startIntegrationPoint({ config, cwd: dir, logger: opts.logger.child({ org }) }))
+      const point = await startIntegrationPoint({ config, cwd: dir, logger: opts.logger.child({ org }) })
+      points.push(point)
+      byOrg.set(org, point)
     }
   } catch (error) {
     await Promise.all(points.map((p) => p.stop()))
@@ -79,8 +88,34 @@ export async function startSandbox(opts: {
   }
 }
 
-function sandboxProperties(org: string, port: number, registryUrl: string): Record<string, string> {
+/**
+ * The organisation's business key and certificate as one PEM key store: the ones the ServiceRegistry
+ * stand-in made for the catalogue's `{"generated": "<orgnr>"}`, so what it publishes is what we hold.
+ */
+function businessKeystore(registryDir: string, org: string, dir: string): string {
+  const key = readFileSync(join(registryDir, 'keys', `${org}.key.pem`), 'utf8')
+  const cert = readFileSync(join(registryDir, 'certs', `${org}.cert.pem`), 'utf8')
+  const path = join(dir, 'business-certificate.pem')
+  writeFileSync(path, `${key.trim()}\n${cert.trim()}\n`, { mode: 0o600 })
+  return path
+}
+
+function sandboxProperties(
+  org: string,
+  port: number,
+  registryUrl: string,
+  brokerUrl: string,
+  keystore: string,
+): Record<string, string> {
   return {
+    'difi.move.org.keystore.path': keystore,
+    'difi.move.org.keystore.type': 'PEM',
+    'difi.move.dpo.brokerserviceUrl': `${brokerUrl}${BROKER_BASE}`,
+    'difi.move.dpo.altinnTokenExchangeUrl': `${brokerUrl}${EXCHANGE_PATH}`,
+    // the broker nudges on publish; this only catches what a nudge missed
+    'difi.move.dpo.pollingrate': '5000',
+    // a local broker: retry soon rather than the production back-off's 20 s
+    'difi.move.nextmove.retry.initial-interval-ms': '1000',
     'difi.move.org.number': org,
     'server.port': String(port),
     'server.address': '127.0.0.1',
@@ -116,8 +151,12 @@ Ask what ${b.org} can receive:
 Get a message to fill in, then create and send it (the README's walk-through goes on from here):
   curl "${urlA}/api/prototype/arkivmelding?receiverIdentifier=${b.org}"
 
-Not built yet: the DPO transport between the integration points and the broker. A sent message is
-committed with its send job and waits in the send queue (GET /api/messages/out); statuses stay at
-OPPRETTET until the transport lands.
+Receive it at ${b.org} (peek locks the next message, pop downloads its ASiC-E, delete acknowledges):
+  curl ${urlB}/api/messages/in/peek
+  curl -o asic.zip ${urlB}/api/messages/in/pop/MESSAGE_ID
+  curl -X DELETE ${urlB}/api/messages/in/MESSAGE_ID
+
+Follow it at ${a.org}: OPPRETTET, SENDT, MOTTATT, then LEVERT after the delete:
+  curl ${urlA}/api/statuses/MESSAGE_ID
 `
 }

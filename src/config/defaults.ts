@@ -68,6 +68,10 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.dpo.connectTimeout': '3000',
   'difi.move.dpo.requestTimeout': '30000',
   'difi.move.dpo.upload-size-limit': '1GB',
+  'difi.move.dpo.pollingrate': '15000',
+  'difi.move.nextmove.send-concurrency': '10',
+  'difi.move.nextmove.retry.initial-interval-ms': '20000',
+  'difi.move.nextmove.retry.max-interval-ms': '3600000',
   'difi.move.dpo.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
 
   'difi.move.dpv.correspondenceServiceUrl': 'https://test.eformidling.no/altinn-proxy/correspondence/api/v1',

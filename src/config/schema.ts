@@ -214,6 +214,15 @@ const avtalt = section({ fields: { receiptProcess: field.text('difi.move.avtalt.
 const MESSAGE_CHANNEL = 'difi.move.dpo.message-channel'
 const dpo = section({
   fields: {
+    brokerUrl: field.httpUrl('difi.move.dpo.brokerserviceUrl'),
+    exchangeUrl: field.httpUrl('difi.move.dpo.altinnTokenExchangeUrl'),
+    resource: field.text('difi.move.dpo.resource'),
+    systemUserOrgId: field.text('difi.move.dpo.systemUser.orgId'),
+    systemUserName: field.text('difi.move.dpo.systemUser.name'),
+    connectTimeoutMs: field.int('difi.move.dpo.connectTimeout'),
+    requestTimeoutMs: field.int('difi.move.dpo.requestTimeout'),
+    pollingRateMs: field.int('difi.move.dpo.pollingrate'),
+    maskinportenAudience: field.text('difi.move.oidc.audience'),
     // the reference's @Pattern("^[a-zA-Z0-9-_]{0,25}$") on AltinnFormidlingsTjenestenConfig.messageChannel
     messageChannel: field.custom(MESSAGE_CHANNEL, (raw) =>
       !raw || /^[a-zA-Z0-9_-]{1,25}$/.test(raw)
@@ -222,6 +231,14 @@ const dpo = section({
             `${MESSAGE_CHANNEL} must be at most 25 letters, digits, "-" or "_", got ${JSON.stringify(raw)}`,
           ),
     ),
+  },
+})
+
+const jobs = section({
+  fields: {
+    concurrency: field.int('difi.move.nextmove.send-concurrency'),
+    retryInitialMs: field.int('difi.move.nextmove.retry.initial-interval-ms'),
+    retryMaxMs: field.int('difi.move.nextmove.retry.max-interval-ms'),
   },
 })
 
@@ -250,6 +267,7 @@ export const SECTIONS = {
   avtalt,
   dpo,
   dph,
+  jobs,
 }
 
 type SectionOutput<S> = S extends Section<infer _F, infer T> ? T : never

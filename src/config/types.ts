@@ -101,6 +101,33 @@ export interface Config {
   dpo: {
     /** difi.move.dpo.message-channel: ≤25 chars [a-zA-Z0-9-_], null when unset */
     messageChannel: string | null
+    /** difi.move.dpo.brokerserviceUrl: the Altinn 3 Broker API, `…/broker/api/v1` */
+    brokerUrl: string
+    /** difi.move.dpo.altinnTokenExchangeUrl */
+    exchangeUrl: string
+    /** difi.move.dpo.resource (eformidling-dpo-meldingsutveksling) */
+    resource: string
+    /** difi.move.dpo.systemUser.orgId (0192:{orgnr}) */
+    systemUserOrgId: string
+    /** difi.move.dpo.systemUser.name ({orgnr}_integrasjonspunkt_systembruker_{orgnr}) */
+    systemUserName: string
+    /** difi.move.dpo.connectTimeout (3000 ms) */
+    connectTimeoutMs: number
+    /** difi.move.dpo.requestTimeout (30000 ms): an answer, or a pause in a body */
+    requestTimeoutMs: number
+    /** difi.move.dpo.pollingrate (ours, 15000 ms as the reference's fixed delay) */
+    pollingRateMs: number
+    /** difi.move.oidc.audience: the Maskinporten audience of the JWT grant */
+    maskinportenAudience: string
+  }
+  /** the outbox workers (ours) */
+  jobs: {
+    /** difi.move.nextmove.send-concurrency (10, as the reference's queue consumers) */
+    concurrency: number
+    /** difi.move.nextmove.retry.initial-interval-ms (20000, as the reference's first redelivery) */
+    retryInitialMs: number
+    /** difi.move.nextmove.retry.max-interval-ms (3600000, as the reference's longest redelivery delay) */
+    retryMaxMs: number
   }
   dph: {
     /** difi.move.dph.her-ids */

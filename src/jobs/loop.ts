@@ -18,6 +18,8 @@ export function createLoop(opts: {
 }): Loop {
   let running = false
   let wake: (() => void) | null = null
+  // a nudge that comes while a round runs is kept, so the loop goes again instead of sleeping
+  let nudged = false
   let done: Promise<void> = Promise.resolve()
 
   const sleep = (ms: number) =>
@@ -37,13 +39,14 @@ export function createLoop(opts: {
   async function run(): Promise<void> {
     while (running) {
       let worked = 0
+      nudged = false
       try {
         worked = await opts.tick()
       } catch (error) {
         opts.onError(error)
       }
       // more work may be waiting: go again at once, else sleep until the interval or a nudge
-      if (running && worked === 0) await sleep(opts.intervalMs)
+      if (running && worked === 0 && !nudged) await sleep(opts.intervalMs)
     }
   }
 
@@ -60,6 +63,7 @@ export function createLoop(opts: {
       await done
     },
     nudge() {
+      nudged = true
       wake?.()
     },
     tick: () => opts.tick(),

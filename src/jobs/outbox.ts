@@ -130,3 +130,20 @@ export async function cancelJobsForMessage(db: Executor, messageId: string, kind
     .where('state', '=', 'PENDING')
     .execute()
 }
+
+/** Extends a running job's lease (a long upload outlives one lease); false when the lease was lost. */
+export async function renewLease(
+  db: Executor,
+  id: number,
+  workerId: string,
+  lockedUntil: number,
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('jobs')
+    .set({ locked_until: lockedUntil, updated_at: now })
+    .where('id', '=', id)
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}

@@ -20,6 +20,8 @@ export interface AltinnBrokerOptions {
   faults?: BrokerFaults
   /** the settings every resource gets; default the DPO resource's (1 GiB, P30D, PT24H) */
   resource?: Partial<ResourceSettings>
+  /** told when a transfer is published (the sandbox nudges the receiving integration point) */
+  onPublished?: (transfer: { fileTransferId: string; recipients: string[] }) => void
 }
 
 export interface AltinnBrokerStandIn {
@@ -44,6 +46,7 @@ export async function startAltinnBroker(opts: AltinnBrokerOptions): Promise<Alti
     logger: opts.logger,
     resource: () => settings,
     faults: opts.faults,
+    onPublished: opts.onPublished,
   })
   let url: string
   try {

@@ -36,6 +36,8 @@ export interface TransferDeps {
   logger: pino.Logger
   /** the settings of a resource; every resource id is served, with these settings */
   resource(resourceId: string): ResourceSettings
+  /** told when a transfer is published, as Altinn's events tell subscribers (the sandbox polls at once) */
+  onPublished?: (transfer: { fileTransferId: string; recipients: string[] }) => void
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -99,6 +101,14 @@ export async function upload(
       )
     }
     deps.store.publish(id, stored.size, stored.md5, deps.clock.now().getTime())
+    if (deps.onPublished) {
+      const recipients = deps.store.recipients(id).map((r) => r.recipient)
+      try {
+        deps.onPublished({ fileTransferId: id, recipients })
+      } catch (err) {
+        deps.logger.warn({ err, fileTransferId: id }, 'a publish subscriber failed')
+      }
+    }
   } catch (error) {
     // back to Initialized, so the sender can try again (the stored part is already gone)
     deps.store.setStatus(id, ['UploadStarted'], 'Initialized', deps.clock.now().getTime())

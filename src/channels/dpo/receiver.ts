@@ -1,0 +1,148 @@
+// DPO receiving (transports.md §2.1.3): list the broker's published transfers for us, take them in the
+// order they were made, download each to disk, hand it to the intake (which commits it, still
+// encrypted), and only then confirm the download. A crash anywhere before the confirm means the
+// transfer is listed again; the intake's record of received messages makes the second copy a no-op.
+
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { Logger } from 'pino'
+import type { Config } from '../../config/types.js'
+import type { PayloadStore } from '../../files/payload-store.js'
+import { getConversationId, getMessageId } from '../../sbd/accessors.js'
+import { parseSbdJson } from '../../sbd/parse.js'
+import type { StandardBusinessDocument } from '../../sbd/types.js'
+import type { BrokerClient } from './broker-client.js'
+import type { FileTransferOverviewExt } from './broker-types.js'
+import { BrokerError } from './errors.js'
+import { readSbdZip, SbdZipError } from './sbd-zip.js'
+
+/** What the receiver hands over, and how it learns a transfer was already taken in (the intake's port). */
+export interface DpoIntake {
+  take(d: {
+    sbd: StandardBusinessDocument
+    asic: { tempPath: string; size: number } | null
+    transferRef: string
+  }): Promise<string>
+  alreadyReceived(transferRef: string): Promise<boolean>
+}
+
+export interface DpoReceiverDeps {
+  config: Config
+  logger: Logger
+  payloads: PayloadStore
+  broker: BrokerClient
+  intake: DpoIntake
+  newUuid: () => string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** a reference that is a message channel name (§2.1.5); a UUID is longer */
+const CHANNEL_LIKE = /^[a-zA-Z0-9_-]{0,25}$/
+
+/** One poll: returns how many transfers it finished (taken in and confirmed, or discarded). */
+export async function pollDpo(deps: DpoReceiverDeps): Promise<number> {
+  const { broker, config } = deps
+  const resourceId = config.dpo.resource
+  // Initialized, as the reference; DownloadStarted too: a download whose confirm never came (a crash,
+  // a lost answer) leaves the transfer there at Altinn, and the reference would never see it again
+  const [fresh, started] = await Promise.all([
+    broker.list({ resourceId, status: 'Published', recipientStatus: 'Initialized' }),
+    broker.list({ resourceId, status: 'Published', recipientStatus: 'DownloadStarted' }),
+  ])
+  const ids = [...new Set([...fresh, ...started])]
+  const todo: FileTransferOverviewExt[] = []
+  let done = 0
+  for (const id of ids) {
+    try {
+      if (await deps.intake.alreadyReceived(id)) {
+        await confirm(deps, id)
+        done++
+        continue
+      }
+      const overview = await broker.overview(id)
+      if (forUs(config, overview.sendersFileTransferReference)) todo.push(overview)
+    } catch (error) {
+      deps.logger.warn(
+        { err: error, fileTransferId: id },
+        'could not look at a DPO file transfer; next poll tries again',
+      )
+    }
+  }
+  todo.sort((a, b) => Date.parse(a.created) - Date.parse(b.created))
+  for (const overview of todo) {
+    try {
+      if (await receive(deps, overview.fileTransferId)) done++
+    } catch (error) {
+      deps.logger.warn(
+        { err: error, fileTransferId: overview.fileTransferId },
+        `could not receive a DPO file transfer; next poll tries again: ${(error as Error).message}`,
+      )
+    }
+  }
+  return done
+}
+
+/** The message channel filter of §2.1.5. */
+function forUs(config: Config, reference: string | null): boolean {
+  const channel = config.dpo.messageChannel
+  if (channel) return reference === channel
+  return reference === null || !CHANNEL_LIKE.test(reference)
+}
+
+async function receive(deps: DpoReceiverDeps, id: string): Promise<boolean> {
+  const zipPath = join(deps.payloads.tempDir, `dpo-${deps.newUuid()}.zip`)
+  await mkdir(deps.payloads.tempDir, { recursive: true })
+  try {
+    await pipeline(await deps.broker.download(id), createWriteStream(zipPath))
+    let parsed: Awaited<ReturnType<typeof readSbdZip>>
+    let sbd: StandardBusinessDocument
+    try {
+      parsed = await readSbdZip(zipPath, {
+        tempDir: deps.payloads.tempDir,
+        maxAsicBytes: deps.config.uploadSizeLimit.DPO * 2,
+        newName: () => `dpo-${deps.newUuid()}.cms`,
+      })
+    } catch (error) {
+      if (!(error instanceof SbdZipError)) throw error
+      return discard(deps, id, error.message)
+    }
+    try {
+      sbd = parseSbdJson(parsed.sbdJson)
+      const messageId = getMessageId(sbd)
+      const conversationId = getConversationId(sbd)
+      if (!messageId || !UUID.test(messageId) || !conversationId || !UUID.test(conversationId))
+        throw new Error(`messageId ${messageId} and conversationId ${conversationId} must be UUIDs`)
+    } catch (error) {
+      if (parsed.asic) await rm(parsed.asic.tempPath, { force: true })
+      return discard(deps, id, `unreadable SBD: ${(error as Error).message}`)
+    }
+    const outcome = await deps.intake.take({ sbd, asic: parsed.asic, transferRef: id })
+    deps.logger.info(
+      { messageId: getMessageId(sbd), fileTransferId: id, outcome, type: sbd.type },
+      `DPO message ${outcome}`,
+    )
+    await confirm(deps, id)
+    return true
+  } finally {
+    await rm(zipPath, { force: true })
+  }
+}
+
+/** As the reference: what can never be read is confirmed away, with a log line that says why. */
+async function discard(deps: DpoReceiverDeps, id: string, why: string): Promise<boolean> {
+  deps.logger.error({ fileTransferId: id }, `discarding a DPO file transfer that cannot be read: ${why}`)
+  await confirm(deps, id)
+  return true
+}
+
+async function confirm(deps: DpoReceiverDeps, id: string): Promise<void> {
+  try {
+    await deps.broker.confirmDownload(id)
+  } catch (error) {
+    // gone or already confirmed (a lost answer): nothing left to do for it
+    if (error instanceof BrokerError && (error.status === 404 || error.status === 410)) return
+    throw error
+  }
+}

@@ -1,0 +1,136 @@
+// The "Altinn zip" DPO puts on the broker (transports.md §2.1.2 step 2, §2.1.3 step 4): `sbd.json`, the
+// SBD as the API shows it, and `asic.zip`, the CMS-encrypted ASiC-E, only when there are files. Written
+// as a stream (the CMS blob goes through yazl as it is made) and read from a spooled file, since a zip's
+// directory is at its end.
+
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type PassThrough, pipeline, type Readable, Transform } from 'node:stream'
+import { pipeline as pipelineAsync } from 'node:stream/promises'
+import yauzl from 'yauzl'
+import yazl from 'yazl'
+
+export const SBD_ENTRY = 'sbd.json'
+export const ASIC_ENTRY = 'asic.zip'
+/** an SBD is a few kilobytes; more than this is not one */
+const MAX_SBD_BYTES = 4 * 1024 * 1024
+
+export class SbdZipError extends Error {
+  override name = 'SbdZipError'
+}
+
+/**
+ * `sbd.zip` as a stream. `asic` (the CMS blob) is opened when yazl reaches it; an error in it ends
+ * the zip stream with that error.
+ */
+export function writeSbdZip(sbdJson: string, asic: (() => Readable) | null): Readable {
+  const zip = new yazl.ZipFile()
+  const out = zip.outputStream as PassThrough
+  zip.on('error', (err: Error) => out.destroy(err))
+  const mtime = new Date()
+  zip.addBuffer(Buffer.from(sbdJson, 'utf8'), SBD_ENTRY, { mtime })
+  if (asic) {
+    const source = asic()
+    // encrypted bytes do not compress: stored, so the zip costs no CPU
+    const guard = new Transform({ transform: (chunk, _e, done) => done(null, chunk) })
+    pipeline(source, guard, (err) => {
+      if (err) out.destroy(err)
+    })
+    zip.addReadStream(guard, ASIC_ENTRY, { compress: false, mtime })
+  }
+  zip.end()
+  return out
+}
+
+export interface ReadSbdZip {
+  sbdJson: string
+  /** the CMS blob extracted to a file in `tempDir`; the caller adopts or removes it */
+  asic: { tempPath: string; size: number } | null
+}
+
+/**
+ * Reads a spooled `sbd.zip`: the SBD into memory (bounded), `asic.zip` to a file (bounded by
+ * `maxAsicBytes`), anything else skipped as the reference does. No `sbd.json` is an error.
+ */
+export async function readSbdZip(
+  zipPath: string,
+  opts: { tempDir: string; maxAsicBytes: number; newName: () => string },
+): Promise<ReadSbdZip> {
+  let zip: yauzl.ZipFile
+  try {
+    zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true })
+  } catch (cause) {
+    throw new SbdZipError(`the delivery is not a readable zip: ${(cause as Error).message}`, { cause })
+  }
+  let sbdJson: string | null = null
+  let asic: ReadSbdZip['asic'] = null
+  try {
+    for (;;) {
+      const entry = await nextEntry(zip)
+      if (!entry) break
+      if (entry.fileName === SBD_ENTRY) {
+        if (entry.uncompressedSize > MAX_SBD_BYTES)
+          throw new SbdZipError(`sbd.json is ${entry.uncompressedSize} bytes, more than an SBD can be`)
+        sbdJson = (await readAll(await zip.openReadStreamPromise(entry), MAX_SBD_BYTES)).toString('utf8')
+      } else if (entry.fileName === ASIC_ENTRY) {
+        if (entry.uncompressedSize > opts.maxAsicBytes)
+          throw new SbdZipError(`asic.zip is ${entry.uncompressedSize} bytes, more than ${opts.maxAsicBytes}`)
+        const tempPath = join(opts.tempDir, opts.newName())
+        try {
+          await pipelineAsync(await zip.openReadStreamPromise(entry), createWriteStream(tempPath))
+        } catch (error) {
+          await rm(tempPath, { force: true })
+          throw error
+        }
+        asic = { tempPath, size: entry.uncompressedSize }
+      }
+    }
+  } catch (error) {
+    if (asic) await rm(asic.tempPath, { force: true })
+    throw error instanceof SbdZipError
+      ? error
+      : new SbdZipError(`the delivery's zip is broken: ${(error as Error).message}`, { cause: error })
+  } finally {
+    zip.close()
+  }
+  if (sbdJson === null) {
+    if (asic) await rm(asic.tempPath, { force: true })
+    throw new SbdZipError('the delivery has no sbd.json')
+  }
+  return { sbdJson, asic }
+}
+
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => zip.off('entry', onEntry).off('end', onEnd).off('error', onError)
+    const onEntry = (e: yauzl.Entry) => {
+      cleanup()
+      resolve(e)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve(null)
+    }
+    const onError = (err: Error) => {
+      cleanup()
+      reject(err)
+    }
+    zip.on('entry', onEntry).on('end', onEnd).on('error', onError)
+    zip.readEntry()
+  })
+}
+
+async function readAll(stream: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length
+    if (size > max) {
+      stream.destroy()
+      throw new SbdZipError(`an entry is larger than ${max} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,238 @@
+// DPO sending (transports.md §2.1.2): pack the SBD and, when there are files, the CMS-encrypted ASiC-E
+// into `sbd.zip`, initialize a file transfer and upload it. Idempotent across retries and crashes: the
+// transfer's id is committed before the upload, so a retry after a lost answer asks the broker what
+// became of that transfer instead of making a second one (the reference makes a new one every time).
+
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import type { Logger } from 'pino'
+import type { Config } from '../../config/types.js'
+import type { Db, Executor } from '../../db/open.js'
+import type { OutFileRow } from '../../db/schema.js'
+import type { PayloadStore } from '../../files/payload-store.js'
+import { type AsicDocument, writeAsic } from '../../packaging/asic.js'
+import { encryptStream } from '../../packaging/cms.js'
+import type { BusinessKeys } from '../../packaging/keys.js'
+import type { ServiceRegistry } from '../../registry/client.js'
+import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
+import {
+  getConversationId,
+  getMessageChannel,
+  getMessageId,
+  getProcess,
+  getReceiver,
+  getSender,
+  getSikkerhetsnivaa,
+  getStandard,
+} from '../../sbd/accessors.js'
+import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
+import { serializeSbd } from '../../sbd/parse.js'
+import type { StandardBusinessDocument } from '../../sbd/types.js'
+import type { Clock } from '../../util/time.js'
+import type { BrokerClient } from './broker-client.js'
+import type { FileTransferOverviewExt } from './broker-types.js'
+import { BrokerError } from './errors.js'
+import { writeSbdZip } from './sbd-zip.js'
+
+export interface DpoSenderDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  logger: Logger
+  payloads: PayloadStore
+  registry: ServiceRegistry
+  broker: BrokerClient
+  keys: BusinessKeys
+}
+
+/** A failure with whether another try may help; the broker's own reason is in the message. */
+export class DpoSendError extends Error {
+  override name = 'DpoSendError'
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+export interface Shipment {
+  /** `send:<messageId>` or `status:<messageId>:<status>`: the key of the committed transfer */
+  purpose: string
+  sbd: StandardBusinessDocument
+  files: OutFileRow[]
+}
+
+const PUBLISHED: FileTransferOverviewExt['fileTransferStatus'][] = [
+  'Published',
+  'AllConfirmedDownloaded',
+  'Purged',
+]
+const IN_UPLOAD: FileTransferOverviewExt['fileTransferStatus'][] = ['UploadStarted', 'UploadProcessing']
+
+/** Ships one SBD (and its files) to the broker; resolves once the broker has the whole file. */
+export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTransferId: string }> {
+  const sender = senderOrg(deps.config, s.sbd)
+  const receiver = receiverOrg(s.sbd)
+  // the certificate is looked up before any transfer is made: a receiver without one makes none
+  const cert = s.files.length > 0 ? await receiverCertificate(deps.registry, s.sbd) : null
+  let id = await existingTransfer(deps, s.purpose)
+  if (id) {
+    const state = await overviewOrNull(deps.broker, id)
+    if (state && PUBLISHED.includes(state.fileTransferStatus)) return { fileTransferId: id }
+    if (state && IN_UPLOAD.includes(state.fileTransferStatus))
+      throw new DpoSendError(`the broker is still receiving file transfer ${id}; asking again later`, true)
+    if (!state || state.fileTransferStatus !== 'Initialized') {
+      await forgetTransfer(deps.db.kysely, s.purpose)
+      id = null
+    }
+  }
+  if (!id) {
+    id = await deps.broker.initialize({
+      fileName: 'sbd.zip',
+      resourceId: deps.config.dpo.resource,
+      sendersFileTransferReference: transferReference(deps.config, s.sbd),
+      sender: `0192:${sender}`,
+      recipients: [`0192:${receiver}`],
+      propertyList: {},
+      checksum: null,
+      disableVirusScan: null,
+    })
+    await rememberTransfer(deps.db.kysely, s.purpose, id, deps.clock.now().getTime())
+  }
+  const sbdJson = JSON.stringify(serializeSbd(s.sbd))
+  const body = writeSbdZip(sbdJson, cert ? () => encryptedAsic(deps, s, cert, sender, receiver) : null)
+  try {
+    await deps.broker.upload(id, body)
+  } catch (error) {
+    // 409: an earlier upload of ours got there (its answer was lost); the overview says whether it is whole
+    if (error instanceof BrokerError && error.status === 409) {
+      const state = await overviewOrNull(deps.broker, id)
+      if (state && PUBLISHED.includes(state.fileTransferStatus)) return { fileTransferId: id }
+    }
+    throw error
+  }
+  return { fileTransferId: id }
+}
+
+function encryptedAsic(
+  deps: DpoSenderDeps,
+  s: Shipment,
+  certPem: string,
+  sender: string,
+  receiver: string,
+): Readable {
+  const documents: AsicDocument[] = s.files.map((f) => ({
+    filename: f.filename,
+    mimeType: f.mime_type,
+    title: f.title,
+    primary: f.primary_document === 1,
+    open: () => deps.payloads.read(f.storage_key),
+  }))
+  const asic = writeAsic({
+    sender: `0192:${sender}`,
+    receiver: `0192:${receiver}`,
+    documents,
+    signer: deps.keys,
+    now: () => deps.clock.now(),
+  })
+  const cms = encryptStream(certPem)
+  asic.on('error', (err) => cms.destroy(err))
+  return asic.pipe(cms)
+}
+
+/** As the reference: the system user of the sender, `0192:A:B` sending as B (a reportee). */
+function senderOrg(config: Config, sbd: StandardBusinessDocument): string {
+  const sender = getSender(sbd)
+  if (!sender) throw new DpoSendError('the message has no sender', false)
+  const org = partOrPrimary(sender)
+  const own = config.dpo.systemUserOrgId.replace(/^0192:/, '')
+  if (org !== own)
+    throw new DpoSendError(
+      `no DPO system user for the sender 0192:${org}: only ${config.dpo.systemUserOrgId} is configured ` +
+        '(difi.move.dpo.reportees is not supported yet)',
+      false,
+    )
+  return org
+}
+
+function receiverOrg(sbd: StandardBusinessDocument): string {
+  const receiver = getReceiver(sbd)
+  if (!receiver || receiver.kind !== 'iso6523')
+    throw new DpoSendError('DPO needs an organisation number as receiver', false)
+  return primaryIdentifier(receiver)
+}
+
+/**
+ * The reference sends a random UUID, or the message channel for status messages and receipts that
+ * carry one (§2.1.5). The messageId serves as well as a random UUID (36 characters, so it passes the
+ * receivers' channel filter) and names the transfer in the broker's logs.
+ */
+function transferReference(config: Config, sbd: StandardBusinessDocument): string {
+  const channel = getMessageChannel(sbd)
+  const isReply = sbd.type === 'status' || sbd.type === 'arkivmelding_kvittering'
+  if (isReply && channel && channel !== config.dpo.messageChannel) return channel
+  return getMessageId(sbd) ?? randomUUID()
+}
+
+/** The receiver's business certificate from its service record (transports.md §1.7). */
+async function receiverCertificate(
+  registry: ServiceRegistry,
+  sbd: StandardBusinessDocument,
+): Promise<string> {
+  const receiver = getReceiver(sbd)!
+  try {
+    const record = await registry.serviceRecord(
+      {
+        identifier: primaryIdentifier(receiver),
+        process: getProcess(sbd) ?? '',
+        conversationId: getConversationId(sbd) ?? null,
+        securityLevel: getSikkerhetsnivaa(sbd) ?? null,
+      },
+      getStandard(sbd) ?? '',
+    )
+    if (!record.pemCertificate)
+      throw new DpoSendError(
+        `the ServiceRegistry has no certificate for ${primaryIdentifier(receiver)}`,
+        false,
+      )
+    return record.pemCertificate
+  } catch (error) {
+    if (error instanceof DpoSendError) throw error
+    const retryable = error instanceof ServiceRegistryUnavailableError
+    throw new DpoSendError(`the receiver's certificate: ${(error as Error).message}`, retryable, {
+      cause: error,
+    })
+  }
+}
+
+async function overviewOrNull(broker: BrokerClient, id: string): Promise<FileTransferOverviewExt | null> {
+  try {
+    return await broker.overview(id)
+  } catch (error) {
+    if (error instanceof BrokerError && error.status === 404) return null
+    throw error
+  }
+}
+
+async function existingTransfer(deps: DpoSenderDeps, purpose: string): Promise<string | null> {
+  const row = await deps.db.kysely
+    .selectFrom('broker_transfers')
+    .select('transfer_id')
+    .where('purpose', '=', purpose)
+    .executeTakeFirst()
+  return row?.transfer_id ?? null
+}
+
+async function rememberTransfer(db: Executor, purpose: string, id: string, now: number): Promise<void> {
+  await db
+    .insertInto('broker_transfers')
+    .values({ purpose, transfer_id: id, created_at: now })
+    .onConflict((oc) => oc.column('purpose').doUpdateSet({ transfer_id: id, created_at: now }))
+    .execute()
+}
+
+export async function forgetTransfer(db: Executor, purpose: string): Promise<void> {
+  await db.deleteFrom('broker_transfers').where('purpose', '=', purpose).execute()
+}

@@ -1,0 +1,140 @@
+// The send jobs' handlers (transports.md §1.5): an outgoing message goes to the channel of its
+// service; SENDT and the removal of the message and its files commit together on success. Expiry,
+// permanent refusals and retries run out as the reference's intent: LEVETID_UTLOPT or FEIL, the
+// message removed, the conversation kept.
+
+import type { Logger } from 'pino'
+import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
+import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
+import type { Db, Executor } from '../../db/open.js'
+import type { JobRow, OutFileRow } from '../../db/schema.js'
+import type { PayloadStore } from '../../files/payload-store.js'
+import type { JobHandler, JobOutcome } from '../../jobs/runner.js'
+import { getExpectedResponseDateTime, getMessageId } from '../../sbd/accessors.js'
+import { parseSbd } from '../../sbd/parse.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import type { Clock } from '../../util/time.js'
+import { outPayloadFolder } from './orphans.js'
+import { deleteOutMessage, filesOf, outMessageByMessageId } from './repository.js'
+import { storedSbd } from './stored.js'
+
+/** The port every transport offers for sending: resolves once the service has the message. */
+export interface OutgoingChannel {
+  /** `purpose` names this delivery for the channel's idempotency record */
+  send(purpose: string, sbd: StandardBusinessDocument, files: OutFileRow[]): Promise<void>
+}
+
+export type OutgoingChannels = Partial<Record<ServiceIdentifier, OutgoingChannel>>
+
+export interface DispatchDeps {
+  db: Db
+  clock: Clock
+  logger: Logger
+  payloads: PayloadStore
+  channels: OutgoingChannels
+}
+
+/** The job kind of status messages back to a sender (MOTTATT, LEVERT); see messages/in/status-reply.ts. */
+export const STATUS_REPLY_JOB = 'status-reply'
+
+export function sendJobHandler(deps: DispatchDeps): JobHandler {
+  return async (job) => {
+    const { messageId } = JSON.parse(job.payload) as { messageId: string }
+    const message = await outMessageByMessageId(deps.db.kysely, messageId)
+    // deleted by the fagsystem (or already sent by a worker whose lease ran out): nothing to do
+    if (!message || message.state !== 'SENDING') return { ok: true }
+    const sbd = storedSbd(message)
+    const now = deps.clock.now().getTime()
+    if (expired(sbd, now)) {
+      await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: LEVETID_UTLOPT_DESCRIPTION })
+      deps.logger.warn({ messageId }, 'message expired before it could be sent')
+      return { ok: true }
+    }
+    const si = message.service_identifier as ServiceIdentifier
+    const channel = deps.channels[si]
+    if (!channel) {
+      const error = `${si} is not a service this integration point can send with (enabled and built: ${Object.keys(deps.channels).join(', ') || 'none'})`
+      await finish(deps, messageId, { status: 'FEIL', description: error })
+      return { ok: false, error, retryable: false }
+    }
+    try {
+      await channel.send(`send:${messageId}`, sbd, await filesOf(deps.db.kysely, message.id))
+    } catch (error) {
+      const outcome = failure(error)
+      if (!outcome.retryable) {
+        await finish(deps, messageId, {
+          status: 'FEIL',
+          description: `Request to receiver failed delivery over ${si}: ${outcome.error}`,
+        })
+      }
+      return outcome
+    }
+    await finish(deps, messageId, { status: 'SENDT' })
+    deps.logger.info({ messageId, service: si }, 'message sent')
+    return { ok: true }
+  }
+}
+
+/** When a send job's retries run out: FEIL, and the message goes (as the reference's dead letter). */
+export async function sendGivenUp(deps: DispatchDeps, job: JobRow, error: string): Promise<void> {
+  if (!job.message_id) return
+  const message = await outMessageByMessageId(deps.db.kysely, job.message_id)
+  if (!message) return
+  await finish(deps, job.message_id, {
+    status: 'FEIL',
+    description: `Request to receiver failed delivery over ${message.service_identifier}, retries used up: ${error}`,
+  })
+}
+
+export function statusReplyJobHandler(deps: DispatchDeps): JobHandler {
+  return async (job) => {
+    const payload = JSON.parse(job.payload) as { service: ServiceIdentifier; sbd: unknown }
+    const sbd = parseSbd(payload.sbd)
+    const status = String(sbd.businessMessage.status ?? 'UNKNOWN')
+    if (expired(sbd, deps.clock.now().getTime())) {
+      deps.logger.warn({ messageId: job.message_id, status }, 'status message expired before it was sent')
+      return { ok: true }
+    }
+    const channel = deps.channels[payload.service]
+    if (!channel)
+      return { ok: false, error: `no ${payload.service} channel for status messages`, retryable: false }
+    try {
+      await channel.send(`status:${getMessageId(sbd)}:${status}`, sbd, [])
+    } catch (error) {
+      return failure(error)
+    }
+    return { ok: true }
+  }
+}
+
+function expired(sbd: StandardBusinessDocument, now: number): boolean {
+  const expiry = getExpectedResponseDateTime(sbd)?.instant
+  return expiry !== undefined && expiry < now
+}
+
+function failure(error: unknown): JobOutcome & { ok: false } {
+  const retryable = (error as { retryable?: unknown })?.retryable
+  return {
+    ok: false,
+    error: error instanceof Error ? error.message : String(error),
+    retryable: typeof retryable === 'boolean' ? retryable : true,
+  }
+}
+
+/** Registers the final status of the attempt and removes the message; its files go after the commit. */
+async function finish(
+  deps: DispatchDeps,
+  messageId: string,
+  status: { status: string; description?: string },
+): Promise<void> {
+  const now = deps.clock.now().getTime()
+  await deps.db.kysely.transaction().execute(async (trx: Executor) => {
+    for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
+      await registerStatus(trx, c, status, now)
+    }
+    const row = await outMessageByMessageId(trx, messageId)
+    if (row) await deleteOutMessage(trx, row.id)
+    await trx.deleteFrom('broker_transfers').where('purpose', '=', `send:${messageId}`).execute()
+  })
+  await deps.payloads.removeDir(outPayloadFolder(messageId))
+}
