@@ -126,7 +126,8 @@ export async function startIntegrationPoint(opts: {
     concurrency: config.jobs.concurrency,
     leaseMs: 60_000,
     retry: { baseMs: config.jobs.retryInitialMs, maxMs: config.jobs.retryMaxMs, maxAttempts: 1000 },
-    intervalMs: 5_000,
+    // the next retry is rarely more than a second away from a poll of the (indexed) due jobs
+    intervalMs: Math.min(1000, config.jobs.retryInitialMs),
     handlers: { [SEND_JOB]: sendJobHandler(dispatch), [STATUS_REPLY_JOB]: statusReplyJobHandler(dispatch) },
     onGiveUp: async (job, error) => {
       if (job.kind === SEND_JOB) await sendGivenUp(dispatch, job, error)

@@ -92,7 +92,7 @@ export async function startSandbox(opts: {
  * The organisation's business key and certificate as one PEM key store: the ones the ServiceRegistry
  * stand-in made for the catalogue's `{"generated": "<orgnr>"}`, so what it publishes is what we hold.
  */
-function businessKeystore(registryDir: string, org: string, dir: string): string {
+export function businessKeystore(registryDir: string, org: string, dir: string): string {
   const key = readFileSync(join(registryDir, 'keys', `${org}.key.pem`), 'utf8')
   const cert = readFileSync(join(registryDir, 'certs', `${org}.cert.pem`), 'utf8')
   const path = join(dir, 'business-certificate.pem')
@@ -100,7 +100,7 @@ function businessKeystore(registryDir: string, org: string, dir: string): string
   return path
 }
 
-function sandboxProperties(
+export function sandboxProperties(
   org: string,
   port: number,
   registryUrl: string,

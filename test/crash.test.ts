@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDb } from '../src/db/open.js'
 import { createLocalPayloadStore } from '../src/files/payload-store.js'
 import { sweepOrphanPayloads } from '../src/messages/out/orphans.js'
+import { makeIdentity } from '../src/packaging/test-support.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from './support/db.js'
 import { type FakeRegistry, startFakeRegistry } from './support/fake-registry.js'
@@ -12,6 +13,13 @@ import { arkivmeldingSbd } from './support/ip.js'
 import { type IpProcess, spawnIp } from './support/process.js'
 
 warnIfPostgresSkipped()
+
+function pemKeystore(dir: string): string {
+  const id = makeIdentity(dir, 'business')
+  const path = join(dir, 'business.pem')
+  writeFileSync(path, `${id.keyPem}\n${id.certPem}\n`)
+  return path
+}
 
 /**
  * SIGKILL at a random moment while one-step sends and uploads are in flight, then a restart on the
@@ -41,6 +49,12 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
       'difi.security.enable': 'false',
       'difi.ssl.enabled': 'false',
       'difi.move.feature.enableDPO': 'true',
+      // DPO needs the business certificate; its broker is a closed port, so sends wait and retry
+      'difi.move.org.keystore.path': pemKeystore(store.dir),
+      'difi.move.org.keystore.type': 'PEM',
+      'difi.move.dpo.brokerserviceUrl': 'http://127.0.0.1:9/broker/api/v1',
+      'difi.move.dpo.altinnTokenExchangeUrl':
+        'http://127.0.0.1:9/authentication/api/v1/exchange/maskinporten',
       'server.port': '0',
       'server.address': '127.0.0.1',
     }

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import type { DialectCapabilities } from './capabilities.js'
 import * as m0001 from './migrations/0001-init.js'
 import * as m0002 from './migrations/0002-incoming.js'
@@ -32,8 +32,15 @@ class InCodeProvider implements MigrationProvider {
 export class MigrationError extends Error {}
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: a second
+  // integration point's schema in the same database would make it skip creating ours
+  const schema =
+    db.caps.name === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema
+      : undefined
   const migrator = new Migrator({
     db: db.kysely,
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: new InCodeProvider(db.caps),
     migrationTableName: 'ip_migrations',
     migrationLockTableName: 'ip_migrations_lock',

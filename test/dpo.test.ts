@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config/load.js'
+import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
+import { readAsic } from '../src/packaging/asic.js'
+import { businessKeystore, sandboxProperties } from '../src/sandbox.js'
+import { BROKER_BASE } from '../src/standins/altinn-broker/app.js'
+import { startAltinnBroker } from '../src/standins/altinn-broker/server.js'
+import { startServiceRegistry } from '../src/standins/service-registry/server.js'
+import { arkivmeldingXml } from './support/arkivmelding.js'
+import {
+  createTestStore,
+  STORES,
+  type StoreKind,
+  type TestStore,
+  warnIfPostgresSkipped,
+} from './support/db.js'
+
+warnIfPostgresSkipped()
+
+type Json = Record<string, any>
+const A = '910075918'
+const B = '910077473'
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
+
+/**
+ * Two integration points, in this process, exchanging over DPO through the broker stand-in, with the
+ * ServiceRegistry stand-in publishing their certificates: the whole of issue 4's promise on each store.
+ */
+interface World {
+  a: RunningIntegrationPoint
+  b: RunningIntegrationPoint
+  brokerUrl: string
+  stop(): Promise<void>
+}
+
+async function startWorld(
+  kind: StoreKind,
+  opts: { resource?: { maxFileTransferSize?: number }; brokerDown?: boolean } = {},
+): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'dpo-world-'))
+  const registry = await startServiceRegistry({ port: 0, dataDir: join(dir, 'sr'), logger, watch: false })
+  const broker = await startAltinnBroker({
+    port: 0,
+    dataDir: join(dir, 'broker'),
+    logger,
+    ...(opts.resource ? { resource: opts.resource } : {}),
+  })
+  const brokerUrl = opts.brokerDown ? 'http://127.0.0.1:9' : broker.url
+  const stores: TestStore[] = []
+  const points: RunningIntegrationPoint[] = []
+  for (const org of [A, B]) {
+    const store = await createTestStore(kind)
+    stores.push(store)
+    const config = loadConfig({
+      cwd: store.dir,
+      env: {},
+      overrides: {
+        ...sandboxProperties(
+          org,
+          0,
+          registry.url,
+          brokerUrl,
+          businessKeystore(join(dir, 'sr'), org, store.dir),
+        ),
+        'difi.datasource.url': store.url,
+        'difi.move.dpo.pollingrate': '100',
+        'difi.move.nextmove.retry.initial-interval-ms': '50',
+        'difi.move.nextmove.retry.max-interval-ms': '200',
+      },
+    })
+    points.push(await startIntegrationPoint({ config, cwd: store.dir, logger }))
+  }
+  return {
+    a: points[0]!,
+    b: points[1]!,
+    brokerUrl: broker.url,
+    async stop() {
+      await Promise.all(points.map((p) => p.stop()))
+      await broker.close()
+      await registry.close()
+      await Promise.all(stores.map((s) => s.cleanup()))
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
+  const res = await fetch(url, init)
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : undefined }
+}
+
+/** Polls `probe` until it returns something, for at most `ms`. */
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const statusesOf = async (ip: RunningIntegrationPoint, messageId: string): Promise<string[]> =>
+  (await json(`${ip.url}/api/statuses/${messageId}?sort=id`)).body.content.map((s: Json) => s.status)
+
+async function untilStatuses(ip: RunningIntegrationPoint, messageId: string, want: string[]) {
+  return eventually(
+    async () => {
+      const got = await statusesOf(ip, messageId)
+      return want.every((s) => got.includes(s)) ? got : undefined
+    },
+    `${want.join(', ')} on ${messageId}`,
+  )
+}
+
+async function prototype(from: RunningIntegrationPoint, type: string, to: string): Promise<Json> {
+  return (await json(`${from.url}/api/prototype/${type}?receiverIdentifier=${to}`)).body
+}
+
+async function sendArkivmelding(from: RunningIntegrationPoint, to: string, pdf: Buffer, ttl?: string) {
+  const sbd = await prototype(from, 'arkivmelding', to)
+  sbd.arkivmelding = { hoveddokument: 'vedtak.pdf' }
+  if (ttl)
+    sbd.standardBusinessDocumentHeader.businessScope.scope[0].scopeInformation[0].expectedResponseDateTime =
+      ttl
+  const form = new FormData()
+  form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
+  const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak om tilskudd' })
+  form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
+  form.append('Vedtak', new Blob([pdf], { type: 'application/pdf' }), 'vedtak.pdf')
+  const res = await fetch(`${from.url}/api/messages/out/multipart`, { method: 'POST', body: form })
+  expect(res.status, await res.clone().text()).toBe(200)
+  return {
+    messageId: sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier as string,
+    xml,
+  }
+}
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+
+describe.each(STORES)('DPO between two integration points on %s', (kind) => {
+  let world: World | undefined
+  afterEach(async () => {
+    await world?.stop()
+    world = undefined
+  })
+
+  it('delivers a message and brings every status back: SENDT, MOTTATT, LEVERT, LEST', async () => {
+    world = await startWorld(kind)
+    const { a, b } = world
+    const pdf = Buffer.from(`%PDF-1.4 vedtak ${'x'.repeat(50_000)}`)
+    const { messageId, xml } = await sendArkivmelding(a, B, pdf)
+
+    // B's fagsystem: peek, pop, check, delete
+    const peeked = await eventually(async () => {
+      const r = await json(`${b.url}/api/messages/in/peek`)
+      return r.status === 200 ? r.body : undefined
+    }, 'the message at B')
+    expect(peeked.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier).toBe(messageId)
+    expect(await untilStatuses(a, messageId, ['MOTTATT'])).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT'])
+
+    const pop = await fetch(`${b.url}/api/messages/in/pop/${messageId}`)
+    expect(pop.status).toBe(200)
+    expect(pop.headers.get('content-type')).toBe('application/vnd.etsi.asic-e+zip')
+    const dir = mkdtempSync(join(tmpdir(), 'asic-'))
+    try {
+      const zipPath = join(dir, 'asic.zip')
+      writeFileSync(zipPath, Buffer.from(await pop.arrayBuffer()))
+      const asic = await readAsic(zipPath, {
+        maxEntries: 20,
+        maxEntryBytes: 1e7,
+        maxTotalBytes: 1e8,
+        maxRatio: 1000,
+        tempDir: dir,
+      })
+      expect(asic.signatureValid, asic.signatureError ?? '').toBe(true)
+      const byName = new Map(asic.files.map((f) => [f.filename, f]))
+      expect(byName.get('vedtak.pdf')?.sha256).toBe(sha(pdf))
+      expect(byName.get('arkivmelding.xml')?.sha256).toBe(sha(xml))
+      expect(asic.manifest?.avsender).toBe(`0192:${A}`)
+      // the signer is A: the certificate the registry publishes for A
+      expect(asic.signerCertPem).toBeTruthy()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+
+    expect((await fetch(`${b.url}/api/messages/in/${messageId}`, { method: 'DELETE' })).status).toBe(200)
+    expect(await untilStatuses(a, messageId, ['LEVERT'])).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+    expect(await statusesOf(b, messageId)).toEqual(['OPPRETTET', 'INNKOMMENDE_MOTTATT', 'INNKOMMENDE_LEVERT'])
+    // sent: the message and its files are gone from A's outgoing queue, the conversation stays
+    expect((await json(`${a.url}/api/messages/out`)).body.content).toEqual([])
+
+    // B's fagsystem answers with an arkivmelding_kvittering; A registers LEST and hands it on
+    const kv = await prototype(b, 'arkivmelding_kvittering', A)
+    kv.arkivmelding_kvittering = { receiptType: 'OK', relatedToMessageId: messageId, messages: [] }
+    const form = new FormData()
+    form.append('sbd', new Blob([JSON.stringify(kv)], { type: 'application/json' }))
+    const sent = await fetch(`${b.url}/api/messages/out/multipart`, { method: 'POST', body: form })
+    expect(sent.status, await sent.clone().text()).toBe(200)
+    const all = await untilStatuses(a, messageId, ['LEST'])
+    expect(all).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT', 'LEST'])
+    const lest = (await json(`${a.url}/api/statuses/${messageId}`)).body.content.find(
+      (s: Json) => s.status === 'LEST',
+    )
+    expect(lest.description).toBe('ArkivmeldingKvittering: OK')
+    const receipt = await eventually(async () => {
+      const r = await json(`${a.url}/api/messages/in`)
+      return r.body.content.length > 0 ? r.body.content[0] : undefined
+    }, 'the kvittering at A')
+    expect(receipt.arkivmelding_kvittering.relatedToMessageId).toBe(messageId)
+  })
+
+  it("turns a refusal by the broker into FEIL with the broker's reason, without retrying", async () => {
+    world = await startWorld(kind, { resource: { maxFileTransferSize: 2000 } })
+    const { messageId } = await sendArkivmelding(world.a, B, Buffer.alloc(10_000, 7))
+    const got = await untilStatuses(world.a, messageId, ['FEIL'])
+    expect(got).toEqual(['OPPRETTET', 'FEIL'])
+    const feil = (await json(`${world.a.url}/api/statuses/${messageId}`)).body.content.find(
+      (s: Json) => s.status === 'FEIL',
+    )
+    expect(feil.description).toContain('maxFileTransferSize')
+    expect((await json(`${world.a.url}/api/messages/out`)).body.content).toEqual([])
+  })
+
+  it('gives LEVETID_UTLOPT when the lifetime runs out while the broker cannot be reached', async () => {
+    world = await startWorld(kind, { brokerDown: true })
+    const ttl = new Date(Date.now() + 1500).toISOString()
+    const { messageId } = await sendArkivmelding(world.a, B, Buffer.from('%PDF'), ttl)
+    const got = await untilStatuses(world.a, messageId, ['LEVETID_UTLOPT'])
+    expect(got).toEqual(['OPPRETTET', 'LEVETID_UTLOPT'])
+    expect((await json(`${world.a.url}/api/messages/out`)).body.content).toEqual([])
+  })
+})
