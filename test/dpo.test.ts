@@ -133,7 +133,7 @@ async function sendArkivmelding(from: RunningIntegrationPoint, to: string, pdf: 
   form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
   const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak om tilskudd' })
   form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
-  form.append('Vedtak', new Blob([pdf], { type: 'application/pdf' }), 'vedtak.pdf')
+  form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
   const res = await fetch(`${from.url}/api/messages/out/multipart`, { method: 'POST', body: form })
   expect(res.status, await res.clone().text()).toBe(200)
   return {
