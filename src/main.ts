@@ -145,7 +145,7 @@ export async function startIntegrationPoint(opts: {
     createLoop({
       name: 'expiry',
       intervalMs: config.nextmove.ttlPollingRateMs,
-      tick: () => expireConversations(db, clock),
+      tick: () => expireConversations(db, clock, 100, payloads),
       onError: (err) => logger.error({ err }, 'expiry job failed; it runs again'),
     }),
     createLoop({

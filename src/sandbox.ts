@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { loadConfig } from './config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from './main.js'
 import { BROKER_BASE, EXCHANGE_PATH } from './standins/altinn-broker/app.js'
 import { startAltinnBroker } from './standins/altinn-broker/server.js'
-import { startServiceRegistry } from './standins/service-registry/server.js'
+import { sandboxCatalogPath, startServiceRegistry } from './standins/service-registry/server.js'
 
 /** The two sandbox organisations, as the sandbox catalogue lists them. */
 export const SANDBOX_ORGS = [
@@ -133,10 +133,17 @@ export function sandboxProperties(
   }
 }
 
+/** The example folder as the person at the prompt can name it: relative when under the working directory. */
+function relativeOrAbsolute(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
+}
+
 /** What a person starting the sandbox needs to know: what runs where, and a first message to send. */
 export function sandboxBanner(sandbox: Sandbox): string {
   const [a, b] = SANDBOX_ORGS
   const [urlA, urlB] = sandbox.points.map((p) => p.url)
+  const example = relativeOrAbsolute(join(dirname(sandboxCatalogPath()), 'example'))
   return `
 eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a restart keeps everything)
 
@@ -148,8 +155,9 @@ eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a resta
 Ask what ${b.org} can receive:
   curl ${urlA}/api/capabilities/${b.org}
 
-Get a message to fill in, then create and send it (the README's walk-through goes on from here):
-  curl "${urlA}/api/prototype/arkivmelding?receiverIdentifier=${b.org}"
+Send ${b.org} a message: a fresh prototype SBD with the example arkivmelding.xml and vedtak.pdf, in one
+multipart request (the answer is the stored SBD; its instanceIdentifier is the MESSAGE_ID):
+  curl -s "${urlA}/api/prototype/arkivmelding?receiverIdentifier=${b.org}" | curl -F 'sbd=@-;type=application/json' -F 'Arkivmelding=@${example}/arkivmelding.xml;type=application/xml' -F 'Vedtak=@${example}/vedtak.pdf;type=application/pdf' ${urlA}/api/messages/out/multipart
 
 Receive it at ${b.org} (peek locks the next message, pop downloads its ASiC-E, delete acknowledges):
   curl ${urlB}/api/messages/in/peek

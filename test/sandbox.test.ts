@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Sandbox, sandboxBanner, startSandbox } from '../src/sandbox.js'
@@ -48,14 +50,58 @@ describe('the sandbox', () => {
     const sent = await fetch(`${a}/api/messages/out/multipart`, { method: 'POST', body: form })
     expect(sent.status, await sent.clone().text()).toBe(200)
 
+    // 910077473 gets it over the broker stand-in; 910075918 sees SENDT and MOTTATT
+    const [, b] = sandbox.points.map((p) => p.url)
+    const statuses = async (url: string) =>
+      ((await (await fetch(`${url}/api/statuses/${messageId}?sort=id`)).json()) as Json).content.map(
+        (s: Json) => s.status,
+      )
+    await until(async () => (await statuses(a!)).includes('MOTTATT'))
+    expect(await statuses(a!)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT'])
+
+    // a restart keeps everything: the message waits at B, A's conversation is there
     await sandbox.stop()
     sandbox = await startSandbox({ cwd: dir, logger, anyPorts: true })
-    const [again] = sandbox.points.map((p) => p.url)
+    const [again, b2] = sandbox.points.map((p) => p.url)
+    expect(b2).not.toBe(undefined)
+    expect(b).not.toBe(undefined)
     const conv = (await (await fetch(`${again}/api/conversations/messageId/${messageId}`)).json()) as Json
     expect(conv).toMatchObject({
       messageTitle: 'Vedtak om tilskudd',
       receiverIdentifier: '910077473',
       serviceIdentifier: 'DPO',
     })
+    const peek = await fetch(`${b2}/api/messages/in/peek`)
+    expect(peek.status).toBe(200)
+    const peeked = (await peek.json()) as Json
+    expect(peeked.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier).toBe(messageId)
+    expect((await fetch(`${b2}/api/messages/in/pop/${messageId}`)).status).toBe(200)
+    expect((await fetch(`${b2}/api/messages/in/${messageId}`, { method: 'DELETE' })).status).toBe(200)
+    await until(async () => (await statuses(again!)).includes('LEVERT'))
+    expect(await statuses(again!)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+  })
+
+  it('prints a send line that works as printed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
+    const banner = sandboxBanner(sandbox)
+    const line = banner.split('\n').find((l) => l.includes('/api/messages/out/multipart'))
+    expect(line).toBeDefined()
+    // run as a shell runs it; asynchronously, since the sandbox answering it lives in this process
+    const { stdout: out } = await promisify(execFile)('sh', ['-c', line!.trim()], { cwd: process.cwd() })
+    const sbd = JSON.parse(out) as Json
+    const messageId = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+    const [, b] = sandbox.points.map((p) => p.url)
+    await until(async () => (await fetch(`${b}/api/messages/in/peek`)).status === 200)
+    const list = (await (await fetch(`${b}/api/messages/in?messageId=${messageId}`)).json()) as Json
+    expect(list.content).toHaveLength(1)
   })
 })
+
+async function until(probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

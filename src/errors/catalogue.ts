@@ -167,6 +167,7 @@ export const ERRORS = {
     exception: `${EX}MessagePersistException`,
     template: "Could not persist file named ''{0}''",
   },
+  AsicRead: { status: 500, exception: `${EX}AsicReadException`, template: null },
 
   // Framework (Spring) errors, with the class names the reference's error JSON carries.
   MethodArgumentNotValid: {

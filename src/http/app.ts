@@ -7,6 +7,7 @@ import Fastify, {
 import { registerCapabilityRoutes } from '../capabilities/routes.js'
 import { registerConversationRoutes } from '../conversations/routes.js'
 import { ApiError } from '../errors/api-error.js'
+import { registerMessageInRoutes } from '../messages/in/routes.js'
 import { registerMessageOutRoutes } from '../messages/out/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches } from './auth.js'
@@ -67,6 +68,7 @@ export async function buildApp(
   registerCapabilityRoutes(app, deps)
   registerConversationRoutes(app, deps)
   await app.register(async (scope) => registerMessageOutRoutes(scope, deps))
+  await app.register(async (scope) => registerMessageInRoutes(scope, deps))
 
   return Object.assign(app, {
     draining: () => {

@@ -8,6 +8,7 @@ import type { Db } from '../../src/db/open.js'
 import { createLocalPayloadStore, type PayloadStore } from '../../src/files/payload-store.js'
 import { buildApp } from '../../src/http/app.js'
 import type { AppDeps } from '../../src/http/app-deps.js'
+import type { BusinessKeys } from '../../src/packaging/keys.js'
 import { createServiceRegistryClient } from '../../src/registry/client.js'
 import { ManualClock } from '../../src/util/time.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
@@ -41,7 +42,7 @@ export const TEST_USER = { name: 'fagsystem', password: 'hemmelig' }
 
 export async function startTestIp(
   kind: StoreKind,
-  opts: { overrides?: Record<string, string>; clock?: ManualClock } = {},
+  opts: { overrides?: Record<string, string>; clock?: ManualClock; keys?: BusinessKeys | null } = {},
 ): Promise<TestIp> {
   const store = await createTestStore(kind)
   const registry = await startFakeRegistry()
@@ -80,6 +81,7 @@ export async function startTestIp(
     payloads,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     newUuid: randomUUID,
+    ...(opts.keys !== undefined ? { keys: opts.keys } : {}),
   }
   const app = await buildApp(deps)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })

@@ -34,9 +34,6 @@ export interface DispatchDeps {
   channels: OutgoingChannels
 }
 
-/** The job kind of status messages back to a sender (MOTTATT, LEVERT); see messages/in/status-reply.ts. */
-export const STATUS_REPLY_JOB = 'status-reply'
-
 export function sendJobHandler(deps: DispatchDeps): JobHandler {
   return async (job) => {
     const { messageId } = JSON.parse(job.payload) as { messageId: string }

@@ -1,0 +1,253 @@
+import { rm } from 'node:fs/promises'
+import {
+  conversationsByMessageId,
+  insertConversation,
+  registerStatus,
+} from '../../conversations/repository.js'
+import type { Executor } from '../../db/open.js'
+import type { ConversationRow } from '../../db/schema.js'
+import type { AppDeps } from '../../http/app-deps.js'
+import {
+  getConversationId,
+  getExpectedResponseDateTime,
+  getMessageId,
+  getProcess,
+  getReceiver,
+  getSender,
+  getStandard,
+} from '../../sbd/accessors.js'
+import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
+import { serializeSbd } from '../../sbd/parse.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import { isUniqueViolation } from '../out/create.js'
+import { registerKvittering } from './kvittering.js'
+import { inPayloadKey } from './orphans.js'
+import { insertInMessage, insertReceived, isReceived, isTransferRefReceived } from './repository.js'
+import { enqueueStatusReply } from './status-reply.js'
+
+/**
+ * Taking in a message a transport downloaded (transports.md §4.1, nextmove-api.md §7.4). The transport
+ * confirms the download at the broker only after this returns, so everything here is one transaction:
+ * a crash or an error leaves nothing committed and no file behind, and the next poll brings the
+ * delivery again. Every delivery is recorded in `received` for good, so a copy that comes again, even
+ * after the fagsystem deleted the message, is recognised as a duplicate.
+ */
+export interface IncomingDelivery {
+  sbd: StandardBusinessDocument
+  serviceIdentifier: ServiceIdentifier
+  /** the ASiC-E as received (CMS), a temp file under payloads.tempDir; intake adopts it or removes it */
+  asic: { tempPath: string; size: number } | null
+  /** the broker's id of this delivery (DPO: fileTransferId), kept in `received.transfer_ref` */
+  transferRef: string | null
+}
+
+export type IntakeOutcome = 'stored' | 'duplicate' | 'status' | 'expired'
+
+export type IntakeDeps = Pick<
+  AppDeps,
+  'db' | 'clock' | 'payloads' | 'config' | 'logger' | 'newUuid' | 'onSendJob'
+>
+
+/** Thrown inside the transaction when the delivery turns out to be taken in already; rolls it back. */
+class AlreadyReceived extends Error {}
+
+export async function intakeIncoming(deps: IntakeDeps, d: IncomingDelivery): Promise<IntakeOutcome> {
+  let adopted: string | null = null
+  try {
+    const outcome = await intake(deps, d, (key) => {
+      adopted = key
+    })
+    if (outcome !== 'stored') await removeTemp(d)
+    return outcome
+  } catch (error) {
+    await removeTemp(d)
+    if (adopted) await deps.payloads.remove(adopted)
+    if (error instanceof AlreadyReceived) return 'duplicate'
+    throw error
+  }
+}
+
+/** whether a delivery with this broker id was already taken in (the poller then only confirms it) */
+export async function isTransferReceived(db: Executor, transferRef: string): Promise<boolean> {
+  return isTransferRefReceived(db, transferRef)
+}
+
+/** What a delivery is, worked out once. */
+interface Delivery {
+  d: IncomingDelivery
+  messageId: string
+  conversationId: string
+  /** the status a `status` message carries; null for every other message */
+  status: string | null
+  received: { dedupeKey: string; messageId: string; serviceIdentifier: string; transferRef: string | null }
+  expiry: number | undefined
+}
+
+async function intake(
+  deps: IntakeDeps,
+  d: IncomingDelivery,
+  onAdopted: (key: string) => void,
+): Promise<IntakeOutcome> {
+  const delivery = describe(d)
+  // a cheap look first; the unique index on `received` decides when two intakes race
+  if (await isReceived(deps.db.kysely, delivery.received.dedupeKey)) return 'duplicate'
+  const now = deps.clock.now()
+  if (delivery.expiry !== undefined && delivery.expiry < now.getTime()) {
+    return expireOnArrival(deps, delivery, now.getTime())
+  }
+  if (delivery.status !== null) return registerIncomingStatus(deps, delivery, delivery.status, now.getTime())
+  let key: string | null = null
+  if (d.asic) {
+    key = inPayloadKey(delivery.messageId, deps.newUuid())
+    await deps.payloads.adopt(key, d.asic.tempPath)
+    onAdopted(key)
+  }
+  await transaction(deps, (trx) => store(trx, deps, delivery, key, now))
+  if (wantsStatusReply(deps, d.serviceIdentifier)) deps.onSendJob?.()
+  return 'stored'
+}
+
+function describe(d: IncomingDelivery): Delivery {
+  const messageId = getMessageId(d.sbd)
+  const conversationId = getConversationId(d.sbd)
+  if (!messageId || !conversationId) {
+    throw new Error(`incoming ${d.serviceIdentifier} message without a messageId or conversationId`)
+  }
+  // status messages reuse the original's messageId, one of each status
+  const status = d.sbd.type === 'status' ? String(d.sbd.businessMessage.status ?? '') : null
+  const dedupeKey = status === null ? messageId : `${messageId}/${status}`
+  return {
+    d,
+    messageId,
+    conversationId,
+    status,
+    received: { dedupeKey, messageId, serviceIdentifier: d.serviceIdentifier, transferRef: d.transferRef },
+    expiry: getExpectedResponseDateTime(d.sbd)?.instant,
+  }
+}
+
+/** As the reference: OPPRETTET and LEVETID_UTLOPT, nothing queued, no status back to the sender. */
+async function expireOnArrival(deps: IntakeDeps, x: Delivery, now: number): Promise<IntakeOutcome> {
+  await transaction(deps, async (trx) => {
+    await recordReceived(trx, x.received, now)
+    // a status message carries our own outgoing messageId: no incoming conversation for it
+    if (x.status !== null) return
+    const conversation = await incomingConversation(trx, x, x.expiry!, now)
+    await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
+    await registerStatus(trx, conversation, { status: 'LEVETID_UTLOPT' }, now)
+  })
+  deps.logger.info({ messageId: x.messageId, expiry: new Date(x.expiry!) }, 'incoming message expired')
+  return 'expired'
+}
+
+/** A `status` message registers its status on our outgoing conversation; nothing is queued. */
+async function registerIncomingStatus(
+  deps: IntakeDeps,
+  x: Delivery,
+  status: string,
+  now: number,
+): Promise<IntakeOutcome> {
+  const registered = await transaction(deps, async (trx) => {
+    await recordReceived(trx, x.received, now)
+    if (!status) return 0
+    const outgoing = await conversationsByMessageId(trx, x.messageId, 'OUTGOING')
+    for (const c of outgoing) await registerStatus(trx, c, { status }, now)
+    return outgoing.length
+  })
+  if (!registered)
+    deps.logger.info({ messageId: x.messageId, status }, 'status for an unknown message ignored')
+  return 'status'
+}
+
+/** The queue row, the INCOMING conversation, a kvittering's status and the MOTTATT reply. */
+async function store(trx: Executor, deps: IntakeDeps, x: Delivery, key: string | null, now: Date) {
+  const { sbd } = x.d
+  const nowMs = now.getTime()
+  await recordReceived(trx, x.received, nowMs)
+  const sender = getSender(sbd)
+  const receiver = getReceiver(sbd)
+  try {
+    await insertInMessage(trx, {
+      message_id: x.messageId,
+      conversation_id: x.conversationId,
+      service_identifier: x.d.serviceIdentifier,
+      type: sbd.type,
+      process_identifier: getProcess(sbd) ?? null,
+      sender_identifier: sender ? primaryIdentifier(sender) : null,
+      receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
+      sbd: JSON.stringify(serializeSbd(sbd)),
+      asic_key: key,
+      asic_size: x.d.asic?.size ?? null,
+      lock_timeout: null,
+      created_at: nowMs,
+      last_updated: nowMs,
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AlreadyReceived('duplicate', { cause: error })
+    throw error
+  }
+  // as the reference: an incoming message without a lifetime gets the default one
+  const expiry = x.expiry ?? nowMs + deps.config.nextmove.defaultTtlHours * 3_600_000
+  const conversation = await incomingConversation(trx, x, expiry, nowMs)
+  await registerStatus(trx, conversation, { status: 'OPPRETTET' }, nowMs)
+  await registerStatus(trx, conversation, { status: 'INNKOMMENDE_MOTTATT' }, nowMs)
+  if (sbd.type === 'arkivmelding_kvittering') await registerKvittering(trx, deps.logger, sbd, nowMs)
+  await enqueueStatusReply(trx, deps.config, sbd, x.d.serviceIdentifier, 'MOTTATT', now)
+}
+
+function wantsStatusReply(deps: IntakeDeps, si: ServiceIdentifier): boolean {
+  return (deps.config.nextmove.statusServices as readonly string[]).includes(si)
+}
+
+async function transaction<T>(deps: IntakeDeps, work: (trx: Executor) => Promise<T>): Promise<T> {
+  return deps.db.kysely.transaction().execute(work)
+}
+
+async function recordReceived(trx: Executor, r: Delivery['received'], now: number): Promise<void> {
+  try {
+    await insertReceived(trx, { ...r, now })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AlreadyReceived('duplicate', { cause: error })
+    throw error
+  }
+}
+
+/** The INCOMING conversation, filled as persistMessage fills an OUTGOING one. */
+async function incomingConversation(
+  trx: Executor,
+  x: Delivery,
+  expiry: number,
+  now: number,
+): Promise<ConversationRow> {
+  const { sbd } = x.d
+  const { messageId, conversationId } = x
+  const existing = await conversationsByMessageId(trx, messageId, 'INCOMING')
+  if (existing[0]) return existing[0]
+  const sender = getSender(sbd)
+  const receiver = getReceiver(sbd)
+  return insertConversation(trx, {
+    conversation_id: conversationId,
+    message_id: messageId,
+    sender: sender?.value ?? null,
+    sender_identifier: sender ? partOrPrimary(sender) : null,
+    receiver: receiver?.value ?? null,
+    receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
+    process_identifier: getProcess(sbd) ?? null,
+    document_identifier: getStandard(sbd) ?? null,
+    // as the reference: the reference starts as the conversationId and the title empty
+    message_reference: conversationId,
+    message_title: '',
+    service_identifier: x.d.serviceIdentifier,
+    direction: 'INCOMING',
+    expiry,
+    finished: 0,
+    pollable: 0,
+    external_system_reference: null,
+    created_at: now,
+    last_update: now,
+  })
+}
+
+async function removeTemp(d: IncomingDelivery): Promise<void> {
+  if (d.asic) await rm(d.asic.tempPath, { force: true })
+}
