@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { loadConfig } from './config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from './main.js'
-import { BROKER_BASE, EXCHANGE_PATH } from './standins/altinn-broker/app.js'
+import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './standins/altinn-broker/app.js'
 import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { sandboxCatalogPath, startServiceRegistry } from './standins/service-registry/server.js'
 
@@ -112,6 +112,8 @@ export function sandboxProperties(
     'difi.move.org.keystore.type': 'PEM',
     'difi.move.dpo.brokerserviceUrl': `${brokerUrl}${BROKER_BASE}`,
     'difi.move.dpo.altinnTokenExchangeUrl': `${brokerUrl}${EXCHANGE_PATH}`,
+    // the broker stand-in answers Maskinporten's token endpoint too
+    'difi.move.oidc.url': `${brokerUrl}${MASKINPORTEN_PATH}`,
     // the broker nudges on publish; this only catches what a nudge missed
     'difi.move.dpo.pollingrate': '5000',
     // a local broker: retry soon rather than the production back-off's 20 s

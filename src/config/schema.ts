@@ -223,6 +223,8 @@ const dpo = section({
     requestTimeoutMs: field.int('difi.move.dpo.requestTimeout'),
     pollingRateMs: field.int('difi.move.dpo.pollingrate'),
     maskinportenAudience: field.text('difi.move.oidc.audience'),
+    oidcEnable: field.bool('difi.move.oidc.enable'),
+    oidcUrl: field.httpUrl('difi.move.oidc.url'),
     // the reference's @Pattern("^[a-zA-Z0-9-_]{0,25}$") on AltinnFormidlingsTjenestenConfig.messageChannel
     messageChannel: field.custom(MESSAGE_CHANNEL, (raw) =>
       !raw || /^[a-zA-Z0-9_-]{1,25}$/.test(raw)
@@ -232,6 +234,10 @@ const dpo = section({
           ),
     ),
   },
+  finish: ({ oidcEnable, oidcUrl, ...v }): Config['dpo'] => ({
+    ...v,
+    maskinportenUrl: oidcEnable ? oidcUrl : null,
+  }),
 })
 
 const jobs = section({

@@ -119,6 +119,8 @@ export interface Config {
     pollingRateMs: number
     /** difi.move.oidc.audience: the Maskinporten audience of the JWT grant */
     maskinportenAudience: string
+    /** difi.move.oidc.url when difi.move.oidc.enable (true), else null: the grant goes straight to the exchange */
+    maskinportenUrl: string | null
   }
   /** the outbox workers (ours) */
   jobs: {

@@ -42,6 +42,7 @@ export function createDpoChannel(deps: {
     certPem: deps.keys.certPem,
     maskinportenAudience: config.dpo.maskinportenAudience,
     exchangeUrl: config.dpo.exchangeUrl,
+    maskinportenUrl: config.dpo.maskinportenUrl,
     clock: deps.clock,
     timeoutMs: config.dpo.requestTimeoutMs,
   })

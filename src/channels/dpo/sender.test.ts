@@ -101,7 +101,9 @@ describe.each(STORES)('shipping to the broker on %s', (kind) => {
     const client = (org: Org) => {
       const c = createBrokerClient({
         baseUrl: broker.apiUrl,
-        tokens: tokenSourceFor(org, broker.exchangeUrl, systemClock),
+        tokens: tokenSourceFor(org, broker.exchangeUrl, systemClock, {
+          maskinportenUrl: broker.maskinportenUrl,
+        }),
         timeoutMs: 5000,
       })
       clients.push(c)

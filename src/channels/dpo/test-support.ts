@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { pino } from 'pino'
 import { makeIdentity, makeTempDir, type TestIdentity } from '../../packaging/test-support.js'
-import { EXCHANGE_PATH } from '../../standins/altinn-broker/app.js'
+import { EXCHANGE_PATH, MASKINPORTEN_PATH } from '../../standins/altinn-broker/app.js'
 import { type BrokerFaults, startAltinnBroker } from '../../standins/altinn-broker/server.js'
 import type { Clock } from '../../util/time.js'
 import { createDpoTokenSource, type TokenSource } from './token.js'
@@ -37,6 +37,7 @@ export async function startBroker(opts: { clock?: Clock; faults?: BrokerFaults }
   return {
     broker,
     exchangeUrl: `${broker.url}${EXCHANGE_PATH}`,
+    maskinportenUrl: `${broker.url}${MASKINPORTEN_PATH}`,
     apiUrl: `${broker.url}/broker/api/v1`,
     close: async () => {
       await broker.close()
@@ -49,7 +50,7 @@ export function tokenSourceFor(
   org: Org,
   exchangeUrl: string,
   clock: Clock,
-  extra: { fetch?: typeof fetch; timeoutMs?: number } = {},
+  extra: { fetch?: typeof fetch; timeoutMs?: number; maskinportenUrl?: string } = {},
 ): TokenSource {
   return createDpoTokenSource({
     orgNumber: org.orgNumber,
@@ -58,6 +59,7 @@ export function tokenSourceFor(
     certPem: org.identity.certPem,
     maskinportenAudience: AUDIENCE,
     exchangeUrl,
+    maskinportenUrl: extra.maskinportenUrl ?? null,
     clock,
     timeoutMs: extra.timeoutMs ?? 5_000,
     fetch: extra.fetch,

@@ -1,9 +1,17 @@
 import { X509Certificate } from 'node:crypto'
-import { decodeProtectedHeader, importX509, jwtVerify } from 'jose'
+import { decodeJwt, decodeProtectedHeader, importX509, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../../packaging/test-support.js'
 import { ManualClock } from '../../util/time.js'
-import { AUDIENCE, makeOrgs, type Org, silentServer, startBroker, tokenSourceFor } from './test-support.js'
+import {
+  AUDIENCE,
+  makeOrgs,
+  type Org,
+  RESOURCE,
+  silentServer,
+  startBroker,
+  tokenSourceFor,
+} from './test-support.js'
 import { BrokerError, createDpoTokenSource } from './token.js'
 
 let orgs: { a: Org; b: Org }
@@ -61,6 +69,68 @@ describe('createDpoTokenSource', () => {
         externalRef: '910075918_integrasjonspunkt_systembruker_910075918',
       },
     ])
+  })
+
+  it('trades the grant at Maskinporten and exchanges the access token it gets, as the reference does', async () => {
+    const calls: { url: string; method: string; body: string; auth: string | null }[] = []
+    const f: typeof fetch = async (input, init) => {
+      calls.push({
+        url: String(input),
+        method: init?.method ?? 'GET',
+        body: String(init?.body ?? ''),
+        auth: new Headers(init?.headers).get('authorization'),
+      })
+      return fetch(input, init)
+    }
+    const tokens = tokenSourceFor(orgs.b, standIn.exchangeUrl, clock, {
+      fetch: f,
+      maskinportenUrl: standIn.maskinportenUrl,
+    })
+    const altinn = await tokens.token('altinn:broker.read')
+    expect(calls.map((c) => [c.method, c.url])).toEqual([
+      ['POST', standIn.maskinportenUrl],
+      ['GET', standIn.exchangeUrl],
+    ])
+    const form = new URLSearchParams(calls[0]!.body)
+    expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer')
+    const key = await importX509(orgs.b.identity.certPem, 'RS256')
+    await jwtVerify(form.get('assertion')!, key, { currentDate: clock.now(), audience: AUDIENCE })
+    // what goes to the exchange is Maskinporten's access token, not the grant
+    const exchanged = calls[1]!.auth!.replace(/^Bearer /, '')
+    expect(exchanged).not.toBe(form.get('assertion'))
+    const claims = decodeJwt(exchanged)
+    expect(claims.scope).toBe('altinn:broker.read')
+    expect((claims.authorization_details as { systemuser_org: { ID: string } }[])[0]!.systemuser_org.ID).toBe(
+      '0192:910077473',
+    )
+    // and the Altinn token it gave works at the broker
+    const res = await fetch(`${standIn.apiUrl}/filetransfer?resourceId=${RESOURCE}`, {
+      headers: { authorization: `Bearer ${altinn}` },
+    })
+    expect(res.status).toBe(200)
+  })
+
+  it('is refused by Maskinporten when the grant is not signed by the certificate it names', async () => {
+    const forged: typeof fetch = async (input, init) => {
+      if (String(input) === standIn.maskinportenUrl) {
+        const form = new URLSearchParams(String(init?.body))
+        const [h, p, sig] = form.get('assertion')!.split('.')
+        const claims = JSON.parse(Buffer.from(p!, 'base64url').toString())
+        claims.authorization_details[0].systemuser_org.ID = '0192:910094092'
+        form.set('assertion', [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), sig].join('.'))
+        return fetch(input, { ...init, body: form.toString() })
+      }
+      return fetch(input, init)
+    }
+    const tokens = tokenSourceFor(orgs.a, standIn.exchangeUrl, clock, {
+      fetch: forged,
+      maskinportenUrl: standIn.maskinportenUrl,
+    })
+    await expect(tokens.token('altinn:broker.write')).rejects.toMatchObject({
+      status: 400,
+      retryable: false,
+      message: expect.stringContaining('invalid_grant'),
+    })
   })
 
   it('exchanges once per scope, reuses the token until 5 minutes before its 30 expire, then exchanges again', async () => {
@@ -148,6 +218,7 @@ describe('createDpoTokenSource', () => {
         certPem: orgs.a.identity.certPem,
         maskinportenAudience: AUDIENCE,
         exchangeUrl: standIn.exchangeUrl,
+        maskinportenUrl: null,
         clock,
         timeoutMs: 1_000,
       }),

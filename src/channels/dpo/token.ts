@@ -26,6 +26,11 @@ export interface DpoTokenSourceOptions {
   maskinportenAudience: string
   /** Altinn's `/authentication/api/v1/exchange/maskinporten` */
   exchangeUrl: string
+  /**
+   * Maskinporten's token endpoint (`difi.move.oidc.url`): the grant is traded there for an access token,
+   * which is exchanged. null sends the grant straight to the exchange (`difi.move.oidc.enable=false`).
+   */
+  maskinportenUrl: string | null
   clock: Clock
   timeoutMs: number
   fetch?: typeof fetch
@@ -65,10 +70,10 @@ export function createDpoTokenSource(opts: DpoTokenSourceOptions): TokenSource {
       .setExpirationTime(Math.floor(now / 1000) + GRANT_LIFETIME_S)
       .setJti(randomUUID())
       .sign(key)
-    // The reference first trades this grant at Maskinporten's token endpoint and exchanges the
-    // Maskinporten token it gets back. Here the grant goes straight to the exchange, which the broker
-    // stand-in accepts (it decodes, never verifies); the real Maskinporten grant is later work.
-    const token = await exchange(opts, grant)
+    const maskinportenToken = opts.maskinportenUrl
+      ? await maskinporten(opts, opts.maskinportenUrl, grant)
+      : grant
+    const token = await exchange(opts, maskinportenToken)
     cache.set(scope, { token, useUntil: now + ALTINN_TOKEN_LIFETIME_MS - ALTINN_TOKEN_MARGIN_MS })
     return token
   }
@@ -99,7 +104,42 @@ function claims(org: string, systemUserName: string, scope: BrokerScope): Record
   }
 }
 
-/** GET the exchange with the grant as bearer; the answer is the Altinn token as plain text. */
+/** POST the JWT-bearer grant to Maskinporten; the answer's `access_token` is what Altinn exchanges. */
+async function maskinporten(opts: DpoTokenSourceOptions, url: string, grant: string): Promise<string> {
+  const what = `Maskinporten POST ${url}`
+  const signal = AbortSignal.timeout(opts.timeoutMs)
+  let res: Response
+  let text: string
+  try {
+    res = await (opts.fetch ?? fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant }).toString(),
+      signal,
+    })
+    text = await res.text()
+  } catch (cause) {
+    throw networkError(what, opts.timeoutMs, signal.aborted, cause)
+  }
+  if (res.status < 200 || res.status > 299)
+    throw httpError(what, res.status, text.slice(0, MAX_PROBLEM_BYTES))
+  let token: unknown
+  try {
+    token = (JSON.parse(text) as { access_token?: unknown }).access_token
+  } catch {
+    token = undefined
+  }
+  if (typeof token !== 'string' || token === '')
+    throw new BrokerError(`${what} answered ${res.status} without an access_token`, {
+      status: res.status,
+      retryable: false,
+    })
+  return token
+}
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+
+/** GET the exchange with the Maskinporten token as bearer; the answer is the Altinn token as plain text. */
 async function exchange(opts: DpoTokenSourceOptions, grant: string): Promise<string> {
   const what = `The Altinn token exchange GET ${opts.exchangeUrl}`
   const signal = AbortSignal.timeout(opts.timeoutMs)

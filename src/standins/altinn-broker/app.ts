@@ -3,6 +3,7 @@ import type pino from 'pino'
 import { callerOf, issueToken, organisationOf } from './auth.js'
 import { type BrokerFaults, installFaults } from './faults.js'
 import { toOverview } from './mapper.js'
+import { GrantError, grant, MASKINPORTEN_PATH } from './maskinporten.js'
 import { BrokerProblem, badRequest, sendProblem } from './problem.js'
 import type { FileTransferStatus, RecipientStatus } from './store.js'
 import {
@@ -22,6 +23,7 @@ import { parseInitialize } from './validation.js'
  * (transports.md §3.1, paths under `/broker/api/v1`), Altinn's token exchange, and `/health`.
  */
 export const BROKER_BASE = '/broker/api/v1'
+export { MASKINPORTEN_PATH } from './maskinporten.js'
 export const EXCHANGE_PATH = '/authentication/api/v1/exchange/maskinporten'
 /** transports.md §2.1.3: the list answers at most the 100 most recently created */
 const LIST_LIMIT = 100
@@ -72,6 +74,18 @@ export function buildBrokerApp(deps: TransferDeps & { logger: pino.Logger; fault
   app.get('/health', async (_req, reply) =>
     reply.header('content-type', 'application/json').send(Buffer.from('{"status":"UP"}')),
   )
+  app.post(MASKINPORTEN_PATH, async (req, reply) => {
+    try {
+      const answer = await grant(new URLSearchParams(String(req.body ?? '')), deps.clock)
+      return reply.header('content-type', 'application/json').send(JSON.stringify(answer))
+    } catch (error) {
+      if (!(error instanceof GrantError)) throw error
+      return reply
+        .code(400)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify({ error: error.error, error_description: error.description }))
+    }
+  })
   app.get(EXCHANGE_PATH, async (req, reply) => {
     const org = organisationOf(req.headers.authorization, deps.clock.now())
     return reply
@@ -165,6 +179,9 @@ function installParsers(app: FastifyInstance): void {
     }
   })
   app.addContentTypeParser('application/octet-stream', (_req, _payload, done) => done(null, undefined))
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
+    done(null, String(text)),
+  )
 }
 
 function statusOf(error: { statusCode?: number }): number {
