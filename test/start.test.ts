@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { Agent, request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config/load.js'
-import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
+import { type RunningIntegrationPoint, StartupError, startIntegrationPoint } from '../src/main.js'
 import { createTestStore, type TestStore } from './support/db.js'
 import { type FakeRegistry, startFakeRegistry } from './support/fake-registry.js'
 
@@ -89,5 +89,75 @@ describe('starting an integration point', () => {
     await expect(request(`${ip.url}/api/conversations`, { dispatcher })).rejects.toThrow()
     ip = undefined
     await dispatcher.close()
+  })
+})
+
+describe('starting with DPO enabled', () => {
+  let store: TestStore | undefined
+  afterEach(async () => {
+    await store?.cleanup()
+  })
+
+  const cases: [string, (dir: string) => Record<string, string>, RegExp][] = [
+    [
+      'no key store',
+      () => ({}),
+      /DPO is enabled but the business certificate cannot be used: difi\.move\.org\.keystore\.path is empty/,
+    ],
+    [
+      'a wrong password',
+      (dir) => {
+        const p12 = join(dir, 'org.p12')
+        execFileSync('openssl', [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'k'),
+          '-out',
+          join(dir, 'c'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=org',
+        ])
+        execFileSync('openssl', [
+          'pkcs12',
+          '-export',
+          '-inkey',
+          join(dir, 'k'),
+          '-in',
+          join(dir, 'c'),
+          '-out',
+          p12,
+          '-passout',
+          'pass:right',
+        ])
+        return { 'difi.move.org.keystore.path': p12, 'difi.move.org.keystore.password': 'wrong' }
+      },
+      /wrong password \(difi\.move\.org\.keystore\.password\)/,
+    ],
+  ]
+
+  it.each(cases)('refuses to start with %s, saying what to fix', async (_name, props, message) => {
+    store = await createTestStore('sqlite')
+    const config = loadConfig({
+      cwd: store.dir,
+      env: {},
+      overrides: {
+        'difi.move.org.number': '910077473',
+        'difi.datasource.url': store.url,
+        'difi.security.enable': 'false',
+        'difi.ssl.enabled': 'false',
+        'difi.move.feature.enableDPO': 'true',
+        'server.port': '0',
+        ...props(store.dir),
+      },
+    })
+    const start = startIntegrationPoint({ config, cwd: store.dir, logger: pino({ level: 'silent' }) })
+    await expect(start).rejects.toThrow(StartupError)
+    await expect(start).rejects.toThrow(message)
   })
 })
