@@ -1,10 +1,13 @@
 // Shared pieces of the benchmarks: a minimal ServiceRegistry answering one DPO receiver, starting the
-// integration point as its own process (so its memory is measured alone), and peak-RSS readings.
+// integration point as its own process (so its memory is measured alone), and peak-RSS readings; for
+// issue 4, the sandbox and the stand-ins as child processes and the messages the DPO benchmarks send.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 export const RECEIVER = '910075918'
 export const OWN_ORG = '910077473'
@@ -110,4 +113,158 @@ export function peakRssMiB(pid) {
 export function currentRssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024)
+}
+
+// --- issue 4: the DPO exchange, each piece in its own process ---
+
+const CLI = new URL('../dist/src/cli.js', import.meta.url).pathname
+/** `file:` URL of a module under dist/src, for the inline modules the child processes run. */
+const dist = (path) => new URL(`../dist/src/${path}`, import.meta.url).href
+/** pino as the project has it, found from here so a child running in a temp folder can import it */
+const PINO = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href
+
+/** The sandbox's two organisations: A sends, B receives. */
+export const ORG_A = '910075918'
+export const ORG_B = '910077473'
+
+/**
+ * Spawns `node` with `args` in `cwd` and resolves when its stdout matches `ready` (the match's first group
+ * is returned as `ready`); stderr is inherited, stdout kept draining.
+ */
+function spawnUntil(args, cwd, ready, name) {
+  // BENCH_NODE_ARGS (e.g. --cpu-prof) applies to these children as to startIp's
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const onData = (d) => {
+      out += d
+      const m = ready.exec(out)
+      if (!m) return
+      child.stdout.off('data', onData)
+      child.off('exit', onExit)
+      child.stdout.resume()
+      resolve({ child, ready: m[1], stop: () => stopChild(child) })
+    }
+    const onExit = (code) => reject(new Error(`${name} exited ${code} before it was ready: ${out}`))
+    child.stdout.on('data', onData)
+    child.once('exit', onExit)
+  })
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((r) => {
+    child.once('exit', r)
+    child.kill('SIGTERM')
+  })
+}
+
+/**
+ * An ES module given as text, run by its own `node` in `cwd`; it prints `BENCH-READY <json>` once it
+ * is up, and that JSON is returned as `info`.
+ */
+async function startModule(code, cwd, name) {
+  const started = await spawnUntil(['--input-type=module', '-e', code], cwd, /BENCH-READY (\{.*\})\n/, name)
+  return { ...started, info: JSON.parse(started.ready) }
+}
+
+/**
+ * The sandbox (`npm start`: ServiceRegistry and broker stand-ins, two integration points) in one child
+ * process with free ports and its data in a fresh temp folder. The broker nudges B when a transfer is
+ * published, as in `npm start`.
+ */
+export async function startSandboxProcess() {
+  const dir = mkdtempSync(join(tmpdir(), 'dpo-sandbox-'))
+  const code = `
+    import { pino } from '${PINO}'
+    import { startSandbox } from '${dist('sandbox.js')}'
+    const s = await startSandbox({ cwd: process.cwd(), anyPorts: true, logger: pino({ level: 'warn' }, pino.destination(2)) })
+    process.once('SIGTERM', () => s.stop().then(() => process.exit(0)))
+    console.log('BENCH-READY ' + JSON.stringify({ registryUrl: s.registryUrl, brokerUrl: s.brokerUrl, urls: s.points.map((p) => p.url) }))
+  `
+  const started = await startModule(code, dir, 'sandbox')
+  const [urlA, urlB] = started.info.urls
+  return { ...started, dir, urlA, urlB }
+}
+
+/** `integrasjonspunkt service-registry --port 0` in `cwd` (the sandbox catalogue; keys under `cwd/sandbox-data`). */
+export async function startRegistryProcess(cwd) {
+  const started = await spawnUntil(
+    [CLI, 'service-registry', '--port', '0'],
+    cwd,
+    /stand-in at (http:\/\/127\.0\.0\.1:\d+)/,
+    'service-registry',
+  )
+  return { ...started, url: started.ready, dataDir: join(cwd, 'sandbox-data', 'service-registry') }
+}
+
+/**
+ * The Altinn 3 Broker stand-in in its own process, as `integrasjonspunkt altinn-broker` runs it but
+ * with a chosen `maxFileTransferSize` (the command has no option for it) and no publish notification.
+ */
+export async function startBrokerProcess(cwd, maxFileTransferSize) {
+  const code = `
+    import { pino } from '${PINO}'
+    import { startAltinnBroker } from '${dist('standins/altinn-broker/server.js')}'
+    const b = await startAltinnBroker({
+      port: 0, dataDir: process.cwd() + '/altinn-broker', logger: pino({ level: 'warn' }, pino.destination(2)),
+      resource: { maxFileTransferSize: ${Number(maxFileTransferSize)} },
+    })
+    process.once('SIGTERM', () => b.close().then(() => process.exit(0)))
+    console.log('BENCH-READY ' + JSON.stringify({ url: b.url }))
+  `
+  const started = await startModule(code, cwd, 'altinn-broker')
+  return { ...started, url: started.info.url }
+}
+
+/**
+ * The properties of one sandbox organisation's integration point (as `npm start` gives it) against the
+ * given registry and broker, with its business keystore written to `keyDir`.
+ */
+export async function dpoProperties({ org, registryUrl, registryDir, brokerUrl, keyDir }, extra = {}) {
+  const { businessKeystore, sandboxProperties } = await import(dist('sandbox.js'))
+  mkdirSync(keyDir, { recursive: true })
+  const keystore = businessKeystore(registryDir, org, keyDir)
+  return { ...sandboxProperties(org, 0, registryUrl, brokerUrl, keystore), ...extra }
+}
+
+/** An arkivmelding.xml naming one document, as a fagsystem sends it. */
+export function arkivmeldingXml(documentFile) {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<arkivmelding xmlns="http://www.arkivverket.no/standarder/noark5/arkivmelding" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <system>bench</system><meldingId>1</meldingId><tidspunkt>2026-01-01T00:00:00</tidspunkt><antallFiler>1</antallFiler>
+  <mappe xsi:type="saksmappe"><systemID>sak-1</systemID><tittel>Sak</tittel>
+    <basisregistrering xsi:type="journalpost"><systemID>jp-1</systemID>
+      <dokumentbeskrivelse><systemID>d-1</systemID><tittel>Dokument</tittel><tilknyttetRegistreringSom>Hoveddokument</tilknyttetRegistreringSom><dokumentnummer>1</dokumentnummer>
+        <dokumentobjekt><versjonsnummer>1</versjonsnummer><variantformat>Produksjonsformat</variantformat><referanseDokumentfil>${documentFile}</referanseDokumentfil></dokumentobjekt>
+      </dokumentbeskrivelse>
+      <tittel>Vedtak</tittel><offentligTittel>Vedtak</offentligTittel><journalpostnummer>1</journalpostnummer>
+    </basisregistrering>
+  </mappe>
+</arkivmelding>`
+}
+
+/** An arkivmelding SBD to `receiver` (the sender is the integration point's own organisation). */
+export function arkivmeldingSbd(receiver, documentFile, messageId) {
+  return {
+    standardBusinessDocumentHeader: {
+      headerVersion: '1.0',
+      receiver: [{ identifier: { authority: 'iso6523-actorid-upis', value: `0192:${receiver}` } }],
+      documentIdentification: {
+        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
+        type: 'arkivmelding',
+        typeVersion: '2.0',
+        ...(messageId ? { instanceIdentifier: messageId } : {}),
+      },
+      businessScope: { scope: [{ identifier: PROCESS, type: 'ConversationId' }] },
+    },
+    arkivmelding: { hoveddokument: documentFile },
+  }
+}
+
+/** p-th percentile (0–100) of numbers sorted ascending, nearest rank. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
 }

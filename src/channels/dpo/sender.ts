@@ -83,7 +83,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
     if (state && PUBLISHED.includes(state.fileTransferStatus)) return { fileTransferId: id }
     if (state && IN_UPLOAD.includes(state.fileTransferStatus))
       throw new DpoSendError(`the broker is still receiving file transfer ${id}; asking again later`, true)
-    if (!state || state.fileTransferStatus !== 'Initialized') {
+    if (state?.fileTransferStatus !== 'Initialized') {
       await forgetTransfer(deps.db.kysely, s.purpose)
       id = null
     }
@@ -159,7 +159,7 @@ function senderOrg(config: Config, sbd: StandardBusinessDocument): string {
 
 function receiverOrg(sbd: StandardBusinessDocument): string {
   const receiver = getReceiver(sbd)
-  if (!receiver || receiver.kind !== 'iso6523')
+  if (receiver?.kind !== 'iso6523')
     throw new DpoSendError('DPO needs an organisation number as receiver', false)
   return primaryIdentifier(receiver)
 }

@@ -39,7 +39,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
     const { messageId } = JSON.parse(job.payload) as { messageId: string }
     const message = await outMessageByMessageId(deps.db.kysely, messageId)
     // deleted by the fagsystem (or already sent by a worker whose lease ran out): nothing to do
-    if (!message || message.state !== 'SENDING') return { ok: true }
+    if (message?.state !== 'SENDING') return { ok: true }
     const sbd = storedSbd(message)
     const now = deps.clock.now().getTime()
     if (expired(sbd, now)) {
