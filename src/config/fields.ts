@@ -101,6 +101,8 @@ const optionalString = z.string().optional()
 export interface Field<T> {
   key: string
   list?: boolean
+  /** a list of objects with these members (`key[0].member`) */
+  objects?: readonly string[]
   schema: z.ZodType<T>
 }
 
@@ -140,6 +142,27 @@ export const field = {
       .array(z.string())
       .optional()
       .transform(convert((items) => toChannels(key, items ?? []))),
+  }),
+  /** DPO's extra system users: `key[i].orgId` (`0192:<orgnr>`) and `key[i].name` */
+  systemUsers: (key: string): Field<{ orgId: string; name: string }[]> => ({
+    key,
+    objects: ['orgId', 'name'],
+    schema: z
+      .array(z.record(z.string(), z.string()))
+      .optional()
+      .transform(
+        convert((items) => {
+          const out: { orgId: string; name: string }[] = []
+          for (const [i, item] of (items ?? []).entries()) {
+            const orgId = item.orgId ?? ''
+            if (!/^(0192:)?\d{9}$/.test(orgId))
+              return fail(`${key}[${i}].orgId must be 0192:<organisation number>, ${got(orgId)}`)
+            if (!item.name) return fail(`${key}[${i}].name is not set: the system user's name in Altinn`)
+            out.push({ orgId: orgId.startsWith('0192:') ? orgId : `0192:${orgId}`, name: item.name })
+          }
+          return ok(out)
+        }),
+      ),
   }),
   strings: (key: string, item: RegExp, what: string): Field<string[]> => ({
     key,

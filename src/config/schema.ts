@@ -223,6 +223,7 @@ const dpo = section({
     requestTimeoutMs: field.int('difi.move.dpo.requestTimeout'),
     pollingRateMs: field.int('difi.move.dpo.pollingrate'),
     maskinportenAudience: field.text('difi.move.oidc.audience'),
+    reportees: field.systemUsers('difi.move.dpo.reportees'),
     oidcEnable: field.bool('difi.move.oidc.enable'),
     oidcUrl: field.httpUrl('difi.move.oidc.url'),
     // the reference's @Pattern("^[a-zA-Z0-9-_]{0,25}$") on AltinnFormidlingsTjenestenConfig.messageChannel
@@ -324,5 +325,6 @@ function parseSection<F extends Fields, T>(
 }
 
 function read(f: Field<unknown>, props: ResolvedProperties): unknown {
+  if (f.objects) return props.objects(f.key, f.objects)
   return f.list ? props.list(f.key) : props.get(f.key)
 }

@@ -110,6 +110,29 @@ export class ResolvedProperties {
       .filter(Boolean)
   }
 
+  /**
+   * A list of objects as Spring binds it: `key[0].a=…`, `key[0].b=…`, `key[1].a=…`, in index order;
+   * each item has the members named in `members` that are set (and no others).
+   */
+  objects(key: string, members: readonly string[]): Record<string, string>[] | undefined {
+    const canonical = canonicalKey(key)
+    const indices = new Set<number>()
+    for (const k of this.values.keys()) {
+      const m = /^\[(\d+)\]\./.exec(k.slice(canonical.length))
+      if (k.startsWith(canonical) && m) indices.add(Number(m[1]))
+    }
+    if (indices.size === 0) return undefined
+    return [...indices]
+      .sort((a, b) => a - b)
+      .map((i) =>
+        Object.fromEntries(
+          members
+            .map((name) => [name, this.values.get(canonicalKey(`${key}[${i}].${name}`))] as const)
+            .filter((e): e is readonly [string, string] => e[1] !== undefined),
+        ),
+      )
+  }
+
   /** canonical key -> resolved value, for every property */
   all(): ReadonlyMap<string, string> {
     return this.values

@@ -111,6 +111,8 @@ export interface Config {
     systemUserOrgId: string
     /** difi.move.dpo.systemUser.name ({orgnr}_integrasjonspunkt_systembruker_{orgnr}) */
     systemUserName: string
+    /** difi.move.dpo.reportees[i].orgId|name: system users of organisations we send and receive for */
+    reportees: { orgId: string; name: string }[]
     /** difi.move.dpo.connectTimeout (3000 ms) */
     connectTimeoutMs: number
     /** difi.move.dpo.requestTimeout (30000 ms): an answer, or a pause in a body */

@@ -10,7 +10,7 @@ import type { OutgoingChannel } from '../../messages/out/dispatch.js'
 import type { BusinessKeys } from '../../packaging/keys.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import type { Clock } from '../../util/time.js'
-import { createBrokerClient } from './broker-client.js'
+import { type BrokerClient, createBrokerClient } from './broker-client.js'
 import { type DpoIntake, pollDpo } from './receiver.js'
 import { ship } from './sender.js'
 import { createDpoTokenSource } from './token.js'
@@ -35,35 +35,55 @@ export function createDpoChannel(deps: {
 }): DpoChannel {
   const { config } = deps
   const logger = deps.logger.child({ channel: 'DPO' })
-  const tokens = createDpoTokenSource({
-    orgNumber: config.dpo.systemUserOrgId,
-    systemUserName: config.dpo.systemUserName,
-    keyPem: deps.keys.keyPem,
-    certPem: deps.keys.certPem,
-    maskinportenAudience: config.dpo.maskinportenAudience,
-    exchangeUrl: config.dpo.exchangeUrl,
-    maskinportenUrl: config.dpo.maskinportenUrl,
-    clock: deps.clock,
-    timeoutMs: config.dpo.requestTimeoutMs,
-  })
-  const broker = createBrokerClient({
-    baseUrl: config.dpo.brokerUrl,
-    tokens,
-    timeoutMs: config.dpo.requestTimeoutMs,
-  })
-  const senderDeps = { ...deps, logger, broker }
+  // our own system user and one per reportee (on-behalf-of organisations), each with its own tokens
+  const systemUsers = [
+    { orgId: config.dpo.systemUserOrgId, name: config.dpo.systemUserName },
+    ...config.dpo.reportees,
+  ]
+  const brokers = new Map<string, BrokerClient>()
+  for (const user of systemUsers) {
+    const tokens = createDpoTokenSource({
+      orgNumber: user.orgId,
+      systemUserName: user.name,
+      keyPem: deps.keys.keyPem,
+      certPem: deps.keys.certPem,
+      maskinportenAudience: config.dpo.maskinportenAudience,
+      exchangeUrl: config.dpo.exchangeUrl,
+      maskinportenUrl: config.dpo.maskinportenUrl,
+      clock: deps.clock,
+      timeoutMs: config.dpo.requestTimeoutMs,
+    })
+    brokers.set(
+      user.orgId.replace(/^0192:/, ''),
+      createBrokerClient({ baseUrl: config.dpo.brokerUrl, tokens, timeoutMs: config.dpo.requestTimeoutMs }),
+    )
+  }
+  const senderDeps = { ...deps, logger, brokers }
   const poller = createLoop({
     name: 'dpo-poll',
     intervalMs: config.dpo.pollingRateMs,
-    tick: () =>
-      pollDpo({
-        config,
-        logger,
-        payloads: deps.payloads,
-        broker,
-        intake: deps.intake,
-        newUuid: deps.newUuid,
-      }),
+    tick: async () => {
+      let done = 0
+      for (const [org, broker] of brokers) {
+        try {
+          done += await pollDpo({
+            config,
+            logger,
+            payloads: deps.payloads,
+            broker,
+            intake: deps.intake,
+            newUuid: deps.newUuid,
+          })
+        } catch (err) {
+          // one system user's failure (a missing delegation, say) does not stop the others'
+          logger.warn(
+            { err, org },
+            `polling the Altinn broker for ${org} failed; trying again: ${(err as Error).message}`,
+          )
+        }
+      }
+      return done
+    },
     onError: (err) =>
       logger.warn({ err }, `polling the Altinn broker failed; trying again: ${(err as Error).message}`),
   })
@@ -74,6 +94,8 @@ export function createDpoChannel(deps: {
       },
     },
     poller,
-    close: () => broker.close(),
+    close: async () => {
+      await Promise.all([...brokers.values()].map((b) => b.close()))
+    },
   }
 }

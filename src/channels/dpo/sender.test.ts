@@ -50,12 +50,13 @@ function losing(
   }
 }
 
-function sbdFrom(a: Org, b: Org) {
+function sbdFrom(a: Org, b: Org, onBehalfOf?: string) {
   const messageId = randomUUID()
+  const from = onBehalfOf ? `0192:${a.orgNumber}:${onBehalfOf}` : `0192:${a.orgNumber}`
   return parseSbd({
     standardBusinessDocumentHeader: {
       headerVersion: '1.0',
-      sender: [{ identifier: { value: `0192:${a.orgNumber}`, authority: 'iso6523-actorid-upis' } }],
+      sender: [{ identifier: { value: from, authority: 'iso6523-actorid-upis' } }],
       receiver: [{ identifier: { value: `0192:${b.orgNumber}`, authority: 'iso6523-actorid-upis' } }],
       documentIdentification: {
         standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
@@ -150,7 +151,7 @@ describe.each(STORES)('shipping to the broker on %s', (kind) => {
         logger,
         payloads,
         registry,
-        broker: brokerClient,
+        brokers: new Map([[orgs.a.orgNumber, brokerClient]]),
         keys: { keyPem: orgs.a.identity.keyPem, certPem: orgs.a.identity.certPem, chainPem: [] },
       }),
       sender: client(orgs.a),
@@ -200,6 +201,43 @@ describe.each(STORES)('shipping to the broker on %s', (kind) => {
     const { fileTransferId } = await ship(deps(flaky), { purpose: 'send:3', sbd, files })
     expect(flaky.calls.initialize).toBe(2)
     expect(await published(receiver)).toEqual([fileTransferId])
+  })
+
+  it("sends on behalf of a reportee with the reportee's system user, and refuses a sender with none", async () => {
+    const { files, receiver, deps, sender } = await setUp()
+    const reportee = '910094092'
+    const viaReportee = createBrokerClient({
+      baseUrl: broker.apiUrl,
+      tokens: tokenSourceFor(
+        { orgNumber: reportee, identity: orgs.a.identity },
+        broker.exchangeUrl,
+        systemClock,
+        {
+          maskinportenUrl: broker.maskinportenUrl,
+        },
+      ),
+      timeoutMs: 5000,
+    })
+    clients.push(viaReportee)
+    const both = {
+      ...deps(sender),
+      brokers: new Map([
+        [orgs.a.orgNumber, sender],
+        [reportee, viaReportee],
+      ]),
+    }
+    const { fileTransferId } = await ship(both, {
+      purpose: 'send:5',
+      sbd: sbdFrom(orgs.a, orgs.b, reportee),
+      files,
+    })
+    expect((await receiver.overview(fileTransferId)).sender).toBe(`0192:${reportee}`)
+
+    const stranger = sbdFrom(orgs.a, orgs.b, '910085379')
+    await expect(ship(deps(sender), { purpose: 'send:6', sbd: stranger, files })).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringContaining('no DPO system user for the sender 0192:910085379'),
+    })
   })
 
   it('sends sbd.json and the CMS-encrypted ASiC-E the receiver can open', async () => {

@@ -41,7 +41,8 @@ export interface DpoSenderDeps {
   logger: Logger
   payloads: PayloadStore
   registry: ServiceRegistry
-  broker: BrokerClient
+  /** a Broker client per system user, by bare organisation number (ours and each reportee's) */
+  brokers: ReadonlyMap<string, BrokerClient>
   keys: BusinessKeys
 }
 
@@ -73,13 +74,14 @@ const IN_UPLOAD: FileTransferOverviewExt['fileTransferStatus'][] = ['UploadStart
 
 /** Ships one SBD (and its files) to the broker; resolves once the broker has the whole file. */
 export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTransferId: string }> {
-  const sender = senderOrg(deps.config, s.sbd)
+  const sender = senderOrg(deps, s.sbd)
+  const broker = deps.brokers.get(sender)!
   const receiver = receiverOrg(s.sbd)
   // the certificate is looked up before any transfer is made: a receiver without one makes none
   const cert = s.files.length > 0 ? await receiverCertificate(deps.registry, s.sbd) : null
   let id = await existingTransfer(deps, s.purpose)
   if (id) {
-    const state = await overviewOrNull(deps.broker, id)
+    const state = await overviewOrNull(broker, id)
     if (state && PUBLISHED.includes(state.fileTransferStatus)) return { fileTransferId: id }
     if (state && IN_UPLOAD.includes(state.fileTransferStatus))
       throw new DpoSendError(`the broker is still receiving file transfer ${id}; asking again later`, true)
@@ -89,7 +91,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
     }
   }
   if (!id) {
-    id = await deps.broker.initialize({
+    id = await broker.initialize({
       fileName: 'sbd.zip',
       resourceId: deps.config.dpo.resource,
       sendersFileTransferReference: transferReference(deps.config, s.sbd),
@@ -104,11 +106,11 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
   const sbdJson = JSON.stringify(serializeSbd(s.sbd))
   const body = writeSbdZip(sbdJson, cert ? () => encryptedAsic(deps, s, cert, sender, receiver) : null)
   try {
-    await deps.broker.upload(id, body)
+    await broker.upload(id, body)
   } catch (error) {
     // 409: an earlier upload of ours got there (its answer was lost); the overview says whether it is whole
     if (error instanceof BrokerError && error.status === 409) {
-      const state = await overviewOrNull(deps.broker, id)
+      const state = await overviewOrNull(broker, id)
       if (state && PUBLISHED.includes(state.fileTransferStatus)) return { fileTransferId: id }
     }
     throw error
@@ -142,16 +144,15 @@ function encryptedAsic(
   return asic.pipe(cms)
 }
 
-/** As the reference: the system user of the sender, `0192:A:B` sending as B (a reportee). */
-function senderOrg(config: Config, sbd: StandardBusinessDocument): string {
+/** As the reference: the system user of the sender, `0192:A:B` sending as B, which must be a reportee. */
+function senderOrg(deps: DpoSenderDeps, sbd: StandardBusinessDocument): string {
   const sender = getSender(sbd)
   if (!sender) throw new DpoSendError('the message has no sender', false)
   const org = partOrPrimary(sender)
-  const own = config.dpo.systemUserOrgId.replace(/^0192:/, '')
-  if (org !== own)
+  if (!deps.brokers.has(org))
     throw new DpoSendError(
-      `no DPO system user for the sender 0192:${org}: only ${config.dpo.systemUserOrgId} is configured ` +
-        '(difi.move.dpo.reportees is not supported yet)',
+      `no DPO system user for the sender 0192:${org}: it is neither difi.move.dpo.systemUser.orgId ` +
+        `(${deps.config.dpo.systemUserOrgId}) nor one of difi.move.dpo.reportees`,
       false,
     )
   return org
