@@ -36,6 +36,7 @@ import {
   validateSbd,
   validateSbdAsParameter,
 } from '../../sbd/validate.js'
+import { checkOwnCertificate } from './certificate.js'
 import { insertOutMessage, outMessageByMessageId } from './repository.js'
 import { type Resolution, resolveService } from './service-resolution.js'
 
@@ -83,6 +84,8 @@ export async function prepareMessage(
   })
   const messageId = getMessageId(sbd)!
   await checkNotExisting(deps.db.kysely, sbd, messageId)
+  const certificate = checkOwnCertificate(deps.keys, now)
+  if (certificate) throw certificate
   const groupViolations = validateForService(sbd, si, now)
   if (groupViolations.length) throw groupInvalid(groupViolations, messageId)
   if (si === 'UNKNOWN' || !deps.config.features.enabled[si]) throw new ApiError('ServiceNotEnabled', [si])

@@ -7,6 +7,7 @@ import type { AppDeps } from '../../http/app-deps.js'
 import { enqueue } from '../../jobs/outbox.js'
 import { checkSend } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import { checkOwnCertificate } from './certificate.js'
 import { filesOf, markSending } from './repository.js'
 import { arkivmeldingOf, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
 
@@ -24,7 +25,8 @@ export async function sendMessage(deps: AppDeps, messageId: string): Promise<voi
   if (message.state === 'SENDING') return
   const sbd = storedSbd(message)
   const files = await filesOf(db, message.id)
-  const refused = await sendCheck(deps, message, sbd, files)
+  const refused =
+    checkOwnCertificate(deps.keys, deps.clock.now()) ?? (await sendCheck(deps, message, sbd, files))
   if (refused) {
     if (refused.code === 'TimeToLive') await registerExpired(deps, messageId)
     throw refused
