@@ -13,8 +13,18 @@ export interface IpProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 
+export interface SpawnOptions {
+  /** how long the process may take to say it is ready (default 15 s; a busy machine starting many needs more) */
+  startTimeoutMs?: number
+}
+
 /** Runs `integrasjonspunkt start` from source in its own process, with these properties written to `dir`. */
-export async function spawnIp(dir: string, properties: Record<string, string>): Promise<IpProcess> {
+export async function spawnIp(
+  dir: string,
+  properties: Record<string, string>,
+  opts: SpawnOptions = {},
+): Promise<IpProcess> {
+  const startTimeoutMs = opts.startTimeoutMs ?? 15_000
   const file = join(dir, 'integrasjonspunkt-local.properties')
   writeFileSync(
     file,
@@ -34,7 +44,10 @@ export async function spawnIp(dir: string, properties: Record<string, string>): 
     out += d
   })
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 15 s:\n${out}`)), 15_000)
+    const timer = setTimeout(
+      () => reject(new Error(`no start within ${startTimeoutMs / 1000} s:\n${out}`)),
+      startTimeoutMs,
+    )
     child.stdout!.on('data', () => {
       const m = /ready on (http:\/\/[^"\s]+)/.exec(out)
       if (m) {

@@ -95,11 +95,15 @@ export function statusReplyJobHandler(deps: DispatchDeps): JobHandler {
     const channel = deps.channels[payload.service]
     if (!channel)
       return { ok: false, error: `no ${payload.service} channel for status messages`, retryable: false }
+    const purpose = `status:${getMessageId(sbd)}:${status}`
     try {
-      await channel.send(`status:${getMessageId(sbd)}:${status}`, sbd, [])
+      await channel.send(purpose, sbd, [])
     } catch (error) {
       return failure(error)
     }
+    // the record of the transfer has done its job; a crash before this line at worst sends the status
+    // again, which the sender's intake recognises as a duplicate
+    await deps.db.kysely.deleteFrom('broker_transfers').where('purpose', '=', purpose).execute()
     return { ok: true }
   }
 }
