@@ -39,7 +39,11 @@ interface World {
 
 async function startWorld(
   kind: StoreKind,
-  opts: { resource?: { maxFileTransferSize?: number }; brokerDown?: boolean } = {},
+  opts: {
+    resource?: { maxFileTransferSize?: number }
+    brokerDown?: boolean
+    props?: Record<string, string>
+  } = {},
 ): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'dpo-world-'))
   const registry = await startServiceRegistry({ port: 0, dataDir: join(dir, 'sr'), logger, watch: false })
@@ -70,6 +74,7 @@ async function startWorld(
         'difi.move.dpo.pollingrate': '100',
         'difi.move.nextmove.retry.initial-interval-ms': '50',
         'difi.move.nextmove.retry.max-interval-ms': '200',
+        ...opts.props,
       },
     })
     points.push(await startIntegrationPoint({ config, cwd: store.dir, logger }))
@@ -225,6 +230,34 @@ describe.each(STORES)('DPO between two integration points on %s', (kind) => {
     )
     expect(feil.description).toContain('maxFileTransferSize')
     expect((await json(`${world.a.url}/api/messages/out`)).body.content).toEqual([])
+  })
+
+  it('accepts only what fits the Broker once packed: the largest file the API takes is delivered', async () => {
+    const limit = 3 * 1024 * 1024
+    world = await startWorld(kind, {
+      resource: { maxFileTransferSize: limit },
+      props: { 'difi.move.dpo.upload-size-limit': String(limit) },
+    })
+    const xml = Buffer.from(arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak om tilskudd' }))
+    // random bytes do not compress: the worst case for the packed size
+    const room = limit - 1024 * 1024 - xml.length
+    const { randomBytes } = await import('node:crypto')
+    const { messageId } = await sendArkivmelding(world.a, B, randomBytes(room))
+    expect(await untilStatuses(world.a, messageId, ['SENDT'])).toEqual(['OPPRETTET', 'SENDT'])
+
+    const over = await prototype(world.a, 'arkivmelding', B)
+    over.arkivmelding = { hoveddokument: 'vedtak.pdf' }
+    const form = new FormData()
+    form.append('sbd', new Blob([JSON.stringify(over)], { type: 'application/json' }))
+    form.append(
+      'Arkivmelding',
+      new Blob([new Uint8Array(xml)], { type: 'application/xml' }),
+      'arkivmelding.xml',
+    )
+    form.append('Vedtak', new Blob([new Uint8Array(room + 1)], { type: 'application/pdf' }), 'vedtak.pdf')
+    const res = await json(`${world.a.url}/api/messages/out/multipart`, { method: 'POST', body: form })
+    expect(res.status).toBe(400)
+    expect(res.body.exception).toBe('no.difi.meldingsutveksling.exceptions.MaxFileSizeExceededException')
   })
 
   it('gives LEVETID_UTLOPT when the lifetime runs out while the broker cannot be reached', async () => {

@@ -90,8 +90,17 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
   }
 }
 
+/**
+ * What packing adds around DPO's files on the way to the Broker (sbd.json, zip headers, the ASiC-E's
+ * manifests and signature, the CMS envelope): the Broker's limit is on `sbd.zip`, so the files must
+ * leave this much room, or a message the API accepted would be refused at upload.
+ */
+export const DPO_PACKAGING_HEADROOM = 1024 * 1024
+
 export function uploadLimit(deps: AppDeps, si: ServiceIdentifier): number {
-  return si === 'UNKNOWN' ? 0 : deps.config.uploadSizeLimit[si]
+  if (si === 'UNKNOWN') return 0
+  const limit = deps.config.uploadSizeLimit[si]
+  return si === 'DPO' ? Math.max(0, limit - DPO_PACKAGING_HEADROOM) : limit
 }
 
 export function tooLarge(total: number, si: ServiceIdentifier, limit: number): ApiError {

@@ -115,8 +115,11 @@ function registerTransfers(app: FastifyInstance, deps: TransferDeps): void {
     try {
       await upload(deps, org, req.params.id, req.raw, length)
     } catch (error) {
-      // the rest of a refused body is not read: the connection closes after the answer
-      if (!req.raw.readableEnded) reply.header('connection', 'close')
+      // The rest of a refused body is read and dropped, up to the resource's limit, so the sender gets
+      // the answer rather than a reset connection (which it could only take for a network fault and
+      // retry); past that the connection closes after the answer.
+      if (!req.raw.readableEnded && !(await drain(req.raw, deps.resource('').maxFileTransferSize)))
+        reply.header('connection', 'close')
       throw error
     }
     return json(reply, { fileTransferId: req.params.id.toLowerCase() })
@@ -182,6 +185,20 @@ function installParsers(app: FastifyInstance): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
     done(null, String(text)),
   )
+}
+
+/** Reads and drops what is left of a body, at most `max` bytes; true when it ended. */
+async function drain(body: NodeJS.ReadableStream & { destroyed?: boolean }, max: number): Promise<boolean> {
+  let seen = 0
+  try {
+    for await (const chunk of body) {
+      seen += (chunk as Buffer).length
+      if (seen > max) return false
+    }
+    return true
+  } catch {
+    return false
+  }
 }
 
 function statusOf(error: { statusCode?: number }): number {
