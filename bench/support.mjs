@@ -1,8 +1,8 @@
 // Shared pieces of the benchmarks: a minimal ServiceRegistry answering one DPO receiver, starting the
 // integration point as its own process (so its memory is measured alone), and peak-RSS readings; for
 // issue 4, the sandbox and the stand-ins as child processes and the messages the DPO benchmarks send.
-import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -49,15 +49,46 @@ export function startRegistry() {
   )
 }
 
+/**
+ * A self-signed business certificate and key as one PEM key store, made once per run: with DPO on, the
+ * integration point will not start without one.
+ */
+let benchKeystore
+function selfSignedKeystore() {
+  if (benchKeystore) return benchKeystore
+  const dir = mkdtempSync(join(tmpdir(), 'bench-keys-'))
+  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${OWN_ORG}`, '-days', '2'].concat([
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]),
+    { stdio: 'ignore' },
+  )
+  benchKeystore = join(dir, 'keystore.pem')
+  writeFileSync(benchKeystore, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return benchKeystore
+}
+
 /** The properties every benchmark's integration point runs with: SQLite, no auth, no TLS, DPO on. */
 export function benchProperties(registryUrl, extra = {}) {
   return {
     'difi.move.org.number': OWN_ORG,
+    'difi.move.org.keystore.path': selfSignedKeystore(),
+    'difi.move.org.keystore.type': 'PEM',
     'difi.move.serviceregistryEndpoint': registryUrl,
     'difi.move.sign.enable': 'false',
     'difi.security.enable': 'false',
     'difi.ssl.enabled': 'false',
     'difi.move.feature.enableDPO': 'true',
+    // the send jobs must not reach Altinn or Maskinporten from a benchmark: a closed local port
+    'difi.move.dpo.brokerserviceUrl': 'http://127.0.0.1:9/broker/api/v1',
+    'difi.move.dpo.altinnTokenExchangeUrl': 'http://127.0.0.1:9/authentication/api/v1/exchange/maskinporten',
+    'difi.move.oidc.url': 'http://127.0.0.1:9/token',
     'server.port': '0',
     'server.address': '127.0.0.1',
     ...extra,
