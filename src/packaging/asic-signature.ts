@@ -68,15 +68,7 @@ export async function signDetached(
     ],
     certificates: [cert, ...(signer.chainPem ?? []).map(pemToCertificate)],
   })
-  const pkcs8 = createPrivateKey(signer.keyPem).export({ type: 'pkcs8', format: 'der' })
-  const key = await webcrypto.subtle.importKey(
-    'pkcs8',
-    pkcs8,
-    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
-  await signed.sign(key as CryptoKey, 0, 'SHA-256', undefined, engine)
+  await signed.sign((await signingKey(signer.keyPem)) as CryptoKey, 0, 'SHA-256', undefined, engine)
   const info = new pkijs.ContentInfo({
     contentType: pkijs.ContentInfo.SIGNED_DATA,
     content: signed.toSchema(true),
@@ -85,6 +77,23 @@ export async function signDetached(
 }
 
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()
+
+// Every message is signed with the same business key: parse and import it once (a few keys at most)
+const signingKeys = new Map<string, Promise<webcrypto.CryptoKey>>()
+
+function signingKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+  let key = signingKeys.get(keyPem)
+  if (!key) {
+    const pkcs8 = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' })
+    key = webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+      'sign',
+    ])
+    key.catch(() => signingKeys.delete(keyPem))
+    if (signingKeys.size >= 16) signingKeys.clear()
+    signingKeys.set(keyPem, key)
+  }
+  return key
+}
 
 export interface SignatureCheck {
   valid: boolean
