@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises'
+import { registerReceipt } from '../../conversations/receipts.js'
 import {
   conversationsByMessageId,
   insertConversation,
@@ -151,7 +152,7 @@ async function registerIncomingStatus(
     await recordReceived(trx, x.received, now)
     if (!status) return 0
     const outgoing = await conversationsByMessageId(trx, x.messageId, 'OUTGOING')
-    for (const c of outgoing) await registerStatus(trx, c, { status }, now)
+    for (const c of outgoing) await registerReceipt(trx, c, { status }, now)
     return outgoing.length
   })
   if (!registered)

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
-import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
+import { registerReceipt } from '../../conversations/receipts.js'
+import { conversationsByMessageId } from '../../conversations/repository.js'
 import type { Executor } from '../../db/open.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
@@ -34,5 +35,5 @@ export async function registerKvittering(
     description: `ArkivmeldingKvittering: ${receiptType}`,
     rawReceipt: JSON.stringify(serializeSbd(sbd)[sbd.type]),
   }
-  for (const conversation of outgoing) await registerStatus(trx, conversation, status, now)
+  for (const conversation of outgoing) await registerReceipt(trx, conversation, status, now)
 }
