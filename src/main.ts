@@ -26,6 +26,8 @@ import { SEND_JOB } from './messages/out/send.js'
 import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
 import { createServiceRegistryClient } from './registry/client.js'
 import { type Clock, systemClock } from './util/time.js'
+import { WEBHOOK_JOB } from './webhooks/deliveries.js'
+import { webhookJobHandler } from './webhooks/handler.js'
 
 export interface RunningIntegrationPoint {
   app: FastifyInstance
@@ -128,7 +130,11 @@ export async function startIntegrationPoint(opts: {
     retry: { baseMs: config.jobs.retryInitialMs, maxMs: config.jobs.retryMaxMs, maxAttempts: 1000 },
     // the next retry is rarely more than a second away from a poll of the (indexed) due jobs
     intervalMs: Math.min(1000, config.jobs.retryInitialMs),
-    handlers: { [SEND_JOB]: sendJobHandler(dispatch), [STATUS_REPLY_JOB]: statusReplyJobHandler(dispatch) },
+    handlers: {
+      [SEND_JOB]: sendJobHandler(dispatch),
+      [STATUS_REPLY_JOB]: statusReplyJobHandler(dispatch),
+      [WEBHOOK_JOB]: webhookJobHandler({ db, clock, logger, config: config.webhooks }),
+    },
     onGiveUp: async (job, error) => {
       if (job.kind === SEND_JOB) await sendGivenUp(dispatch, job, error)
     },

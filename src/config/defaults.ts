@@ -153,7 +153,8 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   // no entry in the reference's file; false is the Java field's default
   'difi.move.feature.enableBetaFeatures': 'false',
   'difi.move.feature.allowDeprecatedTrailingSlash': 'false',
-  'difi.move.feature.statusQueueIncludes': '',
+  // ours: every service (the reference: none, so peek always answered 204 until configured)
+  'difi.move.feature.statusQueueIncludes': 'DPO,DPV,DPI,DPF,DPE,DPH',
   'difi.move.feature.enableDPO': 'false',
   'difi.move.feature.enableDPH': 'false',
   'difi.move.feature.enableDPV': 'false',
@@ -203,6 +204,10 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.queue.concurrency': '10',
   'difi.move.webhooks.connectTimeout': '10000',
   'difi.move.webhooks.readTimeout': '10000',
+  // ours: deliveries are retried (the reference tries once) and given up after this long
+  'difi.move.webhooks.maximum-retry-hours': '24',
+  // ours: empty allows every host, as the reference
+  'difi.move.webhooks.allowed-hosts': '',
 }
 
 /** The profiles the reference ships, with what each changes (`spring.profiles.active`). */

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
+import { ALLOWED_HOST_ENTRY } from '../webhooks/endpoint.js'
 import { checkDatasourceUrl } from './datasource.js'
 import type { ConfigIssue } from './errors.js'
 import { type Field, fail, field, ok } from './fields.js'
@@ -249,6 +250,19 @@ const jobs = section({
   },
 })
 
+const webhooks = section({
+  fields: {
+    connectTimeoutMs: field.int('difi.move.webhooks.connectTimeout'),
+    readTimeoutMs: field.int('difi.move.webhooks.readTimeout'),
+    maximumRetryHours: field.int('difi.move.webhooks.maximum-retry-hours'),
+    allowedHosts: field.strings(
+      'difi.move.webhooks.allowed-hosts',
+      ALLOWED_HOST_ENTRY,
+      'host names or IP addresses (`*.example.no` for any subdomain)',
+    ),
+  },
+})
+
 const dph = section({
   fields: {
     herIds: field.strings('difi.move.dph.her-ids', /^\d+$/, 'HER-ids (digits)'),
@@ -275,6 +289,7 @@ export const SECTIONS = {
   dpo,
   dph,
   jobs,
+  webhooks,
 }
 
 type SectionOutput<S> = S extends Section<infer _F, infer T> ? T : never

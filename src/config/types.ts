@@ -77,7 +77,7 @@ export interface Config {
   features: {
     /** difi.move.feature.enableDPO|DPV|DPI|DPF|DPE|DPH (all false) */
     enabled: Record<ChannelId, boolean>
-    /** difi.move.feature.statusQueueIncludes (empty) */
+    /** difi.move.feature.statusQueueIncludes (ours: every service; the reference: none) */
     statusQueueIncludes: ChannelId[]
     /** difi.move.feature.enableReceipts (true) */
     enableReceipts: boolean
@@ -132,6 +132,17 @@ export interface Config {
     retryInitialMs: number
     /** difi.move.nextmove.retry.max-interval-ms (3600000, as the reference's longest redelivery delay) */
     retryMaxMs: number
+  }
+  /** webhook deliveries (issue 5) */
+  webhooks: {
+    /** difi.move.webhooks.connectTimeout (10000 ms) */
+    connectTimeoutMs: number
+    /** difi.move.webhooks.readTimeout (10000 ms): the answer's headers, or a pause in its body */
+    readTimeoutMs: number
+    /** difi.move.webhooks.maximum-retry-hours (ours, 24): a delivery failing this long is given up */
+    maximumRetryHours: number
+    /** difi.move.webhooks.allowed-hosts (ours, empty = any host): hosts push endpoints may name */
+    allowedHosts: string[]
   }
   dph: {
     /** difi.move.dph.her-ids */

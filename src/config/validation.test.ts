@@ -43,7 +43,8 @@ describe('defaults', () => {
       },
       features: {
         enabled: { DPO: false, DPV: false, DPI: false, DPF: false, DPE: false, DPH: false },
-        statusQueueIncludes: [],
+        // ours: every service (the reference: none); docs/compatibility.md
+        statusQueueIncludes: ['DPO', 'DPV', 'DPI', 'DPF', 'DPE', 'DPH'],
         enableReceipts: true,
       },
       arkivmelding: {

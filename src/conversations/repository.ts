@@ -1,5 +1,7 @@
 import type { Executor } from '../db/open.js'
 import type { ConversationRow, MessageStatusRow, NewConversation } from '../db/schema.js'
+import { enqueueStatusEvents } from '../webhooks/deliveries.js'
+import { enqueueStatusEntry } from './status-queue.js'
 import { finishes, stopsPolling } from './statuses.js'
 
 export async function insertConversation(db: Executor, values: NewConversation): Promise<ConversationRow> {
@@ -65,8 +67,9 @@ export interface StatusInput {
 
 /**
  * Registers a status once per conversation (as the reference: a second registration of the same
- * status is a no-op) and updates `finished`/`pollable`. Returns the new row, or undefined when the
- * conversation already had that status.
+ * status is a no-op) and updates `finished`/`pollable`. A new status also gets its webhook deliveries
+ * and its status-queue entry, in the caller's transaction, so they exist exactly when it does. Returns
+ * the new row, or undefined when the conversation already had that status.
  */
 export async function registerStatus(
   db: Executor,
@@ -75,7 +78,11 @@ export async function registerStatus(
   now: number,
 ): Promise<MessageStatusRow | undefined> {
   const row = await insertStatus(db, conversation, input, now)
-  if (row) await applyStatus(db, conversation.id, input.status, now)
+  if (row) {
+    const updated = await applyStatus(db, conversation.id, input.status, now)
+    await enqueueStatusEntry(db, updated, row, now)
+    await enqueueStatusEvents(db, updated, row, now)
+  }
   return row
 }
 
@@ -99,8 +106,13 @@ async function insertStatus(
     .executeTakeFirst()
 }
 
-async function applyStatus(db: Executor, conversationId: number, status: string, now: number): Promise<void> {
-  await db
+async function applyStatus(
+  db: Executor,
+  conversationId: number,
+  status: string,
+  now: number,
+): Promise<ConversationRow> {
+  return db
     .updateTable('conversations')
     .set({
       last_update: now,
@@ -108,7 +120,8 @@ async function applyStatus(db: Executor, conversationId: number, status: string,
       ...(stopsPolling(status) ? { pollable: 0 } : {}),
     })
     .where('id', '=', conversationId)
-    .execute()
+    .returningAll()
+    .executeTakeFirstOrThrow()
 }
 
 export async function deleteConversation(db: Executor, id: number): Promise<void> {

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { DialectCapabilities } from './capabilities.js'
 import * as m0001 from './migrations/0001-init.js'
 import * as m0002 from './migrations/0002-incoming.js'
+import * as m0003 from './migrations/0003-webhooks.js'
 import type { Db } from './open.js'
 
 /** Numbered migrations, one set for both stores; names sort in the order they run. */
@@ -9,6 +10,7 @@ import type { Db } from './open.js'
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities): Promise<void> }> = {
   '0001-init': m0001,
   '0002-incoming': m0002,
+  '0003-webhooks': m0003,
 }
 
 class InCodeProvider implements MigrationProvider {

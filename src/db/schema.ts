@@ -13,6 +13,8 @@ export interface Database {
   in_messages: InMessageTable
   received: ReceivedTable
   broker_transfers: BrokerTransferTable
+  webhook_subscriptions: WebhookSubscriptionTable
+  status_queue: StatusQueueTable
 }
 
 export interface OutMessageTable {
@@ -141,6 +143,38 @@ export interface BrokerTransferTable {
   created_at: number
 }
 
+/** A webhook subscription (`/api/subscriptions`) and how its deliveries fare. */
+export interface WebhookSubscriptionTable {
+  id: Generated<number>
+  name: string
+  push_endpoint: string
+  /** `all` or `messages` */
+  resource: string
+  /** `all` or `status` */
+  event: string
+  filter: string | null
+  /** ours: the HMAC-SHA256 key that signs each delivery; never shown by the API */
+  secret: string | null
+  created_at: number
+  /** the first failed delivery since the last one that succeeded; null while all is well */
+  failing_since: number | null
+  last_error: string | null
+  last_error_at: number | null
+  last_delivered_at: number | null
+  /** deliveries given up for good */
+  given_up: number
+}
+
+/** The status queue (`GET /api/statuses/peek`): one entry per status, until the client deletes it. */
+export interface StatusQueueTable {
+  id: Generated<number>
+  status_fk: number
+  service_identifier: string
+  created_at: number
+}
+
+export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionTable>
+export type NewWebhookSubscription = Insertable<WebhookSubscriptionTable>
 export type InMessageRow = Selectable<InMessageTable>
 export type NewInMessage = Insertable<InMessageTable>
 export type ReceivedRow = Selectable<ReceivedTable>

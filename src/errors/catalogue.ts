@@ -27,6 +27,11 @@ export const ERRORS = {
     exception: `${EX}SubscriptionNotFoundException`,
     template: 'Subscription with {0} = {1} was not found',
   },
+  SubscriptionWithSameNameAndPushEndpoint: {
+    status: 400,
+    exception: `${EX}SubscriptionWithSameNameAndPushEndpointAlreadyExists`,
+    template: 'Subscription with same name and push endpoint already exists.',
+  },
   FileNotFound: {
     status: 404,
     exception: `${EX}FileNotFoundException`,
@@ -252,6 +257,13 @@ export const ERRORS = {
     status: 502,
     exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException',
     template: '{0}',
+    ours: true,
+  },
+  // the reference's docs (v4 only logs a failed ping and saves the subscription): docs/webhooks.md
+  WebhookPushEndpointPingFailed: {
+    status: 400,
+    exception: `${EX}WebhookPushEndpointPingFailedException`,
+    template: 'Ping failed with: {0}.',
     ours: true,
   },
   MessageAlreadySent: {

@@ -6,9 +6,11 @@ import Fastify, {
 } from 'fastify'
 import { registerCapabilityRoutes } from '../capabilities/routes.js'
 import { registerConversationRoutes } from '../conversations/routes.js'
+import { registerStatusQueueRoutes } from '../conversations/status-queue.js'
 import { ApiError } from '../errors/api-error.js'
 import { registerMessageInRoutes } from '../messages/in/routes.js'
 import { registerMessageOutRoutes } from '../messages/out/routes.js'
+import { registerWebhookRoutes } from '../webhooks/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches } from './auth.js'
 import { errorBody } from './error-body.js'
@@ -67,6 +69,8 @@ export async function buildApp(
 
   registerCapabilityRoutes(app, deps)
   registerConversationRoutes(app, deps)
+  registerStatusQueueRoutes(app, deps)
+  registerWebhookRoutes(app, deps)
   await app.register(async (scope) => registerMessageOutRoutes(scope, deps))
   await app.register(async (scope) => registerMessageInRoutes(scope, deps))
 

@@ -147,3 +147,26 @@ export async function renewLease(
     .executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
+
+/** Puts a claimed job back to run at `runAt` without counting the claim as an attempt. */
+export async function defer(
+  db: Executor,
+  id: number,
+  workerId: string,
+  runAt: number,
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('jobs')
+    .set({
+      run_at: runAt,
+      attempts: sql`attempts - 1`,
+      locked_by: null,
+      locked_until: null,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}

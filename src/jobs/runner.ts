@@ -3,14 +3,18 @@ import type { Db } from '../db/open.js'
 import type { JobRow } from '../db/schema.js'
 import type { Clock } from '../util/time.js'
 import { createLoop, type Loop } from './loop.js'
-import { claim, complete, fail, releaseLeases, renewLease } from './outbox.js'
+import { claim, complete, defer, fail, releaseLeases, renewLease } from './outbox.js'
 import { nextRunAt, type RetryPolicy } from './retry-policy.js'
 
 /**
  * What a handler says about a job: done, or failed with whether another try may help. A handler
  * that throws is treated as a retryable failure.
  */
-export type JobOutcome = { ok: true } | { ok: false; error: string; retryable: boolean }
+export type JobOutcome =
+  | { ok: true }
+  | { ok: false; error: string; retryable: boolean }
+  /** not this job's turn yet (it waits for another): run again at `until`, no attempt used, no failure */
+  | { defer: true; until: number; reason: string }
 
 export type JobHandler = (job: JobRow) => Promise<JobOutcome>
 
@@ -99,6 +103,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   async function settle(job: JobRow, outcome: JobOutcome): Promise<void> {
     const now = opts.clock.now().getTime()
     const db = opts.db.kysely
+    if ('defer' in outcome) {
+      await defer(db, job.id, opts.workerId, outcome.until, now)
+      return
+    }
     if (outcome.ok) {
       await complete(db, job.id, opts.workerId, now)
       return

@@ -113,7 +113,7 @@ function expired(sbd: StandardBusinessDocument, now: number): boolean {
   return expiry !== undefined && expiry < now
 }
 
-function failure(error: unknown): JobOutcome & { ok: false } {
+function failure(error: unknown): { ok: false; error: string; retryable: boolean } {
   const retryable = (error as { retryable?: unknown })?.retryable
   return {
     ok: false,
