@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { DialectCapabilities } from './capabilities.js'
 import * as m0001 from './migrations/0001-init.js'
 import * as m0002 from './migrations/0002-incoming.js'
@@ -13,49 +13,49 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities
   '0003-webhooks': m0003,
 }
 
-class InCodeProvider implements MigrationProvider {
-  constructor(private readonly caps: DialectCapabilities) {}
-  async getMigrations(): Promise<Record<string, Migration>> {
-    const out: Record<string, Migration> = {}
-    for (const [name, migration] of Object.entries(MIGRATIONS)) {
-      out[name] = {
-        // Kysely does not wrap SQLite migrations in a transaction; we do, so a crash leaves none half done
-        // biome-ignore lint/suspicious/noExplicitAny: see 0001-init
-        up: (db: Kysely<any>) =>
-          this.caps.name === 'sqlite'
-            ? db.transaction().execute((trx) => migration.up(trx, this.caps))
-            : migration.up(db, this.caps),
-      }
-    }
-    return out
-  }
-}
-
 export class MigrationError extends Error {}
 
+/** Any 64-bit key of our own, so instances of one database migrate one at a time. */
+const ADVISORY_LOCK_KEY = 7_343_120_917
+
+/**
+ * Runs the migrations this database has not had, in name order, in one transaction that holds a lock,
+ * so two instances starting together migrate once and a crash leaves none half done. Written here
+ * rather than with Kysely's Migrator, which introspects every schema of a PostgreSQL database to find its
+ * tables: another schema being dropped at that moment (another instance's, a test's) fails the start.
+ * The bookkeeping table is the one Kysely's Migrator made (`ip_migrations(name, timestamp)`), so
+ * databases it migrated carry on.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  // Kysely looks for its bookkeeping tables in every schema unless told which one: a second
-  // integration point's schema in the same database would make it skip creating ours
-  const schema =
-    db.caps.name === 'postgres'
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema
-      : undefined
-  const migrator = new Migrator({
-    db: db.kysely,
-    ...(schema ? { migrationTableSchema: schema } : {}),
-    provider: new InCodeProvider(db.caps),
-    migrationTableName: 'ip_migrations',
-    migrationLockTableName: 'ip_migrations_lock',
-  })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
-    throw new MigrationError(
-      `database migration ${failed} failed: ${String((error as Error).message ?? error)}`,
-      {
-        cause: error,
-      },
-    )
+  const ran: string[] = []
+  try {
+    await db.kysely.transaction().execute(async (trx) => {
+      if (db.caps.name === 'postgres')
+        await sql`select pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`.execute(trx)
+      await sql`create table if not exists ip_migrations (name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(
+        trx,
+      )
+      const done = new Set(
+        (await sql<{ name: string }>`select name from ip_migrations`.execute(trx)).rows.map((r) => r.name),
+      )
+      for (const name of Object.keys(MIGRATIONS).sort()) {
+        if (done.has(name)) continue
+        try {
+          await MIGRATIONS[name]!.up(trx, db.caps)
+        } catch (error) {
+          throw new MigrationError(`database migration ${name} failed: ${(error as Error).message}`, {
+            cause: error,
+          })
+        }
+        await sql`insert into ip_migrations (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(
+          trx,
+        )
+        ran.push(name)
+      }
+    })
+  } catch (error) {
+    if (error instanceof MigrationError) throw error
+    throw new MigrationError(`database migration failed: ${(error as Error).message}`, { cause: error })
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  return ran
 }
