@@ -126,7 +126,7 @@ export async function startIntegrationPoint(opts: {
     logger,
     workerId: `${config.org.number}-${process.pid}-${randomUUID().slice(0, 8)}`,
     concurrency: config.jobs.concurrency,
-    leaseMs: 60_000,
+    leaseMs: config.jobs.leaseMs,
     retry: { baseMs: config.jobs.retryInitialMs, maxMs: config.jobs.retryMaxMs, maxAttempts: 1000 },
     // the next retry is rarely more than a second away from a poll of the (indexed) due jobs
     intervalMs: Math.min(1000, config.jobs.retryInitialMs),

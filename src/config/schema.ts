@@ -247,6 +247,7 @@ const jobs = section({
     concurrency: field.int('difi.move.nextmove.send-concurrency'),
     retryInitialMs: field.int('difi.move.nextmove.retry.initial-interval-ms'),
     retryMaxMs: field.int('difi.move.nextmove.retry.max-interval-ms'),
+    leaseMs: field.int('difi.move.nextmove.job-lease-ms', 3000),
   },
 })
 

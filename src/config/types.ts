@@ -132,6 +132,8 @@ export interface Config {
     retryInitialMs: number
     /** difi.move.nextmove.retry.max-interval-ms (3600000, as the reference's longest redelivery delay) */
     retryMaxMs: number
+    /** difi.move.nextmove.job-lease-ms (60000): how long a crashed instance's running job waits before another takes it */
+    leaseMs: number
   }
   /** webhook deliveries (issue 5) */
   webhooks: {

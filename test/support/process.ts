@@ -44,10 +44,11 @@ export async function spawnIp(
     out += d
   })
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no start within ${startTimeoutMs / 1000} s:\n${out}`)),
-      startTimeoutMs,
-    )
+    const timer = setTimeout(() => {
+      // a process that never said it is ready is nobody's to stop later: stop it now
+      child.kill('SIGKILL')
+      reject(new Error(`no start within ${startTimeoutMs / 1000} s:\n${out}`))
+    }, startTimeoutMs)
     child.stdout!.on('data', () => {
       const m = /ready on (http:\/\/[^"\s]+)/.exec(out)
       if (m) {
