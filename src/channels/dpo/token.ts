@@ -107,22 +107,11 @@ function claims(org: string, systemUserName: string, scope: BrokerScope): Record
 /** POST the JWT-bearer grant to Maskinporten; the answer's `access_token` is what Altinn exchanges. */
 async function maskinporten(opts: DpoTokenSourceOptions, url: string, grant: string): Promise<string> {
   const what = `Maskinporten POST ${url}`
-  const signal = AbortSignal.timeout(opts.timeoutMs)
-  let res: Response
-  let text: string
-  try {
-    res = await (opts.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant }).toString(),
-      signal,
-    })
-    text = await res.text()
-  } catch (cause) {
-    throw networkError(what, opts.timeoutMs, signal.aborted, cause)
-  }
-  if (res.status < 200 || res.status > 299)
-    throw httpError(what, res.status, text.slice(0, MAX_PROBLEM_BYTES))
+  const { status, text } = await call(opts, what, url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant }).toString(),
+  })
   let token: unknown
   try {
     token = (JSON.parse(text) as { access_token?: unknown }).access_token
@@ -130,40 +119,44 @@ async function maskinporten(opts: DpoTokenSourceOptions, url: string, grant: str
     token = undefined
   }
   if (typeof token !== 'string' || token === '')
-    throw new BrokerError(`${what} answered ${res.status} without an access_token`, {
-      status: res.status,
-      retryable: false,
-    })
+    throw new BrokerError(`${what} answered ${status} without an access_token`, { status, retryable: false })
   return token
 }
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 /** GET the exchange with the Maskinporten token as bearer; the answer is the Altinn token as plain text. */
-async function exchange(opts: DpoTokenSourceOptions, grant: string): Promise<string> {
+async function exchange(opts: DpoTokenSourceOptions, bearer: string): Promise<string> {
   const what = `The Altinn token exchange GET ${opts.exchangeUrl}`
+  const { status, text } = await call(opts, what, opts.exchangeUrl, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${bearer}`, accept: 'text/plain, application/json' },
+  })
+  const token = unquote(text.trim())
+  if (!token || /\s/.test(token))
+    throw new BrokerError(`${what} answered ${status} without a token`, { status, retryable: false })
+  return token
+}
+
+/** One call with the timeout; a 2xx answer's status and text, anything else a BrokerError. */
+async function call(
+  opts: DpoTokenSourceOptions,
+  what: string,
+  url: string,
+  init: RequestInit,
+): Promise<{ status: number; text: string }> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
   let res: Response
   let text: string
   try {
-    res = await (opts.fetch ?? fetch)(opts.exchangeUrl, {
-      method: 'GET',
-      headers: { authorization: `Bearer ${grant}`, accept: 'text/plain, application/json' },
-      signal,
-    })
+    res = await (opts.fetch ?? fetch)(url, { ...init, signal })
     text = await res.text()
   } catch (cause) {
     throw networkError(what, opts.timeoutMs, signal.aborted, cause)
   }
   if (res.status < 200 || res.status > 299)
     throw httpError(what, res.status, text.slice(0, MAX_PROBLEM_BYTES))
-  const token = unquote(text.trim())
-  if (!token || /\s/.test(token))
-    throw new BrokerError(`${what} answered ${res.status} without a token`, {
-      status: res.status,
-      retryable: false,
-    })
-  return token
+  return { status: res.status, text }
 }
 
 /** Altinn answers the token as text; some deployments wrap it in JSON quotes. */
