@@ -4,11 +4,11 @@ import { pino } from 'pino'
 import { type CliArgs, COMMANDS, parseArgs } from './config/cli-args.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
-import { StartupError, startIntegrationPoint } from './main.js'
-import { sandboxBanner, startSandbox } from './sandbox.js'
-import { startAltinnBroker } from './standins/altinn-broker/server.js'
-import { CatalogueError } from './standins/service-registry/catalog-load.js'
-import { startServiceRegistry } from './standins/service-registry/server.js'
+import { createLogger } from './ops/logging.js'
+import { stopOnSignals } from './ops/shutdown.js'
+
+// Each command imports what it runs when it runs (below): `start` need not load the sandbox and the
+// stand-ins, and module loading is most of the time to ready (bench/README.md, "Start-up time").
 
 const HELP = `Usage: integrasjonspunkt <command> [options]
 
@@ -36,6 +36,13 @@ interface Running {
   stop(): Promise<void>
 }
 
+/** What a command started, with the logger it logs to and how long its stop may take at most. */
+interface Started {
+  running: Running
+  logger?: pino.Logger
+  stopDeadlineMs?: number
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: CliArgs
   try {
@@ -52,32 +59,32 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command "${args.command}"\n\n${HELP}\n`)
     return 2
   }
-  const logger = pino({ name: 'integrasjonspunkt' })
-  const running = await run(args, logger)
-  const shutdown = (signal: string) => {
-    logger.info(`${signal}: stopping`)
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'unclean stop')
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  const fallback = pino({ name: 'integrasjonspunkt' })
+  const starting = run(args, fallback)
+  // before the start completes, so a signal while it starts is not lost (src/ops/shutdown.ts)
+  stopOnSignals(
+    starting.then(({ running, logger = fallback, stopDeadlineMs = 30_000 }) => ({
+      running,
+      logger,
+      deadlineMs: stopDeadlineMs,
+    })),
+    fallback,
+  )
+  await starting
   return -1
 }
 
-async function run(args: CliArgs, logger: pino.Logger): Promise<Running> {
+async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
   const cwd = process.cwd()
   switch (args.command) {
     case 'sandbox': {
+      const { sandboxBanner, startSandbox } = await import('./sandbox.js')
       const sandbox = await startSandbox({ cwd, logger: pino({ name: 'sandbox', level: 'warn' }) })
       process.stdout.write(sandboxBanner(sandbox))
-      return sandbox
+      return { running: sandbox }
     }
     case 'service-registry': {
+      const { startServiceRegistry } = await import('./standins/service-registry/server.js')
       const registry = await startServiceRegistry({
         port: args.port ?? 9099,
         host: '127.0.0.1',
@@ -85,16 +92,17 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Running> {
         dataDir: join(cwd, 'sandbox-data', 'service-registry'),
         logger,
       })
-      return { stop: () => registry.close() }
+      return { running: { stop: () => registry.close() } }
     }
     case 'altinn-broker': {
+      const { startAltinnBroker } = await import('./standins/altinn-broker/server.js')
       const broker = await startAltinnBroker({
         port: args.port ?? 9098,
         host: '127.0.0.1',
         dataDir: join(cwd, 'sandbox-data', 'altinn-broker'),
         logger,
       })
-      return { stop: () => broker.close() }
+      return { running: { stop: () => broker.close() } }
     }
     default: {
       const config = loadConfig({
@@ -103,7 +111,15 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Running> {
         ...(args.configFile ? { configFile: args.configFile } : {}),
         ...(args.port !== undefined ? { overrides: { 'server.port': String(args.port) } } : {}),
       })
-      return startIntegrationPoint({ config, cwd, logger })
+      // the log as configured (logging.format, logging.level.root) from here on
+      const ipLogger = createLogger(config.logging)
+      const { startIntegrationPoint } = await import('./main.js')
+      return {
+        running: await startIntegrationPoint({ config, cwd, logger: ipLogger }),
+        logger: ipLogger,
+        // the grace period, then the leases, the clients and the database, with room to spare
+        stopDeadlineMs: config.shutdown.gracePeriodMs + 10_000,
+      }
     }
   }
 }
@@ -112,18 +128,27 @@ main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code
   },
-  (error) => {
+  async (error) => {
     // configuration problems are the operator's to fix: say what and where, without a stack trace
-    if (
-      error instanceof ConfigError ||
-      error instanceof DatasourceError ||
-      error instanceof CatalogueError ||
-      error instanceof StartupError
-    ) {
-      process.stderr.write(`integrasjonspunkt cannot start: ${error.message}\n`)
+    if (await isOperatorError(error)) {
+      process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error).message}\n`)
     } else {
       process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error)?.stack ?? String(error)}\n`)
     }
     process.exitCode = 1
   },
 )
+
+async function isOperatorError(error: unknown): Promise<boolean> {
+  if (error instanceof ConfigError || error instanceof DatasourceError) return true
+  try {
+    const [{ StartupError }, { CatalogueError }] = await Promise.all([
+      import('./main.js'),
+      import('./standins/service-registry/catalog-load.js'),
+    ])
+    return error instanceof StartupError || error instanceof CatalogueError
+  } catch {
+    // the module that failed to load is the error to show, whole
+    return false
+  }
+}

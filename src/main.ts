@@ -23,6 +23,11 @@ import {
 } from './messages/out/dispatch.js'
 import { orphanGraceMs, sweepOrphanPayloads } from './messages/out/orphans.js'
 import { SEND_JOB } from './messages/out/send.js'
+import { createOps } from './ops/ops.js'
+import { createRetentionLoop } from './ops/retention.js'
+import { opsSettings } from './ops/settings.js'
+import { closeHttp, endsWithin } from './ops/shutdown.js'
+import { logStartupWarnings, startupWarnings } from './ops/warnings.js'
 import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
 import { createServiceRegistryClient } from './registry/client.js'
 import { type Clock, systemClock } from './util/time.js'
@@ -57,6 +62,8 @@ export async function startIntegrationPoint(opts: {
   const { config, cwd, logger } = opts
   const clock = opts.clock ?? systemClock
   const started = Date.now()
+  // checked before anything is opened: a wrong monitoring setting stops the start with its message
+  const settings = opsSettings(config)
   const datasource = parseDatasource(
     config.datasource.url,
     config.datasource.username,
@@ -64,7 +71,12 @@ export async function startIntegrationPoint(opts: {
   )
   const db = await openDb(datasource, { cwd })
   const payloads = createLocalPayloadStore(resolve(cwd, config.nextmove.filedir), { clock })
-  const registry = createServiceRegistryClient({ ...config.serviceRegistry, clock })
+  const ops = createOps({ config, db, clock, payloads, settings })
+  const registry = createServiceRegistryClient({
+    ...config.serviceRegistry,
+    clock,
+    onCacheLookup: ops.metrics.registryCache,
+  })
   try {
     await payloads.sweepTemp(60 * 60 * 1000)
     const orphans =
@@ -115,11 +127,12 @@ export async function startIntegrationPoint(opts: {
       intake: {
         take: (d) => intakeIncoming(intakeDeps, { ...d, serviceIdentifier: 'DPO' }),
         alreadyReceived: (ref) => isTransferReceived(db.kysely, ref),
+        timed: (e) => ops.metrics.received({ service: 'DPO', ...e }),
       },
     })
     channels.DPO = dpo.outgoing
   }
-  const dispatch = { db, clock, logger, payloads, channels }
+  const dispatch = { db, clock, logger, payloads, channels, onSendTimed: ops.metrics.sent }
   const jobs = createJobRunner({
     db,
     clock,
@@ -127,13 +140,21 @@ export async function startIntegrationPoint(opts: {
     workerId: `${config.org.number}-${process.pid}-${randomUUID().slice(0, 8)}`,
     concurrency: config.jobs.concurrency,
     leaseMs: config.jobs.leaseMs,
+    shutdownGraceMs: config.shutdown.gracePeriodMs,
     retry: { baseMs: config.jobs.retryInitialMs, maxMs: config.jobs.retryMaxMs, maxAttempts: 1000 },
     // the next retry is rarely more than a second away from a poll of the (indexed) due jobs
     intervalMs: Math.min(1000, config.jobs.retryInitialMs),
+    observer: ops.metrics.jobs,
     handlers: {
       [SEND_JOB]: sendJobHandler(dispatch),
       [STATUS_REPLY_JOB]: statusReplyJobHandler(dispatch),
-      [WEBHOOK_JOB]: webhookJobHandler({ db, clock, logger, config: config.webhooks }),
+      [WEBHOOK_JOB]: webhookJobHandler({
+        db,
+        clock,
+        logger,
+        config: config.webhooks,
+        observer: ops.metrics.webhooks,
+      }),
     },
     onGiveUp: async (job, error) => {
       if (job.kind === SEND_JOB) await sendGivenUp(dispatch, job, error)
@@ -142,7 +163,7 @@ export async function startIntegrationPoint(opts: {
   nudgeJobs = () => jobs.nudge()
 
   const app = await buildApp(
-    { config, db, clock, registry, payloads, logger, newUuid: randomUUID, keys, onSendJob: nudgeJobs },
+    { config, db, clock, registry, payloads, logger, newUuid: randomUUID, keys, onSendJob: nudgeJobs, ops },
     config.ssl.enabled ? { https: tlsOptions(config) } : {},
   )
   const loops: Loop[] = [
@@ -166,10 +187,13 @@ export async function startIntegrationPoint(opts: {
       },
       onError: (err) => logger.error({ err }, 'payload sweep failed; it runs again'),
     }),
+    ...[createRetentionLoop({ db, clock, payloads, logger }, config.retention)].filter((l) => l !== null),
   ]
   const address = await app.listen({ port: config.server.port, host: config.server.host || '0.0.0.0' })
   for (const loop of loops) loop.start()
+  ops.lifecycle.ready()
   const url = address.replace('0.0.0.0', '127.0.0.1')
+  logStartupWarnings(logger, startupWarnings({ config, datasource, keys, now: clock.now() }))
   logger.info(
     {
       org: config.org.number,
@@ -189,11 +213,21 @@ export async function startIntegrationPoint(opts: {
   const stop = () => {
     stopping ??= (async () => {
       app.draining()
-      await Promise.all(loops.map((l) => l.stop()))
-      await app.close()
-      await dpo?.close()
-      await registry.close()
-      await db.close()
+      // running work gets the grace period, then is abandoned (src/ops/shutdown.ts says why that is safe);
+      // the job runner releases its leases either way
+      const grace = config.shutdown.gracePeriodMs
+      await Promise.all([
+        ...loops.map(async (l) => {
+          if (!(await endsWithin(l.stop(), grace + 1000)))
+            logger.warn('a background loop still running at shutdown is abandoned')
+        }),
+        closeHttp(app, grace, logger),
+      ])
+      // an abandoned upload or download would hold these open until it ends
+      await endsWithin(Promise.all([dpo?.close(), registry.close()]), 1000)
+      // likewise a transaction it left open; the process exit that follows rolls it back
+      if (!(await endsWithin(db.close(), 2000)))
+        logger.warn('database connections still busy at shutdown are dropped')
     })()
     return stopping
   }

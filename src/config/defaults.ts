@@ -209,6 +209,13 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.webhooks.maximum-retry-hours': '24',
   // ours: empty allows every host, as the reference
   'difi.move.webhooks.allowed-hosts': '',
+  // ours: issue 6 (docs/operations.md)
+  'logging.format': 'json',
+  'logging.level.root': 'INFO',
+  'difi.move.retention.days': '0',
+  'difi.move.retention.batch-size': '200',
+  'difi.move.retention.pollingrate': '3600000',
+  'difi.move.shutdown.grace-period-ms': '10000',
 }
 
 /** The profiles the reference ships, with what each changes (`spring.profiles.active`). */

@@ -272,6 +272,50 @@ const dph = section({
   },
 })
 
+const LOG_LEVELS: Record<string, Config['logging']['level']> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  FATAL: 'fatal',
+  OFF: 'silent',
+}
+
+/** ours: `logging.format`; Spring's `logging.level.root` */
+const logging = section({
+  fields: {
+    format: field.custom('logging.format', (raw) => {
+      const v = (raw ?? 'json').trim().toLowerCase()
+      return v === 'json' || v === 'text'
+        ? ok(v as 'json' | 'text')
+        : fail(`logging.format must be json or text, got ${JSON.stringify(raw)}`)
+    }),
+    level: field.custom('logging.level.root', (raw) => {
+      const level = LOG_LEVELS[(raw ?? 'INFO').trim().toUpperCase()]
+      return level
+        ? ok(level)
+        : fail(
+            `logging.level.root must be one of ${Object.keys(LOG_LEVELS).join(', ')}, got ${JSON.stringify(raw)}`,
+          )
+    }),
+  },
+})
+
+/** ours: removal of finished history (src/ops/retention.ts); 0 days = off */
+const retention = section({
+  fields: {
+    days: field.int('difi.move.retention.days', 0),
+    batchSize: field.int('difi.move.retention.batch-size'),
+    intervalMs: field.int('difi.move.retention.pollingrate'),
+  },
+})
+
+/** ours: how long a stop waits for running work before it abandons it (src/ops/shutdown.ts) */
+const shutdown = section({
+  fields: { gracePeriodMs: field.int('difi.move.shutdown.grace-period-ms', 0) },
+})
+
 /** Every section of Config but `properties`, in the order their errors are reported (the organisation number first: nothing works without it). */
 export const SECTIONS = {
   org,
@@ -291,6 +335,9 @@ export const SECTIONS = {
   dph,
   jobs,
   webhooks,
+  logging,
+  retention,
+  shutdown,
 }
 
 type SectionOutput<S> = S extends Section<infer _F, infer T> ? T : never

@@ -152,6 +152,26 @@ export interface Config {
     dialogmeldingDocumentType: string
     nhnProcess: string
   }
+  /** the log (ours: `logging.format`; `logging.level.root` as Spring's) */
+  logging: {
+    /** logging.format (ours, json): `json` lines (pino) or readable `text` lines */
+    format: 'json' | 'text'
+    /** logging.level.root (INFO), as a pino level (OFF = silent) */
+    level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+  }
+  /** removal of finished history (ours; docs/operations.md) */
+  retention: {
+    /** difi.move.retention.days (0 = off): finished conversations older than this go */
+    days: number
+    /** difi.move.retention.batch-size (200): rows per short transaction */
+    batchSize: number
+    /** difi.move.retention.pollingrate (3600000 ms): the pause between rounds */
+    intervalMs: number
+  }
+  shutdown: {
+    /** difi.move.shutdown.grace-period-ms (ours, 10000): how long a stop waits for running work before abandoning it */
+    gracePeriodMs: number
+  }
   /** every property as read (canonical key -> value), for later issues' settings */
   properties: ReadonlyMap<string, string>
 }

@@ -3,7 +3,7 @@ import type { Executor } from '../db/open.js'
 import type { ConversationRow, Database, MessageStatusRow } from '../db/schema.js'
 import { ApiError } from '../errors/api-error.js'
 import type { Pageable, SortOrder } from '../http/paging.js'
-import { bindError, bool, int, oneOf, type Query, str } from '../http/query.js'
+import { bindError, bindQuery, type Query, type QueryParam } from '../http/query.js'
 import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
 import { OSLO, parseDateTime, parseLocalDate } from '../util/time.js'
 
@@ -43,27 +43,75 @@ export const STATUS_SORT: Record<string, keyof MessageStatusRow> = {
 type ConvQuery<O> = SelectQueryBuilder<Database, 'conversations', O>
 export type ConversationFilter = <O>(q: ConvQuery<O>) => ConvQuery<O>
 
+const primary = 'a primary identifier: an organisation number without `0192:`, or a fødselsnummer'
+
+/** The filters of `GET /api/conversations` (§2.15), AND-combined; equality where a column is named. */
+export const CONVERSATION_PARAMS = [
+  { name: 'conversationId', kind: 'string', column: 'conversation_id', doc: 'The conversationId.' },
+  { name: 'messageId', kind: 'string', column: 'message_id', doc: 'The messageId.' },
+  { name: 'receiver', kind: 'string', column: 'receiver', doc: 'The full receiver, e.g. `0192:910075918`.' },
+  {
+    name: 'receiverIdentifier',
+    kind: 'string',
+    column: 'receiver_identifier',
+    doc: `The receiver as ${primary}.`,
+  },
+  {
+    name: 'sender',
+    kind: 'string',
+    column: 'sender',
+    doc: 'The full sender, e.g. `0192:910077473:987654321`.',
+  },
+  {
+    name: 'senderIdentifier',
+    kind: 'string',
+    column: 'sender_identifier',
+    doc: 'The sender: the on-behalf-of organisation when there is one, else the primary organisation number.',
+  },
+  {
+    name: 'serviceIdentifier',
+    kind: 'enum',
+    values: SERVICE_VALUES,
+    javaType: 'ServiceIdentifier',
+    column: 'service_identifier',
+    doc: 'The service.',
+  },
+  { name: 'messageReference', kind: 'string', column: 'message_reference', doc: 'The message reference.' },
+  { name: 'messageTitle', kind: 'string', column: 'message_title', doc: 'The message title.' },
+  {
+    name: 'direction',
+    kind: 'enum',
+    values: ['OUTGOING', 'INCOMING'],
+    javaType: 'ConversationDirection',
+    column: 'direction',
+    doc: 'The direction.',
+  },
+  { name: 'pollable', kind: 'boolean', column: 'pollable', doc: 'Whether its status is still polled.' },
+  { name: 'finished', kind: 'boolean', column: 'finished', doc: 'Whether it reached a final status.' },
+  {
+    name: 'lastUpdateFrom',
+    kind: 'date',
+    doc: 'Updated on or after this day (`yyyy-MM-dd`, Europe/Oslo, inclusive).',
+  },
+  {
+    name: 'lastUpdateTo',
+    kind: 'date',
+    doc: 'Updated on or before this day (`yyyy-MM-dd`, Europe/Oslo, inclusive).',
+  },
+] as const satisfies readonly (QueryParam & { column?: keyof ConversationRow })[]
+
 export function conversationFilter(query: Query): ConversationFilter {
-  const eq: [keyof ConversationRow, string | undefined][] = [
-    ['conversation_id', str(query, 'conversationId')],
-    ['message_id', str(query, 'messageId')],
-    ['receiver', str(query, 'receiver')],
-    ['receiver_identifier', str(query, 'receiverIdentifier')],
-    ['sender', str(query, 'sender')],
-    ['sender_identifier', str(query, 'senderIdentifier')],
-    ['service_identifier', oneOf(query, 'serviceIdentifier', SERVICE_VALUES, 'ServiceIdentifier')],
-    ['message_reference', str(query, 'messageReference')],
-    ['message_title', str(query, 'messageTitle')],
-    ['direction', oneOf(query, 'direction', ['OUTGOING', 'INCOMING'] as const, 'ConversationDirection')],
-  ]
-  const pollable = bool(query, 'pollable')
-  const finished = bool(query, 'finished')
-  const from = localDay(query, 'lastUpdateFrom', 'start')
-  const to = localDay(query, 'lastUpdateTo', 'end')
+  const values = bindQuery(query, CONVERSATION_PARAMS)
+  const eq: [keyof ConversationRow, string | number][] = []
+  for (const p of CONVERSATION_PARAMS) {
+    const value = values[p.name]
+    if ('column' in p && value !== undefined)
+      eq.push([p.column, typeof value === 'boolean' ? Number(value) : value])
+  }
+  const from = localDay(values.lastUpdateFrom, 'lastUpdateFrom', 'start')
+  const to = localDay(values.lastUpdateTo, 'lastUpdateTo', 'end')
   return <O>(q: ConvQuery<O>) => {
-    for (const [column, value] of eq) if (value !== undefined) q = q.where(column, '=', value)
-    if (pollable !== undefined) q = q.where('pollable', '=', pollable ? 1 : 0)
-    if (finished !== undefined) q = q.where('finished', '=', finished ? 1 : 0)
+    for (const [column, value] of eq) q = q.where(column, '=', value)
     if (from !== undefined) q = q.where('last_update', '>=', from)
     if (to !== undefined) q = q.where('last_update', '<=', to)
     return q
@@ -71,8 +119,7 @@ export function conversationFilter(query: Query): ConversationFilter {
 }
 
 /** `yyyy-MM-dd` as a whole Europe/Oslo day, inclusive, as the reference. */
-function localDay(query: Query, name: string, edge: 'start' | 'end'): number | undefined {
-  const v = str(query, name)
+function localDay(v: string | undefined, name: string, edge: 'start' | 'end'): number | undefined {
   if (v === undefined) return undefined
   const day = parseLocalDate(v)
   if (!day) throw bindError(name, v, 'java.time.LocalDate')
@@ -119,13 +166,29 @@ export interface StatusWithConversation extends MessageStatusRow {
   message_id: string
 }
 
+/** The filters of `GET /api/statuses` (§2.12), AND-combined. */
+export const STATUS_PARAMS = [
+  { name: 'id', kind: 'long', doc: 'The status id.' },
+  { name: 'messageId', kind: 'string', doc: 'The messageId.' },
+  { name: 'conversationId', kind: 'string', doc: 'The conversationId.' },
+  { name: 'status', kind: 'string', doc: 'The status, exactly, e.g. `MOTTATT`.' },
+  {
+    name: 'fromDateTime',
+    kind: 'date-time',
+    doc: 'Updated at or after this time (ISO 8601); applies only together with `toDateTime`.',
+  },
+  {
+    name: 'toDateTime',
+    kind: 'date-time',
+    doc: 'Updated at or before this time (ISO 8601); applies only together with `fromDateTime`.',
+  },
+] as const satisfies readonly QueryParam[]
+
 export function statusFilter(query: Query) {
-  const id = int(query, 'id')
-  const messageId = str(query, 'messageId')
-  const conversationId = str(query, 'conversationId')
-  const status = str(query, 'status')
-  const fromRaw = str(query, 'fromDateTime')
-  const toRaw = str(query, 'toDateTime')
+  const v = bindQuery(query, STATUS_PARAMS)
+  const { id, messageId, conversationId, status } = v
+  const fromRaw = v.fromDateTime
+  const toRaw = v.toDateTime
   const from = fromRaw === undefined ? undefined : parseDateTime(fromRaw)
   const to = toRaw === undefined ? undefined : parseDateTime(toRaw)
   if (fromRaw !== undefined && !from) throw bindError('fromDateTime', fromRaw, 'java.time.OffsetDateTime')

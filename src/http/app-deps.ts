@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import type { Db } from '../db/open.js'
 import type { PayloadStore } from '../files/payload-store.js'
+import type { Ops } from '../ops/ops.js'
 import type { BusinessKeys } from '../packaging/keys.js'
 import type { ServiceRegistry } from '../registry/client.js'
 import type { Clock } from '../util/time.js'
@@ -19,4 +20,6 @@ export interface AppDeps {
   onSendJob?: () => void
   /** the business certificate and key (pop decrypts with them); null when no channel needs them */
   keys?: BusinessKeys | null
+  /** health, info and metrics (`/manage/**`); made from the other deps when not given */
+  ops?: Ops
 }

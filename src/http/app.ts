@@ -10,6 +10,10 @@ import { registerStatusQueueRoutes } from '../conversations/status-queue.js'
 import { ApiError } from '../errors/api-error.js'
 import { registerMessageInRoutes } from '../messages/in/routes.js'
 import { registerMessageOutRoutes } from '../messages/out/routes.js'
+import { registerOpenApi } from '../openapi/register.js'
+import { createOps } from '../ops/ops.js'
+import { correlateRequestLogs } from '../ops/request-log.js'
+import { isHealthPath, registerOpsRoutes } from '../ops/routes.js'
 import { registerWebhookRoutes } from '../webhooks/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches } from './auth.js'
@@ -37,8 +41,9 @@ export async function buildApp(
 
   installBodyParsers(app)
 
+  // the probes answer while draining: readiness says DOWN with its reason, as a probe expects
   app.addHook('onRequest', async (req, reply) => {
-    if (draining) {
+    if (draining && !isHealthPath(pathOf(req.url))) {
       reply.header('connection', 'close')
       return sendError(
         reply,
@@ -67,16 +72,24 @@ export async function buildApp(
     return sendError(reply, req, deps, new ApiError('NoResourceFound', [path.replace(/^\//, '')]))
   })
 
+  correlateRequestLogs(app)
+  const ops = deps.ops ?? createOps(deps)
+  if (!deps.ops) app.addHook('onReady', async () => ops.lifecycle.ready())
+  // before the API's plugins, so its request metrics hook covers them
+  registerOpsRoutes(app, ops)
   registerCapabilityRoutes(app, deps)
   registerConversationRoutes(app, deps)
   registerStatusQueueRoutes(app, deps)
   registerWebhookRoutes(app, deps)
   await app.register(async (scope) => registerMessageOutRoutes(scope, deps))
   await app.register(async (scope) => registerMessageInRoutes(scope, deps))
+  // the OpenAPI document at /v3/api-docs and Swagger UI at /swagger-ui (open, as /manage)
+  await registerOpenApi(app, deps)
 
   return Object.assign(app, {
     draining: () => {
       draining = true
+      ops.lifecycle.draining()
     },
   })
 }

@@ -49,3 +49,60 @@ export function bindError(name: string, value: string, javaType: string): ApiErr
     errors: [error],
   })
 }
+
+/**
+ * A query parameter as a route reads it, declared once: the route binds it with `bindQuery` and the
+ * OpenAPI document (src/openapi) describes it from the same declaration. `kind` picks the binding and so
+ * the error a bad value gets: `long` is a field of a bound filter object (BindException, as `int`),
+ * `int` a method parameter `Integer` (MethodArgumentTypeMismatchException); `date` and `date-time` come
+ * back as text for the route to parse.
+ */
+export type QueryParam = { name: string; doc: string } & (
+  | { kind: 'string' | 'date' | 'date-time' | 'boolean' | 'long' | 'int' }
+  | { kind: 'enum'; values: readonly string[]; javaType: string }
+)
+
+export type ParamValue<P extends QueryParam> = P extends { kind: 'boolean' }
+  ? boolean
+  : P extends { kind: 'long' | 'int' }
+    ? number
+    : P extends { values: readonly (infer V)[] }
+      ? V
+      : string
+
+export function readParam<P extends QueryParam>(query: Query, p: P): ParamValue<P> | undefined {
+  switch (p.kind) {
+    case 'boolean':
+      return bool(query, p.name) as ParamValue<P> | undefined
+    case 'long':
+      return int(query, p.name) as ParamValue<P> | undefined
+    case 'int':
+      return integer(query, p.name) as ParamValue<P> | undefined
+    case 'enum':
+      return oneOf(query, p.name, p.values, p.javaType) as ParamValue<P> | undefined
+    default:
+      return str(query, p.name) as ParamValue<P> | undefined
+  }
+}
+
+/** Every declared parameter, bound in declaration order (so the first bad one is the error). */
+export function bindQuery<const P extends readonly QueryParam[]>(
+  query: Query,
+  params: P,
+): { [K in P[number] as K['name']]: ParamValue<K> | undefined } {
+  const out: Record<string, unknown> = {}
+  for (const p of params) out[p.name] = readParam(query, p)
+  return out as { [K in P[number] as K['name']]: ParamValue<K> | undefined }
+}
+
+/** An `Integer` method parameter: anything else is the reference's 400 type mismatch. */
+export function integer(query: Query, name: string): number | undefined {
+  const v = str(query, name)
+  if (v === undefined) return undefined
+  if (!/^-?\d{1,9}$/.test(v)) {
+    throw new ApiError('ArgumentTypeMismatch', [
+      `Method parameter '${name}': Failed to convert value of type 'java.lang.String' to required type 'java.lang.Integer'; For input string: "${v}"`,
+    ])
+  }
+  return Number(v)
+}

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import type { Db } from '../db/open.js'
 import type { JobRow } from '../db/schema.js'
+import { forMessage } from '../ops/logging.js'
+import { endsWithin } from '../ops/shutdown.js'
 import type { Clock } from '../util/time.js'
 import { createLoop, type Loop } from './loop.js'
 import { claim, complete, defer, fail, releaseLeases, renewLease } from './outbox.js'
@@ -18,6 +20,14 @@ export type JobOutcome =
 
 export type JobHandler = (job: JobRow) => Promise<JobOutcome>
 
+/** How a run of a job ended, as recorded in its row. */
+export type JobEnd = 'ok' | 'retry' | 'given_up' | 'deferred'
+
+/** Told of every job run this worker recorded (metrics). */
+export interface JobObserver {
+  finished(e: { kind: string; outcome: JobEnd; seconds: number }): void
+}
+
 export interface JobRunnerOptions {
   db: Db
   clock: Clock
@@ -33,6 +43,13 @@ export interface JobRunnerOptions {
   intervalMs: number
   /** called when a job is given up (FAILED), after the row says so */
   onGiveUp?: (job: JobRow, error: string) => Promise<void>
+  observer?: JobObserver
+  /**
+   * How long `stop()` waits for running jobs (default: until they end). Jobs still running then are
+   * abandoned: their leases are released, so they run again at once at the next start instead of after
+   * the lease; what they did meanwhile is idempotent (a send finds its committed broker transfer).
+   */
+  shutdownGraceMs?: number
 }
 
 export interface JobRunner extends Loop {
@@ -77,13 +94,15 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     const renew = setInterval(
       () => {
         const now = opts.clock.now().getTime()
-        renewLease(opts.db.kysely, job.id, opts.workerId, now + opts.leaseMs, now).catch((err) =>
-          opts.logger.warn({ err, job: job.id }, 'could not renew a job lease'),
-        )
+        renewLease(opts.db.kysely, job.id, opts.workerId, now + opts.leaseMs, now).catch((err) => {
+          if (!abandoned)
+            forMessage(opts.logger, job.message_id).warn({ err, job: job.id }, 'could not renew a job lease')
+        })
       },
       Math.max(1000, Math.floor(opts.leaseMs / 3)),
     )
     renew.unref?.()
+    const started = performance.now()
     let outcome: JobOutcome
     try {
       outcome = await opts.handlers[job.kind]!(job)
@@ -93,37 +112,46 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       clearInterval(renew)
     }
     try {
-      await settle(job, outcome)
+      const end = await settle(job, outcome)
+      const seconds = (performance.now() - started) / 1000
+      opts.observer?.finished({ kind: job.kind, outcome: end, seconds })
     } catch (err) {
       // the lease runs out and the job is claimed again: nothing is lost
-      opts.logger.error({ err, job: job.id, kind: job.kind }, 'could not record the end of a job')
+      if (!abandoned)
+        forMessage(opts.logger, job.message_id).error(
+          { err, job: job.id, kind: job.kind },
+          'could not record the end of a job',
+        )
     }
   }
 
-  async function settle(job: JobRow, outcome: JobOutcome): Promise<void> {
+  async function settle(job: JobRow, outcome: JobOutcome): Promise<JobEnd> {
     const now = opts.clock.now().getTime()
     const db = opts.db.kysely
     if ('defer' in outcome) {
       await defer(db, job.id, opts.workerId, outcome.until, now)
-      return
+      return 'deferred'
     }
     if (outcome.ok) {
       await complete(db, job.id, opts.workerId, now)
-      return
+      return 'ok'
     }
     const policy = { ...opts.retry, maxAttempts: Math.min(opts.retry.maxAttempts, job.max_attempts) }
     const retryAt = nextRunAt(policy, job.attempts, now, outcome.retryable)
     const log = { job: job.id, kind: job.kind, messageId: job.message_id, attempts: job.attempts }
+    const logger = forMessage(opts.logger, job.message_id)
     if (retryAt === null) {
-      opts.logger.error({ ...log, error: outcome.error }, `job ${job.kind} given up: ${outcome.error}`)
+      logger.error({ ...log, error: outcome.error }, `job ${job.kind} given up: ${outcome.error}`)
       await fail(db, job.id, opts.workerId, outcome.error, null, now)
       await opts.onGiveUp?.(job, outcome.error)
+      return 'given_up'
     } else {
-      opts.logger.warn(
+      logger.warn(
         { ...log, error: outcome.error, retryInMs: retryAt - now },
         `job ${job.kind} failed, will try again: ${outcome.error}`,
       )
       await fail(db, job.id, opts.workerId, outcome.error, retryAt, now)
+      return 'retry'
     }
   }
 
@@ -137,11 +165,19 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const idle = async () => {
     while (running.size > 0) await Promise.allSettled([...running])
   }
+  // set when stop() gave up waiting: the jobs still running are no longer this worker's
+  let abandoned = false
   return {
     ...loop,
     async stop() {
       await loop.stop()
-      await idle()
+      if (!(await endsWithin(idle(), opts.shutdownGraceMs))) {
+        abandoned = true
+        opts.logger.warn(
+          { jobs: running.size, graceMs: opts.shutdownGraceMs },
+          'jobs still running at shutdown are abandoned; they run again at the next start',
+        )
+      }
       await releaseLeases(opts.db.kysely, opts.workerId, opts.clock.now().getTime())
     },
     idle,

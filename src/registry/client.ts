@@ -45,6 +45,8 @@ export interface ServiceRegistryClientOptions {
   clock: Clock
   /** bound on cached answers (default 10 000) */
   maxCacheEntries?: number
+  /** told whether each lookup was answered from the cache (metrics) */
+  onCacheLookup?: (hit: boolean) => void
 }
 
 export type ServiceRegistryClient = ServiceRegistry & { clearCache(): void; close(): Promise<void> }
@@ -88,6 +90,7 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
     checkParameter(param)
     const key = srCacheKey(param)
     const hit = cache.get(key)
+    opts.onCacheLookup?.(hit !== undefined)
     if (hit) return hit
     let pending = inFlight.get(key)
     if (!pending) {

@@ -3,6 +3,7 @@ import type { Config } from '../config/types.js'
 import type { Db } from '../db/open.js'
 import type { JobRow } from '../db/schema.js'
 import type { JobHandler, JobOutcome } from '../jobs/runner.js'
+import { forMessage } from '../ops/logging.js'
 import type { Clock } from '../util/time.js'
 import { earlierPending, finishDelivery, PARK_MS, type WebhookJobPayload } from './deliveries.js'
 import { redactEndpoint } from './endpoint.js'
@@ -95,7 +96,7 @@ async function giveUp(
   await finishDelivery(deps.db, job, subscriptionId, { state: 'FAILED', error }, at, (trx) =>
     recordFailure(trx, subscriptionId, error, at, true),
   )
-  deps.logger.error(
+  forMessage(deps.logger, job.message_id).error(
     { subscriptionId, messageId: job.message_id, job: job.id, attempts: job.attempts, error },
     `webhook delivery given up after ${job.attempts} attempts: ${error}`,
   )

@@ -28,9 +28,10 @@ const STRING = 'java.lang.String'
 export const RESOURCES = ['all', 'messages'] as const
 export const EVENTS = ['all', 'status'] as const
 export const SECRET_LENGTH = { min: 16, max: 256 }
-const MAX_LENGTH = { name: 255, pushEndpoint: 2048, filter: 1000 }
+export const MAX_LENGTH = { name: 255, pushEndpoint: 2048, filter: 1000 }
 
-const shape = obj('no.difi.meldingsutveksling.domain.webhooks.Subscription', {
+/** What the body binds into (the OpenAPI document describes the body from it, too). */
+export const SUBSCRIPTION_SHAPE = obj('no.difi.meldingsutveksling.domain.webhooks.Subscription', {
   id: long,
   name: str,
   pushEndpoint: str,
@@ -46,7 +47,7 @@ export function bindSubscription(body: unknown): SubscriptionInput {
     throw new ApiError('MessageNotReadable', ['Required request body is missing'])
   }
   try {
-    const v = bindObject(shape, body, '')
+    const v = bindObject(SUBSCRIPTION_SHAPE, body, '')
     const s = (k: string) => (v[k] as string | undefined) ?? null
     return {
       id: (v.id as number | undefined) ?? null,

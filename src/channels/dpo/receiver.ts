@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import type { PayloadStore } from '../../files/payload-store.js'
+import { forMessage } from '../../ops/logging.js'
 import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { parseSbdJson } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
@@ -26,6 +27,8 @@ export interface DpoIntake {
     transferRef: string
   }): Promise<string>
   alreadyReceived(transferRef: string): Promise<boolean>
+  /** told how long each transfer took to receive: download, unpacking and intake (metrics) */
+  timed?(e: { seconds: number; ok: boolean }): void
 }
 
 export interface DpoReceiverDeps {
@@ -72,9 +75,13 @@ export async function pollDpo(deps: DpoReceiverDeps): Promise<number> {
   }
   todo.sort((a, b) => Date.parse(a.created) - Date.parse(b.created))
   for (const overview of todo) {
+    const began = performance.now()
+    const timed = (ok: boolean) => deps.intake.timed?.({ seconds: (performance.now() - began) / 1000, ok })
     try {
       if (await receive(deps, overview.fileTransferId)) done++
+      timed(true)
     } catch (error) {
+      timed(false)
       deps.logger.warn(
         { err: error, fileTransferId: overview.fileTransferId },
         `could not receive a DPO file transfer; next poll tries again: ${(error as Error).message}`,
@@ -119,7 +126,7 @@ async function receive(deps: DpoReceiverDeps, id: string): Promise<boolean> {
       return discard(deps, id, `unreadable SBD: ${(error as Error).message}`)
     }
     const outcome = await deps.intake.take({ sbd, asic: parsed.asic, transferRef: id })
-    deps.logger.info(
+    forMessage(deps.logger, getMessageId(sbd)).info(
       { messageId: getMessageId(sbd), fileTransferId: id, outcome, type: sbd.type },
       `DPO message ${outcome}`,
     )

@@ -1,5 +1,5 @@
 import type { InMessageRow } from '../../db/schema.js'
-import { oneOf, type Query, str } from '../../http/query.js'
+import { bindQuery, type Query, type QueryParam } from '../../http/query.js'
 import { SERVICE_IDENTIFIERS } from '../../sbd/types.js'
 import type { InFilter } from './repository.js'
 
@@ -19,21 +19,45 @@ export const IN_SORT: Record<string, keyof InMessageRow> = {
  * The filters of list, peek and unlock (§2.8): equality on each parameter given, AND-combined. An
  * unknown `serviceIdentifier` is a 400 binding error (the reference answers 500).
  */
+export const IN_FILTER_PARAMS = [
+  { name: 'messageId', kind: 'string', column: 'message_id', doc: 'The messageId.' },
+  { name: 'conversationId', kind: 'string', column: 'conversation_id', doc: 'The conversationId.' },
+  {
+    name: 'receiverIdentifier',
+    kind: 'string',
+    column: 'receiver_identifier',
+    doc: 'The receiver as a primary identifier: an organisation number without `0192:`, or a fødselsnummer.',
+  },
+  {
+    name: 'senderIdentifier',
+    kind: 'string',
+    column: 'sender_identifier',
+    doc: 'The sender as a primary identifier: an organisation number without `0192:`.',
+  },
+  {
+    name: 'serviceIdentifier',
+    kind: 'enum',
+    values: [...SERVICE_IDENTIFIERS, 'UNKNOWN'],
+    javaType: 'ServiceIdentifier',
+    column: 'service_identifier',
+    doc: 'The service the message came by.',
+  },
+  {
+    name: 'process',
+    kind: 'string',
+    column: 'process_identifier',
+    doc: 'The process (the `identifier` of the ConversationId scope).',
+  },
+] as const satisfies readonly (QueryParam & { column: keyof InMessageRow })[]
+
 export function inFilter(query: Query): InFilter {
-  const eq: [keyof InMessageRow, string | undefined][] = [
-    ['message_id', str(query, 'messageId')],
-    ['conversation_id', str(query, 'conversationId')],
-    ['receiver_identifier', str(query, 'receiverIdentifier')],
-    ['sender_identifier', str(query, 'senderIdentifier')],
-    [
-      'service_identifier',
-      oneOf(query, 'serviceIdentifier', [...SERVICE_IDENTIFIERS, 'UNKNOWN'] as const, 'ServiceIdentifier'),
-    ],
-    ['process_identifier', str(query, 'process')],
-  ]
-  const given = eq.filter(([, value]) => value !== undefined)
+  const values = bindQuery(query, IN_FILTER_PARAMS)
+  const given = IN_FILTER_PARAMS.flatMap((p) => {
+    const value = values[p.name]
+    return value === undefined ? [] : [[p.column, value] as const]
+  })
   return (q) => {
-    for (const [column, value] of given) q = q.where(column, '=', value!)
+    for (const [column, value] of given) q = q.where(column, '=', value)
     return q
   }
 }

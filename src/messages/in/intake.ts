@@ -8,6 +8,7 @@ import {
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow } from '../../db/schema.js'
 import type { AppDeps } from '../../http/app-deps.js'
+import { forMessage } from '../../ops/logging.js'
 import {
   getConversationId,
   getExpectedResponseDateTime,
@@ -137,7 +138,10 @@ async function expireOnArrival(deps: IntakeDeps, x: Delivery, now: number): Prom
     await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
     await registerStatus(trx, conversation, { status: 'LEVETID_UTLOPT' }, now)
   })
-  deps.logger.info({ messageId: x.messageId, expiry: new Date(x.expiry!) }, 'incoming message expired')
+  forMessage(deps.logger, x.messageId).info(
+    { messageId: x.messageId, expiry: new Date(x.expiry!) },
+    'incoming message expired',
+  )
   return 'expired'
 }
 
@@ -156,7 +160,10 @@ async function registerIncomingStatus(
     return outgoing.length
   })
   if (!registered)
-    deps.logger.info({ messageId: x.messageId, status }, 'status for an unknown message ignored')
+    forMessage(deps.logger, x.messageId).info(
+      { messageId: x.messageId, status },
+      'status for an unknown message ignored',
+    )
   return 'status'
 }
 

@@ -2,6 +2,8 @@ import type { Logger } from 'pino'
 import { registerReceipt } from '../../conversations/receipts.js'
 import { conversationsByMessageId } from '../../conversations/repository.js'
 import type { Executor } from '../../db/open.js'
+import { CORRELATION_ID } from '../../ops/logging.js'
+import { getMessageId } from '../../sbd/accessors.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
 
@@ -21,13 +23,18 @@ export async function registerKvittering(
 ): Promise<void> {
   const related = sbd.businessMessage.relatedToMessageId
   const receiptType = String(sbd.businessMessage.receiptType ?? null)
+  // the kvittering's own messageId, as every line about receiving it
+  const id = { [CORRELATION_ID]: getMessageId(sbd) }
   if (typeof related !== 'string' || !related) {
-    logger.info({ receiptType }, 'arkivmelding_kvittering without relatedToMessageId ignored')
+    logger.info({ ...id, receiptType }, 'arkivmelding_kvittering without relatedToMessageId ignored')
     return
   }
   const outgoing = await conversationsByMessageId(trx, related, 'OUTGOING')
   if (!outgoing.length) {
-    logger.info({ relatedToMessageId: related }, 'arkivmelding_kvittering for an unknown message ignored')
+    logger.info(
+      { ...id, relatedToMessageId: related },
+      'arkivmelding_kvittering for an unknown message ignored',
+    )
     return
   }
   const status = {

@@ -3,6 +3,7 @@ import { conversationsByMessageId, registerStatus } from '../../conversations/re
 import type { InMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
+import { forMessage } from '../../ops/logging.js'
 import { CmsError, decryptStream } from '../../packaging/cms.js'
 import { lockedMessage, removeIncomingPayload } from './queue.js'
 import { deleteInMessage } from './repository.js'
@@ -81,7 +82,7 @@ async function unreadable(deps: AppDeps, row: InMessageRow, error: unknown): Pro
       await registerStatus(trx, c, { status: 'FEIL', description }, now)
   })
   await removeIncomingPayload(deps.payloads, row.asic_key)
-  deps.logger.warn({ err: error, messageId: row.message_id }, description)
+  forMessage(deps.logger, row.message_id).warn({ err: error, messageId: row.message_id }, description)
   return gone
     ? new ApiError('AsicRead', [], { message: description, cause: error })
     : new ApiError('FileNotFound', [ASIC_FILENAME], { cause: error })

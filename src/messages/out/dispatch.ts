@@ -10,6 +10,7 @@ import type { Db, Executor } from '../../db/open.js'
 import type { JobRow, OutFileRow } from '../../db/schema.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import type { JobHandler } from '../../jobs/runner.js'
+import { forMessage } from '../../ops/logging.js'
 import { getExpectedResponseDateTime, getMessageId } from '../../sbd/accessors.js'
 import { parseSbd } from '../../sbd/parse.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
@@ -32,6 +33,8 @@ export interface DispatchDeps {
   logger: Logger
   payloads: PayloadStore
   channels: OutgoingChannels
+  /** told how long each message took to hand to its service (metrics) */
+  onSendTimed?: (e: { service: string; seconds: number; ok: boolean }) => void
 }
 
 export function sendJobHandler(deps: DispatchDeps): JobHandler {
@@ -44,7 +47,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
     const now = deps.clock.now().getTime()
     if (expired(sbd, now)) {
       await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: LEVETID_UTLOPT_DESCRIPTION })
-      deps.logger.warn({ messageId }, 'message expired before it could be sent')
+      forMessage(deps.logger, messageId).warn({ messageId }, 'message expired before it could be sent')
       return { ok: true }
     }
     const si = message.service_identifier as ServiceIdentifier
@@ -54,9 +57,14 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       await finish(deps, messageId, { status: 'FEIL', description: error })
       return { ok: false, error, retryable: false }
     }
+    const started = performance.now()
+    const timed = (ok: boolean) =>
+      deps.onSendTimed?.({ service: si, seconds: (performance.now() - started) / 1000, ok })
     try {
       await channel.send(`send:${messageId}`, sbd, await filesOf(deps.db.kysely, message.id))
+      timed(true)
     } catch (error) {
+      timed(false)
       const outcome = failure(error)
       if (!outcome.retryable) {
         await finish(deps, messageId, {
@@ -67,7 +75,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       return outcome
     }
     await finish(deps, messageId, { status: 'SENDT' })
-    deps.logger.info({ messageId, service: si }, 'message sent')
+    forMessage(deps.logger, messageId).info({ messageId, service: si }, 'message sent')
     return { ok: true }
   }
 }
@@ -89,7 +97,10 @@ export function statusReplyJobHandler(deps: DispatchDeps): JobHandler {
     const sbd = parseSbd(payload.sbd)
     const status = String(sbd.businessMessage.status ?? 'UNKNOWN')
     if (expired(sbd, deps.clock.now().getTime())) {
-      deps.logger.warn({ messageId: job.message_id, status }, 'status message expired before it was sent')
+      forMessage(deps.logger, job.message_id).warn(
+        { messageId: job.message_id, status },
+        'status message expired before it was sent',
+      )
       return { ok: true }
     }
     const channel = deps.channels[payload.service]

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { parsePageable, toPage } from '../../http/paging.js'
-import { oneOf, type Query, str } from '../../http/query.js'
+import { bindQuery, type Query, type QueryParam } from '../../http/query.js'
 import { sendEmpty, sendJson } from '../../http/reply.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import { SERVICE_IDENTIFIERS } from '../../sbd/types.js'
@@ -15,7 +15,7 @@ import { sendMessage } from './send.js'
 import { findOutMessageLoosely } from './stored.js'
 import { uploadFile } from './upload.js'
 
-const OUT_SORT: Record<string, string> = {
+export const OUT_SORT: Record<string, string> = {
   id: 'id',
   lastUpdated: 'last_updated',
   messageId: 'message_id',
@@ -25,6 +25,41 @@ const OUT_SORT: Record<string, string> = {
   senderIdentifier: 'sender_identifier',
   serviceIdentifier: 'service_identifier',
 }
+
+/** Equality filters of `GET /api/messages/out` (§2.6), AND-combined. */
+export const OUT_FILTER_PARAMS = [
+  { name: 'conversationId', kind: 'string', column: 'conversation_id', doc: 'The conversationId.' },
+  { name: 'messageId', kind: 'string', column: 'message_id', doc: 'The messageId.' },
+  { name: 'processIdentifier', kind: 'string', column: 'process_identifier', doc: 'The process URN.' },
+  {
+    name: 'receiverIdentifier',
+    kind: 'string',
+    column: 'receiver_identifier',
+    doc: 'The receiver as a primary identifier: an organisation number without `0192:`, or a fødselsnummer.',
+  },
+  {
+    name: 'senderIdentifier',
+    kind: 'string',
+    column: 'sender_identifier',
+    doc: 'The sender (the on-behalf-of organisation when there is one) without `0192:`.',
+  },
+  {
+    name: 'serviceIdentifier',
+    kind: 'enum',
+    values: [...SERVICE_IDENTIFIERS, 'UNKNOWN'],
+    javaType: 'ServiceIdentifier',
+    column: 'service_identifier',
+    doc: 'The service the message goes by.',
+  },
+] as const satisfies readonly (QueryParam & { column: string })[]
+
+export const UPLOAD_PARAMS = [
+  {
+    name: 'title',
+    kind: 'string',
+    doc: "The attachment's title; overrides the `name` of the Content-Disposition header.",
+  },
+] as const satisfies readonly QueryParam[]
 
 /** The sending side of the NextMove API, `/api/messages/out` (§2.2–2.7). */
 export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -99,7 +134,7 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
             contentType: header(req, 'content-type'),
             contentDisposition: header(req, 'content-disposition'),
             contentLength: header(req, 'content-length'),
-            title: str(req.query, 'title'),
+            title: bindQuery(req.query, UPLOAD_PARAMS).title,
             body: (req.body as Readable | undefined) ?? req.raw,
           }),
         )
@@ -140,17 +175,8 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 function outFilter(query: Query): OutFilter {
-  const eq: [string, string | undefined][] = [
-    ['conversation_id', str(query, 'conversationId')],
-    ['message_id', str(query, 'messageId')],
-    ['process_identifier', str(query, 'processIdentifier')],
-    ['receiver_identifier', str(query, 'receiverIdentifier')],
-    ['sender_identifier', str(query, 'senderIdentifier')],
-    [
-      'service_identifier',
-      oneOf(query, 'serviceIdentifier', [...SERVICE_IDENTIFIERS, 'UNKNOWN'] as const, 'ServiceIdentifier'),
-    ],
-  ]
+  const values = bindQuery(query, OUT_FILTER_PARAMS)
+  const eq = OUT_FILTER_PARAMS.map((p) => [p.column, values[p.name]] as const)
   return (q) => {
     for (const [column, value] of eq) {
       // biome-ignore lint/suspicious/noExplicitAny: columns come from the fixed list above

@@ -1,0 +1,56 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { load } from '../config/test-helpers.js'
+import { makeIdentity, makeTempDir } from '../packaging/test-support.js'
+import { startupWarnings } from './warnings.js'
+
+const tmp = makeTempDir('warnings-')
+afterAll(() => tmp.cleanup())
+
+const SECURE = {
+  DIFI_MOVE_ORG_NUMBER: '910075918',
+  DIFI_SECURITY_USER_PASSWORD: 'secret',
+  DIFI_SSL_KEYSTORE: '/etc/ip/tls.p12',
+}
+const sqlite = { kind: 'sqlite' as const, path: '/var/lib/ip/integrasjonspunkt.sqlite' }
+const postgres = { kind: 'postgres' as const, connectionString: 'postgres://db/ip', schema: null }
+const now = new Date()
+
+function settings(w: ReturnType<typeof startupWarnings>) {
+  return w.map((x) => x.setting)
+}
+
+describe('warnings at start', () => {
+  it('are none for a secure configuration', () => {
+    const config = load({ env: SECURE })
+    expect(startupWarnings({ config, datasource: postgres, keys: null, now })).toEqual([])
+    // SQLite is fine outside the production profile
+    expect(startupWarnings({ config, datasource: sqlite, keys: null, now })).toEqual([])
+  })
+
+  it('name authentication off and TLS off, each saying what to set', () => {
+    const config = load({ env: { ...SECURE, DIFI_SECURITY_ENABLE: 'false', DIFI_SSL_ENABLED: 'false' } })
+    const w = startupWarnings({ config, datasource: postgres, keys: null, now })
+    expect(settings(w)).toEqual(['difi.security.enable', 'difi.ssl.enabled'])
+    expect(w[0]!.message).toMatch(/set difi\.security\.enable=true and difi\.security\.user\.password/)
+    expect(w[1]!.message).toMatch(/set difi\.ssl\.enabled=true with difi\.ssl\.key-store/)
+  })
+
+  it('name an embedded SQLite database under the production profile', () => {
+    const config = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'staging,production' } })
+    const w = startupWarnings({ config, datasource: sqlite, keys: null, now })
+    expect(settings(w)).toEqual(['difi.datasource.url'])
+    expect(w[0]!.message).toContain(sqlite.path)
+    expect(startupWarnings({ config, datasource: postgres, keys: null, now })).toEqual([])
+  })
+
+  it('name a business certificate that expires within 30 days, not one that lasts longer', () => {
+    const config = load({ env: SECURE })
+    const soon = makeIdentity(tmp.dir, 'soon', { days: 10, bits: 1024 })
+    const later = makeIdentity(tmp.dir, 'later', { days: 365, bits: 1024 })
+    const keys = (id: typeof soon) => ({ keyPem: id.keyPem, certPem: id.certPem, chainPem: [] })
+    const w = startupWarnings({ config, datasource: postgres, keys: keys(soon), now })
+    expect(settings(w)).toEqual(['difi.move.org.keystore.path'])
+    expect(w[0]!.message).toMatch(/expires in (9|10) days/)
+    expect(startupWarnings({ config, datasource: postgres, keys: keys(later), now })).toEqual([])
+  })
+})
