@@ -1,6 +1,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely'
 import type { DialectCapabilities } from '../../db/capabilities.js'
 import type { Executor } from '../../db/open.js'
+import { pageOf } from '../../db/page-query.js'
 import type { Database, InMessageRow, NewInMessage } from '../../db/schema.js'
 
 /**
@@ -30,23 +31,13 @@ export async function deleteInMessage(db: Executor, id: number): Promise<boolean
   return Number(r.numDeletedRows) === 1
 }
 
-export async function searchInMessages(
+export function searchInMessages(
   db: Executor,
   filter: InFilter,
   sort: { column: string; direction: 'asc' | 'desc' }[],
   page: { limit: number; offset: number },
 ): Promise<{ rows: InMessageRow[]; total: number }> {
-  const count = await filter(
-    db.selectFrom('in_messages').select(sql<number>`count(*)`.as('n')),
-  ).executeTakeFirst()
-  let q = filter(db.selectFrom('in_messages').selectAll())
-  for (const s of sort) q = q.orderBy(sql.ref(s.column), s.direction)
-  const rows = await q
-    .orderBy('id', sort[0]?.direction ?? 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return { rows, total: Number(count?.n ?? 0) }
+  return pageOf(db, 'in_messages', filter, sort, page)
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type SelectQueryBuilder, sql } from 'kysely'
 import type { Executor } from '../../db/open.js'
+import { pageOf } from '../../db/page-query.js'
 import type { Database, NewOutFile, NewOutMessage, OutFileRow, OutMessageRow } from '../../db/schema.js'
 
 export async function insertOutMessage(db: Executor, values: NewOutMessage): Promise<OutMessageRow> {
@@ -74,21 +75,11 @@ export async function deleteOutMessage(db: Executor, id: number): Promise<void> 
 type OutQuery<O> = SelectQueryBuilder<Database, 'out_messages', O>
 export type OutFilter = <O>(q: OutQuery<O>) => OutQuery<O>
 
-export async function searchOutMessages(
+export function searchOutMessages(
   db: Executor,
   filter: OutFilter,
   sort: { column: string; direction: 'asc' | 'desc' }[],
   page: { limit: number; offset: number },
 ): Promise<{ rows: OutMessageRow[]; total: number }> {
-  const count = await filter(
-    db.selectFrom('out_messages').select(sql<number>`count(*)`.as('n')),
-  ).executeTakeFirst()
-  let q = filter(db.selectFrom('out_messages').selectAll())
-  for (const s of sort) q = q.orderBy(sql.ref(s.column), s.direction)
-  const rows = await q
-    .orderBy('id', sort[0]?.direction ?? 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return { rows, total: Number(count?.n ?? 0) }
+  return pageOf(db, 'out_messages', filter, sort, page)
 }
