@@ -1,4 +1,4 @@
-import { type SelectQueryBuilder, sql } from 'kysely'
+import type { SelectQueryBuilder } from 'kysely'
 import type { DialectCapabilities } from '../../db/capabilities.js'
 import type { Executor } from '../../db/open.js'
 import { pageOf } from '../../db/page-query.js'
