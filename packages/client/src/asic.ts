@@ -1,0 +1,107 @@
+/**
+ * Writing a popped ASiC-E to disk and unpacking its documents. Every file is written beside its final
+ * name and renamed into place, so a reader never sees half a file. Entry names come from the sender:
+ * only plain relative names are written (no `..`, no absolute path, no drive, no backslash).
+ */
+import { randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import yauzl, { type Entry, type ZipFile } from 'yauzl'
+import { IntegrasjonspunktError } from './errors.js'
+
+/** Streams `stream` to `path` through a temporary file in the same folder, then renames it. */
+export async function writeAtomically(
+  stream: ReadableStream<Uint8Array> | Readable,
+  path: string,
+): Promise<void> {
+  const target = resolve(path)
+  await mkdir(dirname(target), { recursive: true })
+  const tmp = join(dirname(target), `.${randomUUID()}.part`)
+  const source =
+    stream instanceof Readable ? stream : Readable.fromWeb(stream as import('node:stream/web').ReadableStream)
+  try {
+    await pipeline(source, createWriteStream(tmp, { flags: 'wx' }))
+    await rename(tmp, target)
+  } catch (error) {
+    await rm(tmp, { force: true })
+    throw error
+  }
+}
+
+/** The ASiC-E members that are not documents: the container's own files and eFormidling's manifest. */
+export function isDocumentEntry(name: string): boolean {
+  return (
+    name !== 'mimetype' && name !== 'manifest.xml' && !name.startsWith('META-INF/') && !name.endsWith('/')
+  )
+}
+
+/** Whether a zip entry name is a plain relative path that stays inside the folder it is unpacked to. */
+export function isSafeEntryName(name: string): boolean {
+  if (name === '' || name.includes('\\') || name.includes('\0')) return false
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || isAbsolute(name)) return false
+  return name.split('/').every((segment) => segment !== '..' && segment !== '.')
+}
+
+/**
+ * Unpacks the documents of the ASiC-E at `zipPath` into `dir`; returns their paths in the
+ * container's order. Any unsafe name refuses the whole container before a file is written.
+ */
+export async function extractDocuments(zipPath: string, dir: string): Promise<string[]> {
+  const zip = await openZip(zipPath)
+  try {
+    const entries = (await listEntries(zip)).filter((e) => isDocumentEntry(e.fileName))
+    const target = resolve(dir)
+    for (const entry of entries) {
+      const out = resolve(target, entry.fileName)
+      if (!isSafeEntryName(entry.fileName) || relative(target, out).startsWith('..'))
+        throw new IntegrasjonspunktError(
+          `The ASiC-E has an unsafe entry name: ${JSON.stringify(entry.fileName)}`,
+        )
+    }
+    const written: string[] = []
+    for (const entry of entries) {
+      const out = resolve(target, entry.fileName)
+      await writeAtomically(await openEntry(zip, entry), out)
+      written.push(out)
+    }
+    return written
+  } finally {
+    zip.close()
+  }
+}
+
+// yauzl speaks callbacks; these wrap the three calls used. strictFileNames keeps a backslash in a
+// name as it is (so isSafeEntryName refuses it) instead of turning it into a folder separator.
+function openZip(path: string): Promise<ZipFile> {
+  return new Promise((done, fail) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: true }, (error, zip) =>
+      error ? fail(asZipError(error)) : done(zip),
+    )
+  })
+}
+
+function listEntries(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((done, fail) => {
+    const entries: Entry[] = []
+    zip.on('entry', (entry: Entry) => {
+      entries.push(entry)
+      zip.readEntry()
+    })
+    zip.once('end', () => done(entries))
+    zip.once('error', (error: Error) => fail(asZipError(error)))
+    zip.readEntry()
+  })
+}
+
+function openEntry(zip: ZipFile, entry: Entry): Promise<Readable> {
+  return new Promise((done, fail) => {
+    zip.openReadStream(entry, (error, stream) => (error ? fail(asZipError(error)) : done(stream)))
+  })
+}
+
+function asZipError(error: Error): IntegrasjonspunktError {
+  return new IntegrasjonspunktError(`The ASiC-E could not be read: ${error.message}`, { cause: error })
+}
