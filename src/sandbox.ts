@@ -168,5 +168,12 @@ Receive it at ${b.org} (peek locks the next message, pop downloads its ASiC-E, d
 
 Follow it at ${a.org}: OPPRETTET, SENDT, MOTTATT, then LEVERT after the delete:
   curl ${urlA}/api/statuses/MESSAGE_ID
+
+The same with the command line (\`--help\` on each command shows more):
+  npx integrasjonspunkt-client --url ${urlA} send --to ${b.org} ${example}/vedtak.pdf
+  npx integrasjonspunkt-client --url ${urlB} receive --out inbox --once
+  npx integrasjonspunkt-client --url ${urlA} status MESSAGE_ID --follow
+
+Web pages (conversations, a message's timeline, queues, health): ${urlA}/ and ${urlB}/
 `
 }

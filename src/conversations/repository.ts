@@ -1,5 +1,5 @@
 import type { Executor } from '../db/open.js'
-import type { ConversationRow, MessageStatusRow, NewConversation } from '../db/schema.js'
+import type { ConversationRow, MessageStatusRow, NewConversation, OutFileRow } from '../db/schema.js'
 import { enqueueStatusEvents } from '../webhooks/deliveries.js'
 import { enqueueStatusEntry } from './status-queue.js'
 import { finishes, stopsPolling } from './statuses.js'
@@ -116,6 +116,7 @@ async function applyStatus(
     .updateTable('conversations')
     .set({
       last_update: now,
+      latest_status: status,
       ...(finishes(status) ? { finished: 1 } : {}),
       ...(stopsPolling(status) ? { pollable: 0 } : {}),
     })
@@ -147,4 +148,46 @@ export async function expiredOpenConversations(
     .orderBy('expiry')
     .limit(limit)
     .execute()
+}
+
+/** What the operator's page shows of a file once the outgoing message and its payload are gone. */
+export interface KeptFile {
+  filename: string
+  title: string | null
+  mimeType: string
+  size: number
+  primary: boolean
+}
+
+export function keptFileOf(f: OutFileRow): KeptFile {
+  return {
+    filename: f.filename,
+    title: f.title,
+    mimeType: f.mime_type,
+    size: Number(f.size),
+    primary: Boolean(f.primary_document),
+  }
+}
+
+/** Records the files an outgoing message carried on its conversation, in the transaction that removes them. */
+export async function keepFileList(db: Executor, messageId: string, files: OutFileRow[]): Promise<void> {
+  if (!files.length) return
+  const kept = files.map(keptFileOf)
+  await db
+    .updateTable('conversations')
+    .set({ files: JSON.stringify(kept) })
+    .where('message_id', '=', messageId)
+    .where('direction', '=', 'OUTGOING')
+    .execute()
+}
+
+/** The kept file list of a conversation; empty when none was kept (older rows, incoming messages). */
+export function keptFiles(row: ConversationRow): KeptFile[] {
+  if (!row.files) return []
+  try {
+    const parsed: unknown = JSON.parse(row.files)
+    return Array.isArray(parsed) ? (parsed as KeptFile[]) : []
+  } catch {
+    return []
+  }
 }

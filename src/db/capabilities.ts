@@ -1,4 +1,5 @@
 import type { ColumnDefinitionBuilder, CreateTableBuilder } from 'kysely'
+import { POSTGRES_TITLE_SEARCH, SQLITE_TITLE_SEARCH, type TitleSearch } from './title-search.js'
 
 /**
  * Everything that differs between SQLite and PostgreSQL, in one place (style rule 4). The rest of
@@ -14,6 +15,8 @@ export interface DialectCapabilities {
   skipLocked: boolean
   /** case-insensitive LIKE operator */
   ilike: 'like' | 'ilike'
+  /** word-prefix search over conversation titles (FTS5 / tsvector), for the web pages */
+  titleSearch: TitleSearch
 }
 
 export const SQLITE: DialectCapabilities = {
@@ -23,6 +26,7 @@ export const SQLITE: DialectCapabilities = {
   bigint: 'integer',
   skipLocked: false,
   ilike: 'like',
+  titleSearch: SQLITE_TITLE_SEARCH,
 }
 
 export const POSTGRES: DialectCapabilities = {
@@ -34,4 +38,5 @@ export const POSTGRES: DialectCapabilities = {
   bigint: 'bigint',
   skipLocked: true,
   ilike: 'ilike',
+  titleSearch: POSTGRES_TITLE_SEARCH,
 }

@@ -3,6 +3,7 @@ import type { DialectCapabilities } from './capabilities.js'
 import * as m0001 from './migrations/0001-init.js'
 import * as m0002 from './migrations/0002-incoming.js'
 import * as m0003 from './migrations/0003-webhooks.js'
+import * as m0004 from './migrations/0004-web.js'
 import type { Db } from './open.js'
 
 /** Numbered migrations, one set for both stores; names sort in the order they run. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities
   '0001-init': m0001,
   '0002-incoming': m0002,
   '0003-webhooks': m0003,
+  '0004-web': m0004,
 }
 
 export class MigrationError extends Error {}

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 
 /**
  * Tables of the integration point. Times are epoch milliseconds (bigint), flags are 0/1 integers and
@@ -69,6 +69,13 @@ export interface ConversationTable {
   external_system_reference: string | null
   created_at: number
   last_update: number
+  /** the newest status (migration 0004), kept by registerStatus; null until the first */
+  latest_status: ColumnType<string | null, string | null | undefined, string | null>
+  /**
+   * JSON list of the files an outgoing message carried (KeptFile[], migration 0004), written when the
+   * message leaves the outbox, so the operator's page still names them after the payload is gone
+   */
+  files: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface MessageStatusTable {

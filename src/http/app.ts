@@ -14,6 +14,7 @@ import { registerOpenApi } from '../openapi/register.js'
 import { createOps } from '../ops/ops.js'
 import { correlateRequestLogs } from '../ops/request-log.js'
 import { isHealthPath, registerOpsRoutes } from '../ops/routes.js'
+import { isWebPath, registerWebRoutes } from '../web/routes.js'
 import { registerWebhookRoutes } from '../webhooks/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches } from './auth.js'
@@ -85,6 +86,7 @@ export async function buildApp(
   await app.register(async (scope) => registerMessageInRoutes(scope, deps))
   // the OpenAPI document at /v3/api-docs and Swagger UI at /swagger-ui (open, as /manage)
   await registerOpenApi(app, deps)
+  await app.register(async (scope) => registerWebRoutes(scope, deps, ops))
 
   return Object.assign(app, {
     draining: () => {
@@ -116,8 +118,10 @@ function installBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
 }
 
+/** The API and the operator's pages need the password; `/manage`, `/v3/api-docs` and `/swagger-ui` do not. */
 function isProtected(url: string): boolean {
-  return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')
+  const path = pathOf(url)
+  return path === '/api' || path.startsWith('/api/') || isWebPath(path)
 }
 
 export function pathOf(url: string): string {

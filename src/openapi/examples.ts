@@ -30,6 +30,8 @@ export const conversationRow: { full: ConversationRow; bare: ConversationRow } =
     external_system_reference: 'a2f1…',
     created_at: AT,
     last_update: AT,
+    latest_status: 'LEVERT',
+    files: null,
   },
   bare: {
     id: 30,
@@ -51,6 +53,8 @@ export const conversationRow: { full: ConversationRow; bare: ConversationRow } =
     external_system_reference: null,
     created_at: AT,
     last_update: AT,
+    latest_status: null,
+    files: null,
   },
 }
 

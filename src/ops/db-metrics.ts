@@ -132,7 +132,7 @@ function setIncoming(
   }
 }
 
-function jobRows(db: Db, now: number) {
+export function jobRows(db: Db, now: number) {
   const unleased = sql`(locked_until is null or locked_until < ${now})`
   return db.kysely
     .selectFrom('jobs')

@@ -4,7 +4,7 @@
 // message removed, the conversation kept.
 
 import type { Logger } from 'pino'
-import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
+import { conversationsByMessageId, keepFileList, registerStatus } from '../../conversations/repository.js'
 import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
 import type { Db, Executor } from '../../db/open.js'
 import type { JobRow, OutFileRow } from '../../db/schema.js'
@@ -145,7 +145,10 @@ async function finish(
       await registerStatus(trx, c, status, now)
     }
     const row = await outMessageByMessageId(trx, messageId)
-    if (row) await deleteOutMessage(trx, row.id)
+    if (row) {
+      await keepFileList(trx, messageId, await filesOf(trx, row.id))
+      await deleteOutMessage(trx, row.id)
+    }
     await trx.deleteFrom('broker_transfers').where('purpose', '=', `send:${messageId}`).execute()
   })
   await deps.payloads.removeDir(outPayloadFolder(messageId))
