@@ -171,4 +171,22 @@ describe('the client library against the sandbox', () => {
     expect(handled).toBe(1)
     expect(kvittering?.type).toBe('arkivmelding_kvittering')
   }, 60_000)
+  it('removes the half-made message when a send in steps is stopped midway', async () => {
+    const [xml, big] = arkivmeldingFiles('stopped', { 'stort.bin': randomBytes(12 * 1024 * 1024) })
+    const sbd = sbdTo(B, 'stort.bin')
+    const controller = new AbortController()
+    const messageId = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier!
+    const sending = a.send(sbd, [{ path: xml! }, { path: big! }], {
+      signal: controller.signal,
+      // stop once the large file is partly uploaded: the message exists in the outbox by then
+      onProgress: (p) => {
+        if (p.filename === 'stort.bin' && p.fileSent > 1024 * 1024) controller.abort()
+      },
+    })
+    await expect(sending).rejects.toThrow()
+    expect(controller.signal.aborted).toBe(true)
+    expect(await a.getOutgoing(messageId)).toBeUndefined()
+    const conversation = await a.conversation(messageId)
+    expect(conversation?.messageStatuses?.map((s) => s.status) ?? []).not.toContain('SENDT')
+  }, 60_000)
 })

@@ -156,6 +156,14 @@ describe.each(STORES)('logs of a DPO exchange on %s', (kind) => {
       const r = await api(b.url, '/api/messages/in/peek')
       return r.status === 200 ? true : undefined
     }, 'the message at B')
+    // an operator gives the peeked message back from its web page, and the fagsystem peeks it again
+    const unlocked = await api(b.url, `/messages/${messageId}/unlock`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'same-origin' },
+      redirect: 'manual',
+    })
+    expect(unlocked.status).toBe(303)
+    expect((await api(b.url, '/api/messages/in/peek')).status).toBe(200)
     expect((await api(b.url, `/api/messages/in/pop/${messageId}`)).status).toBe(200)
     expect((await api(b.url, `/api/messages/in/${messageId}`, { method: 'DELETE' })).status).toBe(200)
     await eventually(async () => {
@@ -179,6 +187,7 @@ describe.each(STORES)('logs of a DPO exchange on %s', (kind) => {
     expect(said('DPO message stored')).toBe(true)
     expect(about.filter((l) => l.msg === 'request completed').length).toBeGreaterThanOrEqual(3)
     expect(about.some((l) => l.kind === 'webhook' && /will try again/.test(String(l.msg)))).toBe(true)
+    expect(about.some((l) => /^web: unlock/.test(String(l.msg)))).toBe(true)
 
     const text = JSON.stringify(lines)
     for (const secret of [PASSWORD, AUTH.slice(6), WEBHOOK_SECRET]) expect(text).not.toContain(secret)

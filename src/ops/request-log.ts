@@ -3,9 +3,9 @@ import { CORRELATION_ID } from './logging.js'
 
 /**
  * Requests about one message (`/api/messages/out/{messageId}`, `/api/messages/in/pop/{messageId}`,
- * `/api/statuses/{messageId}`, ...) log with its `correlation_id`, from "incoming request" to "request
+ * `/api/statuses/{messageId}`, ..., and the operator's `/messages/{messageId}` pages) log with its `correlation_id`, from "incoming request" to "request
  * completed". Fastify logs the first line before any hook runs, so the id is bound where Fastify makes
- * the request's logger; the route is looked up again for its parameters (microseconds, /api only).
+ * the request's logger; the route is looked up again for its parameters (microseconds, /api and /messages only).
  * Fastify's request lines carry method, URL, status and time, never headers or bodies, so neither the
  * Authorization header nor a payload reaches the log. Call this before the routes are registered.
  */
@@ -21,7 +21,7 @@ function messageIdOf(
   method: string | undefined,
   url: string | undefined,
 ): string | null {
-  if (!method || !url?.startsWith('/api/')) return null
+  if (!method || !url || !(url.startsWith('/api/') || url.startsWith('/messages/'))) return null
   const q = url.indexOf('?')
   const route = app.findRoute({ method: method as HTTPMethods, url: q < 0 ? url : url.slice(0, q) })
   const id = (route?.params as Record<string, string> | undefined)?.messageId
