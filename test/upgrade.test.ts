@@ -70,7 +70,13 @@ describe.each(STORES)('an upgrade on %s', (kind) => {
       const a = await world.start(A, store)
       const db = a.db.kysely
       const ran = (await sql<{ name: string }>`select name from ip_migrations order by name`.execute(db)).rows
-      expect(ran.map((r) => r.name)).toEqual(['0001-init', '0002-incoming', '0003-webhooks', '0004-web'])
+      expect(ran.map((r) => r.name)).toEqual([
+        '0001-init',
+        '0002-incoming',
+        '0003-webhooks',
+        '0004-web',
+        '0005-retention-indexes',
+      ])
       // nothing lost: every old conversation, status and file is there
       for (const id of [made.created, made.sending]) {
         expect(await statuses(a, id)).toEqual(['OPPRETTET'])

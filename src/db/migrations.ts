@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-init.js'
 import * as m0002 from './migrations/0002-incoming.js'
 import * as m0003 from './migrations/0003-webhooks.js'
 import * as m0004 from './migrations/0004-web.js'
+import * as m0005 from './migrations/0005-retention-indexes.js'
 import type { Db } from './open.js'
 
 /** Numbered migrations, one set for both stores; names sort in the order they run. */
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities
   '0002-incoming': m0002,
   '0003-webhooks': m0003,
   '0004-web': m0004,
+  '0005-retention-indexes': m0005,
 }
 
 export class MigrationError extends Error {}

@@ -160,29 +160,35 @@ async function removeInMessages(trx: Executor, messageIds: string[]): Promise<st
   return rows.flatMap((r) => (r.asic_key ? [r.asic_key] : []))
 }
 
-/** One batch of DONE and FAILED jobs last updated before `cutoff`. */
+/** One batch of DONE and FAILED jobs last updated before `cutoff`, through their index (migration 0005). */
 async function removeFinishedJobs(db: Executor, cutoff: number, batch: number): Promise<number> {
-  const pick = db
+  const r = await db
+    .deleteFrom('jobs')
+    .where('id', 'in', finishedJobsBatch(db, cutoff, batch))
+    .executeTakeFirst()
+  return Number(r.numDeletedRows)
+}
+
+/** Exported for the test that checks its query plan. */
+export function finishedJobsBatch(db: Executor, cutoff: number, batch: number) {
+  return db
     .selectFrom('jobs')
     .select('id')
     .where('state', 'in', ['DONE', 'FAILED'])
     .where('updated_at', '<', cutoff)
-    .orderBy('id')
     .limit(batch)
-  const r = await db.deleteFrom('jobs').where('id', 'in', pick).executeTakeFirst()
+}
+
+/** One batch of `received` rows older than `cutoff`, found through its time index (migration 0005). */
+async function removeReceived(db: Executor, cutoff: number, batch: number): Promise<number> {
+  const pick = receivedBatch(db, cutoff, batch)
+  const r = await db.deleteFrom('received').where('id', 'in', pick).executeTakeFirst()
   return Number(r.numDeletedRows)
 }
 
-/** One batch of `received` rows older than `cutoff` (by id: rows are written in time order). */
-async function removeReceived(db: Executor, cutoff: number, batch: number): Promise<number> {
-  const pick = db
-    .selectFrom('received')
-    .select('id')
-    .where('received_at', '<', cutoff)
-    .orderBy('id')
-    .limit(batch)
-  const r = await db.deleteFrom('received').where('id', 'in', pick).executeTakeFirst()
-  return Number(r.numDeletedRows)
+/** Exported for the test that checks its query plan. */
+export function receivedBatch(db: Executor, cutoff: number, batch: number) {
+  return db.selectFrom('received').select('id').where('received_at', '<', cutoff).limit(batch)
 }
 
 async function removeBrokerTransfers(db: Executor, cutoff: number, batch: number): Promise<number> {
