@@ -5,6 +5,21 @@ import type { Database } from './schema.js'
 /** The tables the API pages over with caller-built filters. */
 type PagedTable = 'in_messages' | 'out_messages'
 
+/**
+ * Sort properties of `GET /api/messages/in` and `GET /api/messages/out` (the reference's entity field
+ * names) and their columns, which both message tables share.
+ */
+export const MESSAGE_SORT: Record<string, keyof Database['in_messages'] & keyof Database['out_messages']> = {
+  id: 'id',
+  lastUpdated: 'last_updated',
+  messageId: 'message_id',
+  conversationId: 'conversation_id',
+  processIdentifier: 'process_identifier',
+  receiverIdentifier: 'receiver_identifier',
+  senderIdentifier: 'sender_identifier',
+  serviceIdentifier: 'service_identifier',
+}
+
 export type TableQuery<TB extends PagedTable, O> = SelectQueryBuilder<Database, TB, O>
 export type TableFilter<TB extends PagedTable> = <O>(q: TableQuery<TB, O>) => TableQuery<TB, O>
 

@@ -1,6 +1,7 @@
 /** The path table of `/api/messages/**`: sending (§2.2–2.7) and receiving (§2.8–2.11). */
-import { IN_FILTER_PARAMS, IN_SORT } from '../messages/in/filter.js'
-import { OUT_FILTER_PARAMS, OUT_SORT, UPLOAD_PARAMS } from '../messages/out/routes.js'
+import { MESSAGE_SORT } from '../db/page-query.js'
+import { IN_FILTER_PARAMS } from '../messages/in/filter.js'
+import { OUT_FILTER_PARAMS, UPLOAD_PARAMS } from '../messages/out/routes.js'
 import { failure, jsonBody, type Operation, ok, type PathParam } from './operations.js'
 import { SBD } from './sbd.js'
 
@@ -81,7 +82,7 @@ export const MESSAGE_OPERATIONS: Operation[] = [
     tag: OUT,
     summary: 'Outgoing messages not yet handed to the transport',
     query: OUT_FILTER_PARAMS,
-    paging: { sortable: Object.keys(OUT_SORT) },
+    paging: { sortable: Object.keys(MESSAGE_SORT) },
     responses: { '200': ok('A page of SBDs.', `PageOf${SBD}`), '400': failure('A parameter is invalid.') },
   },
   {
@@ -149,7 +150,7 @@ export const MESSAGE_OPERATIONS: Operation[] = [
     tag: IN,
     summary: 'Incoming messages, locked or not',
     query: IN_FILTER_PARAMS,
-    paging: { sortable: Object.keys(IN_SORT) },
+    paging: { sortable: Object.keys(MESSAGE_SORT) },
     responses: { '200': ok('A page of SBDs.', `PageOf${SBD}`), '400': failure('A parameter is invalid.') },
   },
   {

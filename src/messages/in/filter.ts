@@ -3,18 +3,6 @@ import { bindQuery, type Query, type QueryParam } from '../../http/query.js'
 import { SERVICE_IDENTIFIERS } from '../../sbd/types.js'
 import type { InFilter } from './repository.js'
 
-/** Sort properties of `GET /api/messages/in` (the reference's entity field names) and their columns. */
-export const IN_SORT: Record<string, keyof InMessageRow> = {
-  id: 'id',
-  lastUpdated: 'last_updated',
-  messageId: 'message_id',
-  conversationId: 'conversation_id',
-  processIdentifier: 'process_identifier',
-  receiverIdentifier: 'receiver_identifier',
-  senderIdentifier: 'sender_identifier',
-  serviceIdentifier: 'service_identifier',
-}
-
 /**
  * The filters of list, peek and unlock (§2.8): equality on each parameter given, AND-combined. An
  * unknown `serviceIdentifier` is a 400 binding error (the reference answers 500).

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { MESSAGE_SORT } from '../../db/page-query.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { MAX_PAGE_SIZE, parsePageable, toPage } from '../../http/paging.js'
 import type { Query } from '../../http/query.js'
 import { sendJson } from '../../http/reply.js'
-import { IN_SORT, inFilter } from './filter.js'
+import { inFilter } from './filter.js'
 import { ASIC_FILENAME, pop } from './pop.js'
 import { deleteIncoming, peek, toApiSbd, unlockMany, unlockOne } from './queue.js'
 import { searchInMessages } from './repository.js'
@@ -16,11 +17,11 @@ type ById = { Params: { messageId: string } }
 export async function registerMessageInRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/api/messages/in', async (req, reply) => {
     const query = req.query as Query
-    const pageable = parsePageable(query, { sortable: Object.keys(IN_SORT), defaultSort: [] })
+    const pageable = parsePageable(query, { sortable: Object.keys(MESSAGE_SORT), defaultSort: [] })
     const { rows, total } = await searchInMessages(
       deps.db.kysely,
       inFilter(query),
-      pageable.sort.map((s) => ({ column: IN_SORT[s.property]!, direction: s.direction })),
+      pageable.sort.map((s) => ({ column: MESSAGE_SORT[s.property]!, direction: s.direction })),
       { limit: pageable.size, offset: pageable.page * pageable.size },
     )
     return sendJson(reply, toPage(rows.map(toApiSbd), pageable, total))

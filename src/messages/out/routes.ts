@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { MESSAGE_SORT } from '../../db/page-query.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { parsePageable, toPage } from '../../http/paging.js'
@@ -14,17 +15,6 @@ import { type OutFilter, searchOutMessages } from './repository.js'
 import { sendMessage } from './send.js'
 import { findOutMessageLoosely } from './stored.js'
 import { uploadFile } from './upload.js'
-
-export const OUT_SORT: Record<string, string> = {
-  id: 'id',
-  lastUpdated: 'last_updated',
-  messageId: 'message_id',
-  conversationId: 'conversation_id',
-  processIdentifier: 'process_identifier',
-  receiverIdentifier: 'receiver_identifier',
-  senderIdentifier: 'sender_identifier',
-  serviceIdentifier: 'service_identifier',
-}
 
 /** Equality filters of `GET /api/messages/out` (§2.6), AND-combined. */
 export const OUT_FILTER_PARAMS = [
@@ -87,12 +77,12 @@ export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDe
 
   app.get('/api/messages/out', async (req, reply) => {
     const query = req.query as Query
-    const pageable = parsePageable(query, { sortable: Object.keys(OUT_SORT), defaultSort: [] })
+    const pageable = parsePageable(query, { sortable: Object.keys(MESSAGE_SORT), defaultSort: [] })
     const filter = outFilter(query)
     const { rows, total } = await searchOutMessages(
       db,
       filter,
-      pageable.sort.map((s) => ({ column: OUT_SORT[s.property]!, direction: s.direction })),
+      pageable.sort.map((s) => ({ column: MESSAGE_SORT[s.property]!, direction: s.direction })),
       { limit: pageable.size, offset: pageable.page * pageable.size },
     )
     return sendJson(
