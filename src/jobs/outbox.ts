@@ -117,6 +117,27 @@ export async function releaseLeases(db: Executor, workerId: string, now: number)
   return Number(r.numUpdatedRows)
 }
 
+/**
+ * Makes a job due now, for an operator: a PENDING job waiting for its next try, or a given-up (FAILED)
+ * one, which starts again with its attempts counted from zero. Only while the row is as `job` was read,
+ * so a worker that claimed it meanwhile wins; false then.
+ */
+export async function runNow(db: Executor, job: JobRow, now: number): Promise<boolean> {
+  const revive = job.state === 'FAILED'
+  const r = await db
+    .updateTable('jobs')
+    .set(
+      revive
+        ? { state: 'PENDING', attempts: 0, run_at: now, locked_by: null, locked_until: null, updated_at: now }
+        : { run_at: now, updated_at: now },
+    )
+    .where('id', '=', job.id)
+    .where('updated_at', '=', job.updated_at)
+    .where('state', '=', job.state)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
 export async function jobsForMessage(db: Executor, messageId: string): Promise<JobRow[]> {
   return db.selectFrom('jobs').selectAll().where('message_id', '=', messageId).orderBy('id').execute()
 }

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Db } from '../db/open.js'
 import type { PayloadStore } from '../files/payload-store.js'
+import { runNow } from '../jobs/outbox.js'
 import { isLocked } from '../messages/in/queue.js'
 import { inMessageByMessageId, unlockById } from '../messages/in/repository.js'
 import { forMessage } from '../ops/logging.js'
@@ -79,28 +80,9 @@ export async function retry(deps: ActionDeps, messageId: string): Promise<keyof 
   const outcome = await deps.db.kysely.transaction().execute(async (trx) => {
     const plan = await retryPlan(trx, deps.payloads, messageId, now)
     if (plan.kind === 'none') return 'retry-none' as const
-    const revive = plan.kind === 'revive'
-    const r = await trx
-      .updateTable('jobs')
-      .set(
-        revive
-          ? {
-              state: 'PENDING',
-              attempts: 0,
-              run_at: now,
-              locked_by: null,
-              locked_until: null,
-              updated_at: now,
-            }
-          : { run_at: now, updated_at: now },
-      )
-      .where('id', '=', plan.job.id)
-      // unchanged since it was read: a worker claiming it meanwhile wins
-      .where('updated_at', '=', plan.job.updated_at)
-      .where('state', '=', plan.job.state)
-      .executeTakeFirst()
-    if (Number(r.numUpdatedRows) !== 1) return 'retry-none' as const
-    return revive ? ('retry-revived' as const) : ('retry-now' as const)
+    // the plan read the job in this transaction; a worker claiming it meanwhile wins
+    if (!(await runNow(trx, plan.job, now))) return 'retry-none' as const
+    return plan.kind === 'revive' ? ('retry-revived' as const) : ('retry-now' as const)
   })
   if (outcome !== 'retry-none') deps.onSendJob?.()
   forMessage(deps.logger, messageId).info({ messageId, action: 'retry', outcome }, `web: ${outcome}`)

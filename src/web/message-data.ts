@@ -67,7 +67,20 @@ export async function retryPlan(
   messageId: string,
   now: number,
 ): Promise<RetryPlan> {
-  const job = (await jobsForMessage(db, messageId)).find((j) => j.kind === SEND_JOB)
+  const message = await outMessageByMessageId(db, messageId)
+  const files = message ? await filesOf(db, message.id) : []
+  return planRetry(await jobsForMessage(db, messageId), message, files, payloads, now)
+}
+
+/** The plan from rows already read (the message page has them in its view). */
+export async function planRetry(
+  jobs: JobRow[],
+  message: OutMessageRow | undefined,
+  files: OutFileRow[],
+  payloads: Pick<PayloadStore, 'exists'>,
+  now: number,
+): Promise<RetryPlan> {
+  const job = jobs.find((j) => j.kind === SEND_JOB)
   if (!job) return { kind: 'none', reason: 'There is no send job for this message.' }
   if (job.state === 'DONE') return { kind: 'none', reason: 'The send job has finished.' }
   if (job.state === 'PENDING') {
@@ -76,14 +89,13 @@ export async function retryPlan(
     if (job.run_at <= now) return { kind: 'none', reason: 'The send is due now and waits for a free worker.' }
     return { kind: 'run-now', job }
   }
-  const message = await outMessageByMessageId(db, messageId)
   if (message?.state !== 'SENDING')
     return {
       kind: 'none',
       reason:
         'The send was given up and, as in the reference, the message and its files were removed with it: the fagsystem must send it again.',
     }
-  for (const file of await filesOf(db, message.id))
+  for (const file of files)
     if (!(await payloads.exists(file.storage_key)))
       return { kind: 'none', reason: `The send was given up and its file ${file.filename} is gone.` }
   return { kind: 'revive', job }

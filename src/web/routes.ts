@@ -11,7 +11,7 @@ import { listConversations, parseListQuery } from './conversations-data.js'
 import { conversationsPage } from './conversations-page.js'
 import { messageHref } from './html.js'
 import { errorPage, type Shell, sendPage } from './layout.js'
-import { loadMessage, retryPlan } from './message-data.js'
+import { loadMessage, planRetry } from './message-data.js'
 import { messagePage } from './message-page.js'
 import { loadOverview, overviewPage } from './overview-page.js'
 import { param, type Query, WebError } from './params.js'
@@ -69,7 +69,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps, ops
     const at = now()
     const done = param(req.query as Query, 'done')
     const flash = done !== undefined && Object.hasOwn(OUTCOMES, done) ? OUTCOMES[done] : undefined
-    const plan = await retryPlan(db.kysely, deps.payloads, messageId, at)
+    const plan = await planRetry(view.jobs, view.out?.message, view.out?.files ?? [], deps.payloads, at)
     return sendPage(reply, shell, messagePage({ view, now: at, retry: plan, flash }))
   })
 
