@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import {
   closeSync,
@@ -16,6 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import { pino } from 'pino'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Sandbox, startSandbox } from '../src/sandbox.js'
+import { killCliChildren, startCli } from './support/client-cli.js'
 
 /**
  * The issue's headline, end to end through the sandbox with the command line alone: send a 100 MiB
@@ -23,41 +23,8 @@ import { type Sandbox, startSandbox } from '../src/sandbox.js'
  * again, and compare checksums.
  */
 
-const ROOT = new URL('..', import.meta.url).pathname
 const MIB = 1024 * 1024
 const SIZE = 100 * MIB
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-const children = new Set<ChildProcess>()
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/client/src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, INTEGRASJONSPUNKT_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => {
-    stdout += d
-  })
-  child.stderr!.on('data', (d) => {
-    stderr += d
-  })
-  const done = new Promise<Run>((resolve) =>
-    child.once('close', (code) => {
-      children.delete(child)
-      resolve({ code, stdout, stderr })
-    }),
-  )
-  return { child, done }
-}
 
 async function until(probe: () => Promise<boolean> | boolean, ms: number, every = 100): Promise<void> {
   const deadline = Date.now() + ms
@@ -82,7 +49,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
+  killCliChildren()
   await sandbox?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -108,7 +75,7 @@ it('sends 100 MiB with progress, survives a stopped receive, and arrives intact'
   const big = join(dir, 'stor-fil.bin')
   const checksum = writeRandomFile(big)
 
-  const sent = await start(['--url', a, 'send', '--to', '910077473', '--progress', '--json', big]).done
+  const sent = await startCli(['--url', a, 'send', '--to', '910077473', '--progress', '--json', big]).done
   expect(sent.code, sent.stderr).toBe(0)
   const { messageId, mode } = JSON.parse(sent.stdout.trim().split('\n')[0]!)
   expect(mode).toBe('upload')
@@ -131,7 +98,7 @@ it('sends 100 MiB with progress, survives a stopped receive, and arrives intact'
   // a receive stopped while it writes the message leaves nothing behind and gives the message back
   const inbox = join(dir, 'inbox')
   mkdirSync(inbox)
-  const stopped = start(['--url', b, 'receive', '--out', inbox, '--interval', '200'])
+  const stopped = startCli(['--url', b, 'receive', '--out', inbox, '--interval', '200'])
   await until(() => readdirSync(inbox).some((f) => f.startsWith(`.${messageId}.partial-`)), 60_000, 20)
   stopped.child.kill('SIGTERM')
   const interrupted = await stopped.done
@@ -140,7 +107,7 @@ it('sends 100 MiB with progress, survives a stopped receive, and arrives intact'
   const list = (await (await fetch(`${b}/api/messages/in?messageId=${messageId}`)).json()) as any
   expect(list.content).toHaveLength(1)
 
-  const received = await start(['--url', b, 'receive', '--out', inbox, '--once', '--json']).done
+  const received = await startCli(['--url', b, 'receive', '--out', inbox, '--once', '--json']).done
   expect(received.code, received.stderr).toBe(0)
   const [line] = received.stdout
     .trim()

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -7,56 +6,17 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Sandbox, startSandbox } from '../src/sandbox.js'
+import { killCliChildren, startCli } from './support/client-cli.js'
 
 /**
  * `integrasjonspunkt-client` end to end: run from source as a child process, against the sandbox in
  * this process (910075918 at A sends to 910077473 at B over DPO through the broker stand-in).
  */
 
-const ROOT = new URL('..', import.meta.url).pathname
-const CLI = 'packages/client/src/cli.ts'
 const ARKIVMELDING = 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0'
 const RESPONSE = 'urn:no:difi:profile:arkivmelding:response:ver1.0'
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Those still running when the tests end (after a failure) are stopped. */
-const children = new Set<ChildProcess>()
-
-/** The command line as a child process: its output so far, and its end. */
-function start(
-  args: string[],
-  env: Record<string, string> = {},
-): { child: ChildProcess; stdout: () => string; done: Promise<Run> } {
-  // tsx resolves from the working directory, so the process runs from the project root
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, INTEGRASJONSPUNKT_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => {
-    stdout += d
-  })
-  child.stderr!.on('data', (d) => {
-    stderr += d
-  })
-  const done = new Promise<Run>((resolve) =>
-    child.once('close', (code) => {
-      children.delete(child)
-      resolve({ code, stdout, stderr })
-    }),
-  )
-  return { child, stdout: () => stdout, done }
-}
-
-const cli = (...args: string[]) => start(args).done
+const cli = (...args: string[]) => startCli(args).done
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const jsonLines = (text: string) =>
@@ -78,7 +38,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
+  killCliChildren()
   await sandbox?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -137,7 +97,7 @@ describe('integrasjonspunkt-client against the sandbox', () => {
 
   it('sends two files and waits, receives them at the other end, and the receipt ends the wait', async () => {
     const files = writeFiles(['vedtak.pdf', 'vedlegg.png'], 200 * 1024)
-    const sending = start([
+    const sending = startCli([
       '--url',
       a,
       'send',
@@ -222,7 +182,7 @@ describe('integrasjonspunkt-client against the sandbox', () => {
   it('keeps a message with --keep, status --follow ends with exit 4 on FEIL, watch tails it', async () => {
     const newest = (await (await fetch(`${a}/api/statuses?sort=id,desc&size=1`)).json()) as any
     const since = String(newest.content[0]?.id ?? 0)
-    const watchDpo = start([
+    const watchDpo = startCli([
       '--url',
       a,
       'watch',
@@ -234,7 +194,7 @@ describe('integrasjonspunkt-client against the sandbox', () => {
       '--since-id',
       since,
     ])
-    const watchDpe = start([
+    const watchDpe = startCli([
       '--url',
       a,
       'watch',
@@ -288,7 +248,7 @@ describe('integrasjonspunkt-client against the sandbox', () => {
   it('watch --queue prints the status queue and takes off each status it printed', async () => {
     // the tests before left statuses on A's queue
     const first = (await (await fetch(`${a}/api/statuses/peek`)).json()) as any
-    const watching = start(['--url', a, 'watch', '--queue', '--json', '--interval', '200'])
+    const watching = startCli(['--url', a, 'watch', '--queue', '--json', '--interval', '200'])
     await until(async () => (await fetch(`${a}/api/statuses/peek`)).status === 204)
     watching.child.kill('SIGINT')
     const run = await watching.done
