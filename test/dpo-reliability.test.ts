@@ -11,10 +11,10 @@ import {
   type ExchangePoint,
   ORG_A,
   ORG_B,
-  receiveMessages,
   type Sent,
-  sendMessages,
+  type Settle,
   startExchange,
+  startFagsystems,
   statusesOf,
   type Taken,
 } from './support/exchange.js'
@@ -34,7 +34,7 @@ warnIfPostgresSkipped()
 describe.concurrent.each(STORES)('DPO reliability on %s', (kind) => {
   it('delivers exactly once while sender and receiver are SIGKILLed at random moments', async () => {
     await withExchange(startExchange(kind), async (ex) => {
-      const run = startFagsystems(ex, 60)
+      const run = startFagsystems(ex, { max: 60, paceMs: 100, settle: waitUntilQuiet })
       // both sides die, one of them twice, in a random order, each a random moment after the last start
       for (const victim of shuffle([ex.a, ex.b, Math.random() < 0.5 ? ex.a : ex.b])) {
         await sleep(200 + Math.random() * 1000)
@@ -50,7 +50,7 @@ describe.concurrent.each(STORES)('DPO reliability on %s', (kind) => {
   it('delivers exactly once through a broker that fails, delays and drops answers', async () => {
     const faults = { errorRate: 0.3, dropResponseRate: 0.1, latencyMs: 20 }
     await withExchange(startExchange(kind, { faults }), async (ex) => {
-      const run = startFagsystems(ex, 30)
+      const run = startFagsystems(ex, { max: 30, paceMs: 100, settle: waitUntilQuiet })
       await run.finish()
       expect([...run.sent.values()].every((s) => s.acknowledged)).toBe(true)
       await expectExactlyOnce(ex, run.sent, run.taken)
@@ -68,47 +68,12 @@ async function withExchange(starting: Promise<Exchange>, test: (ex: Exchange) =>
 }
 
 /**
- * A's fagsystem sends (up to `max` acknowledged, until told to stop) while B's takes what comes; `finish`
- * waits for the sends, then until everything is delivered and acknowledged back, or a deadline passes.
- */
-function startFagsystems(ex: Exchange, max: number) {
-  const sent = new Map<string, Sent>()
-  const taken: Taken = { count: new Map(), asic: new Map(), violations: [] }
-  let stopSending = false
-  let quiet = false
-  const sending = sendMessages(ex.a, { sent, stop: () => stopSending, max, paceMs: 100 })
-  const receiving = receiveMessages(ex.b, taken, () => quiet)
-  const failures: unknown[] = []
-  sending.catch((e) => failures.push(e))
-  receiving.catch((e) => failures.push(e))
-  return {
-    sent,
-    taken,
-    stopSending: () => {
-      stopSending = true
-    },
-    async finish() {
-      await Promise.race([sending, ex.crashed])
-      await waitUntilQuiet(ex, sent, taken, failures, Date.now() + 150_000)
-      quiet = true
-      await Promise.race([receiving, ex.crashed])
-    },
-  }
-}
-
-/**
  * Polls the APIs and the broker until every message A may have stored has all its statuses at A and
  * was taken by B's fagsystem, and the broker holds all three transfers of each (the message, B's
  * MOTTATT and LEVERT: A can show LEVERT before B's MOTTATT status message arrives), every one
  * confirmed. Returns at the deadline regardless: the assertions then say what is missing.
  */
-async function waitUntilQuiet(
-  ex: Exchange,
-  sent: Map<string, Sent>,
-  taken: Taken,
-  failures: unknown[],
-  deadline: number,
-) {
+const waitUntilQuiet: Settle = async (ex, sent, taken, failures, deadline) => {
   const delivered = new Set<string>()
   const absent = new Set<string>()
   while (Date.now() < deadline && failures.length === 0 && ex.crashes.length === 0) {

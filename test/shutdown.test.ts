@@ -11,10 +11,10 @@ import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from '
 import {
   type Exchange,
   ORG_A,
-  receiveMessages,
   type Sent,
-  sendMessages,
+  type Settle,
   startExchange,
+  startFagsystems,
   statusesOf,
   type Taken,
 } from './support/exchange.js'
@@ -126,7 +126,7 @@ describe.concurrent.each(STORES)('SIGTERM under load on %s', (kind) => {
       properties: { 'difi.move.shutdown.grace-period-ms': String(GRACE_MS) },
     })
     try {
-      const run = startFagsystems(ex, 40)
+      const run = startFagsystems(ex, { max: 40, paceMs: 50, settle: waitUntilDelivered })
       const stops = { a: 0, b: 0 }
       for (const [name, victim] of [
         ['a', ex.a],
@@ -143,6 +143,7 @@ describe.concurrent.each(STORES)('SIGTERM under load on %s', (kind) => {
       }
       run.stopSending()
       await run.finish()
+      expect(run.failures).toEqual([])
       // each stop ended with the "stopped" line the CLI writes right before exit(0)
       expect(cleanStops(ex.a.log())).toBe(stops.a)
       expect(cleanStops(ex.b.log())).toBe(stops.b)
@@ -269,42 +270,10 @@ async function sendJobClaimed(store: TestStore, messageId: string): Promise<bool
 
 // ---- under load: A's fagsystem sends, B's takes, as test/dpo-reliability.test.ts ----
 
-function startFagsystems(ex: Exchange, max: number) {
-  const sent = new Map<string, Sent>()
-  const taken: Taken = { count: new Map(), asic: new Map(), violations: [] }
-  let stopSending = false
-  let quiet = false
-  const failures: unknown[] = []
-  const sending = sendMessages(ex.a, { sent, stop: () => stopSending, max, paceMs: 50 })
-  const receiving = receiveMessages(ex.b, taken, () => quiet)
-  sending.catch((e) => failures.push(e))
-  receiving.catch((e) => failures.push(e))
-  return {
-    sent,
-    taken,
-    stopSending: () => {
-      stopSending = true
-    },
-    async finish() {
-      await Promise.race([sending, ex.crashed])
-      await waitUntilDelivered(ex, sent, taken, failures, Date.now() + 150_000)
-      quiet = true
-      await Promise.race([receiving, ex.crashed])
-      expect(failures).toEqual([])
-    },
-  }
-}
-
 const ORDER = ['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT']
 
 /** Until every message A may have stored has LEVERT at A and was taken at B (or the deadline). */
-async function waitUntilDelivered(
-  ex: Exchange,
-  sent: Map<string, Sent>,
-  taken: Taken,
-  failures: unknown[],
-  deadline: number,
-) {
+const waitUntilDelivered: Settle = async (ex, sent, taken, failures, deadline) => {
   const done = new Set<string>()
   while (Date.now() < deadline && failures.length === 0 && ex.crashes.length === 0) {
     const a = await ex.a.whenUp()

@@ -399,3 +399,43 @@ const timeout = () => AbortSignal.timeout(20_000)
 export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
 }
+
+/** Waits until a run's messages have settled (or the deadline passes); the caller's assertions follow. */
+export type Settle = (
+  ex: Exchange,
+  sent: Map<string, Sent>,
+  taken: Taken,
+  failures: unknown[],
+  deadline: number,
+) => Promise<void>
+
+/**
+ * A's fagsystem sends (up to `max` acknowledged, until told to stop) while B's takes what comes; `finish`
+ * waits for the sends, then for `settle`, then lets B's fagsystem stop. What either fagsystem threw is in
+ * `failures`.
+ */
+export function startFagsystems(ex: Exchange, opts: { max: number; paceMs: number; settle: Settle }) {
+  const sent = new Map<string, Sent>()
+  const taken: Taken = { count: new Map(), asic: new Map(), violations: [] }
+  let stopSending = false
+  let quiet = false
+  const failures: unknown[] = []
+  const sending = sendMessages(ex.a, { sent, stop: () => stopSending, max: opts.max, paceMs: opts.paceMs })
+  const receiving = receiveMessages(ex.b, taken, () => quiet)
+  sending.catch((e) => failures.push(e))
+  receiving.catch((e) => failures.push(e))
+  return {
+    sent,
+    taken,
+    failures,
+    stopSending: () => {
+      stopSending = true
+    },
+    async finish() {
+      await Promise.race([sending, ex.crashed])
+      await opts.settle(ex, sent, taken, failures, Date.now() + 150_000)
+      quiet = true
+      await Promise.race([receiving, ex.crashed])
+    },
+  }
+}
