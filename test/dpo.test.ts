@@ -2,96 +2,18 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config/load.js'
-import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
+import type { RunningIntegrationPoint } from '../src/main.js'
 import { readAsic } from '../src/packaging/asic.js'
-import { businessKeystore, sandboxProperties } from '../src/sandbox.js'
-import { startAltinnBroker } from '../src/standins/altinn-broker/server.js'
-import { startServiceRegistry } from '../src/standins/service-registry/server.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
-import {
-  createTestStore,
-  STORES,
-  type StoreKind,
-  type TestStore,
-  warnIfPostgresSkipped,
-} from './support/db.js'
+import { STORES, warnIfPostgresSkipped } from './support/db.js'
+import { type Pair, startPair } from './support/pair.js'
 
 warnIfPostgresSkipped()
 
 type Json = Record<string, any>
 const A = '910075918'
 const B = '910077473'
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-
-/**
- * Two integration points, in this process, exchanging over DPO through the broker stand-in, with the
- * ServiceRegistry stand-in publishing their certificates: the whole of issue 4's promise on each store.
- */
-interface World {
-  a: RunningIntegrationPoint
-  b: RunningIntegrationPoint
-  brokerUrl: string
-  stop(): Promise<void>
-}
-
-async function startWorld(
-  kind: StoreKind,
-  opts: {
-    resource?: { maxFileTransferSize?: number }
-    brokerDown?: boolean
-    props?: Record<string, string>
-  } = {},
-): Promise<World> {
-  const dir = mkdtempSync(join(tmpdir(), 'dpo-world-'))
-  const registry = await startServiceRegistry({ port: 0, dataDir: join(dir, 'sr'), logger, watch: false })
-  const broker = await startAltinnBroker({
-    port: 0,
-    dataDir: join(dir, 'broker'),
-    logger,
-    ...(opts.resource ? { resource: opts.resource } : {}),
-  })
-  const brokerUrl = opts.brokerDown ? 'http://127.0.0.1:9' : broker.url
-  const stores: TestStore[] = []
-  const points: RunningIntegrationPoint[] = []
-  for (const org of [A, B]) {
-    const store = await createTestStore(kind)
-    stores.push(store)
-    const config = loadConfig({
-      cwd: store.dir,
-      env: {},
-      overrides: {
-        ...sandboxProperties(
-          org,
-          0,
-          registry.url,
-          brokerUrl,
-          businessKeystore(join(dir, 'sr'), org, store.dir),
-        ),
-        'difi.datasource.url': store.url,
-        'difi.move.dpo.pollingrate': '100',
-        'difi.move.nextmove.retry.initial-interval-ms': '50',
-        'difi.move.nextmove.retry.max-interval-ms': '200',
-        ...opts.props,
-      },
-    })
-    points.push(await startIntegrationPoint({ config, cwd: store.dir, logger }))
-  }
-  return {
-    a: points[0]!,
-    b: points[1]!,
-    brokerUrl: broker.url,
-    async stop() {
-      await Promise.all(points.map((p) => p.stop()))
-      await broker.close()
-      await registry.close()
-      await Promise.all(stores.map((s) => s.cleanup()))
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
   const res = await fetch(url, init)
@@ -149,14 +71,14 @@ async function sendArkivmelding(from: RunningIntegrationPoint, to: string, pdf: 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
 describe.each(STORES)('DPO between two integration points on %s', (kind) => {
-  let world: World | undefined
+  let world: Pair | undefined
   afterEach(async () => {
     await world?.stop()
     world = undefined
   })
 
   it('delivers a message and brings every status back: SENDT, MOTTATT, LEVERT, LEST', async () => {
-    world = await startWorld(kind)
+    world = await startPair(kind)
     const { a, b } = world
     const pdf = Buffer.from(`%PDF-1.4 vedtak ${'x'.repeat(50_000)}`)
     const { messageId, xml } = await sendArkivmelding(a, B, pdf)
@@ -221,7 +143,7 @@ describe.each(STORES)('DPO between two integration points on %s', (kind) => {
   })
 
   it("turns a refusal by the broker into FEIL with the broker's reason, without retrying", async () => {
-    world = await startWorld(kind, { resource: { maxFileTransferSize: 2000 } })
+    world = await startPair(kind, { resource: { maxFileTransferSize: 2000 } })
     const { messageId } = await sendArkivmelding(world.a, B, Buffer.alloc(10_000, 7))
     const got = await untilStatuses(world.a, messageId, ['FEIL'])
     expect(got).toEqual(['OPPRETTET', 'FEIL'])
@@ -234,7 +156,7 @@ describe.each(STORES)('DPO between two integration points on %s', (kind) => {
 
   it('accepts only what fits the Broker once packed: the largest file the API takes is delivered', async () => {
     const limit = 3 * 1024 * 1024
-    world = await startWorld(kind, {
+    world = await startPair(kind, {
       resource: { maxFileTransferSize: limit },
       props: { 'difi.move.dpo.upload-size-limit': String(limit) },
     })
@@ -261,7 +183,7 @@ describe.each(STORES)('DPO between two integration points on %s', (kind) => {
   })
 
   it('gives LEVETID_UTLOPT when the lifetime runs out while the broker cannot be reached', async () => {
-    world = await startWorld(kind, { brokerDown: true })
+    world = await startPair(kind, { brokerDown: true })
     const ttl = new Date(Date.now() + 1500).toISOString()
     const { messageId } = await sendArkivmelding(world.a, B, Buffer.from('%PDF'), ttl)
     const got = await untilStatuses(world.a, messageId, ['LEVETID_UTLOPT'])

@@ -1,85 +1,39 @@
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config/load.js'
-import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
 import { CORRELATION_ID, createLogger } from '../src/ops/logging.js'
-import { businessKeystore, sandboxProperties } from '../src/sandbox.js'
-import { startAltinnBroker } from '../src/standins/altinn-broker/server.js'
-import { startServiceRegistry } from '../src/standins/service-registry/server.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
-import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from './support/db.js'
+import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd } from './support/ip.js'
+import { startPair } from './support/pair.js'
 
 warnIfPostgresSkipped()
 
-const A = '910075918'
 const B = '910077473'
 const PASSWORD = 'pw-that-must-not-be-logged'
 const AUTH = `Basic ${Buffer.from(`fagsystem:${PASSWORD}`).toString('base64')}`
 const WEBHOOK_SECRET = 'webhook-secret-that-must-not-be-logged'
-const quiet = pino({ level: 'silent' })
 
 type Line = Record<string, unknown>
 
 /** Two integration points in this process, with the production logger writing into arrays. */
-async function startPair(kind: (typeof STORES)[number]) {
-  const dir = mkdtempSync(join(tmpdir(), 'logs-'))
-  const registry = await startServiceRegistry({
-    port: 0,
-    dataDir: join(dir, 'sr'),
-    logger: quiet,
-    watch: false,
-  })
-  const broker = await startAltinnBroker({ port: 0, dataDir: join(dir, 'broker'), logger: quiet })
-  const stores: TestStore[] = []
-  const points: RunningIntegrationPoint[] = []
+async function startLoggedPair(kind: (typeof STORES)[number]) {
   const lines: Line[][] = []
-  for (const org of [A, B]) {
-    const store = await createTestStore(kind)
-    stores.push(store)
-    const config = loadConfig({
-      cwd: store.dir,
-      env: {},
-      overrides: {
-        ...sandboxProperties(
-          org,
-          0,
-          registry.url,
-          broker.url,
-          businessKeystore(join(dir, 'sr'), org, store.dir),
-        ),
-        'difi.datasource.url': store.url,
-        'difi.security.enable': 'true',
-        'difi.security.user.name': 'fagsystem',
-        'difi.security.user.password': PASSWORD,
-        'difi.move.dpo.pollingrate': '100',
-        'difi.move.nextmove.retry.initial-interval-ms': '100',
-        'difi.move.nextmove.retry.max-interval-ms': '200',
-      },
-    })
-    const mine: Line[] = []
-    lines.push(mine)
-    const logger = createLogger({ format: 'json', level: 'debug' }, collect(mine))
-    points.push(await startIntegrationPoint({ config, cwd: store.dir, logger }))
-  }
-  return {
-    a: points[0]!,
-    b: points[1]!,
-    lines: () => lines.flat(),
-    async stop() {
-      await Promise.all(points.map((p) => p.stop()))
-      await broker.close()
-      await registry.close()
-      await Promise.all(stores.map((s) => s.cleanup()))
-      rmSync(dir, { recursive: true, force: true })
+  const pair = await startPair(kind, {
+    props: {
+      'difi.security.enable': 'true',
+      'difi.security.user.name': 'fagsystem',
+      'difi.security.user.password': PASSWORD,
+      'difi.move.nextmove.retry.initial-interval-ms': '100',
     },
-  }
+    loggerFor: () => {
+      const mine: Line[] = []
+      lines.push(mine)
+      return createLogger({ format: 'json', level: 'debug' }, collect(mine))
+    },
+  })
+  return Object.assign(pair, { lines: () => lines.flat() })
 }
 
 function collect(into: Line[]): Writable {
@@ -117,7 +71,7 @@ async function failingHook(): Promise<{ url: string; server: Server }> {
 }
 
 describe.each(STORES)('logs of a DPO exchange on %s', (kind) => {
-  let pair: Awaited<ReturnType<typeof startPair>> | undefined
+  let pair: Awaited<ReturnType<typeof startLoggedPair>> | undefined
   let hook: Server | undefined
   afterEach(async () => {
     await pair?.stop()
@@ -126,7 +80,7 @@ describe.each(STORES)('logs of a DPO exchange on %s', (kind) => {
   })
 
   it('carry the messageId as correlation_id on every line about the message, and no secret', async () => {
-    pair = await startPair(kind)
+    pair = await startLoggedPair(kind)
     const { a, b } = pair
     const push = await failingHook()
     hook = push.server

@@ -1,22 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config/load.js'
-import type { Config } from '../src/config/types.js'
-import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
-import { businessKeystore, sandboxProperties } from '../src/sandbox.js'
-import { startAltinnBroker } from '../src/standins/altinn-broker/server.js'
-import { startServiceRegistry } from '../src/standins/service-registry/server.js'
+import type { RunningIntegrationPoint } from '../src/main.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
-import {
-  createTestStore,
-  STORES,
-  type StoreKind,
-  type TestStore,
-  warnIfPostgresSkipped,
-} from './support/db.js'
+import { STORES, warnIfPostgresSkipped } from './support/db.js'
+import { type Pair, startPair } from './support/pair.js'
 import { type Subscriber, startSubscriber } from './support/subscriber.js'
 
 warnIfPostgresSkipped()
@@ -24,55 +10,6 @@ warnIfPostgresSkipped()
 type Json = any
 const A = '910075918'
 const B = '910077473'
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-
-/** Two integration points exchanging over DPO (as test/dpo.test.ts), which A can restart on its store. */
-interface World {
-  points: Record<string, RunningIntegrationPoint>
-  restart(org: string): Promise<void>
-  stop(): Promise<void>
-}
-
-async function startWorld(kind: StoreKind): Promise<World> {
-  const dir = mkdtempSync(join(tmpdir(), 'webhooks-world-'))
-  const registry = await startServiceRegistry({ port: 0, dataDir: join(dir, 'sr'), logger, watch: false })
-  const broker = await startAltinnBroker({ port: 0, dataDir: join(dir, 'broker'), logger })
-  const stores: TestStore[] = []
-  const configs: Record<string, { config: Config; cwd: string }> = {}
-  const points: Record<string, RunningIntegrationPoint> = {}
-  for (const org of [A, B]) {
-    const store = await createTestStore(kind)
-    stores.push(store)
-    const keystore = businessKeystore(join(dir, 'sr'), org, store.dir)
-    const config = loadConfig({
-      cwd: store.dir,
-      env: {},
-      overrides: {
-        ...sandboxProperties(org, 0, registry.url, broker.url, keystore),
-        'difi.datasource.url': store.url,
-        'difi.move.dpo.pollingrate': '100',
-        'difi.move.nextmove.retry.initial-interval-ms': '50',
-        'difi.move.nextmove.retry.max-interval-ms': '200',
-      },
-    })
-    configs[org] = { config, cwd: store.dir }
-    points[org] = await startIntegrationPoint({ config, cwd: store.dir, logger })
-  }
-  return {
-    points,
-    async restart(org) {
-      await points[org]!.stop()
-      points[org] = await startIntegrationPoint({ ...configs[org]!, logger })
-    },
-    async stop() {
-      await Promise.all(Object.values(points).map((p) => p.stop()))
-      await broker.close()
-      await registry.close()
-      await Promise.all(stores.map((s) => s.cleanup()))
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
   const res = await fetch(url, init)
@@ -131,7 +68,7 @@ const noPendingJobs = async (ip: RunningIntegrationPoint) =>
   (await ip.db.kysely.selectFrom('jobs').select('id').where('state', '=', 'PENDING').execute()).length === 0
 
 describe.each(STORES)('webhooks and the status queue over a DPO exchange on %s', (kind) => {
-  let world: World | undefined
+  let world: Pair | undefined
   let sub: Subscriber | undefined
   afterEach(async () => {
     await world?.stop()
@@ -141,16 +78,19 @@ describe.each(STORES)('webhooks and the status queue over a DPO exchange on %s',
 
   it('pushes every status in order, across a restart and while the subscriber is down', async () => {
     sub = await startSubscriber()
-    world = await startWorld(kind)
-    const { points } = world
-    const a = () => points[A]!
-    const b = () => points[B]!
+    const pair = await startPair(kind)
+    world = pair
+    // getters: A's restart below replaces its integration point
+    const a = () => pair.a
+    const b = () => pair.b
     for (const [org, path] of [
       [A, '/a'],
       [B, '/b'],
     ] as const) {
       const body = { name: 'fagsystem', pushEndpoint: `${sub.url}${path}`, resource: 'all', event: 'all' }
-      expect((await json(`${points[org]!.url}/api/subscriptions`, jsonInit(body))).status).toBe(200)
+      expect((await json(`${(org === A ? a() : b()).url}/api/subscriptions`, jsonInit(body))).status).toBe(
+        200,
+      )
     }
 
     // the fagsystem's receiver goes down before anything happens
