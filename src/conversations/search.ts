@@ -5,7 +5,7 @@ import { ApiError } from '../errors/api-error.js'
 import type { Pageable, SortOrder } from '../http/paging.js'
 import { bindError, bindQuery, type Query, type QueryParam } from '../http/query.js'
 import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
-import { OSLO, parseDateTime, parseLocalDate } from '../util/time.js'
+import { osloDayEdge, parseDateTime } from '../util/time.js'
 
 const SERVICE_VALUES = [...SERVICE_IDENTIFIERS, 'UNKNOWN'] as const
 
@@ -121,10 +121,9 @@ export function conversationFilter(query: Query): ConversationFilter {
 /** `yyyy-MM-dd` as a whole Europe/Oslo day, inclusive, as the reference. */
 function localDay(v: string | undefined, name: string, edge: 'start' | 'end'): number | undefined {
   if (v === undefined) return undefined
-  const day = parseLocalDate(v)
-  if (!day) throw bindError(name, v, 'java.time.LocalDate')
-  const dt = edge === 'start' ? day.startOf('day') : day.endOf('day')
-  return dt.setZone(OSLO, { keepLocalTime: true }).toMillis()
+  const at = osloDayEdge(v, edge)
+  if (at === undefined) throw bindError(name, v, 'java.time.LocalDate')
+  return at
 }
 
 export async function searchConversations(

@@ -78,9 +78,13 @@ export function parseDateTime(value: unknown): ParsedDateTime | undefined {
   return { instant: dt.toMillis(), iso: formatInstant(dt) }
 }
 
-/** Parses a plain `yyyy-MM-dd` date; returns undefined when invalid. */
-export function parseLocalDate(value: string): DateTime | undefined {
+/**
+ * A plain `yyyy-MM-dd` date as the first or last millisecond of that day in Europe/Oslo (a whole day,
+ * inclusive, as the reference's date filters); undefined when it is not such a date.
+ */
+export function osloDayEdge(value: string, edge: 'start' | 'end'): number | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined
-  const dt = DateTime.fromISO(value, { zone: OSLO })
-  return dt.isValid ? dt : undefined
+  const day = DateTime.fromISO(value, { zone: OSLO })
+  if (!day.isValid) return undefined
+  return (edge === 'start' ? day.startOf('day') : day.endOf('day')).toMillis()
 }

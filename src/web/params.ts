@@ -1,6 +1,5 @@
-import { DateTime } from 'luxon'
 import { first } from '../http/paging.js'
-import { OSLO } from '../util/time.js'
+import { osloDayEdge } from '../util/time.js'
 
 /** An answer the pages give as an error page with this status (bad parameters 400, unknown message 404). */
 export class WebError extends Error {
@@ -47,7 +46,7 @@ export function intParam(query: Query, name: string, min: number, max: number, f
 export function dayParam(query: Query, name: string, edge: 'start' | 'end'): number | undefined {
   const value = param(query, name)
   if (value === undefined) return undefined
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: OSLO }) : null
-  if (!day?.isValid) throw new WebError(400, `${name} must be a day as yyyy-MM-dd, not “${value}”`)
-  return (edge === 'start' ? day.startOf('day') : day.endOf('day')).toMillis()
+  const at = osloDayEdge(value, edge)
+  if (at === undefined) throw new WebError(400, `${name} must be a day as yyyy-MM-dd, not “${value}”`)
+  return at
 }
