@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { finishes } from '../conversations/statuses.js'
 import { OSLO } from '../util/time.js'
 import { type Html, html } from './html.js'
 
@@ -41,13 +42,13 @@ export function count(n: number): string {
 }
 
 const FAILED = new Set(['FEIL', 'LEVETID_UTLOPT'])
-const DONE = new Set(['LEVERT', 'LEST', 'INNKOMMENDE_LEVERT'])
 
 /** The reference's colour code: failed red, finished green, anything else in progress (yellow). */
 export function statusKind(status: string | null): 'failed' | 'done' | 'progress' | 'none' {
   if (status === null) return 'none'
   if (FAILED.has(status)) return 'failed'
-  if (DONE.has(status)) return 'done'
+  // the other statuses that finish a conversation (src/conversations/statuses.ts)
+  if (finishes(status)) return 'done'
   return 'progress'
 }
 
