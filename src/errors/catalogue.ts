@@ -247,6 +247,20 @@ export const ERRORS = {
 
   // Ours: answers the reference does not give; docs/compatibility.md names each (a test checks it).
   ServiceUnavailable: { status: 503, exception: null, template: '{0}', ours: true },
+  // the reference has no brake on password guessing: docs/operations.md#security
+  TooManyLoginAttempts: {
+    status: 429,
+    exception: null,
+    template: 'Too many failed logins from this address; try again in {0} seconds',
+    ours: true,
+  },
+  // Tomcat routes an absolute-form target as its path; we refuse what no API client sends
+  BadRequestTarget: {
+    status: 400,
+    exception: null,
+    template: 'The request target must be a path starting with /',
+    ours: true,
+  },
   ServiceRegistryUnavailable: {
     status: 503,
     exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException',

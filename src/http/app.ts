@@ -14,10 +14,10 @@ import { registerOpenApi } from '../openapi/register.js'
 import { createOps } from '../ops/ops.js'
 import { correlateRequestLogs } from '../ops/request-log.js'
 import { isHealthPath, registerOpsRoutes } from '../ops/routes.js'
-import { isWebPath, registerWebRoutes } from '../web/routes.js'
+import { registerWebRoutes } from '../web/routes.js'
 import { registerWebhookRoutes } from '../webhooks/routes.js'
 import type { AppDeps } from './app-deps.js'
-import { basicAuthMatches } from './auth.js'
+import { basicAuthMatches, isOpenRoute, isOriginForm, LoginThrottle } from './auth.js'
 import { errorBody } from './error-body.js'
 import { sendJson } from './reply.js'
 
@@ -27,7 +27,7 @@ const JSON_BODY_LIMIT = 20 * 1024 * 1024
 export async function buildApp(
   deps: AppDeps,
   opts: { https?: { pfx: Buffer; passphrase?: string | undefined } } = {},
-): Promise<FastifyInstance & { draining: () => void }> {
+): Promise<FastifyInstance & { draining: () => void; routeList: () => RegisteredRoute[] }> {
   const app = Fastify({
     ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: deps.logger,
@@ -42,9 +42,13 @@ export async function buildApp(
 
   installBodyParsers(app)
 
+  const throttle = new LoginThrottle()
   // the probes answer while draining: readiness says DOWN with its reason, as a probe expects
   app.addHook('onRequest', async (req, reply) => {
-    if (draining && !isHealthPath(pathOf(req.url))) {
+    if (!isOriginForm(req.url)) return sendError(reply, req, deps, new ApiError('BadRequestTarget'))
+    // decided on the pattern the router matched, never on the raw target (see isOpenRoute)
+    const route = req.routeOptions.url
+    if (draining && !isHealthPath(route ?? '')) {
       reply.header('connection', 'close')
       return sendError(
         reply,
@@ -53,14 +57,27 @@ export async function buildApp(
         new ApiError('ServiceUnavailable', ['The integration point is shutting down']),
       )
     }
-    if (deps.config.security.enable && isProtected(req.url)) {
-      const { username, password } = deps.config.security
-      if (!basicAuthMatches(req.headers.authorization, username, password ?? '')) {
-        reply.header('www-authenticate', 'Basic realm="Realm"')
-        return sendError(reply, req, deps, new ApiError('Unauthorized'))
-      }
-    }
+    if (deps.config.security.enable && !isOpenRoute(route)) return authenticate(req, reply)
   })
+
+  const authenticate = (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization
+    const now = deps.clock.now().getTime()
+    const wait = header ? throttle.waitMs(req.ip, now) : 0
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000)
+      reply.header('retry-after', String(seconds))
+      return sendError(reply, req, deps, new ApiError('TooManyLoginAttempts', [seconds]))
+    }
+    const { username, password } = deps.config.security
+    if (basicAuthMatches(header, username, password ?? '')) return
+    if (header) {
+      throttle.failed(req.ip, now)
+      req.log.warn({ ip: req.ip, path: pathOf(req.url) }, 'failed login')
+    }
+    reply.header('www-authenticate', 'Basic realm="Realm"')
+    return sendError(reply, req, deps, new ApiError('Unauthorized'))
+  }
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => sendError(reply, req, deps, error))
   app.setNotFoundHandler((req, reply) => {
@@ -89,6 +106,8 @@ export async function buildApp(
   await app.register(async (scope) => registerWebRoutes(scope, deps, ops))
 
   return Object.assign(app, {
+    /** every route as registered, for tests that walk them all */
+    routeList: () => routes.list(),
     draining: () => {
       draining = true
       ops.lifecycle.draining()
@@ -116,12 +135,6 @@ function installBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, options, parseJson)
   // Every other body (uploads, multipart) stays an unread stream; the route reads it while streaming.
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
-}
-
-/** The API and the operator's pages need the password; `/manage`, `/v3/api-docs` and `/swagger-ui` do not. */
-function isProtected(url: string): boolean {
-  const path = pathOf(url)
-  return path === '/api' || path.startsWith('/api/') || isWebPath(path)
 }
 
 export function pathOf(url: string): string {
@@ -172,9 +185,17 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError('Internal', [(error as Error)?.message ?? 'Internal error'], { cause: error })
 }
 
+export interface RegisteredRoute {
+  method: string
+  url: string
+}
+
 /** Which methods serve a path, so a wrong method gets 405 instead of 404. */
 class RouteTable {
-  readonly #routes: { method: string; pattern: RegExp }[] = []
+  readonly #routes: { method: string; pattern: RegExp; url: string }[] = []
+  list(): RegisteredRoute[] {
+    return this.#routes.map(({ method, url }) => ({ method, url }))
+  }
   add(method: string | string[], url: string): void {
     const pattern = new RegExp(
       `^${url
@@ -183,7 +204,7 @@ class RouteTable {
         .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
         .join('/')}/?$`,
     )
-    for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, pattern })
+    for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, pattern, url })
   }
   methodsFor(path: string): string[] {
     return [...new Set(this.#routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].filter(
