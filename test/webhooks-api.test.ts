@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { verifySignature } from '../src/webhooks/signing.js'
 import { STORES, type StoreKind, warnIfPostgresSkipped } from './support/db.js'
@@ -213,12 +215,12 @@ describe.each(STORES)('/api/subscriptions on %s', (kind: StoreKind) => {
     expect(refused.status).toBe(400)
     expect(refused.body).toMatchObject({
       exception: `${EX}WebhookPushEndpointPingFailedException`,
-      message: 'Ping failed with: HTTP 503: nei.',
+      message: 'Ping failed with: HTTP 503.',
     })
     await sub.down()
     const down = await create(input())
     expect(down.body.exception).toBe(`${EX}WebhookPushEndpointPingFailedException`)
-    expect(down.body.message).toMatch(/^Ping failed with: .*ECONNREFUSED/)
+    expect(down.body.message).toBe('Ping failed with: connection refused (ECONNREFUSED).')
     expect((await ip.json<Json>('/api/subscriptions')).body.totalElements).toBe(0)
 
     // moving an existing subscription to an endpoint that fails the ping changes nothing
@@ -232,6 +234,29 @@ describe.each(STORES)('/api/subscriptions on %s', (kind: StoreKind) => {
     )
     expect(moved.body.exception).toBe(`${EX}WebhookPushEndpointPingFailedException`)
     expect((await ip.json<Json>(`/api/subscriptions/${body.id}`)).body.pushEndpoint).toBe(`${sub.url}/hooks`)
+  })
+
+  it('says only the status or the class of network error when a ping fails, never what answered', async () => {
+    await start()
+    // an internal service that answers with something secret: the ping must not become a way to read it
+    const secret = 'internal-admin-token=7f3c9a'
+    const internal = createServer((_req, res) => res.writeHead(500, { 'x-internal': secret }).end(secret))
+    await new Promise<void>((r) => internal.listen(0, '127.0.0.1', r))
+    const port = (internal.address() as AddressInfo).port
+    try {
+      const answered = await create(input({ pushEndpoint: `http://127.0.0.1:${port}/admin` }))
+      expect(answered.status).toBe(400)
+      expect(answered.body.message).toBe('Ping failed with: HTTP 500.')
+      expect(JSON.stringify(answered.body)).not.toContain('7f3c9a')
+    } finally {
+      await new Promise<void>((r) => internal.close(() => r()))
+    }
+    // the same port now closed: the class of the error, not the system's text with the address in it
+    const closed = await create(input({ pushEndpoint: `http://127.0.0.1:${port}/admin` }))
+    expect(closed.body.message).toBe('Ping failed with: connection refused (ECONNREFUSED).')
+    expect(closed.body.message).not.toContain(String(port))
+    const unknownHost = await create(input({ pushEndpoint: 'http://no-such-host.invalid/hooks' }))
+    expect(unknownHost.body.message).toMatch(/^Ping failed with: DNS failure \(E[A-Z_]+\)\.$/)
   })
 
   it('keeps push endpoints to difi.move.webhooks.allowed-hosts', async () => {

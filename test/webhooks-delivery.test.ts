@@ -199,7 +199,7 @@ describe.each(STORES)('webhook deliveries on %s', (kind: StoreKind) => {
       lastErrorAt: expect.any(String),
       givenUp: 0,
     })
-    expect(failing.lastError).toMatch(new RegExp(`^${w.sub.url}/hooks: .*ECONNREFUSED`))
+    expect(failing.lastError).toBe(`${w.sub.url}/hooks: connection refused (ECONNREFUSED)`)
 
     await w.sub.up()
     let errors = 3
@@ -229,7 +229,7 @@ describe.each(STORES)('webhook deliveries on %s', (kind: StoreKind) => {
     await w.rounds(2, HOUR)
     expect(statusesOf(w.sub.delivered('/hooks'))).toEqual(['OPPRETTET', 'LEVERT'])
     const delivery = (await w.ip.json<Json>(`/api/subscriptions/${id}`)).body.delivery
-    expect(delivery).toMatchObject({ givenUp: 1, lastError: `${w.sub.url}/hooks: HTTP 500: nei` })
+    expect(delivery).toMatchObject({ givenUp: 1, lastError: `${w.sub.url}/hooks: HTTP 500` })
     expect((await w.webhookJobs()).map((j) => j.state)).toEqual(['DONE', 'FAILED', 'DONE'])
   })
 

@@ -7,6 +7,10 @@ import { SIGNATURE_HEADER, signBody } from './signing.js'
  * connect and read timeouts of `difi.move.webhooks.*`, 10 s each), plus ours: the signature header when
  * the subscription has a secret, `user:password@` in the URL sent as HTTP Basic, no redirects followed
  * (a 3xx is a failure: a redirect must not lead the request past the allow-list). Never throws.
+ *
+ * A failure says only the status code or the class of network error, never the answer's body or the
+ * raw error text: without an allow-list anyone who may subscribe points the ping at internal services,
+ * and the error would show them what answers there (issue 13; docs/webhooks.md).
  */
 export type PushResult = { ok: true; status: number } | { ok: false; error: string; retryable: boolean }
 
@@ -42,10 +46,10 @@ export function createPush(opts: PushOptions): Push {
         // one connection per delivery: nothing lingers towards a receiver that may go away
         reset: true,
       })
-      const snippet = await readSnippet(res.body)
+      // the answer's body is never read into anything: it is nobody's business here
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined)
       if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode }
-      const text = snippet ? `: ${snippet}` : ''
-      return { ok: false, retryable: true, error: `HTTP ${res.statusCode}${text}` }
+      return { ok: false, retryable: true, error: `HTTP ${res.statusCode}` }
     } catch (err) {
       return { ok: false, retryable: true, error: describe(err, opts) }
     }
@@ -63,30 +67,34 @@ function splitCredentials(url: URL): { url: string; authorization: string | null
   return { url: bare.toString(), authorization }
 }
 
-/** The first few hundred characters of the answer, for the error text; the rest is discarded. */
-async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-  let text = ''
-  try {
-    for await (const chunk of body) {
-      text += chunk.toString('utf8')
-      if (text.length >= 300) break
-    }
-  } finally {
-    body.destroy()
-  }
-  return text.slice(0, 300).replace(/\s+/g, ' ').trim()
-}
+/** Network error classes, by the codes Node and undici give; the rest is "connection failed". */
+const ERROR_CLASSES: [RegExp, string][] = [
+  [/^ECONNREFUSED$/, 'connection refused'],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/, 'connection closed by the other side'],
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NODATA|EAI_NONAME)$/, 'DNS failure'],
+  [/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/, 'timeout'],
+  [/^(EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN)$/, 'host unreachable'],
+  [/^(EPROTO|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/, 'TLS error'],
+  [/^(HPE_|UND_ERR_INFO|UND_ERR_RES_|UND_ERR_HEADERS_OVERFLOW)/, 'not an HTTP answer'],
+]
 
+/**
+ * The class of a network error and its code (a fixed identifier such as ECONNREFUSED), never the error's
+ * message: that names the address a host name resolved to, or what a TLS peer presented.
+ */
 function describe(err: unknown, opts: PushOptions): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
-  switch (e.code) {
+  const e = err as { code?: unknown; cause?: { code?: unknown } }
+  const code = [e.cause?.code, e.code].find(
+    (c): c is string => typeof c === 'string' && /^[A-Z0-9_]+$/.test(c),
+  )
+  switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return `could not connect within ${opts.connectTimeoutMs} ms`
+      return `timeout: could not connect within ${opts.connectTimeoutMs} ms`
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
-      return `no answer within ${opts.readTimeoutMs} ms`
+      return `timeout: no answer within ${opts.readTimeoutMs} ms`
   }
-  const cause = e.cause?.code ?? e.code
-  const message = e.cause?.message ?? e.message ?? String(err)
-  return cause && !message.includes(cause) ? `${cause}: ${message}` : message
+  if (!code) return 'connection failed'
+  const known = ERROR_CLASSES.find(([pattern]) => pattern.test(code))
+  return `${known ? known[1] : 'connection failed'} (${code})`
 }
