@@ -25,6 +25,9 @@ Commands:
 Options:
   --config FILE         start: read this properties file instead of ./integrasjonspunkt-local.properties
   --port N              listen on this port (start, service-registry, altinn-broker)
+  --port-base N         sandbox: move all its ports together: the integration points on N and
+                        N+1, the stand-ins on N+2 to N+6 (default 9093: 9093 to 9099), e.g.
+                        npm start -- --port-base 19093
   --catalog FILE        service-registry: the catalogue to serve (default: the sandbox catalogue)
   --help                show this help
 
@@ -79,7 +82,11 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
   switch (args.command) {
     case 'sandbox': {
       const { sandboxBanner, startSandbox } = await import('./sandbox.js')
-      const sandbox = await startSandbox({ cwd, logger: pino({ name: 'sandbox', level: 'warn' }) })
+      const sandbox = await startSandbox({
+        cwd,
+        logger: pino({ name: 'sandbox', level: 'warn' }),
+        ...(args.portBase !== undefined ? { portBase: args.portBase } : {}),
+      })
       process.stdout.write(sandboxBanner(sandbox))
       return { running: sandbox }
     }
@@ -130,8 +137,13 @@ main(process.argv.slice(2)).then(
   },
   async (error) => {
     // configuration problems are the operator's to fix: say what and where, without a stack trace
+    const taken = portTaken(error)
     if (await isOperatorError(error)) {
       process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error).message}\n`)
+    } else if (taken) {
+      process.stderr.write(
+        `integrasjonspunkt cannot start: port ${taken} is taken by another program; stop it or choose another port (--port N, or server.port)\n`,
+      )
     } else {
       process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error)?.stack ?? String(error)}\n`)
     }
@@ -139,8 +151,18 @@ main(process.argv.slice(2)).then(
   },
 )
 
+/** the port of an "address in use" anywhere in the error's causes */
+function portTaken(error: unknown): number | undefined {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    const errno = e as NodeJS.ErrnoException & { port?: number }
+    if (errno.code === 'EADDRINUSE') return errno.port ?? -1
+  }
+  return undefined
+}
+
 async function isOperatorError(error: unknown): Promise<boolean> {
   if (error instanceof ConfigError || error instanceof DatasourceError) return true
+  if (error instanceof Error && error.name === 'SandboxPortError') return true
   try {
     const [{ StartupError }, { CatalogueError }] = await Promise.all([
       import('./main.js'),

@@ -13,8 +13,46 @@ export const SANDBOX_ORGS = [
   { org: '910077473', port: 9094 },
 ] as const
 
-export const SANDBOX_REGISTRY_PORT = 9099
-export const SANDBOX_BROKER_PORT = 9098
+/** The first of the sandbox's seven ports (DESIGN's table); `--port-base` moves them all together. */
+export const SANDBOX_PORT_BASE = 9093
+
+/** Every port of the sandbox, from its base: the integration points first, the ServiceRegistry last. */
+export function sandboxPorts(base = SANDBOX_PORT_BASE) {
+  return {
+    points: [base, base + 1] as const,
+    serviceBus: base + 2,
+    dpi: base + 3,
+    svarut: base + 4,
+    broker: base + 5,
+    registry: base + 6,
+  }
+}
+
+export const SANDBOX_REGISTRY_PORT = sandboxPorts().registry
+export const SANDBOX_BROKER_PORT = sandboxPorts().broker
+
+/** A port the sandbox needs is taken: said in one line, with the way out. */
+export class SandboxPortError extends Error {
+  constructor(port: number, what: string, base: number) {
+    super(
+      `port ${port} (${what}) is taken, by another sandbox or program. Stop that, or move all the ` +
+        `sandbox's ports: npm start -- --port-base ${base + 1000} (integrasjonspunkt sandbox --port-base ${base + 1000})`,
+    )
+    this.name = 'SandboxPortError'
+  }
+}
+
+/** Runs a start that listens on `port`, turning "address in use" into a SandboxPortError. */
+async function onPort<T>(port: number, what: string, base: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (error) {
+    for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortError(port, what, base)
+    }
+    throw error
+  }
+}
 
 export interface Sandbox {
   registryUrl: string
@@ -34,38 +72,50 @@ export async function startSandbox(opts: {
   logger: Logger
   /** tests ask for free ports (0) instead of the fixed ones */
   anyPorts?: boolean
+  /** the first port (9093 when not given); the others follow it as in sandboxPorts */
+  portBase?: number
 }): Promise<Sandbox> {
   const dataDir = resolve(opts.cwd, opts.dataDir ?? 'sandbox-data')
-  const registry = await startServiceRegistry({
-    port: opts.anyPorts ? 0 : SANDBOX_REGISTRY_PORT,
-    host: '127.0.0.1',
-    dataDir: join(dataDir, 'service-registry'),
-    logger: opts.logger.child({ name: 'service-registry' }),
-  })
+  const base = opts.portBase ?? SANDBOX_PORT_BASE
+  const fixed = sandboxPorts(base)
+  const port = (p: number) => (opts.anyPorts ? 0 : p)
+  const registry = await onPort(fixed.registry, 'ServiceRegistry stand-in', base, () =>
+    startServiceRegistry({
+      port: port(fixed.registry),
+      host: '127.0.0.1',
+      dataDir: join(dataDir, 'service-registry'),
+      logger: opts.logger.child({ name: 'service-registry' }),
+    }),
+  )
   const points: RunningIntegrationPoint[] = []
   const byOrg = new Map<string, RunningIntegrationPoint>()
   let broker: Awaited<ReturnType<typeof startAltinnBroker>> | undefined
   try {
-    broker = await startAltinnBroker({
-      port: opts.anyPorts ? 0 : SANDBOX_BROKER_PORT,
-      host: '127.0.0.1',
-      dataDir: join(dataDir, 'altinn-broker'),
-      logger: opts.logger.child({ name: 'altinn-broker' }),
-      // as Altinn's events: the receiver hears of a new transfer at once instead of at its next poll
-      onPublished: ({ recipients }) => {
-        for (const r of recipients) byOrg.get(r.replace(/^0192:/, ''))?.nudgeReceivers()
-      },
-    })
-    for (const { org, port } of SANDBOX_ORGS) {
+    broker = await onPort(fixed.broker, 'Altinn stand-in', base, () =>
+      startAltinnBroker({
+        port: port(fixed.broker),
+        host: '127.0.0.1',
+        dataDir: join(dataDir, 'altinn-broker'),
+        logger: opts.logger.child({ name: 'altinn-broker' }),
+        // as Altinn's events: the receiver hears of a new transfer at once instead of at its next poll
+        onPublished: ({ recipients }) => {
+          for (const r of recipients) byOrg.get(r.replace(/^0192:/, ''))?.nudgeReceivers()
+        },
+      }),
+    )
+    for (const [i, { org }] of SANDBOX_ORGS.entries()) {
+      const pointPort = fixed.points[i]!
       const dir = join(dataDir, org)
       mkdirSync(dir, { recursive: true })
       const keystore = businessKeystore(join(dataDir, 'service-registry'), org, dir)
       const config = loadConfig({
         cwd: dir,
         env: {},
-        overrides: sandboxProperties(org, opts.anyPorts ? 0 : port, registry.url, broker.url, keystore),
+        overrides: sandboxProperties(org, port(pointPort), registry.url, broker.url, keystore),
       })
-      const point = await startIntegrationPoint({ config, cwd: dir, logger: opts.logger.child({ org }) })
+      const point = await onPort(pointPort, `integration point ${org}`, base, () =>
+        startIntegrationPoint({ config, cwd: dir, logger: opts.logger.child({ org }) }),
+      )
       points.push(point)
       byOrg.set(org, point)
     }

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Sandbox, sandboxBanner, startSandbox } from '../src/sandbox.js'
+import { type Sandbox, SandboxPortError, sandboxBanner, sandboxPorts, startSandbox } from '../src/sandbox.js'
 
 type Json = Record<string, any>
 
@@ -97,6 +99,79 @@ describe('the sandbox', () => {
     expect(list.content).toHaveLength(1)
   })
 })
+
+describe('the sandbox ports', () => {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+
+  it('moves every port with --port-base, and names a taken port in one line with the way out', async () => {
+    const base = await freeRange(7)
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    dirs.push(dir)
+    const sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), portBase: base })
+    try {
+      expect(sandbox.points.map((p) => new URL(p.url).port)).toEqual([String(base), String(base + 1)])
+      expect(new URL(sandbox.brokerUrl).port).toBe(String(sandboxPorts(base).broker))
+      expect(new URL(sandbox.registryUrl).port).toBe(String(base + 6))
+      // a second sandbox on the same ports: the first it needs is taken
+      const again = startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), portBase: base })
+      await expect(again).rejects.toBeInstanceOf(SandboxPortError)
+      await expect(again).rejects.toThrow(
+        `port ${base + 6} (ServiceRegistry stand-in) is taken, by another sandbox or program. Stop that, or move all the sandbox's ports: npm start -- --port-base ${base + 1000}`,
+      )
+    } finally {
+      await sandbox.stop()
+    }
+  })
+
+  it('says so on the command line, without a stack trace', async () => {
+    const base = await freeRange(7)
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    dirs.push(dir)
+    // another program holds the first integration point's port
+    const blocker = createServer().listen(base, '127.0.0.1')
+    await once(blocker, 'listening')
+    try {
+      const cli = new URL('../src/cli.ts', import.meta.url).pathname
+      const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
+      // from its own folder, where the stand-ins that did start keep their data
+      const args = ['--import', tsx, cli, 'sandbox', '--port-base', String(base)]
+      const run = promisify(execFile)(process.execPath, args, { cwd: dir })
+      const failed = (await run.then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      )) as { code: number; stderr: string }
+      expect(failed.code).toBe(1)
+      expect(failed.stderr.trim().split('\n')).toEqual([
+        `integrasjonspunkt cannot start: port ${base} (integration point 910075918) is taken, by another sandbox or program. Stop that, or move all the sandbox's ports: npm start -- --port-base ${base + 1000} (integrasjonspunkt sandbox --port-base ${base + 1000})`,
+      ])
+    } finally {
+      blocker.close()
+    }
+  }, 30_000)
+})
+
+/** a base port whose next `n` ports are free now */
+async function freeRange(n: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    const servers = []
+    try {
+      for (let i = 0; i < n; i++) {
+        const s = createServer().listen(base + i, '127.0.0.1')
+        servers.push(s)
+        await once(s, 'listening')
+      }
+      return base
+    } catch {
+      // taken: try another range
+    } finally {
+      for (const s of servers) s.close()
+    }
+  }
+}
 
 async function until(probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms

@@ -25,6 +25,10 @@ describe('parseArgs', () => {
       catalog: 'catalog.json',
       port: 9099,
     })
+    expect(parseArgs(['sandbox', '--port-base', '19093'])).toMatchObject({
+      command: 'sandbox',
+      portBase: 19093,
+    })
     expect(parseArgs(['--help']).help).toBe(true)
     expect(parseArgs(['start', '-h', '-c', 'x.properties'])).toMatchObject({
       help: true,
@@ -38,6 +42,8 @@ describe('parseArgs', () => {
       ['start', '--config'],
       ['start', '--port', 'abc'],
       ['start', '--port', '70000'],
+      ['sandbox', '--port-base', '65530'],
+      ['sandbox', '--port-base', '0'],
     ]) {
       expect(() => parseArgs(argv)).toThrow(UsageError)
       expect(() => parseArgs(argv)).toThrow(USAGE)

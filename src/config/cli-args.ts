@@ -5,7 +5,7 @@ import { toPort } from './fields.js'
 export const COMMANDS = ['start', 'sandbox', 'service-registry', 'altinn-broker'] as const
 
 export const USAGE =
-  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker> [--config FILE] [--port N] [--catalog FILE] [--help]'
+  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker> [--config FILE] [--port N] [--port-base N] [--catalog FILE] [--help]'
 
 export interface CliArgs {
   /** the first positional argument; undefined when none is given */
@@ -14,6 +14,8 @@ export interface CliArgs {
   configFile?: string
   /** --port N: the port to listen on (above server.port) */
   port?: number
+  /** --port-base N: the sandbox's first port; every other port of the sandbox follows it */
+  portBase?: number
   /** --catalog FILE: the stand-in ServiceRegistry's catalogue */
   catalog?: string
   help: boolean
@@ -52,6 +54,13 @@ export function parseArgs(argv: string[]): CliArgs {
     if (!port.ok) throw new UsageError(port.message)
     result.port = port.value
   }
+  if (values['port-base'] !== undefined) {
+    const port = toPort('--port-base', values['port-base'])
+    if (!port.ok) throw new UsageError(port.message)
+    // the sandbox takes seven ports from the base on
+    if (port.value < 1 || port.value > 65_535 - 6) throw new UsageError('--port-base must be from 1 to 65529')
+    result.portBase = port.value
+  }
   return result
 }
 
@@ -63,6 +72,7 @@ function parse(argv: string[]) {
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
+      'port-base': { type: 'string' },
       catalog: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
