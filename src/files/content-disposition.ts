@@ -174,21 +174,3 @@ function percentDecode(text: string, name: string): Buffer {
   }
   return Buffer.from(bytes)
 }
-
-// C0 controls, DEL and C1 controls: invisible in listings and unsafe inside zip entry names
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-/**
- * Whether a client-given filename is safe to store and to put inside an ASiC-E (zip) later: not empty,
- * no path separators, not `.`, `..` or any name of only dots and spaces (Windows trims those to `..` or
- * nothing), no NUL or control characters, at most 255 bytes of UTF-8. `..` inside a name
- * (`report..pdf`) is harmless once separators are refused, so it is allowed.
- */
-export function safeFilename(name: string): boolean {
-  if (/^[. ]*$/.test(name)) return false
-  if (name.includes('/') || name.includes('\\')) return false
-  if (CONTROL.test(name) || LONE_SURROGATE.test(name)) return false
-  return Buffer.byteLength(name, 'utf8') <= 255
-}

@@ -22,7 +22,7 @@ export { MultipartError }
 export interface MultipartFilePart {
   /** the part's `name`: the attachment title */
   fieldName: string
-  /** the part's `filename` (or decoded `filename*`), as the client sent it: check it with safeFilename */
+  /** the part's `filename` (or decoded `filename*`), as the client sent it: check it with documentNameProblem */
   filename: string
   /** the part's Content-Type header verbatim, '' when absent */
   mimeType: string

@@ -16,6 +16,7 @@ import {
   eformidlingManifestXml,
   oasisManifestXml,
 } from './asic-xml.js'
+import { documentNamesProblem } from './document-names.js'
 
 export {
   AsicError,
@@ -53,9 +54,17 @@ export function orderDocuments<T extends { primary: boolean }>(docs: T[]): T[] {
   return i <= 0 ? [...docs] : [docs[i]!, ...docs.slice(0, i), ...docs.slice(i + 1)]
 }
 
+/** A container that cannot be written however often it is tried: a send fails for good on it. */
+export class AsicWriteError extends Error {
+  override name = 'AsicWriteError'
+  /** read by the send jobs: another attempt would fail the same way */
+  readonly retryable = false
+}
+
 export function writeAsic(opts: WriteAsicOptions): Readable {
-  if (opts.documents.length === 0) throw new Error('an ASiC-E needs at least one document')
-  checkNames(opts.documents)
+  if (opts.documents.length === 0) throw new AsicWriteError('an ASiC-E needs at least one document')
+  const refused = documentNamesProblem(opts.documents.map((d) => d.filename))
+  if (refused) throw new AsicWriteError(refused)
   const now = opts.now ?? (() => new Date())
   const docs = orderDocuments(opts.documents)
   const zip = new yazl.ZipFile()
@@ -131,16 +140,6 @@ function addDocument(
       cb(null, tap)
     })
   })
-}
-
-function checkNames(docs: AsicDocument[]): void {
-  const seen = new Set<string>(['mimetype', 'manifest.xml'])
-  for (const d of docs) {
-    if (d.filename.startsWith('META-INF/') || seen.has(d.filename)) {
-      throw new Error(`a document cannot be named ${d.filename} in an ASiC-E (reserved or duplicate)`)
-    }
-    seen.add(d.filename)
-  }
 }
 
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()

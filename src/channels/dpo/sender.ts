@@ -12,6 +12,7 @@ import type { OutFileRow } from '../../db/schema.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import { type AsicDocument, writeAsic } from '../../packaging/asic.js'
 import { encryptStream } from '../../packaging/cms.js'
+import { documentNamesProblem } from '../../packaging/document-names.js'
 import type { BusinessKeys } from '../../packaging/keys.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
@@ -77,6 +78,9 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
   const sender = senderOrg(deps, s.sbd)
   const broker = deps.brokers.get(sender)!
   const receiver = receiverOrg(s.sbd)
+  // a name the container cannot hold fails every attempt alike: refused before a transfer is made
+  const unpackable = documentNamesProblem(s.files.map((f) => f.filename))
+  if (unpackable) throw new DpoSendError(`the message cannot be packed: ${unpackable}`, false)
   // the certificate is looked up before any transfer is made: a receiver without one makes none
   const cert = s.files.length > 0 ? await receiverCertificate(deps.registry, s.sbd) : null
   let id = await existingTransfer(deps, s.purpose)

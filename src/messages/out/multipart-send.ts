@@ -3,7 +3,6 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Executor } from '../../db/open.js'
 import { ApiError } from '../../errors/api-error.js'
-import { safeFilename } from '../../files/content-disposition.js'
 import {
   discardMultipart,
   MultipartError,
@@ -11,6 +10,7 @@ import {
   readMultipart,
 } from '../../files/multipart.js'
 import type { AppDeps } from '../../http/app-deps.js'
+import { documentNameKey } from '../../packaging/document-names.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, checkSend, type FileInfo, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import { serializeSbd } from '../../sbd/parse.js'
@@ -19,7 +19,7 @@ import { outPayloadKey } from './orphans.js'
 import { insertFiles } from './repository.js'
 import { enqueueSend } from './send.js'
 import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES } from './stored.js'
-import { uploadLimit } from './upload.js'
+import { checkFilename, uploadLimit } from './upload.js'
 
 /** The reference's per-file ceiling for the one-step send: 5 MiB (`> 5242880` fails). */
 export const MULTIPART_MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -148,10 +148,15 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** As the reference: every occurrence of a repeated filename is listed. */
+/**
+ * As the reference: every occurrence of a repeated filename is listed; names that differ only in case or
+ * Unicode form count as repeated, since they overwrite each other when the container is unpacked.
+ */
 function rejectDuplicates(files: MultipartFilePart[]): void {
-  const names = files.map((f) => f.filename)
-  const repeated = names.filter((n) => names.indexOf(n) !== names.lastIndexOf(n))
+  const keys = files.map((f) => documentNameKey(f.filename))
+  const repeated = files
+    .filter((_, i) => keys.indexOf(keys[i]!) !== keys.lastIndexOf(keys[i]!))
+    .map((f) => f.filename)
   if (repeated.length) throw new ApiError('DuplicateFilename', [repeated.join(', ')])
 }
 
@@ -159,11 +164,7 @@ function checkFiles(deps: AppDeps, prepared: PreparedMessage, parts: MultipartFi
   const limit = uploadLimit(deps, prepared.serviceIdentifier)
   const accepted: Attachment[] = []
   for (const part of parts) {
-    if (!safeFilename(part.filename)) {
-      throw new ApiError('IllegalArgument', [], {
-        message: `Filename '${part.filename}' is not allowed: no paths, control characters or names over 255 bytes`,
-      })
-    }
+    checkFilename(part.filename)
     const file = {
       filename: part.filename,
       title: part.fieldName.trim() ? part.fieldName : null,

@@ -1,12 +1,9 @@
 import type { Readable } from 'node:stream'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
-import {
-  ContentDispositionError,
-  parseContentDisposition,
-  safeFilename,
-} from '../../files/content-disposition.js'
+import { ContentDispositionError, parseContentDisposition } from '../../files/content-disposition.js'
 import type { AppDeps } from '../../http/app-deps.js'
+import { collidesWith, documentNameProblem } from '../../packaging/document-names.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, formatDataSize, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
@@ -62,6 +59,7 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
   const si = message.service_identifier as ServiceIdentifier
   const limit = uploadLimit(deps, si)
   const existing = await filesOf(db, message.id)
+  checkNotColliding(existing, file.filename)
   const refused = checkNewFile({
     sbd,
     serviceIdentifier: si,
@@ -130,6 +128,7 @@ export async function addStoredFile(
   return deps.db.kysely.transaction().execute(async (trx) => {
     const existing = await filesOf(trx, message.id)
     const si = message.service_identifier as ServiceIdentifier
+    checkNotColliding(existing, file.filename)
     const refused = checkNewFile({
       sbd,
       serviceIdentifier: si,
@@ -181,12 +180,31 @@ function readDisposition(header: string): { filename: string; name: string | und
       message: 'Content-Disposition must give the file a name: attachment; filename=<name>',
     })
   }
-  if (!safeFilename(filename)) {
-    throw new ApiError('IllegalArgument', [], {
-      message: `Filename '${filename}' is not allowed: no paths, control characters or names over 255 bytes`,
-    })
-  }
+  checkFilename(filename)
   return { filename, name: parsed.params.name }
+}
+
+/** The packaging's rule for document names, as the API's 400: what is accepted here can be packed. */
+export function checkFilename(name: string): void {
+  const problem = documentNameProblem(name)
+  if (problem)
+    throw new ApiError('IllegalArgument', [], {
+      message: `Filename ${JSON.stringify(name)} is not allowed: ${problem}`,
+    })
+}
+
+/**
+ * As checkNewFile's duplicate check, but also for names that differ only in case or Unicode form: the
+ * packaging refuses those (they overwrite each other when unpacked).
+ */
+export function checkNotColliding(existing: readonly { filename: string }[], name: string): void {
+  if (
+    collidesWith(
+      existing.map((f) => f.filename),
+      name,
+    )
+  )
+    throw new ApiError('DuplicateFilename', [name])
 }
 
 function nonEmpty(value: string | undefined | null): string | null {
