@@ -125,6 +125,34 @@ describe('the integration point against the stand-in', () => {
     }
   })
 
+  it('refuses a malformed receiver or process with 400 before asking the registry, not a 502', async () => {
+    const asked = proxy.seen.length
+    const cases = [
+      ['9'.repeat(400), null, /^receiverIdentifier '9{40}… \(400 characters\)' is not an organisation number/],
+      ['910077473:x', null, /^receiverIdentifier '910077473:x' is not/],
+      ['abc', null, /^receiverIdentifier 'abc' is not/],
+      ['910077473', 'a%2Fb', /^process 'a\/b' is not a process identifier/],
+      ['910077473', 'a%3Bb', /^process 'a;b' is not/],
+      ['910077473', 'x'.repeat(301), /^process 'x{40}… \(301 characters\)' is not/],
+    ] as const
+    for (const [receiver, process, message] of cases) {
+      const got = await ip.json<Record<string, unknown>>(
+        `/api/capabilities/${receiver}${process ? `?process=${process}` : ''}`,
+      )
+      expect(got.status, receiver).toBe(400)
+      expect(got.body).toMatchObject({
+        status: 400,
+        error: 'Bad Request',
+        exception: 'java.lang.IllegalArgumentException',
+        message: expect.stringMatching(message),
+        path: `/api/capabilities/${receiver}`,
+      })
+    }
+    expect(proxy.seen.slice(asked)).toEqual([])
+    // what the registry can parse is still asked: an unknown but well-formed organisation is its 404
+    expect((await capabilities('0192:974720760', null)).status).toBe(404)
+  })
+
   it('refuses an answer whose signature does not hold', async () => {
     proxy.tamper = true
     try {
