@@ -128,7 +128,11 @@ describe('the integration point against the stand-in', () => {
   it('refuses a malformed receiver or process with 400 before asking the registry, not a 502', async () => {
     const asked = proxy.seen.length
     const cases = [
-      ['9'.repeat(400), null, /^receiverIdentifier '9{40}… \(400 characters\)' is not an organisation number/],
+      [
+        '9'.repeat(400),
+        null,
+        /^receiverIdentifier '9{40}… \(400 characters\)' is not an organisation number/,
+      ],
       ['910077473:x', null, /^receiverIdentifier '910077473:x' is not/],
       ['abc', null, /^receiverIdentifier 'abc' is not/],
       ['910077473', 'a%2Fb', /^process 'a\/b' is not a process identifier/],
