@@ -1,12 +1,14 @@
 /**
- * Statuses of one message: all of them, and following them until nothing more will come.
+ * Statuses of one message: all of them, and following them until its conversation is finished (the
+ * API's `finished`, which the integration point sets at LEVERT, LEST, FEIL, LEVETID_UTLOPT and
+ * INNKOMMENDE_LEVERT).
  *
- * The rule for "final" (reference §7.1–7.3): after LEST, FEIL, LEVETID_UTLOPT and (incoming)
- * INNKOMMENDE_LEVERT nothing more comes. LEVERT ends the timeline too, except where a LEST normally
- * follows it: an `arkivmelding` (DPO: the receiver's fagsystem answers with an arkivmelding_kvittering;
- * DPV and DPF: the recipient reads it) and anything sent by DPV (Altinn reports when it is read). A DPI
- * opening receipt is asked for per message and usually is not, so DPI's LEVERT counts as final; pass
- * `until` to wait for something else.
+ * isFinalStatus is a finer rule for a caller that wants to wait for a read receipt: after LEST, FEIL,
+ * LEVETID_UTLOPT and (incoming) INNKOMMENDE_LEVERT nothing more comes. LEVERT ends the timeline too, except
+ * where a LEST normally follows it: an `arkivmelding` (DPO: the receiver's fagsystem answers with an
+ * arkivmelding_kvittering; DPV and DPF: the recipient reads it) and anything sent by DPV (Altinn reports
+ * when it is read). A DPI opening receipt is asked for per message and usually is not, so DPI's LEVERT
+ * counts as final.
  */
 import type { Http } from './http.js'
 import { parseJson, pause } from './http.js'
@@ -68,25 +70,35 @@ export async function allStatuses(
   }
 }
 
-/** Yields each new status once, in order, and ends after a final one (or when the signal fires). */
+/**
+ * Yields each new status once, in order, and ends when the message's conversation says it is finished
+ * (the API's `finished`: after LEVERT, LEST, FEIL, LEVETID_UTLOPT or INNKOMMENDE_LEVERT), after the status
+ * that finished it; with `until`, at one of those statuses instead. Without a conversation to ask (an
+ * integration point that keeps none for it), the rule of isFinalStatus decides.
+ */
 export async function* followStatuses(
   http: Http,
   messageId: string,
   opts: FollowOptions = {},
 ): AsyncIterableIterator<MessageStatus> {
   const seen = new Set<number>()
-  let context: StatusContext | undefined
   const aborted = () => opts.signal?.aborted === true
   while (!aborted()) {
+    // the conversation before the statuses: when it says finished, the statuses read after it hold
+    // the one that finished it
+    const conversation = opts.until
+      ? undefined
+      : await conversationOf(http, messageId).catch(rethrowUnlessAborted(opts.signal))
     const statuses = await allStatuses(http, messageId, opts.signal).catch(rethrowUnlessAborted(opts.signal))
     if (!statuses) return
     for (const status of statuses) {
       if (seen.has(status.id)) continue
       seen.add(status.id)
       yield status
-      context ??= opts.until ? {} : await contextOf(http, messageId)
-      if (opts.until ? opts.until.includes(status.status) : isFinalStatus(status.status, context)) return
+      if (opts.until?.includes(status.status)) return
+      if (!opts.until && conversation === null && isFinalStatus(status.status)) return
     }
+    if (conversation?.finished) return
     const slept = await pause(opts.intervalMs ?? 1000, opts.signal).then(
       () => true,
       rethrowUnlessAborted(opts.signal),
@@ -102,10 +114,9 @@ function rethrowUnlessAborted(signal: AbortSignal | undefined) {
   }
 }
 
-/** The service and document type of the message's conversation (either direction), if there is one. */
-async function contextOf(http: Http, messageId: string): Promise<StatusContext> {
+/** The message's conversation (either direction); null when the integration point has none for it. */
+async function conversationOf(http: Http, messageId: string): Promise<Conversation | null> {
   const answer = await http.request({ method: 'GET', path: '/api/conversations', query: { messageId } })
-  if (answer.status !== 200) return {}
-  const c: Conversation | undefined = parseJson<Page<Conversation>>(answer).content[0]
-  return c ? { serviceIdentifier: c.serviceIdentifier, documentIdentifier: c.documentIdentifier } : {}
+  if (answer.status !== 200) return null
+  return parseJson<Page<Conversation>>(answer).content[0] ?? null
 }

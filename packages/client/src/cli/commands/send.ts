@@ -22,7 +22,7 @@ Examples:
   $ integrasjonspunkt-client send --to 910077473 --title "Vedtak om tilskudd" vedtak.pdf vedlegg.pdf
 
   # with your own arkivmelding.xml, then wait until it is delivered (exit 4 if it fails)
-  $ integrasjonspunkt-client send --to 910077473 --arkivmelding arkivmelding.xml vedtak.pdf --wait --until LEVERT
+  $ integrasjonspunkt-client send --to 910077473 --arkivmelding arkivmelding.xml vedtak.pdf --wait
 
   # answer a received arkivmelding with a receipt (its sender then sees LEST)
   $ integrasjonspunkt-client send --to 910075918 --process urn:no:difi:profile:arkivmelding:response:ver1.0 \
@@ -110,13 +110,14 @@ export function registerSend(program: Command, run: Runner): void {
     .option('--progress', 'write progress lines to stderr (even when it is not a terminal)')
     .option(
       '--wait',
-      'follow the statuses until a final one (for an arkivmelding: LEST, when the receiver answers with a ' +
-        'receipt); exit 4 on FEIL or LEVETID_UTLOPT',
+      'follow the statuses until the conversation is finished (LEVERT, or FEIL, LEVETID_UTLOPT); exit 4 on ' +
+        'FEIL or LEVETID_UTLOPT',
     )
     .addOption(
-      new Option('--until <statuses>', 'with --wait: stop at these statuses too (e.g. LEVERT)').argParser(
-        parseUntil,
-      ),
+      new Option(
+        '--until <statuses>',
+        'with --wait: go on until one of these (or FEIL, LEVETID_UTLOPT, LEST), e.g. LEST',
+      ).argParser(parseUntil),
     )
     .addOption(
       new Option('--interval <ms>', 'with --wait: how often to ask for new statuses').argParser(

@@ -43,11 +43,15 @@ export function registerStatus(program: Command, run: Runner): void {
         'MessageStatus objects; with --follow one JSON line per status).',
     )
     .argument('<messageId>', "the messageId (the SBD's instanceIdentifier)")
-    .option('--follow', 'keep showing new statuses until a final one; exit 4 on FEIL or LEVETID_UTLOPT')
+    .option(
+      '--follow',
+      'keep showing new statuses until the conversation is finished; exit 4 on FEIL or LEVETID_UTLOPT',
+    )
     .addOption(
-      new Option('--until <statuses>', 'with --follow: stop at these statuses too (e.g. LEVERT)').argParser(
-        parseUntil,
-      ),
+      new Option(
+        '--until <statuses>',
+        'with --follow: go on until one of these (or FEIL, LEVETID_UTLOPT, LEST), e.g. LEST',
+      ).argParser(parseUntil),
     )
     .addOption(
       new Option('--interval <ms>', 'with --follow: how often to ask for new statuses').argParser(
