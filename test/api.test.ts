@@ -29,6 +29,10 @@ describe('the HTTP surface', () => {
     const wrongMethod = await ip.json<Json>('/api/conversations', { method: 'PUT' })
     expect(wrongMethod.status).toBe(405)
     expect(wrongMethod.headers.get('allow')).toContain('GET')
+    expect(wrongMethod.body).toMatchObject({
+      exception: 'org.springframework.web.HttpRequestMethodNotSupportedException',
+      message: "Method 'PUT' is not supported.",
+    })
     expect((await ip.json('/api/conversations/')).status).toBe(200)
     expect((await ip.json('/api/statuses/?size=1')).status).toBe(200)
   })

@@ -239,6 +239,8 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     })
     expect(noDisposition.status).toBe(400)
     expect(noDisposition.body.exception).toBe('org.springframework.web.bind.MissingRequestHeaderException')
+    // Spring 6 puts the problem detail into `message`, as the reference answers
+    expect(noDisposition.body.message).toBe("Required header 'Content-Disposition' is not present.")
 
     const badDisposition = await ip.json<Json>(`/api/messages/out/${id}`, {
       method: 'PUT',

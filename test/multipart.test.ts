@@ -151,9 +151,7 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
     f.append('Vedtak', new Blob(['x']), 'a.pdf')
     const noSbd = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: f })
     expect(noSbd.status).toBe(400)
-    expect(noSbd.body.message).toBe(
-      "Required request parameter 'sbd' for method parameter type StandardBusinessDocument is not present",
-    )
+    expect(noSbd.body.message).toBe("Required parameter 'sbd' is not present.")
 
     const broken = await ip.json<Json>('/api/messages/out/multipart', {
       method: 'POST',

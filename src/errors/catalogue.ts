@@ -193,12 +193,13 @@ export const ERRORS = {
   MissingRequestHeader: {
     status: 400,
     exception: 'org.springframework.web.bind.MissingRequestHeaderException',
-    template: "Required request header ''{0}'' for method parameter type String is not present",
+    // Spring 6 answers with the exception's problem detail (DefaultHandlerExceptionResolver's sendError)
+    template: "Required header ''{0}'' is not present.",
   },
   MissingRequestParameter: {
     status: 400,
     exception: 'org.springframework.web.bind.MissingServletRequestParameterException',
-    template: "Required request parameter ''{0}'' for method parameter type {1} is not present",
+    template: "Required parameter ''{0}'' is not present.",
   },
   MissingRequestPart: {
     status: 400,
@@ -231,12 +232,12 @@ export const ERRORS = {
   MethodNotAllowed: {
     status: 405,
     exception: 'org.springframework.web.HttpRequestMethodNotSupportedException',
-    template: "Request method ''{0}'' is not supported",
+    template: "Method ''{0}'' is not supported.",
   },
   NotAcceptable: {
     status: 406,
     exception: 'org.springframework.web.HttpMediaTypeNotAcceptableException',
-    template: 'No acceptable representation',
+    template: 'Acceptable representations: {0}.',
   },
   UnsupportedMediaType: {
     status: 415,
