@@ -114,6 +114,7 @@ export async function startIntegrationPoint(opts: {
       logger,
       newUuid: randomUUID,
       onSendJob: () => nudgeJobs(),
+      onRefused: ops.metrics.refused,
     }
     dpo = createDpoChannel({
       config,

@@ -12,6 +12,7 @@ import { STATUS_REPLY_JOB } from '../src/messages/in/status-reply.js'
 import { encryptStream } from '../src/packaging/cms.js'
 import type { BusinessKeys } from '../src/packaging/keys.js'
 import { makeIdentity, makeTempDir, type TestIdentity } from '../src/packaging/test-support.js'
+import { getSender } from '../src/sbd/accessors.js'
 import { parseSbd, serializeSbd } from '../src/sbd/parse.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../src/sbd/types.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
@@ -105,7 +106,12 @@ describe.each(STORES)('incoming messages on %s', (kind) => {
   /** Spools `asic` to a temp file under payloads.tempDir, as the poller does, and takes it in. */
   async function deliver(
     sbd: StandardBusinessDocument,
-    o: { asic?: Buffer | null; si?: ServiceIdentifier; transferRef?: string } = {},
+    o: {
+      asic?: Buffer | null
+      si?: ServiceIdentifier
+      transferRef?: string
+      authenticatedSender?: string
+    } = {},
   ) {
     const asic = o.asic === undefined ? CMS : o.asic
     let spooled: IncomingDelivery['asic'] = null
@@ -120,6 +126,8 @@ describe.each(STORES)('incoming messages on %s', (kind) => {
       serviceIdentifier: o.si ?? 'DPO',
       asic: spooled,
       transferRef: o.transferRef ?? null,
+      // the broker's sender: whoever the SBD names, unless a test says otherwise
+      authenticatedSender: o.authenticatedSender ?? getSender(sbd)!.value,
     })
     if (spooled) expect(existsSync(spooled.tempPath), 'the temp file is adopted or removed').toBe(false)
     return outcome
@@ -240,6 +248,7 @@ describe.each(STORES)('incoming messages on %s', (kind) => {
         serviceIdentifier: 'DPO' as const,
         asic: { tempPath, size: CMS.length },
         transferRef: 't',
+        authenticatedSender: `0192:${PEER}`,
       }
       await expect(intakeIncoming(failing as typeof ip.deps, delivery)).rejects.toThrow('boom')
       expect(filesUnder(ip, '')).toEqual([])

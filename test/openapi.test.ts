@@ -169,6 +169,7 @@ describe.each(STORES)('the OpenAPI document and Swagger UI on %s', (kind) => {
       serviceIdentifier: 'DPO',
       asic: null,
       transferRef: null,
+      authenticatedSender: '0192:910075918',
     })
     expect(stored).toBe('stored')
     await call('get', '/api/messages/in', `/api/messages/in?process=${PROCESS.administrasjon}`)

@@ -32,6 +32,8 @@ describe.each(STORES)('receipts arriving out of order on %s', (kind) => {
         serviceIdentifier: 'DPO',
         asic: null,
         transferRef: null,
+        // the organisation the message was sent to, as the broker would say
+        authenticatedSender: '0192:910075918',
       })
 
     expect(await receipt('LEVERT')).toBe('status')

@@ -337,6 +337,7 @@ async function deliverIncoming(ip: TestIp): Promise<string> {
     serviceIdentifier: 'DPO',
     asic: { tempPath, size: 2048 },
     transferRef: null,
+    authenticatedSender: `0192:${PEER}`,
   })
   expect(outcome).toBe('stored')
   return messageId

@@ -24,6 +24,8 @@ export interface Metrics {
   webhooks: WebhookObserver
   sent(e: TimedTransfer): void
   received(e: TimedTransfer): void
+  /** an incoming delivery refused on receipt (messages/in/authenticity.ts and the content's checks) */
+  refused(e: { service: string; reason: string }): void
   registryCache(hit: boolean): void
   /** the text exposition: the process's metrics, then this integration point's */
   render(): Promise<string>
@@ -75,6 +77,15 @@ export function createMetrics(opts: { version: string }): Metrics {
     'eformidling_webhook_deliveries_given_up_total',
     'Webhook deliveries given up for good',
   )
+  const refused = new Counter({
+    name: 'eformidling_incoming_refused_total',
+    help:
+      'Incoming deliveries refused on receipt, by service and reason (sender: the SBD names a sender ' +
+      'the service did not authenticate; receipt: a receipt not from the organisation the message was ' +
+      'sent to; the other reasons are checks of the content)',
+    labelNames: ['service', 'reason'],
+    registers,
+  })
   const cache = new Counter({
     name: 'eformidling_service_registry_cache_lookups_total',
     help: 'ServiceRegistry lookups by whether the cache answered them (result: hit or miss)',
@@ -101,6 +112,7 @@ export function createMetrics(opts: { version: string }): Metrics {
     },
     sent: (e) => send.observe({ service: e.service, outcome: outcome(e.ok) }, e.seconds),
     received: (e) => receive.observe({ service: e.service, outcome: outcome(e.ok) }, e.seconds),
+    refused: (e) => refused.inc({ service: e.service, reason: e.reason }),
     registryCache: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
     async render() {
       return `${await processRegistry().metrics()}\n${await registry.metrics()}`

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   ICD_CODES,
   isValidPersonIdentifier,
+  mayActFor,
   onBehalfOf,
   parseIdentifier,
   partOrPrimary,
@@ -172,5 +173,30 @@ describe('onBehalfOf', () => {
   it('builds icd:own:customer and refuses forms Iso6523.of would refuse', () => {
     expect(onBehalfOf('0192', '910075918', '987654321')?.value).toBe('0192:910075918:987654321')
     expect(onBehalfOf('0192', '910075918', 'ab')).toBeUndefined()
+  })
+})
+
+describe('mayActFor', () => {
+  const named = (v: string) => parseIdentifier(v)
+  it('lets the authenticated organisation speak as itself and in on-behalf-of identifiers it is in', () => {
+    expect(mayActFor('0192:910075918', named('0192:910075918'))).toBe(true)
+    expect(mayActFor('0192:910075918', named('910075918'))).toBe(true)
+    // the customer's system user, as DPO ships on behalf of a customer
+    expect(mayActFor('0192:987654321', named('0192:910075918:987654321'))).toBe(true)
+    // the acting organisation naming itself
+    expect(mayActFor('0192:910075918', named('0192:910075918:987654321'))).toBe(true)
+  })
+
+  it('refuses another organisation, another ICD, persons, NHN addresses and a missing sender', () => {
+    expect(mayActFor('0192:910076787', named('0192:910077473'))).toBe(false)
+    expect(mayActFor('0192:910076787', named('0192:910077473:987654321'))).toBe(false)
+    expect(mayActFor('0192:910076787', named('9908:910076787'))).toBe(false)
+    expect(mayActFor('0192:910076787', named('0007:910076787'))).toBe(false)
+    expect(mayActFor('0192:910076787', named(FNR))).toBe(false)
+    expect(mayActFor('0192:910076787', named('her-id:910076787'))).toBe(false)
+    expect(mayActFor('0192:910076787', undefined)).toBe(false)
+    // the authenticated side must be one plain organisation
+    expect(mayActFor('0192:910077473:910076787', named('0192:910076787'))).toBe(false)
+    expect(mayActFor('', named('0192:910076787'))).toBe(false)
   })
 })

@@ -132,3 +132,18 @@ export function onBehalfOf(icd: string, organization: string, part: string): Par
   if (!ORG_PART.test(organization) || !ORG_PART.test(part)) return undefined
   return iso6523(icd, organization, part, null)
 }
+
+/**
+ * Whether an organisation a service authenticated (`0192:<orgnr>`, DPO: the broker's sender) may speak
+ * as `named`. It may as itself (`0192:<it>`), as the on-behalf-of part it has a system user for
+ * (`0192:<vendor>:<it>`: DPO ships on behalf of a customer as the customer's system user, so the broker
+ * authenticates the customer), and as the acting organisation of an on-behalf-of identifier
+ * (`0192:<it>:<customer>`: the identifier itself says who acts, and the fagsystem sees it whole).
+ * Nothing else: not another organisation, a person or an NHN address.
+ */
+export function mayActFor(authenticated: string, named: PartnerIdentifier | undefined): boolean {
+  const who = parseIdentifier(authenticated, ISO6523_ACTORID_UPIS)
+  if (who?.kind !== 'iso6523' || who.part !== null || named?.kind !== 'iso6523') return false
+  if (who.icd !== named.icd) return false
+  return named.organization === who.organization || named.part === who.organization
+}

@@ -23,6 +23,12 @@ const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 export interface Pair {
   readonly a: RunningIntegrationPoint
   readonly b: RunningIntegrationPoint
+  /** the Altinn broker stand-in's base URL, for tests that act as a third organisation on it */
+  readonly brokerUrl: string
+  /** the ServiceRegistry stand-in's folder: every organisation's key and certificate (keys/, certs/) */
+  readonly registryDir: string
+  /** an integration point's working directory (its payloads are under messages/) */
+  cwdOf(org: string): string
   /** stops one integration point and starts it again on its store */
   restart(org: string): Promise<void>
   stop(): Promise<void>
@@ -83,6 +89,9 @@ export async function startPair(kind: StoreKind, opts: PairOptions = {}): Promis
     get b() {
       return points[ORG_B]!
     },
+    brokerUrl: broker.url,
+    registryDir: join(dir, 'sr'),
+    cwdOf: (org) => starts[org]!.cwd,
     async restart(org) {
       await points[org]!.stop()
       points[org] = await startIntegrationPoint(starts[org]!)

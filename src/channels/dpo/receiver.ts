@@ -25,6 +25,8 @@ export interface DpoIntake {
     sbd: StandardBusinessDocument
     asic: { tempPath: string; size: number } | null
     transferRef: string
+    /** the broker's `sender` of the transfer: the organisation of the token that made it */
+    authenticatedSender: string
   }): Promise<string>
   alreadyReceived(transferRef: string): Promise<boolean>
   /** told how long each transfer took to receive: download, unpacking and intake (metrics) */
@@ -78,7 +80,7 @@ export async function pollDpo(deps: DpoReceiverDeps): Promise<number> {
     const began = performance.now()
     const timed = (ok: boolean) => deps.intake.timed?.({ seconds: (performance.now() - began) / 1000, ok })
     try {
-      if (await receive(deps, overview.fileTransferId)) done++
+      if (await receive(deps, overview)) done++
       timed(true)
     } catch (error) {
       timed(false)
@@ -98,7 +100,8 @@ function forUs(config: Config, reference: string | null): boolean {
   return reference === null || !CHANNEL_LIKE.test(reference)
 }
 
-async function receive(deps: DpoReceiverDeps, id: string): Promise<boolean> {
+async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt): Promise<boolean> {
+  const id = overview.fileTransferId
   const zipPath = join(deps.payloads.tempDir, `dpo-${deps.newUuid()}.zip`)
   await mkdir(deps.payloads.tempDir, { recursive: true })
   try {
@@ -125,7 +128,9 @@ async function receive(deps: DpoReceiverDeps, id: string): Promise<boolean> {
       if (parsed.asic) await rm(parsed.asic.tempPath, { force: true })
       return discard(deps, id, `unreadable SBD: ${(error as Error).message}`)
     }
-    const outcome = await deps.intake.take({ sbd, asic: parsed.asic, transferRef: id })
+    // the broker set `sender` from the token of whoever made the transfer; the SBD says what it likes
+    const authenticatedSender = overview.sender
+    const outcome = await deps.intake.take({ sbd, asic: parsed.asic, transferRef: id, authenticatedSender })
     forMessage(deps.logger, getMessageId(sbd)).info(
       { messageId: getMessageId(sbd), fileTransferId: id, outcome, type: sbd.type },
       `DPO message ${outcome}`,

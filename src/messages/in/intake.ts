@@ -22,6 +22,12 @@ import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
 import { isUniqueViolation } from '../out/create.js'
+import {
+  type IdentityRefusalReason,
+  receiptRefusal,
+  recordIdentityRefusal,
+  senderRefusal,
+} from './authenticity.js'
 import { registerKvittering } from './kvittering.js'
 import { inPayloadKey } from './orphans.js'
 import { insertInMessage, insertReceived, isReceived, isTransferRefReceived } from './repository.js'
@@ -41,14 +47,22 @@ export interface IncomingDelivery {
   asic: { tempPath: string; size: number } | null
   /** the broker's id of this delivery (DPO: fileTransferId), kept in `received.transfer_ref` */
   transferRef: string | null
+  /**
+   * Who the service says sent this delivery, `0192:<orgnr>` (DPO: the broker's `sender`, from the
+   * sender's token). Every channel supplies its own: the SBD's sender is only a claim (authenticity.ts).
+   */
+  authenticatedSender: string
 }
 
-export type IntakeOutcome = 'stored' | 'duplicate' | 'status' | 'expired'
+export type IntakeOutcome = 'stored' | 'duplicate' | 'status' | 'expired' | 'refused'
 
 export type IntakeDeps = Pick<
   AppDeps,
   'db' | 'clock' | 'payloads' | 'config' | 'logger' | 'newUuid' | 'onSendJob'
->
+> & {
+  /** told of each refused delivery (metrics) */
+  onRefused?: (e: { service: string; reason: IdentityRefusalReason }) => void
+}
 
 /** Thrown inside the transaction when the delivery turns out to be taken in already; rolls it back. */
 class AlreadyReceived extends Error {}
@@ -91,6 +105,9 @@ async function intake(
   onAdopted: (key: string) => void,
 ): Promise<IntakeOutcome> {
   const delivery = describe(d)
+  // before anything else, the expiry included: a forged copy must not take the genuine one's place
+  const refusal = senderRefusal(d) ?? (await receiptRefusal(deps.db.kysely, d))
+  if (refusal) return recordIdentityRefusal(deps, d, refusal)
   // a cheap look first; the unique index on `received` decides when two intakes race
   if (await isReceived(deps.db.kysely, delivery.received.dedupeKey)) return 'duplicate'
   const now = deps.clock.now()
