@@ -119,15 +119,20 @@ async function upload(broker: BrokerClient, doc: Json, to: string): Promise<stri
   return id
 }
 
-async function sendToB(a: RunningIntegrationPoint): Promise<string> {
-  const proto = (await json(`${a.url}/api/prototype/arkivmelding?receiverIdentifier=${B}`)).body
+/** An arkivmelding from `from`'s fagsystem to `to`, as `onBehalfOf` when given. */
+async function send(from: RunningIntegrationPoint, to: string, onBehalfOf?: string): Promise<string> {
+  const proto = (await json(`${from.url}/api/prototype/arkivmelding?receiverIdentifier=${to}`)).body
   proto.arkivmelding = { hoveddokument: 'vedtak.pdf' }
+  if (onBehalfOf)
+    proto.standardBusinessDocumentHeader.sender = [
+      { identifier: { value: `0192:${onBehalfOf}`, authority: 'iso6523-actorid-upis' } },
+    ]
   const form = new FormData()
   form.append('sbd', new Blob([JSON.stringify(proto)], { type: 'application/json' }))
   const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
   form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
   form.append('Vedtak', new Blob(['%PDF-1.4 vedtak'], { type: 'application/pdf' }), 'vedtak.pdf')
-  const res = await fetch(`${a.url}/api/messages/out/multipart`, { method: 'POST', body: form })
+  const res = await fetch(`${from.url}/api/messages/out/multipart`, { method: 'POST', body: form })
   expect(res.status, await res.clone().text()).toBe(200)
   return proto.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
 }
@@ -156,15 +161,18 @@ describe.each(STORES)('who may speak on the broker, on %s', (kind) => {
     world = undefined
   })
 
-  const start = async () => {
+  const start = async (props?: Record<string, string>) => {
     log = capturingLogger()
-    world = await startPair(kind, { loggerFor: (org) => (org === A ? log.logger : capturingLogger().logger) })
+    world = await startPair(kind, {
+      loggerFor: (org) => (org === A ? log.logger : capturingLogger().logger),
+      ...(props ? { props } : {}),
+    })
     return world
   }
 
   it("takes a receipt for A's message only from the organisation it was sent to", async () => {
     const { a, b } = await start()
-    const messageId = await sendToB(a)
+    const messageId = await send(a, B)
     await untilStatus(a, messageId, 'MOTTATT')
     const c = brokerAs(world!, C)
     try {
@@ -204,7 +212,7 @@ describe.each(STORES)('who may speak on the broker, on %s', (kind) => {
 
   it('refuses a message whose SBD names another sender than the broker authenticated', async () => {
     const { a } = await start()
-    const ours = await sendToB(a)
+    const ours = await send(a, B)
     await untilStatus(a, ours, 'MOTTATT')
     const c = brokerAs(world!, C)
     try {
@@ -234,5 +242,26 @@ describe.each(STORES)('who may speak on the broker, on %s', (kind) => {
     } finally {
       await c.close()
     }
+  })
+
+  it("takes a message sent on behalf of a reportee from that reportee's system user, and its receipts", async () => {
+    // B's integration point also acts for R, with R's system user (difi.move.dpo.reportees)
+    const R = '910229028'
+    const { a, b } = await start({
+      'difi.move.dpo.reportees[0].orgId': `0192:${R}`,
+      'difi.move.dpo.reportees[0].name': `${R}_integrasjonspunkt_systembruker_${R}`,
+    })
+    const messageId = await send(b, A, R)
+    // the SBD says 0192:B:R, the broker says R: R may speak as the on-behalf-of part
+    const peeked = await eventually(async () => {
+      const r = await json(`${a.url}/api/messages/in/peek`)
+      return r.status === 200 ? r.body : undefined
+    }, 'the message at A')
+    expect(peeked.standardBusinessDocumentHeader.sender[0].identifier.value).toBe(`0192:${B}:${R}`)
+    expect((await fetch(`${a.url}/api/messages/in/${messageId}`, { method: 'DELETE' })).status).toBe(200)
+    // A's receipts go to B (the identifier's organisation), from A, the organisation it was sent to
+    expect(await untilStatus(b, messageId, 'LEVERT')).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+    expect(await refusedCount(a, 'sender')).toBeUndefined()
+    expect(await refusedCount(b, 'receipt')).toBeUndefined()
   })
 })
