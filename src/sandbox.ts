@@ -211,10 +211,10 @@ Send ${b.org} a message: a fresh prototype SBD with the example arkivmelding.xml
 multipart request (the answer is the stored SBD; its instanceIdentifier is the MESSAGE_ID):
   curl -s "${urlA}/api/prototype/arkivmelding?receiverIdentifier=${b.org}" | curl -F 'sbd=@-;type=application/json' -F 'Arkivmelding=@${example}/arkivmelding.xml;type=application/xml' -F 'Vedtak=@${example}/vedtak.pdf;type=application/pdf' ${urlA}/api/messages/out/multipart
 
-Receive it at ${b.org} (peek locks the next message, pop downloads its ASiC-E, delete acknowledges):
-  curl ${urlB}/api/messages/in/peek
-  curl -o asic.zip ${urlB}/api/messages/in/pop/MESSAGE_ID
-  curl -X DELETE ${urlB}/api/messages/in/MESSAGE_ID
+Receive it at ${b.org} (peek locks it, pop downloads its ASiC-E, delete acknowledges):
+  curl -f "${urlB}/api/messages/in/peek?messageId=MESSAGE_ID"
+  curl -f -o asic.zip ${urlB}/api/messages/in/pop/MESSAGE_ID
+  curl -f -X DELETE ${urlB}/api/messages/in/MESSAGE_ID
 
 Follow it at ${a.org}: OPPRETTET, SENDT, MOTTATT, then LEVERT after the delete:
   curl ${urlA}/api/statuses/MESSAGE_ID

@@ -73,6 +73,7 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.nextmove.retry.initial-interval-ms': '20000',
   'difi.move.nextmove.retry.max-interval-ms': '3600000',
   'difi.move.nextmove.job-lease-ms': '60000',
+  'difi.move.nextmove.max-compression-ratio': '100',
   'difi.move.dpo.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
 
   'difi.move.dpv.correspondenceServiceUrl': 'https://test.eformidling.no/altinn-proxy/correspondence/api/v1',

@@ -163,6 +163,7 @@ const nextmove = section({
     defaultTtlHours: field.int('difi.move.nextmove.default-ttl-hours'),
     statusServices: field.channels('difi.move.nextmove.status-services'),
     ttlPollingRateMs: field.int('difi.move.nextmove.ttlPollingrate'),
+    maxCompressionRatio: field.int('difi.move.nextmove.max-compression-ratio', 2),
   },
   finish: (v, ctx): Config['nextmove'] => ({ ...v, filedir: toPath(v.filedir, ctx.cwd)! }),
 })

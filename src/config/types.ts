@@ -69,6 +69,8 @@ export interface Config {
     statusServices: ChannelId[]
     /** difi.move.nextmove.ttlPollingrate (30000 ms) */
     ttlPollingRateMs: number
+    /** difi.move.nextmove.max-compression-ratio (ours, 100): what a received zip entry may inflate per compressed byte */
+    maxCompressionRatio: number
   }
   /** per service default TTL in hours: difi.move.{dpo,dpv,dpi,dph}.default-ttl-hours, difi.move.fiks.ut.default-ttl-hours, difi.move.nextmove.serviceBus.default-ttl-hours */
   ttlHours: Record<ChannelId, number>

@@ -31,6 +31,7 @@ describe('defaults', () => {
         defaultTtlHours: 24,
         statusServices: ['DPO', 'DPE'],
         ttlPollingRateMs: 30_000,
+        maxCompressionRatio: 100,
       },
       ttlHours: { DPO: 24, DPV: 24, DPI: 24, DPF: 24, DPE: 24, DPH: 24 },
       uploadSizeLimit: {

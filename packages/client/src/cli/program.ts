@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { Command, CommanderError, Option } from 'commander'
 import { DEFAULT_URL } from '../index.js'
 import { registerCapabilities } from './commands/capabilities.js'
+import { registerListen } from './commands/listen.js'
 import { registerReceive } from './commands/receive.js'
 import { registerSend } from './commands/send.js'
 import type { Runner } from './commands/shared.js'
@@ -78,6 +79,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerReceive(program, run)
   registerStatus(program, run)
   registerWatch(program, run)
+  registerListen(program, run)
   for (const command of program.commands) command.addHelpText('after', EXIT_CODES_HELP)
   return program
 }
