@@ -14,6 +14,7 @@ import { createLoop, type Loop } from './jobs/loop.js'
 import { createJobRunner } from './jobs/runner.js'
 import { intakeIncoming, isTransferReceived } from './messages/in/intake.js'
 import { sweepIncomingOrphans } from './messages/in/orphans.js'
+import { refuseIncoming } from './messages/in/refused-delivery.js'
 import { STATUS_REPLY_JOB } from './messages/in/status-reply.js'
 import {
   type OutgoingChannels,
@@ -128,6 +129,8 @@ export async function startIntegrationPoint(opts: {
       intake: {
         take: (d) => intakeIncoming(intakeDeps, { ...d, serviceIdentifier: 'DPO' }),
         alreadyReceived: (ref) => isTransferReceived(db.kysely, ref),
+        refuse: (d) =>
+          refuseIncoming(intakeDeps, { ...d, sbd: null, serviceIdentifier: 'DPO', kind: 'container' }),
         timed: (e) => ops.metrics.received({ service: 'DPO', ...e }),
       },
     })

@@ -5,9 +5,9 @@
 
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Readable, Transform } from 'node:stream'
+import { type Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import yauzl from 'yauzl'
 import { type SignatureCheck, verifyDetached } from './asic-signature.js'
@@ -39,6 +39,12 @@ export interface ReadAsicOptions {
   maxRatio: number
   /** where the spool file and a folder with the extracted entries are made */
   tempDir: string
+  /**
+   * Only check the container: the documents are hashed and counted as they inflate, never written;
+   * only the small entries the checks read (mimetype, manifest.xml, META-INF/) reach the disk, each
+   * bounded while it streams. `files` then name no paths.
+   */
+  discardData?: boolean
 }
 
 export interface AsicFile {
@@ -106,6 +112,15 @@ async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Pro
   }
   const found = new Map<string, Extracted>()
   let total = 0
+  let inflated = 0
+  // entries may share their compressed bytes (an overlapping zip bomb), so all of them together are
+  // held to the ratio against the file's real size too
+  const maxInflated = Math.min(
+    opts.maxTotalBytes,
+    opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size),
+  )
+  const tooMuch = () =>
+    new AsicError('limit', `the container inflates to more than ${maxInflated} bytes (a zip bomb?)`)
   try {
     if (zip.entryCount > opts.maxEntries) {
       throw new AsicError(
@@ -119,22 +134,29 @@ async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Pro
       total += entry.uncompressedSize
       checkSizes(name, entry, opts, total)
       if (name.endsWith('/')) continue
-      const path = join(dir, String(found.size))
+      const keep = !opts.discardData || isMeta(name)
+      const path = keep ? join(dir, String(found.size)) : ''
       const hash = createHash('sha256')
+      let size = 0
       const tap = new Transform({
         transform(chunk: Buffer, _e, done) {
           hash.update(chunk)
-          done(null, chunk)
+          size += chunk.length
+          inflated += chunk.length
+          // the sizes in the zip are the sender's word: the bytes that actually inflate are counted
+          if (inflated > maxInflated) done(tooMuch())
+          else done(null, chunk)
         },
       })
+      const max = keep && opts.discardData ? MAX_META_BYTES : opts.maxEntryBytes
       const stream = await zip.openReadStreamPromise(entry)
       await pipeline(
         stream,
-        limit(Math.min(opts.maxEntryBytes, entry.uncompressedSize), name),
+        limit(Math.min(max, entry.uncompressedSize), name),
         tap,
-        createWriteStream(path),
+        keep ? createWriteStream(path) : discard(),
       )
-      found.set(name, { name, path, size: entry.uncompressedSize, sha256: hash.digest(), order: found.size })
+      found.set(name, { name, path, size, sha256: hash.digest(), order: found.size })
     }
   } catch (e) {
     throw e instanceof AsicError
@@ -199,6 +221,15 @@ function checkSizes(name: string, e: yauzl.Entry, opts: ReadAsicOptions, total: 
   ) {
     throw new AsicError('limit', `${name} compresses more than ${opts.maxRatio}:1 (a zip bomb?)`)
   }
+}
+
+/** The entries the checks read; everything else is a document. */
+function isMeta(name: string): boolean {
+  return name === 'mimetype' || name === 'manifest.xml' || name.startsWith('META-INF/')
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_c, _e, done) => done() })
 }
 
 /** Fails a stream past `max` bytes, while it streams. */

@@ -28,6 +28,8 @@ export interface ServiceRegistry {
   serviceRecord(params: SrParams & { process: string }, documentType: string): Promise<ServiceRecord>
   /** `GET info/{id}` */
   info(identifier: string): Promise<InfoRecord>
+  /** `GET virksert/{orgnr}`: the organisation's business certificate (PEM), as Virksert holds it */
+  certificate(orgnr: string): Promise<string>
 }
 
 export interface ServiceRegistryClientOptions {
@@ -60,6 +62,7 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
     opts.maxCacheEntries ?? 10_000,
   )
   const inFlight = new Map<string, Promise<IdentifierResource>>()
+  const certificates = new TtlCache<string>(opts.clock, opts.cacheTtlSeconds * 1000, 1000)
   const headers: Record<string, string> = {
     accept: opts.signEnable ? 'application/jose, application/json' : 'application/json',
   }
@@ -126,8 +129,33 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
       const url = `${endpoint}/${srPath(param)}`
       throw new ServiceRegistryLookupError(`The answer to GET ${url} has no infoRecord`, { url })
     },
+    async certificate(orgnr) {
+      if (!/^\d{9}$/.test(orgnr))
+        throw new ServiceRegistryLookupError(
+          `A certificate lookup needs an organisation number, not ${orgnr}`,
+        )
+      const hit = certificates.get(orgnr)
+      if (hit) return hit
+      const url = `${endpoint}/virksert/${orgnr}`
+      const answer = await get(url, opts.signEnable ? 'application/jose, text/plain' : 'text/plain')
+      if (answer.status === 404)
+        throw new NotFoundInServiceRegistryError(`No certificate for ${orgnr} (GET ${url})`, {
+          url,
+          status: 404,
+        })
+      if (answer.status !== 200) {
+        const param = toSrParameter({ identifier: orgnr }, { printLookup: opts.printLookup, infoOnly: true })
+        throw errorFor(answer, param, url)
+      }
+      const pem = (opts.signEnable ? await verifier.verify(answer.body, url) : answer.body).trim()
+      if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+        throw new ServiceRegistryLookupError(`The answer to GET ${url} is not a PEM certificate`, { url })
+      certificates.set(orgnr, pem)
+      return pem
+    },
     clearCache() {
       cache.clear()
+      certificates.clear()
       verifier.clear()
     },
     close: () => agent.close(),

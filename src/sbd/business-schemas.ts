@@ -70,6 +70,8 @@ const SHAPES: Record<Exclude<MessageTypeName, 'feil'>, ObjectShape> = {
   status: obj(`${NM}StatusMessage`, {
     ...hoveddokument,
     status: enumOf('no.difi.meldingsutveksling.receipt.ReceiptStatus', RECEIPT_STATUSES),
+    // ours: why a FEIL was given (a refused signature, say); the reference ignores what it does not know
+    description: str,
   }),
   arkivmelding: obj(`${NM}ArkivmeldingMessage`, {
     ...hoveddokument,

@@ -14,6 +14,7 @@ import { type BrokerClient, createBrokerClient } from './broker-client.js'
 import { type DpoIntake, pollDpo } from './receiver.js'
 import { ship } from './sender.js'
 import { createDpoTokenSource } from './token.js'
+import { createDpoVerifier } from './verify.js'
 
 export interface DpoChannel {
   outgoing: OutgoingChannel
@@ -59,6 +60,7 @@ export function createDpoChannel(deps: {
     )
   }
   const senderDeps = { ...deps, logger, brokers }
+  const verify = createDpoVerifier(deps)
   const poller = createLoop({
     name: 'dpo-poll',
     intervalMs: config.dpo.pollingRateMs,
@@ -72,6 +74,7 @@ export function createDpoChannel(deps: {
             payloads: deps.payloads,
             broker,
             intake: deps.intake,
+            verify,
             newUuid: deps.newUuid,
           })
         } catch (err) {

@@ -6,11 +6,13 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import { forMessage } from '../../ops/logging.js'
+import type { AsicVerdict } from '../../packaging/asic-verify.js'
 import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { parseSbdJson } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
@@ -18,6 +20,7 @@ import type { BrokerClient } from './broker-client.js'
 import type { FileTransferOverviewExt } from './broker-types.js'
 import { BrokerError } from './errors.js'
 import { readSbdZip, SbdZipError } from './sbd-zip.js'
+import type { DpoVerifier } from './verify.js'
 
 /** What the receiver hands over, and how it learns a transfer was already taken in (the intake's port). */
 export interface DpoIntake {
@@ -27,7 +30,11 @@ export interface DpoIntake {
     transferRef: string
     /** the broker's `sender` of the transfer: the organisation of the token that made it */
     authenticatedSender: string
+    /** the check of the ASiC-E (or a refusal made already) before anything is queued */
+    verify?: () => Promise<AsicVerdict>
   }): Promise<string>
+  /** records a transfer refused before its SBD could be read, so it is never read again */
+  refuse(d: { transferRef: string; reason: string }): Promise<void>
   alreadyReceived(transferRef: string): Promise<boolean>
   /** told how long each transfer took to receive: download, unpacking and intake (metrics) */
   timed?(e: { seconds: number; ok: boolean }): void
@@ -39,6 +46,8 @@ export interface DpoReceiverDeps {
   payloads: PayloadStore
   broker: BrokerClient
   intake: DpoIntake
+  /** signature, digests and signer of an ASiC-E (verify.ts) */
+  verify: DpoVerifier
   newUuid: () => string
 }
 
@@ -105,18 +114,33 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
   const zipPath = join(deps.payloads.tempDir, `dpo-${deps.newUuid()}.zip`)
   await mkdir(deps.payloads.tempDir, { recursive: true })
   try {
-    await pipeline(await deps.broker.download(id), createWriteStream(zipPath))
+    const maxAsicBytes = deps.config.uploadSizeLimit.DPO * 2
+    try {
+      await pipeline(
+        await deps.broker.download(id),
+        limitBytes(maxAsicBytes + MAX_SBD_ZIP_EXTRA),
+        createWriteStream(zipPath),
+      )
+    } catch (error) {
+      if (!(error instanceof SbdZipError)) throw error
+      return discard(deps, id, error.message)
+    }
     let parsed: Awaited<ReturnType<typeof readSbdZip>>
     let sbd: StandardBusinessDocument
+    let refusal: string | null = null
     try {
       parsed = await readSbdZip(zipPath, {
         tempDir: deps.payloads.tempDir,
-        maxAsicBytes: deps.config.uploadSizeLimit.DPO * 2,
+        maxAsicBytes,
+        maxRatio: deps.config.nextmove.maxCompressionRatio,
         newName: () => `dpo-${deps.newUuid()}.cms`,
       })
     } catch (error) {
       if (!(error instanceof SbdZipError)) throw error
-      return discard(deps, id, error.message)
+      if (error.sbdJson === null) return discard(deps, id, error.message)
+      // the SBD was read before the rest was refused: the intake tells its sender why
+      parsed = { sbdJson: error.sbdJson, asic: null }
+      refusal = `the delivery is refused: ${error.message}`
     }
     try {
       sbd = parseSbdJson(parsed.sbdJson)
@@ -130,7 +154,13 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
     }
     // the broker set `sender` from the token of whoever made the transfer; the SBD says what it likes
     const authenticatedSender = overview.sender
-    const outcome = await deps.intake.take({ sbd, asic: parsed.asic, transferRef: id, authenticatedSender })
+    const { asic } = parsed
+    const verify = refusal
+      ? async (): Promise<AsicVerdict> => ({ ok: false, kind: 'container', reason: refusal })
+      : asic
+        ? () => deps.verify(sbd, asic)
+        : undefined
+    const outcome = await deps.intake.take({ sbd, asic, transferRef: id, authenticatedSender, verify })
     forMessage(deps.logger, getMessageId(sbd)).info(
       { messageId: getMessageId(sbd), fileTransferId: id, outcome, type: sbd.type },
       `DPO message ${outcome}`,
@@ -142,11 +172,30 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
   }
 }
 
-/** As the reference: what can never be read is confirmed away, with a log line that says why. */
+/**
+ * As the reference: what can never be read is confirmed away, with a log line that says why; recorded
+ * too (ours), so a confirm that is lost does not have it read again.
+ */
 async function discard(deps: DpoReceiverDeps, id: string, why: string): Promise<boolean> {
   deps.logger.error({ fileTransferId: id }, `discarding a DPO file transfer that cannot be read: ${why}`)
+  await deps.intake.refuse({ transferRef: id, reason: why })
   await confirm(deps, id)
   return true
+}
+
+/** an sbd.zip is the CMS and an SBD of a few kB, with zip headers: more than this is not one */
+const MAX_SBD_ZIP_EXTRA = 8 * 1024 * 1024
+
+/** Fails the download past `max` bytes, as it streams. */
+function limitBytes(max: number): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      seen += chunk.length
+      if (seen > max) done(new SbdZipError(`the transfer is larger than ${max} bytes`))
+      else done(null, chunk)
+    },
+  })
 }
 
 async function confirm(deps: DpoReceiverDeps, id: string): Promise<void> {

@@ -4,7 +4,7 @@
 // directory is at its end.
 
 import { createWriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type PassThrough, pipeline, type Readable, Transform } from 'node:stream'
 import { pipeline as pipelineAsync } from 'node:stream/promises'
@@ -18,6 +18,8 @@ const MAX_SBD_BYTES = 4 * 1024 * 1024
 
 export class SbdZipError extends Error {
   override name = 'SbdZipError'
+  /** the SBD, when it was read before the delivery was refused: its sender can be told */
+  sbdJson: string | null = null
 }
 
 /**
@@ -49,14 +51,24 @@ export interface ReadSbdZip {
   asic: { tempPath: string; size: number } | null
 }
 
+export interface ReadSbdZipOptions {
+  tempDir: string
+  maxAsicBytes: number
+  /** what an entry over 1 MiB, or the whole zip, may inflate to per compressed byte */
+  maxRatio: number
+  newName: () => string
+}
+
+/** Under this, an entry's ratio is not looked at: a page of JSON compresses well by nature. */
+const RATIO_FLOOR = 1024 * 1024
+
 /**
  * Reads a spooled `sbd.zip`: the SBD into memory (bounded), `asic.zip` to a file (bounded by
- * `maxAsicBytes`), anything else skipped as the reference does. No `sbd.json` is an error.
+ * `maxAsicBytes` and `maxRatio`), anything else skipped as the reference does. No `sbd.json` is an
+ * error. The bounds hold for the bytes that actually inflate, counted before they are written: the
+ * sizes a zip declares are the sender's word (a zip bomb declares them honestly and small ones lie).
  */
-export async function readSbdZip(
-  zipPath: string,
-  opts: { tempDir: string; maxAsicBytes: number; newName: () => string },
-): Promise<ReadSbdZip> {
+export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Promise<ReadSbdZip> {
   let zip: yauzl.ZipFile
   try {
     zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true })
@@ -65,20 +77,25 @@ export async function readSbdZip(
   }
   let sbdJson: string | null = null
   let asic: ReadSbdZip['asic'] = null
+  // entries may share compressed bytes (an overlapping zip bomb): all together keep to the ratio too
+  const counter = inflationCounter(opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size))
   try {
     for (;;) {
       const entry = await nextEntry(zip)
       if (!entry) break
       if (entry.fileName === SBD_ENTRY) {
+        if (sbdJson !== null) throw new SbdZipError('the delivery holds sbd.json twice')
         if (entry.uncompressedSize > MAX_SBD_BYTES)
           throw new SbdZipError(`sbd.json is ${entry.uncompressedSize} bytes, more than an SBD can be`)
-        sbdJson = (await readAll(await zip.openReadStreamPromise(entry), MAX_SBD_BYTES)).toString('utf8')
+        const stream = pipeline(await zip.openReadStreamPromise(entry), counter.tap(), () => {})
+        sbdJson = (await readAll(stream, MAX_SBD_BYTES)).toString('utf8')
       } else if (entry.fileName === ASIC_ENTRY) {
-        if (entry.uncompressedSize > opts.maxAsicBytes)
-          throw new SbdZipError(`asic.zip is ${entry.uncompressedSize} bytes, more than ${opts.maxAsicBytes}`)
+        if (asic) throw new SbdZipError('the delivery holds asic.zip twice')
+        checkAsicEntry(entry, opts)
         const tempPath = join(opts.tempDir, opts.newName())
         try {
-          await pipelineAsync(await zip.openReadStreamPromise(entry), createWriteStream(tempPath))
+          const inflated = await zip.openReadStreamPromise(entry)
+          await pipelineAsync(inflated, limit(opts.maxAsicBytes), counter.tap(), createWriteStream(tempPath))
         } catch (error) {
           await rm(tempPath, { force: true })
           throw error
@@ -88,9 +105,12 @@ export async function readSbdZip(
     }
   } catch (error) {
     if (asic) await rm(asic.tempPath, { force: true })
-    throw error instanceof SbdZipError
-      ? error
-      : new SbdZipError(`the delivery's zip is broken: ${(error as Error).message}`, { cause: error })
+    const refused =
+      error instanceof SbdZipError
+        ? error
+        : new SbdZipError(`the delivery's zip is broken: ${(error as Error).message}`, { cause: error })
+    refused.sbdJson = sbdJson
+    throw refused
   } finally {
     zip.close()
   }
@@ -99,6 +119,44 @@ export async function readSbdZip(
     throw new SbdZipError('the delivery has no sbd.json')
   }
   return { sbdJson, asic }
+}
+
+function checkAsicEntry(entry: yauzl.Entry, opts: ReadSbdZipOptions): void {
+  const size = entry.uncompressedSize
+  if (size > opts.maxAsicBytes)
+    throw new SbdZipError(`asic.zip is ${size} bytes, more than ${opts.maxAsicBytes}`)
+  if (size > RATIO_FLOOR && size > opts.maxRatio * Math.max(1, entry.compressedSize))
+    throw new SbdZipError(
+      `asic.zip inflates from ${entry.compressedSize} to ${size} bytes, more than ${opts.maxRatio}:1 (a zip bomb?)`,
+    )
+}
+
+/** Fails a stream past `max` bytes, as it streams. */
+function limit(max: number): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      seen += chunk.length
+      if (seen > max) done(new SbdZipError(`asic.zip inflates to more than ${max} bytes`))
+      else done(null, chunk)
+    },
+  })
+}
+
+/** Counts the bytes every entry inflates to, together. */
+function inflationCounter(max: number): { tap(): Transform } {
+  let seen = 0
+  return {
+    tap: () =>
+      new Transform({
+        transform(chunk: Buffer, _e, done) {
+          seen += chunk.length
+          if (seen > max)
+            done(new SbdZipError(`the delivery inflates to more than ${max} bytes (a zip bomb?)`))
+          else done(null, chunk)
+        },
+      }),
+  }
 }
 
 function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {

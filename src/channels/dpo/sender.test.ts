@@ -252,6 +252,7 @@ describe.each(STORES)('shipping to the broker on %s', (kind) => {
     const got = await readSbdZip(path, {
       tempDir: `${store.dir}/t`,
       maxAsicBytes: 1e6,
+      maxRatio: 100,
       newName: () => 'asic.cms',
     })
     expect(

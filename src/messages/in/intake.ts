@@ -9,6 +9,7 @@ import type { Executor } from '../../db/open.js'
 import type { ConversationRow } from '../../db/schema.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { forMessage } from '../../ops/logging.js'
+import type { AsicRefusal, AsicVerdict } from '../../packaging/asic-verify.js'
 import {
   getConversationId,
   getExpectedResponseDateTime,
@@ -30,6 +31,7 @@ import {
 } from './authenticity.js'
 import { registerKvittering } from './kvittering.js'
 import { inPayloadKey } from './orphans.js'
+import { refuseIncoming } from './refused-delivery.js'
 import { insertInMessage, insertReceived, isReceived, isTransferRefReceived } from './repository.js'
 import { enqueueStatusReply } from './status-reply.js'
 
@@ -52,6 +54,12 @@ export interface IncomingDelivery {
    * sender's token). Every channel supplies its own: the SBD's sender is only a claim (authenticity.ts).
    */
   authenticatedSender: string
+  /**
+   * Checks the delivery before it is queued (DPO: the ASiC-E's signature, digests and signer,
+   * asic-verify.ts; or a refusal the transport made already, a zip bomb). A refusal is recorded and
+   * FEIL goes back to the sender; a throw leaves the delivery for the next poll.
+   */
+  verify?: () => Promise<AsicVerdict>
 }
 
 export type IntakeOutcome = 'stored' | 'duplicate' | 'status' | 'expired' | 'refused'
@@ -61,7 +69,7 @@ export type IntakeDeps = Pick<
   'db' | 'clock' | 'payloads' | 'config' | 'logger' | 'newUuid' | 'onSendJob'
 > & {
   /** told of each refused delivery (metrics) */
-  onRefused?: (e: { service: string; reason: IdentityRefusalReason }) => void
+  onRefused?: (e: { service: string; reason: IdentityRefusalReason | AsicRefusal }) => void
 }
 
 /** Thrown inside the transaction when the delivery turns out to be taken in already; rolls it back. */
@@ -113,6 +121,11 @@ async function intake(
   const now = deps.clock.now()
   if (delivery.expiry !== undefined && delivery.expiry < now.getTime()) {
     return expireOnArrival(deps, delivery, now.getTime())
+  }
+  const verdict = (await d.verify?.()) ?? { ok: true }
+  if (!verdict.ok) {
+    await refuseIncoming(deps, { ...d, kind: verdict.kind, reason: verdict.reason })
+    return 'refused'
   }
   if (delivery.status !== null) return registerIncomingStatus(deps, delivery, delivery.status, now.getTime())
   let key: string | null = null
@@ -173,7 +186,10 @@ async function registerIncomingStatus(
     await recordReceived(trx, x.received, now)
     if (!status) return 0
     const outgoing = await conversationsByMessageId(trx, x.messageId, 'OUTGOING')
-    for (const c of outgoing) await registerReceipt(trx, c, { status }, now)
+    // ours: a FEIL from an integration point like this one says why
+    const description = x.d.sbd.businessMessage.description
+    const input = typeof description === 'string' ? { status, description } : { status }
+    for (const c of outgoing) await registerReceipt(trx, c, input, now)
     return outgoing.length
   })
   if (!registered)

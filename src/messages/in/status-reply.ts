@@ -26,6 +26,9 @@ export interface StatusReplyPayload {
   sbd: unknown /* serializeSbd(statusSbd) */
 }
 
+/** MOTTATT and LEVERT as the reference; FEIL (ours) when a message is refused on receipt */
+export type ReplyStatus = 'MOTTATT' | 'LEVERT' | 'FEIL'
+
 /** as the reference: a status message lives 24 hours */
 const STATUS_TTL_MS = 24 * 60 * 60 * 1000
 
@@ -36,9 +39,10 @@ const STATUS_TTL_MS = 24 * 60 * 60 * 1000
  */
 export function createStatusFrom(
   original: StandardBusinessDocument,
-  status: 'MOTTATT' | 'LEVERT',
+  status: ReplyStatus,
   config: Config,
   now: Date,
+  description?: string,
 ): StandardBusinessDocument {
   const header = original.standardBusinessDocumentHeader
   const scopes: Scope[] = [
@@ -68,7 +72,7 @@ export function createStatusFrom(
       businessScope: { scope: scopes },
     },
     type: 'status',
-    businessMessage: { status },
+    businessMessage: description === undefined ? { status } : { status, description },
   }
 }
 
@@ -95,15 +99,16 @@ export async function enqueueStatusReply(
   config: Config,
   original: StandardBusinessDocument,
   si: ServiceIdentifier,
-  status: 'MOTTATT' | 'LEVERT',
+  status: ReplyStatus,
   now: Date,
+  description?: string,
 ): Promise<void> {
   if (!(config.nextmove.statusServices as readonly string[]).includes(si)) return
   const messageId = getMessageId(original)
   if (!messageId) return
   const payload: StatusReplyPayload = {
     service: si,
-    sbd: serializeSbd(createStatusFrom(original, status, config, now)),
+    sbd: serializeSbd(createStatusFrom(original, status, config, now, description)),
   }
   await enqueue(
     trx,

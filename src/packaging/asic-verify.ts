@@ -1,0 +1,105 @@
+// Checking a received ASiC-E before it is queued (issue 13): the CMS the sender encrypted to us is
+// decrypted to a temp file (a zip's directory is at its end, so it cannot be read as it streams), then
+// the container is read without keeping its documents: each is hashed and counted as it inflates,
+// bounded in size and ratio, and thrown away. What is checked: the CAdES signature over
+// ASiCManifest.xml, every digest it lists, that every document is listed, and that the signing
+// certificate is the one the ServiceRegistry holds for the sender. Nothing of it is kept.
+
+import { X509Certificate } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { AsicError, readAsic } from './asic-reader.js'
+import { CmsError, decryptStream } from './cms.js'
+
+/**
+ * `signature`: the signature, a digest, an unlisted document or the signer does not hold (someone
+ * changed or forged it); `container`: it cannot be read or is refused for its size (broken, a zip bomb).
+ */
+export type AsicRefusal = 'signature' | 'container'
+
+export type AsicVerdict = { ok: true } | { ok: false; kind: AsicRefusal; reason: string }
+
+export interface VerifyAsicOptions {
+  /** the CMS EnvelopedData as received */
+  cmsPath: string
+  /** our business key and certificate: the CMS is encrypted to them */
+  keys: { keyPem: string; certPem: string }
+  /** where the decrypted container is spooled (and removed) */
+  tempDir: string
+  /** the most the documents may inflate to, together */
+  maxBytes: number
+  /** the most a document (over 1 MiB) or the whole container may inflate per compressed byte */
+  maxRatio: number
+  maxEntries: number
+  /**
+   * The certificate the signature must be made with (PEM), asked only once the container is known to
+   * be well formed; null when the sender has none. Throw for "ask again later": the check then throws.
+   */
+  expectedSigner: () => Promise<string | null>
+  /** who that certificate belongs to, for the reason text */
+  signerName: string
+}
+
+const refuse = (reason: string, kind: AsicRefusal = 'signature'): AsicVerdict => ({ ok: false, kind, reason })
+
+/** Refusals are a verdict; a failure that may pass (a disk fault, the ServiceRegistry) throws. */
+export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVerdict> {
+  const dir = await mkdtemp(join(o.tempDir, 'verify-'))
+  try {
+    const plain = join(dir, 'asic.zip')
+    try {
+      await pipeline(
+        createReadStream(o.cmsPath),
+        decryptStream(o.keys.keyPem, o.keys.certPem),
+        createWriteStream(plain),
+      )
+    } catch (error) {
+      if (error instanceof CmsError)
+        return refuse(`the ASiC-E cannot be decrypted: ${error.message}`, 'container')
+      throw error
+    }
+    let read: Awaited<ReturnType<typeof readAsic>>
+    try {
+      read = await readAsic(plain, {
+        maxEntries: o.maxEntries,
+        maxEntryBytes: o.maxBytes,
+        maxTotalBytes: o.maxBytes,
+        maxRatio: o.maxRatio,
+        tempDir: dir,
+        discardData: true,
+      })
+    } catch (error) {
+      if (error instanceof AsicError)
+        return refuse(
+          `the ASiC-E is refused: ${error.message}`,
+          error.reason === 'digest' ? 'signature' : 'container',
+        )
+      throw error
+    }
+    if (!read.signatureValid) return refuse(`the ASiC-E signature does not verify: ${read.signatureError}`)
+    return checkSigner(read.signerCertPem, await o.expectedSigner(), o.signerName)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** The very certificate, not only the same name: anyone can make a certificate with any name. */
+function checkSigner(signerPem: string | null, expectedPem: string | null, who: string): AsicVerdict {
+  if (!expectedPem) return refuse(`the ServiceRegistry has no certificate for ${who}`)
+  if (!signerPem) return refuse('the ASiC-E signature carries no signing certificate')
+  const signer = new X509Certificate(signerPem)
+  let expected: X509Certificate
+  try {
+    expected = new X509Certificate(expectedPem)
+  } catch {
+    return refuse(`the ServiceRegistry's certificate for ${who} cannot be read`)
+  }
+  if (signer.raw.equals(expected.raw)) return { ok: true }
+  const subject = signer.subject.replace(/\n/g, ', ')
+  return refuse(
+    `the ASiC-E is signed with the certificate of ${subject} (serial ${signer.serialNumber}), ` +
+      `not with the one the ServiceRegistry holds for ${who}`,
+  )
+}
