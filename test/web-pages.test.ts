@@ -50,6 +50,10 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     expect(section(text, 'jobs')).toMatch(/<td>send<\/td><td class="num">1<\/td><td class="num">1<\/td>/)
     expect(section(text, 'incoming')).toMatch(/<b>1<\/b> waiting/)
     expect(section(text, 'health')).toMatch(/<td>db<\/td><td><span class="badge UP">UP/)
+    // in words and human units, not raw details
+    expect(section(text, 'health')).toMatch(/answers a query/)
+    expect(section(text, 'health')).toMatch(/[\d.]+ [KMGT]iB free of [\d.]+ [KMGT]iB/)
+    expect(section(text, 'health')).not.toMatch(/httpStatus=|free=\d/)
   })
 
   it('lists, searches, filters, sorts and pages conversations', async () => {

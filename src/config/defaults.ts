@@ -12,6 +12,10 @@
  */
 export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'server.port': '9093',
+  // Tomcat's defaults under Spring Boot; ours: a limit on the time to send the headers (slow clients)
+  'server.tomcat.connection-timeout': '60s',
+  'server.tomcat.keep-alive-timeout': '${server.tomcat.connection-timeout}',
+  'difi.move.http.headers-timeout-ms': '20000',
   // TLS on the API: on by default since the reference's v4 (MOVE-3706). The reference maps difi.ssl.* onto
   // server.ssl.*; we read difi.ssl.* and let server.ssl.*, when an operator set it, stand in for it.
   'difi.ssl.enabled': '${server.ssl.enabled:true}',

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkDatasourceUrl } from './datasource.js'
-import { toBoolean, toChannels, toDataSize, toHttpUrl, toInteger, toPort } from './fields.js'
+import { toBoolean, toChannels, toDataSize, toDuration, toHttpUrl, toInteger, toPort } from './fields.js'
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; message: string }): T => {
   if (!r.ok) throw new Error(r.message)
@@ -48,6 +48,26 @@ describe('whole numbers and ports', () => {
         const r = toPort('p', String(n))
         expect(r.ok).toBe(n >= 0 && n <= 65_535)
       }),
+    )
+  })
+})
+
+describe('durations, as Spring Boot binds Tomcat’s timeouts', () => {
+  it.each([
+    ['60000', 60_000],
+    ['20s', 20_000],
+    ['2m', 120_000],
+    ['500ms', 500],
+    ['1h', 3_600_000],
+    ['PT20S', 20_000],
+    ['PT1M30S', 90_000],
+    ['PT0.5S', 500],
+  ])('%s is %d ms', (raw, ms) => {
+    expect(value(toDuration('k', raw))).toBe(ms)
+  })
+  it.each(['', '-1', '0', '0s', '20 s', '1w', 'PT', 'soon', '99999999999d'])('refuses %j', (raw) => {
+    expect(message(toDuration('server.tomcat.connection-timeout', raw))).toBe(
+      `server.tomcat.connection-timeout must be a duration such as 60s, 2m, 500ms or 60000 (milliseconds), got ${JSON.stringify(raw)}`,
     )
   })
 })

@@ -57,6 +57,25 @@ export function toDataSize(key: string, raw: string): Converted<number> {
   )
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/**
+ * Spring's Duration as Spring Boot binds it for keys without a unit of their own (Tomcat's timeouts):
+ * a plain number is milliseconds, or digits with ms, s, m, h or d (`20s`), or ISO-8601 (`PT20S`, `PT1M30S`).
+ * Zero and negative durations are refused (Tomcat's -1, no timeout, is not offered: a timeout is the point).
+ */
+export function toDuration(key: string, raw: string): Converted<number> {
+  const v = raw.trim()
+  const simple = /^\+?(\d+)(ms|s|m|h|d)?$/i.exec(v)
+  const iso = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?$/i.exec(v)
+  let ms = Number.NaN
+  if (simple) ms = Number(simple[1]) * DURATION_UNITS[(simple[2] ?? 'ms').toLowerCase()]!
+  else if (iso && v.length > 2)
+    ms = Math.round((Number(iso[1] ?? 0) * 3600 + Number(iso[2] ?? 0) * 60 + Number(iso[3] ?? 0)) * 1000)
+  if (Number.isSafeInteger(ms) && ms > 0 && ms <= INT_MAX) return ok(ms)
+  return fail(`${key} must be a duration such as 60s, 2m, 500ms or 60000 (milliseconds), ${got(raw)}`)
+}
+
 /** An http(s) URL without its trailing slash(es). */
 export function toHttpUrl(key: string, raw: string): Converted<string> {
   const v = raw.trim()
@@ -120,6 +139,8 @@ export const field = {
   port: (key: string): Field<number> => scalar(key, (raw) => toPort(key, raw), 'set it to a port number'),
   dataSize: (key: string): Field<number> =>
     scalar(key, (raw) => toDataSize(key, raw), 'set it to a data size such as 250MB'),
+  duration: (key: string): Field<number> =>
+    scalar(key, (raw) => toDuration(key, raw), 'set it to a duration such as 60s'),
   httpUrl: (key: string): Field<string> =>
     scalar(key, (raw) => toHttpUrl(key, raw), 'set it to an http(s) URL'),
   /** a required, non-empty string */

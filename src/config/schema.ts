@@ -56,7 +56,13 @@ const CHANNEL_PREFIX: Record<ChannelId, string> = {
 const ORG_NUMBER = 'difi.move.org.number'
 
 const server = section({
-  fields: { port: field.port('server.port'), host: field.textOr('server.address', '') },
+  fields: {
+    port: field.port('server.port'),
+    host: field.textOr('server.address', ''),
+    idleTimeoutMs: field.duration('server.tomcat.connection-timeout'),
+    keepAliveTimeoutMs: field.duration('server.tomcat.keep-alive-timeout'),
+    headersTimeoutMs: field.int('difi.move.http.headers-timeout-ms'),
+  },
 })
 
 const org = section({

@@ -12,6 +12,15 @@ export interface Config {
     port: number
     /** server.address (all interfaces when empty) */
     host: string
+    /**
+     * server.tomcat.connection-timeout (60 s, Tomcat's): how long a connection may send nothing while a
+     * request is awaited or read (a stalled body included) before it is closed
+     */
+    idleTimeoutMs: number
+    /** server.tomcat.keep-alive-timeout (the connection-timeout, as Spring): an idle kept-alive connection */
+    keepAliveTimeoutMs: number
+    /** difi.move.http.headers-timeout-ms (ours, 20000): a request's line and headers must be in within this */
+    headersTimeoutMs: number
   }
   org: {
     /** difi.move.org.number: exactly 9 digits, required */

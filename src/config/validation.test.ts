@@ -12,7 +12,13 @@ describe('defaults', () => {
     })
     const { properties: _, ...rest } = config
     expect(rest).toMatchObject({
-      server: { port: 9093, host: '' },
+      server: {
+        port: 9093,
+        host: '',
+        idleTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 60_000,
+        headersTimeoutMs: 20_000,
+      },
       org: { number: '910075918', keystore: { path: null, password: null, alias: null, type: 'PKCS12' } },
       serviceRegistry: {
         endpoint: 'https://test.eformidling.no/adressetjeneste',

@@ -262,6 +262,27 @@ export const ERRORS = {
     template: 'The request target must be a path starting with /',
     ours: true,
   },
+  // requests Node's HTTP parser or router refuses, which Tomcat answers with its own HTML page:
+  // src/http/client-errors.ts
+  RequestTimeout: {
+    status: 408,
+    exception: null,
+    template: 'The request line and headers were not received in time',
+    ours: true,
+  },
+  UriTooLong: { status: 414, exception: null, template: 'The request target is too long', ours: true },
+  HeadersTooLarge: {
+    status: 431,
+    exception: null,
+    template: 'The request line and headers are too large',
+    ours: true,
+  },
+  UnparseableRequest: {
+    status: 400,
+    exception: null,
+    template: 'The request could not be parsed: {0}',
+    ours: true,
+  },
   ServiceRegistryUnavailable: {
     status: 503,
     exception: 'no.difi.meldingsutveksling.serviceregistry.ServiceRegistryLookupException',

@@ -18,8 +18,10 @@ import { registerWebRoutes } from '../web/routes.js'
 import { registerWebhookRoutes } from '../webhooks/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches, isOpenRoute, isOriginForm, LoginThrottle } from './auth.js'
+import { clientErrorHandler } from './client-errors.js'
 import { errorBody } from './error-body.js'
 import { sendJson } from './reply.js'
+import { closeIdleConnections, serverTimeoutOptions } from './server-limits.js'
 
 const JSON_BODY_LIMIT = 20 * 1024 * 1024
 
@@ -28,16 +30,20 @@ export async function buildApp(
   deps: AppDeps,
   opts: { https?: { pfx: Buffer; passphrase?: string | undefined } } = {},
 ): Promise<FastifyInstance & { draining: () => void; routeList: () => RegisteredRoute[] }> {
+  const routes = new RouteTable()
   const app = Fastify({
-    ...(opts.https ? { https: opts.https } : {}),
+    // slow and idle clients are closed, without a cap on an upload's total time (server-limits.ts)
+    ...serverTimeoutOptions(deps.config.server, opts.https),
+    clientErrorHandler: clientErrorHandler({ ...deps, methodsFor: (path) => routes.methodsFor(path) }),
+    frameworkErrors: (error, req, reply) => sendError(reply, req, deps, error),
     loggerInstance: deps.logger,
     // older clients call `/api/messages/in/peek/`; the reference 404s them unless configured
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     bodyLimit: JSON_BODY_LIMIT,
     return503OnClosing: true,
   }) as unknown as FastifyInstance
+  closeIdleConnections(app.server)
   let draining = false
-  const routes = new RouteTable()
   app.addHook('onRoute', (r) => routes.add(r.method, r.url))
 
   installBodyParsers(app)
@@ -171,6 +177,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
   const e = error as FastifyError
   switch (e?.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('UriTooLong', [], { cause: error })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('UploadTooLarge', [], { cause: error })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

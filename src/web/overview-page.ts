@@ -4,6 +4,7 @@ import type { Health } from '../ops/health.js'
 import { OSLO } from '../util/time.js'
 import { barChart } from './charts.js'
 import { count, osloDay, relative, statusBadge, time } from './format.js'
+import { healthSentence } from './health-text.js'
 import { type Html, href, html, messageHref } from './html.js'
 import type { Page } from './layout.js'
 import {
@@ -142,10 +143,10 @@ function incomingSection(o: Overview): Html {
 function healthSection(health: Health): Html {
   const rows = Object.entries(health.components ?? {}).map(
     ([name, h]) => html`<tr><td>${name}</td><td><span class="badge ${h.status}">${h.status}</span></td>
-<td class="mono">${Object.entries(h.details ?? {}).map(([k, v]) => html`${k}=${String(v)} `)}</td></tr>`,
+<td>${healthSentence(name, h)}</td></tr>`,
   )
   return html`<section class="card" id="health"><h2>Health <span class="badge ${health.status}">${health.status}</span></h2>
-<div class="table-wrap"><table><thead><tr><th>Component</th><th>Status</th><th>Details</th></tr></thead>
+<div class="table-wrap"><table><thead><tr><th>Component</th><th>Status</th><th>What was checked</th></tr></thead>
 <tbody>${rows}</tbody></table></div>
 <p class="muted">The same checks as <a href="/manage/health">/manage/health</a>: the database, the ServiceRegistry,
 each enabled broker, disk space and the job queue.</p></section>`
