@@ -65,9 +65,9 @@ describe('framework errors', () => {
   it('answers a path parameter over the router limit 414, and a malformed escape in one 400', async () => {
     const long = await send(`GET /api/capabilities/${'9'.repeat(600)} HTTP/1.1`)
     expectErrorJson(long, 414, `/api/capabilities/${'9'.repeat(600)}`)
-    const escape = await send('GET /api/messages/in/pop/%E0%A4%A HTTP/1.1')
-    expectErrorJson(escape, 400, '/api/messages/in/pop/%E0%A4%A')
-    expect(escape.json.message).toContain('is not a valid url component')
+    const badEscape = await send('GET /api/messages/in/pop/%E0%A4%A HTTP/1.1')
+    expectErrorJson(badEscape, 400, '/api/messages/in/pop/%E0%A4%A')
+    expect(badEscape.json.message).toContain('is not a valid url component')
   })
 
   it('answers a malformed request line or version 400', async () => {
