@@ -7,7 +7,11 @@ import {
 } from '../../test/support/fake-registry.js'
 import { ManualClock } from '../util/time.js'
 import { createServiceRegistryClient, type ServiceRegistryClientOptions } from './client.js'
-import { ServiceRegistryLookupError, ServiceRegistryUnavailableError } from './errors.js'
+import {
+  NotFoundInServiceRegistryError,
+  ServiceRegistryLookupError,
+  ServiceRegistryUnavailableError,
+} from './errors.js'
 
 const ADMIN = 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0'
 const ARKIVMELDING = 'urn:no:difi:arkivmelding:xsd::arkivmelding'
@@ -187,5 +191,35 @@ describe('the fake registry (test double) itself', () => {
       '/info/her-id:8143548',
       '/identifier/910076787/process/urn:no:difi:profile:einnsyn:journalpost:ver1.0',
     ])
+  })
+})
+
+describe('ServiceRegistry client: an organisation’s certificate (virksert)', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
+
+  it('reads GET virksert/{orgnr}, signed when difi.move.sign.enable is on, and caches it', async () => {
+    fake.set('/virksert/910075918', 200, `${PEM}\n`)
+    const sr = client({ signEnable: true })
+    expect(await sr.certificate('910075918')).toBe(PEM)
+    expect(await sr.certificate('910075918')).toBe(PEM)
+    expect(lookups().map((r) => [r.url, r.headers.accept])).toEqual([
+      ['/virksert/910075918', 'application/jose, text/plain'],
+    ])
+  })
+
+  it('refuses a tampered signed answer, says not found for 404 and unavailable for 500', async () => {
+    fake.set('/virksert/910075918', 200, PEM)
+    fake.tamper = true
+    await expect(client({ signEnable: true }).certificate('910075918')).rejects.toBeInstanceOf(
+      ServiceRegistryLookupError,
+    )
+    fake.tamper = false
+    const sr = client()
+    await expect(sr.certificate('910077473')).rejects.toBeInstanceOf(NotFoundInServiceRegistryError)
+    fake.failNext(1, 500)
+    await expect(sr.certificate('910075918')).rejects.toBeInstanceOf(ServiceRegistryUnavailableError)
+    // a failure is not cached: the next call asks again
+    expect(await sr.certificate('910075918')).toBe(PEM)
+    await expect(sr.certificate('../jwk')).rejects.toThrow(/needs an organisation number/)
   })
 })

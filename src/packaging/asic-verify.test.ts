@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import yazl from 'yazl'
+import { signDetached } from './asic-signature.js'
+import { type AsicVerdict, verifyEncryptedAsic } from './asic-verify.js'
+import { ASIC_MIMETYPE, asicManifestXml } from './asic-xml.js'
+import { makeIdentity, makeTempDir, openssl, type TestIdentity } from './test-support.js'
+
+// The check on receipt against containers made by OpenSSL, not by our writer: the reference signs
+// with SHA1withRSA through BouncyCastle and encrypts with RSA-OAEP, which `openssl cms` does alike.
+
+let tmp: ReturnType<typeof makeTempDir>
+let sender: TestIdentity
+let other: TestIdentity
+let receiver: TestIdentity
+let tempDir: string
+
+beforeAll(() => {
+  tmp = makeTempDir('asic-verify-')
+  sender = makeIdentity(tmp.dir, 'sender')
+  other = makeIdentity(tmp.dir, 'other')
+  receiver = makeIdentity(tmp.dir, 'receiver')
+  tempDir = join(tmp.dir, 'work')
+  mkdirSync(tempDir)
+})
+afterAll(() => tmp.cleanup())
+
+const doc = { name: 'vedtak.pdf', data: Buffer.from('%PDF-1.4 vedtak') }
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest()
+
+/** `openssl cms -sign` over the manifest, SHA-1 as the reference's content signer */
+function opensslSign(manifest: Buffer, who: TestIdentity, md = 'sha1'): Buffer {
+  const path = join(tmp.dir, 'manifest.xml')
+  writeFileSync(path, manifest)
+  const args = ['cms', '-sign', '-binary', '-md', md, '-signer', who.certPath, '-inkey', who.keyPath]
+  return openssl([...args, '-in', path, '-outform', 'DER'])
+}
+
+async function container(sign: (manifest: Buffer) => Promise<Buffer> | Buffer, data = doc.data) {
+  const zip = new yazl.ZipFile()
+  zip.addBuffer(Buffer.from(ASIC_MIMETYPE), 'mimetype', { compress: false })
+  zip.addBuffer(data, doc.name)
+  const manifest = asicManifestXml(
+    [{ uri: doc.name, mimeType: 'application/pdf', sha256: sha256(doc.data) }],
+    'META-INF/signature.p7s',
+  )
+  zip.addBuffer(manifest, 'META-INF/ASiCManifest.xml')
+  zip.addBuffer(await sign(manifest), 'META-INF/signature.p7s')
+  zip.end()
+  const parts: Buffer[] = []
+  for await (const c of zip.outputStream as unknown as AsyncIterable<Buffer>) parts.push(c)
+  return Buffer.concat(parts)
+}
+
+/** `openssl cms -encrypt`, RSA-OAEP and AES-256-CBC as the reference, DER with definite lengths */
+function opensslEncrypt(plain: Buffer, to: TestIdentity): string {
+  const inPath = join(tmp.dir, 'asic.zip')
+  const out = join(tmp.dir, `asic-${Math.random().toString(36).slice(2)}.cms`)
+  writeFileSync(inPath, plain)
+  openssl([
+    'cms',
+    '-encrypt',
+    '-binary',
+    '-aes-256-cbc',
+    '-recip',
+    to.certPath,
+    '-keyopt',
+    'rsa_padding_mode:oaep',
+    '-in',
+    inPath,
+    '-outform',
+    'DER',
+    '-out',
+    out,
+  ])
+  return out
+}
+
+function verify(cmsPath: string, expected: string | null | Error): Promise<AsicVerdict> {
+  return verifyEncryptedAsic({
+    cmsPath,
+    keys: { keyPem: receiver.keyPem, certPem: receiver.certPem },
+    tempDir,
+    maxBytes: 10_000_000,
+    maxRatio: 100,
+    maxEntries: 100,
+    expectedSigner: async () => {
+      if (expected instanceof Error) throw expected
+      return expected
+    },
+    signerName: '0192:910075918',
+  })
+}
+
+describe('verifyEncryptedAsic', () => {
+  it('accepts what OpenSSL signed (SHA-1 and SHA-256) and encrypted, and leaves nothing behind', async () => {
+    for (const md of ['sha1', 'sha256']) {
+      const cms = opensslEncrypt(await container((m) => opensslSign(m, sender, md)), receiver)
+      expect(await verify(cms, sender.certPem)).toEqual({ ok: true })
+    }
+    // and what our own writer signs
+    const ours = opensslEncrypt(await container((m) => signDetached(m, sender)), receiver)
+    expect(await verify(ours, sender.certPem)).toEqual({ ok: true })
+    expect(readdirSync(tempDir)).toEqual([])
+  })
+
+  it('refuses a signature that verifies but is made with another certificate than the registered one', async () => {
+    const cms = opensslEncrypt(await container((m) => opensslSign(m, other)), receiver)
+    const v = await verify(cms, sender.certPem)
+    expect(v).toMatchObject({ ok: false, kind: 'signature' })
+    expect(!v.ok && v.reason).toMatch(
+      /CN=other .*not with the one the ServiceRegistry holds for 0192:910075918/,
+    )
+  })
+
+  it('refuses a document changed after signing, though the signature over the manifest still holds', async () => {
+    const cms = opensslEncrypt(
+      await container((m) => opensslSign(m, sender), Buffer.from('%PDF-1.4 avslag')),
+      receiver,
+    )
+    expect(await verify(cms, sender.certPem)).toMatchObject({ ok: false, kind: 'signature' })
+  })
+
+  it('refuses a signature that does not verify over the manifest', async () => {
+    const cms = opensslEncrypt(
+      await container((m) => opensslSign(Buffer.concat([m, Buffer.from(' ')]), sender)),
+      receiver,
+    )
+    const v = await verify(cms, sender.certPem)
+    expect(v).toMatchObject({ ok: false, kind: 'signature' })
+    expect(!v.ok && v.reason).toMatch(/signature does not verify/)
+  })
+
+  it('refuses when the ServiceRegistry has no certificate, and throws when it cannot be asked', async () => {
+    const cms = opensslEncrypt(await container((m) => opensslSign(m, sender)), receiver)
+    expect(await verify(cms, null)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/has no certificate/),
+    })
+    await expect(verify(cms, new Error('ServiceRegistry is unavailable'))).rejects.toThrow(/unavailable/)
+    expect(readdirSync(tempDir)).toEqual([])
+  })
+
+  it('refuses a CMS made for another receiver as a container that cannot be read', async () => {
+    const cms = opensslEncrypt(await container((m) => opensslSign(m, sender)), other)
+    expect(await verify(cms, sender.certPem)).toMatchObject({ ok: false, kind: 'container' })
+  })
+})
