@@ -76,6 +76,7 @@ describe.each(STORES)('an upgrade on %s', (kind) => {
         '0003-webhooks',
         '0004-web',
         '0005-retention-indexes',
+        '0006-upload-leases',
       ])
       // nothing lost: every old conversation, status and file is there
       for (const id of [made.created, made.sending]) {

@@ -7,6 +7,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 export interface Database {
   out_messages: OutMessageTable
   out_files: OutFileTable
+  out_uploads: OutUploadTable
   conversations: ConversationTable
   message_statuses: MessageStatusTable
   jobs: JobTable
@@ -46,6 +47,14 @@ export interface OutFileTable {
   primary_document: number
   storage_key: string
   sha256: string
+  created_at: number
+}
+
+/** An upload of a file to an outgoing message still streaming; its instance renews the lease. */
+export interface OutUploadTable {
+  id: Generated<number>
+  message_fk: number
+  lease_until: number
   created_at: number
 }
 

@@ -308,6 +308,20 @@ export const ERRORS = {
     template: 'Message with {0} = {1} has already been sent; it can no longer be changed',
     ours: true,
   },
+  // the reference sends without the file still streaming, or deletes under it; we wait for it
+  UploadInProgress: {
+    status: 409,
+    exception: 'java.lang.IllegalStateException',
+    template: 'Message with {0} = {1} has a file upload in progress; try again when it has finished',
+    ours: true,
+  },
+  // the reference answers 200 and delivers anyway; the same exception as MessageAlreadySent
+  MessageBeingSent: {
+    status: 409,
+    exception: `${EX}MessageAlreadyExistsException`,
+    template: 'Message with {0} = {1} is being sent and can no longer be deleted',
+    ours: true,
+  },
 } as const satisfies Record<string, ErrorDefinition>
 
 export interface ErrorDefinition {

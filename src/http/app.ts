@@ -174,7 +174,7 @@ export function sendError(
 
 /** Turns anything thrown into an ApiError once, at the boundary, keeping the cause. */
 export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error
+  if (error instanceof ApiError) return error.code === 'Internal' ? internalError(error) : error
   const e = error as FastifyError
   switch (e?.code) {
     case 'FST_ERR_MAX_PARAM_LENGTH':
@@ -190,7 +190,17 @@ export function toApiError(error: unknown): ApiError {
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError('IllegalArgument', [e.message], { cause: error })
   }
-  return new ApiError('Internal', [(error as Error)?.message ?? 'Internal error'], { cause: error })
+  return internalError(error)
+}
+
+/**
+ * An unexpected failure: the log has it whole (sendError logs the original); the client gets no text of
+ * a database driver, file system or library, which can tell an attacker what runs inside.
+ */
+function internalError(error: unknown): ApiError {
+  return new ApiError('Internal', ['Internal error: the integration point could not complete the request'], {
+    cause: error,
+  })
 }
 
 export interface RegisteredRoute {

@@ -1,19 +1,62 @@
+import type { Executor } from '../../db/open.js'
+import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { cancelJobsForMessage } from '../../jobs/outbox.js'
 import { outPayloadFolder } from './orphans.js'
-import { deleteOutMessage, outMessageByMessageId } from './repository.js'
+import { deleteOutMessage } from './repository.js'
 import { SEND_JOB } from './send.js'
+import { lockMessage, uploadBusy, uploadInProgress } from './upload-lease.js'
 
 /**
- * `DELETE /api/messages/out/{messageId}` (§2.7): always 200. The rows (files cascade) and any pending
- * send job go in one transaction, then the payload folder; a crash in between leaves only files that
- * the start-up sweep removes. Conversations and statuses stay, as the reference.
+ * `DELETE /api/messages/out/{messageId}` (§2.7): 200, as the reference, when the message is gone or
+ * nothing is sending it yet. Unlike the reference, which answers 200 and delivers anyway, a message
+ * whose send has started (a worker holds its job, or an attempt may have reached the service) is not
+ * deleted: 409, and it is delivered. A file upload still streaming to the message makes it 409 too.
+ * The rows (files cascade) and the pending send job go in one transaction, then the payload folder; a
+ * crash in between leaves only files that the start-up sweep removes. Conversations and statuses
+ * stay, as the reference.
  */
 export async function deleteMessage(deps: AppDeps, messageId: string): Promise<void> {
   await deps.db.kysely.transaction().execute(async (trx) => {
-    const row = await outMessageByMessageId(trx, messageId)
-    if (row) await deleteOutMessage(trx, row.id)
+    const now = deps.clock.now().getTime()
+    const row = await lockMessage(trx, messageId)
+    if (row) {
+      if (await uploadInProgress(trx, row.id, now)) throw uploadBusy(messageId)
+      if (row.state === 'SENDING' && !(await stopSend(trx, messageId, now)))
+        throw new ApiError('MessageBeingSent', ['messageId', messageId])
+      await deleteOutMessage(trx, row.id)
+    }
     await cancelJobsForMessage(trx, messageId, [SEND_JOB])
   })
   await deps.payloads.removeDir(outPayloadFolder(messageId))
+}
+
+/**
+ * Removes the message's send job if no worker holds it and no attempt can have handed the message over
+ * (the channel records a transfer before it uploads, under the job's purpose); false when the send can
+ * no longer be stopped. One conditional statement, so a worker claiming the job at the same moment
+ * either finds it gone or makes this fail.
+ */
+async function stopSend(trx: Executor, messageId: string, now: number): Promise<boolean> {
+  const purpose = `send:${messageId}`
+  const transfer = await trx
+    .selectFrom('broker_transfers')
+    .select('purpose')
+    .where('purpose', '=', purpose)
+    .executeTakeFirst()
+  if (transfer) return false
+  const removed = await trx
+    .deleteFrom('jobs')
+    .where('dedupe_key', '=', purpose)
+    .where('state', '=', 'PENDING')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .executeTakeFirst()
+  if (Number(removed.numDeletedRows) > 0) return true
+  // no job left to run it (given up, or never made): nothing will send it
+  const job = await trx
+    .selectFrom('jobs')
+    .select('state')
+    .where('dedupe_key', '=', purpose)
+    .executeTakeFirst()
+  return job?.state !== 'PENDING'
 }

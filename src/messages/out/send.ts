@@ -2,7 +2,7 @@ import { conversationsByMessageId, registerStatus } from '../../conversations/re
 import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
 import type { Executor } from '../../db/open.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
-import type { ApiError } from '../../errors/api-error.js'
+import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
 import { enqueue } from '../../jobs/outbox.js'
 import { checkSend } from '../../sbd/files.js'
@@ -10,6 +10,7 @@ import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/type
 import { checkOwnCertificate } from './certificate.js'
 import { filesOf, markSending } from './repository.js'
 import { arkivmeldingOf, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
+import { lockMessage, uploadBusy, uploadInProgress } from './upload-lease.js'
 
 /** The job kind a transport issue executes: deliver one outgoing message. */
 export const SEND_JOB = 'send'
@@ -23,6 +24,8 @@ export async function sendMessage(deps: AppDeps, messageId: string): Promise<voi
   const db = deps.db.kysely
   const message = await requireOutMessage(db, messageId)
   if (message.state === 'SENDING') return
+  // before the checks, so a file still arriving gives this answer rather than a missing-file one
+  if (await uploadInProgress(db, message.id, deps.clock.now().getTime())) throw uploadBusy(messageId)
   const sbd = storedSbd(message)
   const files = await filesOf(db, message.id)
   const refused =
@@ -52,13 +55,19 @@ async function sendCheck(
   })
 }
 
-/** Marks the message SENDING and enqueues its send job; call inside a transaction. */
+/**
+ * Marks the message SENDING and enqueues its send job; call inside a transaction. Under the message's
+ * lock, an upload that began after the checks above still stops it (409), on any instance.
+ */
 export async function commitSend(
   trx: Executor,
   deps: AppDeps,
   message: Pick<OutMessageRow, 'id' | 'message_id'>,
 ): Promise<void> {
   const now = deps.clock.now().getTime()
+  if (!(await lockMessage(trx, message.message_id)))
+    throw new ApiError('MessageNotFound', ['messageId', message.message_id])
+  if (await uploadInProgress(trx, message.id, now)) throw uploadBusy(message.message_id)
   if (!(await markSending(trx, message.id, now))) return
   await enqueueSend(trx, message.message_id, now)
 }

@@ -19,6 +19,7 @@ import {
   titleConversation,
   toFileInfo,
 } from './stored.js'
+import { beginUpload, lockMessage, type UploadLease } from './upload-lease.js'
 
 export interface UploadRequest {
   messageId: string
@@ -38,23 +39,16 @@ export interface IncomingFile {
   size: number
 }
 
-/** `PUT /api/messages/out/{messageId}` (§2.3): checks, streams to disk within the limit, then the row. */
+/**
+ * `PUT /api/messages/out/{messageId}` (§2.3): checks, streams to disk within the limit, then the row.
+ * While the body streams, the upload holds a lease in the database, so a send or delete of the message
+ * on any instance waits for it (409) instead of sending without the file or deleting under it.
+ */
 export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<void> {
   const db = deps.db.kysely
   const message = await requireOutMessage(db, req.messageId)
   if (message.state !== 'CREATED') throw new ApiError('MessageAlreadySent', ['messageId', req.messageId])
-  if (req.contentType === undefined) throw new ApiError('MissingRequestHeader', ['Content-Type'])
-  if (req.contentDisposition === undefined)
-    throw new ApiError('MissingRequestHeader', ['Content-Disposition'])
-  const disposition = readDisposition(req.contentDisposition)
-  const declared =
-    req.contentLength !== undefined && /^\d+$/.test(req.contentLength) ? Number(req.contentLength) : -1
-  const file: IncomingFile = {
-    filename: disposition.filename,
-    title: nonEmpty(req.title) ?? nonEmpty(disposition.name),
-    mimeType: mimeTypeFor(disposition.filename, req.contentType),
-    size: declared,
-  }
+  const file = describeUpload(req)
   const sbd = storedSbd(message)
   const si = message.service_identifier as ServiceIdentifier
   const limit = uploadLimit(deps, si)
@@ -64,27 +58,51 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
     sbd,
     serviceIdentifier: si,
     existing: existing.map(toFileInfo),
-    file: { ...file, size: Math.max(0, declared) },
+    file: { ...file, size: Math.max(0, file.size) },
     limitBytes: limit,
   })
   if (refused) throw refused
   const used = existing.reduce((sum, f) => sum + f.size, 0)
-  const key = outPayloadKey(message.message_id, deps.newUuid())
-  const written = await deps.payloads.write(key, req.body, {
-    maxBytes: Math.max(0, limit - used),
-    onLimit: (seen) => tooLarge(used + seen, si, limit),
-  })
+  const lease = await beginUpload(
+    {
+      db: deps.db,
+      clock: deps.clock,
+      leaseMs: deps.config.jobs.leaseMs,
+      onRenewError: (err) =>
+        deps.logger.warn({ err, messageId: req.messageId }, 'could not renew an upload lease'),
+    },
+    message.message_id,
+  )
   try {
-    await addStoredFile(deps, {
-      message,
-      sbd,
-      file: { ...file, size: written.size },
-      key,
-      sha256: written.sha256,
+    const key = outPayloadKey(message.message_id, deps.newUuid())
+    const written = await deps.payloads.write(key, req.body, {
+      maxBytes: Math.max(0, limit - used),
+      onLimit: (seen) => tooLarge(used + seen, si, limit),
     })
-  } catch (error) {
-    await deps.payloads.remove(key)
-    throw error
+    try {
+      const stored = { ...file, size: written.size }
+      await addStoredFile(deps, { message, sbd, file: stored, key, sha256: written.sha256, lease })
+    } catch (error) {
+      await deps.payloads.remove(key)
+      throw error
+    }
+  } finally {
+    // a lease left behind (the database gone) runs out by itself
+    await lease.release().catch((err) => deps.logger.warn({ err }, 'could not end an upload lease'))
+  }
+}
+
+/** What the client said about the file, from the headers (size -1 when not declared). */
+function describeUpload(req: UploadRequest): IncomingFile {
+  if (req.contentType === undefined) throw new ApiError('MissingRequestHeader', ['Content-Type'])
+  if (req.contentDisposition === undefined)
+    throw new ApiError('MissingRequestHeader', ['Content-Disposition'])
+  const disposition = readDisposition(req.contentDisposition)
+  return {
+    filename: disposition.filename,
+    title: nonEmpty(req.title) ?? nonEmpty(disposition.name),
+    mimeType: mimeTypeFor(disposition.filename, req.contentType),
+    size: req.contentLength !== undefined && /^\d+$/.test(req.contentLength) ? Number(req.contentLength) : -1,
   }
 }
 
@@ -106,8 +124,9 @@ export function tooLarge(total: number, si: ServiceIdentifier, limit: number): A
 }
 
 /**
- * Records a file already in the payload store: the checks again under the transaction (a parallel
- * upload may have won), the row, and the conversation's title and reference from arkivmelding.xml.
+ * Records a file already in the payload store: the checks again under the message's lock (a parallel
+ * upload may have won; a message whose upload lease ran out may have been sent or deleted), the row,
+ * the end of the upload's lease, and the conversation's title and reference from arkivmelding.xml.
  */
 export async function addStoredFile(
   deps: AppDeps,
@@ -117,6 +136,7 @@ export async function addStoredFile(
     file: IncomingFile
     key: string
     sha256: string
+    lease: UploadLease
   },
 ): Promise<OutFileRow> {
   const { message, sbd, file, key } = input
@@ -126,6 +146,10 @@ export async function addStoredFile(
       : null
   const now = deps.clock.now().getTime()
   return deps.db.kysely.transaction().execute(async (trx) => {
+    const current = await lockMessage(trx, message.message_id)
+    if (!current) throw new ApiError('MessageNotFound', ['messageId', message.message_id])
+    if (current.state !== 'CREATED')
+      throw new ApiError('MessageAlreadySent', ['messageId', message.message_id])
     const existing = await filesOf(trx, message.id)
     const si = message.service_identifier as ServiceIdentifier
     checkNotColliding(existing, file.filename)
@@ -156,6 +180,7 @@ export async function addStoredFile(
       throw error
     }
     await touch(trx, message.id, now)
+    await input.lease.end(trx)
     if (arkivmelding) await titleConversation(trx, message.message_id, arkivmelding, now)
     return row
   })

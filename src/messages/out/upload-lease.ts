@@ -1,0 +1,96 @@
+// What keeps the requests on one outgoing message from running under each other, on any number of
+// instances sharing one database: every change to a message first locks its row (lockMessage), and a
+// file upload still streaming is a row in out_uploads with a lease its instance renews. A send or a
+// delete that finds a live upload answers 409; an upload whose instance died stops counting when its
+// lease runs out.
+
+import { sql } from 'kysely'
+import type { Db, Executor } from '../../db/open.js'
+import type { OutMessageRow } from '../../db/schema.js'
+import { ApiError } from '../../errors/api-error.js'
+import type { Clock } from '../../util/time.js'
+
+/**
+ * Reads the message and holds its row until the transaction ends (PostgreSQL: the row lock a no-op
+ * update takes; SQLite: the one writer). Statements after it see whatever a concurrent request
+ * committed before it, so checks made here cannot be overtaken.
+ */
+export async function lockMessage(trx: Executor, messageId: string): Promise<OutMessageRow | undefined> {
+  return trx
+    .updateTable('out_messages')
+    .set({ last_updated: sql<number>`last_updated` })
+    .where('message_id', '=', messageId)
+    .returningAll()
+    .executeTakeFirst()
+}
+
+/** Whether an upload to the message is streaming now (its lease has not run out). */
+export async function uploadInProgress(db: Executor, messageFk: number, now: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('out_uploads')
+    .select('id')
+    .where('message_fk', '=', messageFk)
+    .where('lease_until', '>=', now)
+    .limit(1)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/** The 409 for a send or a delete while a file of the message is still arriving. */
+export function uploadBusy(messageId: string): ApiError {
+  return new ApiError('UploadInProgress', ['messageId', messageId])
+}
+
+export interface UploadLease {
+  id: number
+  /** ends the lease in the transaction that stores the file */
+  end(trx: Executor): Promise<void>
+  /** stops renewing and removes the row, if the file was not stored (idempotent) */
+  release(): Promise<void>
+}
+
+/**
+ * Registers an upload to a message that is still CREATED (else the reference's answer for a sent or
+ * missing message) and renews its lease while it streams.
+ */
+export async function beginUpload(
+  deps: { db: Db; clock: Clock; leaseMs: number; onRenewError: (err: unknown) => void },
+  messageId: string,
+): Promise<UploadLease> {
+  const db = deps.db.kysely
+  const id = await db.transaction().execute(async (trx) => {
+    const message = await lockMessage(trx, messageId)
+    if (!message) throw new ApiError('MessageNotFound', ['messageId', messageId])
+    if (message.state !== 'CREATED') throw new ApiError('MessageAlreadySent', ['messageId', messageId])
+    const now = deps.clock.now().getTime()
+    const row = await trx
+      .insertInto('out_uploads')
+      .values({ message_fk: message.id, lease_until: now + deps.leaseMs, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    return Number(row.id)
+  })
+  const renew = setInterval(
+    () => {
+      const until = deps.clock.now().getTime() + deps.leaseMs
+      db.updateTable('out_uploads')
+        .set({ lease_until: until })
+        .where('id', '=', id)
+        .execute()
+        .catch(deps.onRenewError)
+    },
+    Math.max(1000, Math.floor(deps.leaseMs / 3)),
+  )
+  renew.unref?.()
+  const remove = (trx: Executor) => trx.deleteFrom('out_uploads').where('id', '=', id).execute()
+  return {
+    id,
+    end: async (trx) => {
+      await remove(trx)
+    },
+    release: async () => {
+      clearInterval(renew)
+      await remove(db)
+    },
+  }
+}
