@@ -1,0 +1,87 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import yazl from 'yazl'
+import { makeTempDir } from '../../packaging/test-support.js'
+import { readSbdZip, SbdZipError } from './sbd-zip.js'
+
+// Zip bombs in the broker's sbd.zip (issue 13 item 5): refused as the bytes inflate, before more than
+// a bounded amount reaches the disk, whatever the zip declares.
+
+let tmp: ReturnType<typeof makeTempDir>
+let out: string
+beforeAll(() => {
+  tmp = makeTempDir('sbd-zip-')
+  out = join(tmp.dir, 'out')
+  mkdirSync(out)
+})
+afterAll(() => tmp.cleanup())
+
+const SBD = '{"standardBusinessDocumentHeader":{}}'
+const BIG = 64 * 1024 * 1024
+
+async function zipOf(entries: { name: string; data: Buffer }[], patch?: (b: Buffer) => Buffer) {
+  const zip = new yazl.ZipFile()
+  for (const e of entries) zip.addBuffer(e.data, e.name)
+  zip.end()
+  const parts: Buffer[] = []
+  for await (const c of zip.outputStream as unknown as AsyncIterable<Buffer>) parts.push(c)
+  const path = join(tmp.dir, `${Math.random().toString(36).slice(2)}.zip`)
+  writeFileSync(path, patch ? patch(Buffer.concat(parts)) : Buffer.concat(parts))
+  return path
+}
+
+async function refusal(path: string): Promise<SbdZipError> {
+  const opts = { tempDir: out, maxAsicBytes: 2 * BIG, maxRatio: 100, newName: () => 'asic.cms' }
+  try {
+    await readSbdZip(path, opts)
+  } catch (e) {
+    expect(e).toBeInstanceOf(SbdZipError)
+    return e as SbdZipError
+  }
+  return expect.fail('readSbdZip should have refused the delivery')
+}
+
+/** Rewrites every little-endian `from` (a size in the local header and central directory) as `to`. */
+function declare(from: number, to: number): (b: Buffer) => Buffer {
+  const a = Buffer.alloc(4)
+  a.writeUInt32LE(from)
+  const z = Buffer.alloc(4)
+  z.writeUInt32LE(to)
+  return (b) => Buffer.from(b.toString('hex').split(a.toString('hex')).join(z.toString('hex')), 'hex')
+}
+
+describe('readSbdZip against zip bombs', () => {
+  it('refuses an honest 1000:1 entry before inflating it, and keeps the SBD read before it', async () => {
+    const path = await zipOf([
+      { name: 'sbd.json', data: Buffer.from(SBD) },
+      { name: 'asic.zip', data: Buffer.alloc(BIG) },
+    ])
+    const e = await refusal(path)
+    expect(e.message).toMatch(/asic\.zip inflates from \d+ to 67108864 bytes, more than 100:1/)
+    expect(e.sbdJson).toBe(SBD)
+    expect(readdirSync(out)).toEqual([])
+  })
+
+  it('stops an entry that inflates past the size it declares', async () => {
+    // 64 MiB of zeros declared as 1 MiB: the ratio looks like 16:1
+    const path = await zipOf([{ name: 'asic.zip', data: Buffer.alloc(BIG) }], declare(BIG, 1024 * 1024))
+    expect((await refusal(path)).message).toMatch(/too many bytes|inflates to more than/)
+    expect(readdirSync(out)).toEqual([])
+  })
+
+  it('refuses a second asic.zip or sbd.json instead of keeping one of them', async () => {
+    const two = await zipOf([
+      { name: 'sbd.json', data: Buffer.from(SBD) },
+      { name: 'asic.zip', data: Buffer.from('one') },
+      { name: 'asic.zip', data: Buffer.from('two') },
+    ])
+    expect((await refusal(two)).message).toMatch(/asic\.zip twice/)
+    const sbds = await zipOf([
+      { name: 'sbd.json', data: Buffer.from(SBD) },
+      { name: 'sbd.json', data: Buffer.from(SBD) },
+    ])
+    expect((await refusal(sbds)).message).toMatch(/sbd\.json twice/)
+    expect(readdirSync(out)).toEqual([])
+  })
+})
