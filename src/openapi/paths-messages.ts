@@ -131,6 +131,7 @@ export const MESSAGE_OPERATIONS: Operation[] = [
       '200': ok('Queued.'),
       '400': failure('The message is not complete, or its time to live has passed.'),
       '404': failure('No such message.'),
+      '409': failure('A file is still being uploaded to the message; send when the upload has finished.'),
     },
   },
   {
@@ -139,9 +140,16 @@ export const MESSAGE_OPERATIONS: Operation[] = [
     operationId: 'deleteOutgoingMessage',
     tag: OUT,
     summary: 'Delete an outgoing message and its files',
-    description: 'Idempotent; the conversation and its statuses stay.',
+    description:
+      'Idempotent; the conversation and its statuses stay. A queued send that has not started is ' +
+      'cancelled with the message; one that has started is not, and the answer is 409.',
     pathParams: [messageId],
-    responses: { '200': ok('Deleted, or there was none.') },
+    responses: {
+      '200': ok('Deleted, or there was none.'),
+      '409': failure(
+        'A file is still being uploaded to the message, or its send has started and will finish.',
+      ),
+    },
   },
   {
     method: 'get',
