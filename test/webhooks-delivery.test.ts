@@ -12,12 +12,13 @@ import { webhookJobHandler } from '../src/webhooks/handler.js'
 import { verifySignature } from '../src/webhooks/signing.js'
 import { STORES, type StoreKind, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/ip.js'
+import { capturingLogger } from './support/logging.js'
 import { type Subscriber, startSubscriber } from './support/subscriber.js'
 
 warnIfPostgresSkipped()
 
 type Json = any
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
+const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 const HOUR = 3_600_000
 
 /** A test integration point, a subscriber and the webhook worker, on the test's clock. */
@@ -34,7 +35,11 @@ interface World {
   webhookJobs(): Promise<{ state: string }[]>
 }
 
-async function startWorld(kind: StoreKind, webhooks: Partial<Config['webhooks']> = {}): Promise<World> {
+async function startWorld(
+  kind: StoreKind,
+  webhooks: Partial<Config['webhooks']> = {},
+  logger = quiet,
+): Promise<World> {
   const sub = await startSubscriber()
   const ip = await startTestIp(kind)
   const runner = createJobRunner({
@@ -215,6 +220,40 @@ describe.each(STORES)('webhook deliveries on %s', (kind: StoreKind) => {
     await w.register(m, 'LEVERT')
     await w.runner.drain()
     expect(statusesOf(w.sub.delivered('/hooks'))).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+  })
+
+  it('logs a failing subscription once per interval with a count, not a warning per attempt', async () => {
+    const { logger, lines } = capturingLogger()
+    w = await startWorld(kind, {}, logger)
+    await w.subscribe('/hooks')
+    await w.sub.down()
+    const m = await w.outgoing()
+    await w.register(m, 'SENDT', 'MOTTATT')
+    // 40 rounds 10 s apart: each due delivery is tried many times over 400 s
+    await w.rounds(40, 10_000)
+    const warnings = lines().filter((l) => Number(l.level) >= 40)
+    const attempts = (
+      await w.ip.db.kysely.selectFrom('jobs').select('attempts').where('kind', '=', WEBHOOK_JOB).execute()
+    )
+      .map((j) => j.attempts)
+      .reduce((a, b) => a + b, 0)
+    expect(attempts).toBeGreaterThan(10)
+    // the first failure, then one line with the count after the 5-minute interval
+    expect(warnings.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        /^webhook subscription \d+ "\/hooks" is failing; trying again: connection refused/,
+      ),
+      expect.stringMatching(
+        /^webhook subscription \d+ "\/hooks" is failing \(\d+ failed attempts in the last 5 min\)/,
+      ),
+    ])
+    expect(warnings[1]!.failedAttempts).toBeGreaterThan(1)
+    // and the operator's overview shows it
+    const page = await (await w.ip.fetch('/')).text()
+    const section = page.slice(page.indexOf('id="webhooks"'))
+    expect(section).toContain('Webhook subscriptions failing')
+    expect(section).toContain(`${w.sub.url}/hooks`)
+    expect(section).toContain('connection refused')
   })
 
   it('gives an event up after difi.move.webhooks.maximum-retry-hours and lets the next one go', async () => {

@@ -14,7 +14,8 @@ import { nextRunAt, type RetryPolicy } from './retry-policy.js'
  */
 export type JobOutcome =
   | { ok: true }
-  | { ok: false; error: string; retryable: boolean }
+  /** `quiet`: the handler reports the failure itself, so a retry is logged at debug level only */
+  | { ok: false; error: string; retryable: boolean; quiet?: boolean }
   /** not this job's turn yet (it waits for another): run again at `until`, no attempt used, no failure */
   | { defer: true; until: number; reason: string }
 
@@ -146,7 +147,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       await opts.onGiveUp?.(job, outcome.error)
       return 'given_up'
     } else {
-      logger.warn(
+      logger[outcome.quiet ? 'debug' : 'warn'](
         { ...log, error: outcome.error, retryInMs: retryAt - now },
         `job ${job.kind} failed, will try again: ${outcome.error}`,
       )

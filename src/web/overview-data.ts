@@ -198,3 +198,31 @@ export async function incomingQueue(db: Db, now: number, cap = 10_000): Promise<
     oldestWaiting: firsts.length ? Math.min(...firsts) : null,
   }
 }
+
+export interface FailingSubscription {
+  id: number
+  name: string
+  pushEndpoint: string
+  failingSince: number
+  lastError: string | null
+  givenUp: number
+}
+
+/** Webhook subscriptions whose deliveries fail now, the longest failing first (a short table). */
+export async function failingSubscriptions(db: Db, limit = 20): Promise<FailingSubscription[]> {
+  const rows = await db.kysely
+    .selectFrom('webhook_subscriptions')
+    .select(['id', 'name', 'push_endpoint', 'failing_since', 'last_error', 'given_up'])
+    .where('failing_since', 'is not', null)
+    .orderBy('failing_since')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    pushEndpoint: r.push_endpoint,
+    failingSince: Number(r.failing_since),
+    lastError: r.last_error,
+    givenUp: Number(r.given_up),
+  }))
+}

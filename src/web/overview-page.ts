@@ -2,12 +2,15 @@ import { DateTime } from 'luxon'
 import type { Db } from '../db/open.js'
 import type { Health } from '../ops/health.js'
 import { OSLO } from '../util/time.js'
+import { redactEndpoint } from '../webhooks/endpoint.js'
 import { barChart } from './charts.js'
 import { count, osloDay, relative, statusBadge, time } from './format.js'
 import { healthSentence } from './health-text.js'
 import { type Html, href, html, messageHref } from './html.js'
 import type { Page } from './layout.js'
 import {
+  type FailingSubscription,
+  failingSubscriptions,
   type IncomingQueue,
   incomingQueue,
   type JobQueue,
@@ -30,6 +33,7 @@ interface Overview {
   problems: Problem[]
   jobs: JobQueue[]
   incoming: IncomingQueue
+  webhooks: FailingSubscription[]
   health: Health
 }
 
@@ -44,6 +48,7 @@ export async function loadOverview(db: Db, now: number, health: () => Promise<He
     problems: await recentProblems(db, since, SHOWN_PROBLEMS),
     jobs: await jobQueues(db, now),
     incoming: await incomingQueue(db, now),
+    webhooks: await failingSubscriptions(db),
     health: await checks,
   }
 }
@@ -73,6 +78,7 @@ ${statusSection(o)}
 ${jobsSection(o)}
 ${incomingSection(o)}
 </div>
+${webhooksSection(o)}
 ${healthSection(o.health)}`
   return { title: 'Overview', nav: 'overview', body }
 }
@@ -138,6 +144,19 @@ function incomingSection(o: Overview): Html {
 <div class="kpi"><b>${count(q.locked)}</b> locked by a peek</div>
 <div class="kpi"><b>${q.oldestWaiting === null ? '—' : relative(q.oldestWaiting, o.now)}</b> the oldest waiting one arrived</div>
 </div></section>`
+}
+
+function webhooksSection(o: Overview): Html {
+  if (o.webhooks.length === 0) return html``
+  const rows = o.webhooks.map(
+    (w) => html`<tr><td>${w.name}</td><td class="mono">${redactEndpoint(w.pushEndpoint)}</td>
+<td>${relative(w.failingSince, o.now)}</td><td>${w.lastError ?? ''}</td><td>${count(w.givenUp)}</td></tr>`,
+  )
+  return html`<section class="card" id="webhooks"><h2>Webhook subscriptions failing</h2>
+<div class="table-wrap"><table><thead><tr><th>Name</th><th>Push endpoint</th><th>Failing since</th><th>Last error</th><th>Events given up</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+<p class="muted">Each delivery is retried until <code>difi.move.webhooks.maximum-retry-hours</code>; the log says so once per
+subscription every 5 minutes. <a href="/api/subscriptions">/api/subscriptions</a> has the details.</p></section>`
 }
 
 function healthSection(health: Health): Html {

@@ -7,6 +7,7 @@ import { forMessage } from '../ops/logging.js'
 import type { Clock } from '../util/time.js'
 import { earlierPending, finishDelivery, PARK_MS, type WebhookJobPayload } from './deliveries.js'
 import { redactEndpoint } from './endpoint.js'
+import { FailureLog } from './failure-log.js'
 import { createPush, type Push } from './push.js'
 import { recordDelivered, recordFailure, subscriptionById } from './repository.js'
 
@@ -43,6 +44,7 @@ export function webhookJobHandler(deps: WebhookDeps): JobHandler {
   const maxAgeMs = deps.config.maximumRetryHours * 3_600_000
   const waitMs = deps.waitForEarlierMs ?? deps.config.connectTimeoutMs + deps.config.readTimeoutMs + 1000
   const now = () => deps.clock.now().getTime()
+  const failures = new FailureLog(deps.logger)
 
   return async (job: JobRow): Promise<JobOutcome> => {
     const { subscriptionId, event } = JSON.parse(job.payload) as WebhookJobPayload
@@ -59,6 +61,7 @@ export function webhookJobHandler(deps: WebhookDeps): JobHandler {
         recordDelivered(trx, subscriptionId, at),
       )
       deps.observer?.delivered?.({ subscriptionId, attempt: job.attempts, ageMs: at - job.created_at })
+      failures.delivered(subscriptionId)
       return { ok: true }
     }
     const error = `${redactEndpoint(sub.push_endpoint)}: ${result.error}`
@@ -66,7 +69,8 @@ export function webhookJobHandler(deps: WebhookDeps): JobHandler {
       return giveUp(deps, job, subscriptionId, error)
     await recordFailure(deps.db.kysely, subscriptionId, error, at, false)
     deps.observer?.failed?.({ subscriptionId, attempt: job.attempts, error, givenUp: false })
-    return { ok: false, retryable: true, error }
+    failures.failed(sub, redactEndpoint(sub.push_endpoint), result.error, at)
+    return { ok: false, retryable: true, error, quiet: true }
   }
 }
 
