@@ -8,6 +8,7 @@ import { toApiConversation, toApiStatus } from '../conversations/mapper.js'
 import { fieldError } from '../errors/api-error.js'
 import { errorBody } from '../http/error-body.js'
 import { MAX_PAGE_SIZE, toPage } from '../http/paging.js'
+import { MAX_REASON_LENGTH } from '../messages/in/reject.js'
 import { RECEIPT_STATUSES } from '../sbd/business-schemas.js'
 import { MESSAGE_TYPE_NAMES } from '../sbd/message-types.js'
 import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
@@ -156,6 +157,12 @@ export function addApiSchemas(components: Components, pages: readonly string[]):
     description: `${OURS}the messageIds to unlock.`,
     properties: { messageIds: { type: 'array', items: { type: 'string' }, maxItems: MAX_PAGE_SIZE } },
     required: ['messageIds'],
+  })
+  components.define('RejectRequest', {
+    type: 'object',
+    description: `${OURS}why the fagsystem cannot take the message; it becomes the FEIL status's description.`,
+    properties: { reason: { type: 'string', minLength: 1, maxLength: MAX_REASON_LENGTH } },
+    required: ['reason'],
   })
   components.define('UnlockResult', {
     type: 'object',

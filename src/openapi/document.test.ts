@@ -103,6 +103,7 @@ describe('the OpenAPI document', () => {
       'get /api/messages/status/{messageId}',
       'get /api/prototype/{capability}',
       'post /api/messages',
+      'post /api/messages/in/reject/{messageId}',
       'post /api/messages/in/unlock',
       'post /api/messages/in/unlock/{messageId}',
     ])

@@ -222,6 +222,23 @@ export const MESSAGE_OPERATIONS: Operation[] = [
   },
   {
     method: 'post',
+    path: '/api/messages/in/reject/{messageId}',
+    operationId: 'rejectIncomingMessage',
+    tag: IN,
+    summary: 'Reject a locked message the fagsystem cannot take: it is removed with FEIL and the reason',
+    ours:
+      'the reference has no way to say a message cannot be taken: DELETE tells the sender LEVERT. ' +
+      'The conversation gets FEIL with the reason, and the sender a FEIL status where DELETE would send LEVERT.',
+    pathParams: [messageId],
+    requestBody: jsonBody('RejectRequest'),
+    responses: {
+      '200': ok('The removed message’s SBD.', SBD),
+      '400': failure('The message is not locked, or the body has no reason.'),
+      '404': failure('No such message.'),
+    },
+  },
+  {
+    method: 'post',
     path: '/api/messages/in/unlock',
     operationId: 'unlockIncomingMessages',
     tag: IN,

@@ -9,11 +9,12 @@ import { sendJson } from '../../http/reply.js'
 import { inFilter } from './filter.js'
 import { ASIC_FILENAME, pop } from './pop.js'
 import { deleteIncoming, peek, toApiSbd, unlockMany, unlockOne } from './queue.js'
+import { rejectIncoming, rejectionReason } from './reject.js'
 import { searchInMessages } from './repository.js'
 
 type ById = { Params: { messageId: string } }
 
-/** The receiving side of the NextMove API, `/api/messages/in` (§2.8–2.11), and unlock (ours). */
+/** The receiving side of the NextMove API, `/api/messages/in` (§2.8–2.11), and unlock and reject (ours). */
 export async function registerMessageInRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/api/messages/in', async (req, reply) => {
     const query = req.query as Query
@@ -53,6 +54,11 @@ export async function registerMessageInRoutes(app: FastifyInstance, deps: AppDep
   app.post<ById>('/api/messages/in/unlock/:messageId', async (req, reply) =>
     sendJson(reply, toApiSbd(await unlockOne(deps, req.params.messageId))),
   )
+
+  app.post<ById>('/api/messages/in/reject/:messageId', async (req, reply) => {
+    const reason = rejectionReason(req.body)
+    return sendJson(reply, toApiSbd(await rejectIncoming(deps, req.params.messageId, reason)))
+  })
 
   app.post('/api/messages/in/unlock', async (req, reply) => {
     const filter = inFilter(req.query as Query)
