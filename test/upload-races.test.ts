@@ -150,6 +150,35 @@ describe.each(STORES)('requests racing on one outgoing message, DPO on %s', (kin
     expect(await statusesOf(a, id)).toContain('SENDT')
   })
 
+  it('answers a delete during its own running send truthfully: 409 and delivered, or 200 once already sent', async () => {
+    world = await startPair(kind)
+    const { a, b } = world
+    const id = await arkivmeldingAt(a)
+    const { randomBytes } = await import('node:crypto')
+    const big = await fetch(`${a.url}/api/messages/out/${id}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/pdf',
+        'content-disposition': 'attachment; filename=vedtak.pdf',
+      },
+      body: new Uint8Array(randomBytes(8 * 1024 * 1024)),
+    })
+    expect(big.status).toBe(200)
+    const path = `/api/messages/out/${id}`
+    expect((await fetch(`${a.url}${path}`, { method: 'POST' })).status).toBe(200)
+    // the worker has the job and has made its transfer: the message is on its way to the broker
+    await eventually(
+      async () =>
+        (await a.db.kysely.selectFrom('broker_transfers').selectAll().execute()).length ? true : undefined,
+      'the send to start',
+    )
+    const del = await json(`${a.url}${path}`, { method: 'DELETE' })
+    const statusesThen = await statusesOf(a, id)
+    if (del.status === 200) expect(statusesThen).toContain('SENDT')
+    else expect409(del, BEING_SENT, path)
+    expect(await receivedFiles(b, id)).toContain('vedtak.pdf')
+  })
+
   it('refuses a delete while another instance runs the send, and the message is delivered', async () => {
     world = await startPair(kind)
     const { a, b } = world
