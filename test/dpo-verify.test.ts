@@ -17,6 +17,7 @@ import {
 } from './support/forged-dpo.js'
 import { capturingLogger } from './support/logging.js'
 import { ORG_A as A, ORG_B as B, type Pair, startPair } from './support/pair.js'
+import { parsePrometheus } from './support/prometheus.js'
 
 warnIfPostgresSkipped()
 
@@ -81,6 +82,8 @@ describe.each(STORES)('B verifies what it receives in A’s name, on %s', (kind)
   let log: ReturnType<typeof capturingLogger>
   let asA: BrokerClient
   let keys: { a: KeyPair; c: KeyPair; bCert: string }
+  /** the refusals B has made so far, by reason, as its metrics must count them */
+  const counted = { signature: 0, container: 0 }
 
   beforeAll(async () => {
     log = capturingLogger()
@@ -149,6 +152,11 @@ describe.each(STORES)('B verifies what it receives in A’s name, on %s', (kind)
       return statuses.find((s) => s.status === 'FEIL')
     }, `FEIL on ${r.messageId} at A`)
     expect(feil.description).toMatch(r.why)
+    counted[r.kind]++
+    const metrics = parsePrometheus(await (await fetch(`${ip.b.url}/manage/prometheus`)).text())
+    expect(metrics.value('eformidling_incoming_refused_total', { service: 'DPO', reason: r.kind })).toBe(
+      counted[r.kind],
+    )
     // no MOTTATT: B never said it took the message (SENDT is implied by any receipt)
     const statuses = (await json(`${ip.a.url}/api/statuses/${r.messageId}?sort=id`)).body.content as Json[]
     expect(statuses.map((s) => s.status)).toEqual(['OPPRETTET', 'SENDT', 'FEIL'])
