@@ -31,7 +31,8 @@ const dpv = () => ({
 export const DEFAULT_SECURITY_LEVEL = 3
 
 const PROTOTYPES: Record<MessageTypeName, () => Record<string, unknown>> = {
-  status: () => ({ hoveddokument: '', status: 'MOTTATT' }),
+  // description (ours) says why a FEIL was given; absent otherwise
+  status: () => ({ hoveddokument: '', status: 'MOTTATT', description: null }),
   // `feil` is a type name the reference cannot carry as a business message
   feil: () => ({}),
   arkivmelding: () => ({
