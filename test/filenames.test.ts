@@ -3,6 +3,7 @@
 // older version) ends in FEIL at its first send attempt instead of being retried until it expires.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Db } from '../src/db/open.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, filesUnder, jsonBody, startTestIp, type TestIp } from './support/ip.js'
@@ -105,41 +106,35 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
     world = undefined
   })
 
-  it('ends in FEIL with the reason at the first attempt, not retried until it expires', async () => {
+  /**
+   * A message with arkivmelding.xml, vedtak.pdf and vedlegg.pdf, spoilt in the database as `spoil` says
+   * (as an older version stored it, or as a lost disk left it), then sent: resolves with its FEIL.
+   */
+  async function sendSpoilt(spoil: (db: Db) => Promise<unknown>): Promise<{ id: string; feil: Json }> {
     world = await startPair(kind)
     const a = world.a
-    const sbd = (await (
-      await fetch(`${a.url}/api/prototype/arkivmelding?receiverIdentifier=${ORG_B}`)
-    ).json()) as Json
+    const prototype = await fetch(`${a.url}/api/prototype/arkivmelding?receiverIdentifier=${ORG_B}`)
+    const sbd = (await prototype.json()) as Json
     sbd.arkivmelding = { hoveddokument: 'vedtak.pdf' }
-    const created = await fetch(`${a.url}/api/messages/out`, jsonBody(sbd))
-    expect(created.status).toBe(200)
+    expect((await fetch(`${a.url}/api/messages/out`, jsonBody(sbd))).status).toBe(200)
     const id = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier as string
-    const put = (name: string, body: string) =>
-      fetch(`${a.url}/api/messages/out/${id}`, {
+    const put = async (name: string, body: string) => {
+      const res = await fetch(`${a.url}/api/messages/out/${id}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename=${name}` },
         body,
       })
-    expect(
-      (await put('arkivmelding.xml', arkivmeldingXml({ files: ['vedtak.pdf'], title: 'V' }))).status,
-    ).toBe(200)
-    expect((await put('vedtak.pdf', '%PDF')).status).toBe(200)
-    expect((await put('vedlegg.pdf', '%PDF')).status).toBe(200)
-    // as an older version stored it: the name every send attempt used to fail on
-    await a.db.kysely
-      .updateTable('out_files')
-      .set({ filename: 'C:vedlegg.pdf' })
-      .where('filename', '=', 'vedlegg.pdf')
-      .execute()
+      expect(res.status).toBe(200)
+    }
+    await put('arkivmelding.xml', arkivmeldingXml({ files: ['vedtak.pdf'], title: 'V' }))
+    await put('vedtak.pdf', '%PDF')
+    await put('vedlegg.pdf', '%PDF')
+    await spoil(a.db)
     expect((await fetch(`${a.url}/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
-
     const feil = await eventually(async () => {
       const statuses = (await (await fetch(`${a.url}/api/statuses/${id}?sort=id`)).json()) as Json
       return statuses.content.find((s: Json) => s.status === 'FEIL')
     })
-    expect(feil.description).toContain('C:vedlegg.pdf')
-    expect(feil.description).toContain('drive letter')
     // given up at its first attempt (the job's end is recorded just after the status)
     const job = await eventually(async () => {
       const row = await a.db.kysely
@@ -150,6 +145,30 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
       return row?.state === 'PENDING' ? undefined : row
     })
     expect([job.state, job.attempts]).toEqual(['FAILED', 1])
+    return { id, feil }
+  }
+
+  it('ends in FEIL with the reason at the first attempt, not retried until it expires', async () => {
+    const { feil } = await sendSpoilt((db) =>
+      db.kysely
+        .updateTable('out_files')
+        .set({ filename: 'C:vedlegg.pdf' })
+        .where('filename', '=', 'vedlegg.pdf')
+        .execute(),
+    )
+    expect(feil.description).toContain('C:vedlegg.pdf')
+    expect(feil.description).toContain('drive letter')
+  })
+
+  it('ends in FEIL at the first attempt when a stored file is gone', async () => {
+    const { feil } = await sendSpoilt((db) =>
+      db.kysely
+        .updateTable('out_files')
+        .set({ storage_key: 'out/gone/gone' })
+        .where('filename', '=', 'vedlegg.pdf')
+        .execute(),
+    )
+    expect(feil.description).toContain('its stored file vedlegg.pdf is gone')
   })
 })
 

@@ -78,9 +78,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
   const sender = senderOrg(deps, s.sbd)
   const broker = deps.brokers.get(sender)!
   const receiver = receiverOrg(s.sbd)
-  // a name the container cannot hold fails every attempt alike: refused before a transfer is made
-  const unpackable = documentNamesProblem(s.files.map((f) => f.filename))
-  if (unpackable) throw new DpoSendError(`the message cannot be packed: ${unpackable}`, false)
+  await checkPackable(deps, s.files)
   // the certificate is looked up before any transfer is made: a receiver without one makes none
   const cert = s.files.length > 0 ? await receiverCertificate(deps.registry, s.sbd) : null
   let id = await existingTransfer(deps, s.purpose)
@@ -120,6 +118,20 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
     throw error
   }
   return { fileTransferId: id }
+}
+
+/**
+ * What fails every attempt alike is refused before a transfer is made, as a failure for good: a name
+ * the container cannot hold, or a stored file that is gone (files are durable before their rows commit,
+ * so a missing one never comes back).
+ */
+async function checkPackable(deps: DpoSenderDeps, files: OutFileRow[]): Promise<void> {
+  const unpackable = documentNamesProblem(files.map((f) => f.filename))
+  if (unpackable) throw new DpoSendError(`the message cannot be packed: ${unpackable}`, false)
+  for (const f of files) {
+    if (!(await deps.payloads.exists(f.storage_key)))
+      throw new DpoSendError(`the message cannot be packed: its stored file ${f.filename} is gone`, false)
+  }
 }
 
 function encryptedAsic(

@@ -45,24 +45,13 @@ export interface IncomingFile {
  * on any instance waits for it (409) instead of sending without the file or deleting under it.
  */
 export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<void> {
-  const db = deps.db.kysely
-  const message = await requireOutMessage(db, req.messageId)
+  const message = await requireOutMessage(deps.db.kysely, req.messageId)
   if (message.state !== 'CREATED') throw new ApiError('MessageAlreadySent', ['messageId', req.messageId])
   const file = describeUpload(req)
   const sbd = storedSbd(message)
   const si = message.service_identifier as ServiceIdentifier
   const limit = uploadLimit(deps, si)
-  const existing = await filesOf(db, message.id)
-  checkNotColliding(existing, file.filename)
-  const refused = checkNewFile({
-    sbd,
-    serviceIdentifier: si,
-    existing: existing.map(toFileInfo),
-    file: { ...file, size: Math.max(0, file.size) },
-    limitBytes: limit,
-  })
-  if (refused) throw refused
-  const used = existing.reduce((sum, f) => sum + f.size, 0)
+  const used = await checkUpload(deps, message, sbd, file, limit)
   const lease = await beginUpload(
     {
       db: deps.db,
@@ -79,16 +68,42 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
       maxBytes: Math.max(0, limit - used),
       onLimit: (seen) => tooLarge(used + seen, si, limit),
     })
-    try {
-      const stored = { ...file, size: written.size }
-      await addStoredFile(deps, { message, sbd, file: stored, key, sha256: written.sha256, lease })
-    } catch (error) {
-      await deps.payloads.remove(key)
-      throw error
-    }
+    const stored = { ...file, size: written.size }
+    await storeOrRemove(deps, { message, sbd, file: stored, key, sha256: written.sha256, lease })
   } finally {
     // a lease left behind (the database gone) runs out by itself
     await lease.release().catch((err) => deps.logger.warn({ err }, 'could not end an upload lease'))
+  }
+}
+
+/** §2.3's checks before a byte is read, with the declared size; resolves with the bytes already used. */
+async function checkUpload(
+  deps: AppDeps,
+  message: OutMessageRow,
+  sbd: StandardBusinessDocument,
+  file: IncomingFile,
+  limit: number,
+): Promise<number> {
+  const existing = await filesOf(deps.db.kysely, message.id)
+  checkNotColliding(existing, file.filename)
+  const refused = checkNewFile({
+    sbd,
+    serviceIdentifier: message.service_identifier as ServiceIdentifier,
+    existing: existing.map(toFileInfo),
+    file: { ...file, size: Math.max(0, file.size) },
+    limitBytes: limit,
+  })
+  if (refused) throw refused
+  return existing.reduce((sum, f) => sum + f.size, 0)
+}
+
+/** addStoredFile, removing the written file when it is refused. */
+async function storeOrRemove(deps: AppDeps, input: Parameters<typeof addStoredFile>[1]): Promise<void> {
+  try {
+    await addStoredFile(deps, input)
+  } catch (error) {
+    await deps.payloads.remove(input.key)
+    throw error
   }
 }
 
