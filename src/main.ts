@@ -24,6 +24,7 @@ import {
 } from './messages/out/dispatch.js'
 import { orphanGraceMs, sweepOrphanPayloads } from './messages/out/orphans.js'
 import { SEND_JOB } from './messages/out/send.js'
+import { releaseDeadUploads } from './messages/out/upload-lease.js'
 import { createOps } from './ops/ops.js'
 import { createRetentionLoop } from './ops/retention.js'
 import { opsSettings } from './ops/settings.js'
@@ -80,6 +81,7 @@ export async function startIntegrationPoint(opts: {
   })
   try {
     await payloads.sweepTemp(60 * 60 * 1000)
+    await releaseDeadUploads(db)
     const orphans =
       (await sweepOrphanPayloads(db, payloads, orphanGraceMs(db))) +
       (await sweepIncomingOrphans(db, payloads, orphanGraceMs(db)))

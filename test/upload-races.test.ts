@@ -14,7 +14,7 @@ import { readAsic } from '../src/packaging/asic.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/ip.js'
-import { ORG_B, type Pair, startPair } from './support/pair.js'
+import { ORG_A, ORG_B, type Pair, startPair } from './support/pair.js'
 
 warnIfPostgresSkipped()
 
@@ -177,6 +177,23 @@ describe.each(STORES)('requests racing on one outgoing message, DPO on %s', (kin
     if (del.status === 200) expect(statusesThen).toContain('SENDT')
     else expect409(del, BEING_SENT, path)
     expect(await receivedFiles(b, id)).toContain('vedtak.pdf')
+  })
+
+  it('after a restart, an upload the dead process left blocks the message only where another instance may run', async () => {
+    world = await startPair(kind)
+    const id = await arkivmeldingAt(world.a)
+    await putAt(world.a.url, id, 'vedtak.pdf', '%PDF-1.4 vedtak')
+    const message = await world.a.db.kysely.selectFrom('out_messages').select('id').executeTakeFirstOrThrow()
+    const now = Date.now()
+    // an upload cut off by a crash: its lease has not run out yet
+    await world.a.db.kysely
+      .insertInto('out_uploads')
+      .values({ message_fk: message.id, lease_until: now + 60_000, created_at: now })
+      .execute()
+    await world.restart(ORG_A)
+    const send = await json(`${world.a.url}/api/messages/out/${id}`, { method: 'POST' })
+    // SQLite: one process owns the store, so the lease is a dead one's; PostgreSQL: it waits for the lease
+    expect(send.status, JSON.stringify(send.body)).toBe(kind === 'sqlite' ? 200 : 409)
   })
 
   it('refuses a delete while another instance runs the send, and the message is delivered', async () => {

@@ -94,3 +94,13 @@ export async function beginUpload(
     },
   }
 }
+
+/**
+ * At start: with SQLite one process owns the store, so every upload lease left is a dead process's and
+ * need not block its message until it runs out. With PostgreSQL another instance may be uploading.
+ */
+export async function releaseDeadUploads(db: Db): Promise<number> {
+  if (db.caps.name !== 'sqlite') return 0
+  const r = await db.kysely.deleteFrom('out_uploads').executeTakeFirst()
+  return Number(r.numDeletedRows)
+}
