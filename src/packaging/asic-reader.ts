@@ -1,35 +1,37 @@
 // ASiC-E reader for untrusted input. yauzl needs random access, so a stream is spooled to a temp file
 // first. Every entry is checked against the limits from the central directory before a byte is
 // inflated, and again while it streams (sizes in the central directory can lie); each entry is
-// written to its own temp file under a generated name, so entry names never reach the filesystem.
+// written to its own temp file under a generated name, so entry names never reach the filesystem
+// (when only checking, `discardData`, the documents are hashed and written nowhere). The zip level is
+// in asic-entries.ts.
 
-import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Readable, Transform, Writable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import yauzl from 'yauzl'
+import {
+  AsicError,
+  checkName,
+  checkSizes,
+  entries,
+  inflateEntry,
+  inflationBudget,
+  isMeta,
+  limit,
+  openZip,
+  RATIO_FLOOR,
+} from './asic-entries.js'
 import { type SignatureCheck, verifyDetached } from './asic-signature.js'
+
+export { AsicError, type AsicErrorReason, checkName } from './asic-entries.js'
+
 import {
   ASIC_MIMETYPE,
   type EformidlingManifest,
   parseAsicManifest,
   parseEformidlingManifest,
 } from './asic-xml.js'
-
-export type AsicErrorReason = 'malformed' | 'limit' | 'unsafe-name' | 'duplicate' | 'digest'
-
-export class AsicError extends Error {
-  override name = 'AsicError'
-  constructor(
-    readonly reason: AsicErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
-}
 
 export interface ReadAsicOptions {
   maxEntries: number
@@ -65,8 +67,6 @@ export interface ReadAsicResult {
   signerCertPem: string | null
 }
 
-/** Small entries compress well by nature (a page of XML); the ratio only matters for large ones. */
-const RATIO_FLOOR = 1024 * 1024
 /** the entries read into memory (manifests, signature) */
 const MAX_META_BYTES = 1024 * 1024
 
@@ -100,27 +100,14 @@ export async function readAsic(source: Readable | string, opts: ReadAsicOptions)
 }
 
 async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Promise<Map<string, Extracted>> {
-  let zip: yauzl.ZipFile
-  try {
-    zip = await yauzl.openPromise(zipPath, {
-      lazyEntries: true,
-      decodeStrings: false,
-      validateEntrySizes: true,
-    })
-  } catch (cause) {
-    throw new AsicError('malformed', `not a readable zip: ${(cause as Error).message}`, { cause })
-  }
+  const zip = await openZip(zipPath)
   const found = new Map<string, Extracted>()
   let total = 0
-  let inflated = 0
   // entries may share their compressed bytes (an overlapping zip bomb), so all of them together are
   // held to the ratio against the file's real size too
-  const maxInflated = Math.min(
-    opts.maxTotalBytes,
-    opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size),
+  const budget = inflationBudget(
+    Math.min(opts.maxTotalBytes, opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size)),
   )
-  const tooMuch = () =>
-    new AsicError('limit', `the container inflates to more than ${maxInflated} bytes (a zip bomb?)`)
   try {
     if (zip.entryCount > opts.maxEntries) {
       throw new AsicError(
@@ -135,28 +122,11 @@ async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Pro
       checkSizes(name, entry, opts, total)
       if (name.endsWith('/')) continue
       const keep = !opts.discardData || isMeta(name)
-      const path = keep ? join(dir, String(found.size)) : ''
-      const hash = createHash('sha256')
-      let size = 0
-      const tap = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          hash.update(chunk)
-          size += chunk.length
-          inflated += chunk.length
-          // the sizes in the zip are the sender's word: the bytes that actually inflate are counted
-          if (inflated > maxInflated) done(tooMuch())
-          else done(null, chunk)
-        },
-      })
+      const path = keep ? join(dir, String(found.size)) : null
+      // checking only: the entries read into memory are small, and held to that as they inflate
       const max = keep && opts.discardData ? MAX_META_BYTES : opts.maxEntryBytes
-      const stream = await zip.openReadStreamPromise(entry)
-      await pipeline(
-        stream,
-        limit(Math.min(max, entry.uncompressedSize), name),
-        tap,
-        keep ? createWriteStream(path) : discard(),
-      )
-      found.set(name, { name, path, size, sha256: hash.digest(), order: found.size })
+      const { size, sha256 } = await inflateEntry(zip, entry, { name, max, path, budget })
+      found.set(name, { name, path: path ?? '', size, sha256, order: found.size })
     }
   } catch (e) {
     throw e instanceof AsicError
@@ -166,82 +136,6 @@ async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Pro
     zip.close()
   }
   return found
-}
-
-async function* entries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
-  for (;;) {
-    const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
-      const cleanup = (): void => {
-        zip.off('entry', onEntry).off('end', onEnd).off('error', onError)
-      }
-      const onEntry = (e: yauzl.Entry): void => {
-        cleanup()
-        resolve(e)
-      }
-      const onEnd = (): void => {
-        cleanup()
-        resolve(null)
-      }
-      const onError = (err: Error): void => {
-        cleanup()
-        reject(err)
-      }
-      zip.on('entry', onEntry).on('end', onEnd).on('error', onError)
-      zip.readEntry()
-    })
-    if (!entry) return
-    yield entry
-  }
-}
-
-/** Entry names are relative paths with forward slashes; nothing may climb out or be absolute. */
-export function checkName(raw: Buffer, flags: number): string {
-  const name = raw.toString((flags & 0x800) !== 0 ? 'utf8' : 'latin1')
-  const unsafe =
-    name.length === 0 ||
-    name.includes('\\') ||
-    name.includes('\0') ||
-    name.startsWith('/') ||
-    /^[a-zA-Z]:/.test(name) ||
-    name.split('/').some((part) => part === '..' || part === '.')
-  if (unsafe)
-    throw new AsicError('unsafe-name', `unsafe entry name in the container: ${JSON.stringify(name)}`)
-  return name
-}
-
-function checkSizes(name: string, e: yauzl.Entry, opts: ReadAsicOptions, total: number): void {
-  if (e.uncompressedSize > opts.maxEntryBytes) {
-    throw new AsicError('limit', `${name} is ${e.uncompressedSize} bytes, more than ${opts.maxEntryBytes}`)
-  }
-  if (total > opts.maxTotalBytes)
-    throw new AsicError('limit', `the container unpacks to more than ${opts.maxTotalBytes} bytes`)
-  if (
-    e.uncompressedSize > RATIO_FLOOR &&
-    e.uncompressedSize > opts.maxRatio * Math.max(1, e.compressedSize)
-  ) {
-    throw new AsicError('limit', `${name} compresses more than ${opts.maxRatio}:1 (a zip bomb?)`)
-  }
-}
-
-/** The entries the checks read; everything else is a document. */
-function isMeta(name: string): boolean {
-  return name === 'mimetype' || name === 'manifest.xml' || name.startsWith('META-INF/')
-}
-
-function discard(): Writable {
-  return new Writable({ write: (_c, _e, done) => done() })
-}
-
-/** Fails a stream past `max` bytes, while it streams. */
-function limit(max: number, what: string): Transform {
-  let seen = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      seen += chunk.length
-      if (seen > max) done(new AsicError('limit', `${what} is larger than ${max} bytes`))
-      else done(null, chunk)
-    },
-  })
 }
 
 async function small(found: Map<string, Extracted>, name: string): Promise<Buffer | null> {
