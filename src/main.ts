@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createDpoChannel, type DpoChannel } from './channels/dpo/channel.js'
+import { deliverableServices } from './channels/registry.js'
 import type { Config } from './config/types.js'
 import { expireConversations } from './conversations/expiry.js'
 import { parseDatasource } from './db/datasource.js'
@@ -32,6 +33,7 @@ import { closeHttp, endsWithin } from './ops/shutdown.js'
 import { logStartupWarnings, startupWarnings } from './ops/warnings.js'
 import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
 import { createServiceRegistryClient } from './registry/client.js'
+import type { ServiceIdentifier } from './sbd/types.js'
 import { type Clock, systemClock } from './util/time.js'
 import { WEBHOOK_JOB } from './webhooks/deliveries.js'
 import { webhookJobHandler } from './webhooks/handler.js'
@@ -73,7 +75,14 @@ export async function startIntegrationPoint(opts: {
   )
   const db = await openDb(datasource, { cwd })
   const payloads = createLocalPayloadStore(resolve(cwd, config.nextmove.filedir), { clock })
-  const ops = createOps({ config, db, clock, payloads, settings })
+  const ops = createOps({
+    config,
+    db,
+    clock,
+    payloads,
+    settings,
+    transports: deliverableServices(config.features.enabled),
+  })
   const registry = createServiceRegistryClient({
     ...config.serviceRegistry,
     clock,
@@ -169,7 +178,19 @@ export async function startIntegrationPoint(opts: {
   nudgeJobs = () => jobs.nudge()
 
   const app = await buildApp(
-    { config, db, clock, registry, payloads, logger, newUuid: randomUUID, keys, onSendJob: nudgeJobs, ops },
+    {
+      config,
+      db,
+      clock,
+      registry,
+      payloads,
+      logger,
+      newUuid: randomUUID,
+      keys,
+      onSendJob: nudgeJobs,
+      ops,
+      transports: new Set(Object.keys(channels) as ServiceIdentifier[]),
+    },
     config.ssl.enabled ? { https: tlsOptions(config) } : {},
   )
   const loops: Loop[] = [

@@ -1,8 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from 'pino'
+import { CHANNEL_SERVICES } from './channels/registry.js'
 import { loadConfig } from './config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from './main.js'
+import { SERVICE_IDENTIFIERS } from './sbd/types.js'
 import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './standins/altinn-broker/app.js'
 import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { sandboxCatalogPath, startServiceRegistry } from './standins/service-registry/server.js'
@@ -177,11 +179,10 @@ export function sandboxProperties(
     'difi.ssl.enabled': 'false',
     'difi.datasource.url': 'jdbc:sqlite:integrasjonspunkt.sqlite',
     'difi.move.nextmove.filedir': 'messages',
-    'difi.move.feature.enableDPO': 'true',
-    'difi.move.feature.enableDPV': 'true',
-    'difi.move.feature.enableDPI': 'true',
-    'difi.move.feature.enableDPF': 'true',
-    'difi.move.feature.enableDPE': 'true',
+    // exactly the services that can be delivered here: a message to any other is refused at create
+    ...Object.fromEntries(
+      SERVICE_IDENTIFIERS.map((s) => [`difi.move.feature.enable${s}`, String(CHANNEL_SERVICES.includes(s))]),
+    ),
   }
 }
 

@@ -193,6 +193,46 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     })
   })
 
+  it('refuses at once a service that is enabled but has no transport here, by create and by multipart', async () => {
+    await ip.close()
+    // DPV on, as in the sandbox of old; only DPO can be delivered by this build
+    ip = await startTestIp(kind, { transports: ['DPO'] })
+    const refused = {
+      exception: `${EX}ServiceNotEnabledException`,
+      message: 'Service DPV is not enabled',
+    }
+    const created = await ip.json<Json>(
+      '/api/messages/out',
+      jsonBody(arkivmeldingSbd({ receiver: '910075942' })),
+    )
+    expect(created.status, JSON.stringify(created.body)).toBe(400)
+    expect(created.body).toMatchObject(refused)
+    const form = new FormData()
+    form.append(
+      'sbd',
+      new Blob([JSON.stringify(arkivmeldingSbd({ receiver: '910075942' }))], { type: 'application/json' }),
+    )
+    form.append(
+      'Arkivmelding',
+      new Blob(['<arkivmelding/>'], { type: 'application/xml' }),
+      'arkivmelding.xml',
+    )
+    const multipart = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form })
+    expect(multipart.status).toBe(400)
+    expect(multipart.body).toMatchObject(refused)
+    // nothing stored, no conversation
+    expect((await ip.json<Json>('/api/conversations')).body.content).toEqual([])
+    // and what can be delivered still is
+    expect((await ip.json<Json>('/api/messages/out', jsonBody(arkivmeldingSbd()))).status).toBe(200)
+    const info = (await ip.json<Json>('/manage/info')).body
+    expect(info.app.servicesWithoutTransport).toEqual(['DPV', 'DPI', 'DPF', 'DPE', 'DPH'])
+    const config = await (await ip.fetch('/configuration')).text()
+    expect(config).toMatch(
+      /data-service="DPV" data-enabled="true" data-transport="false">DPV on, no transport: refused/,
+    )
+    expect(config).toMatch(/data-service="DPO" data-enabled="true" data-transport="true">DPO on</)
+  })
+
   it('uploads files, reads arkivmelding.xml and sends with a durable job', async () => {
     const id = await create(arkivmeldingSbd({ hoveddokument: 'vedtak.pdf' }))
     const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Tilskudd til lysrør', journalpostnummer: 7 })

@@ -5,6 +5,7 @@ import type { PayloadStore } from '../files/payload-store.js'
 import type { Ops } from '../ops/ops.js'
 import type { BusinessKeys } from '../packaging/keys.js'
 import type { ServiceRegistry } from '../registry/client.js'
+import type { ServiceIdentifier } from '../sbd/types.js'
 import type { Clock } from '../util/time.js'
 
 /** What the HTTP app needs; `buildApp(deps)` never listens, so tests inject these. */
@@ -16,6 +17,12 @@ export interface AppDeps {
   payloads: PayloadStore
   logger: Logger
   newUuid: () => string
+  /**
+   * The services this integration point can deliver (those with a channel). A message to an enabled
+   * service outside it is refused at create, as a service that is not enabled, instead of being
+   * accepted and failing later.
+   */
+  transports: ReadonlySet<ServiceIdentifier>
   /** wakes the job runner after a job (send, status reply) is committed */
   onSendJob?: () => void
   /** the business certificate and key (pop decrypts with them); null when no channel needs them */

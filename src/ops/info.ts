@@ -42,6 +42,7 @@ export function createInfo(opts: {
   config: Config
   clock: Clock
   database: 'sqlite' | 'postgres'
+  transports: ReadonlySet<string>
 }): () => Record<string, unknown> {
   const { config, clock } = opts
   const startedAt = clock.now().getTime()
@@ -50,6 +51,10 @@ export function createInfo(opts: {
     organizationNumber: config.org.number,
     services: Object.entries(config.features.enabled)
       .filter(([, on]) => on)
+      .map(([service]) => service),
+    // enabled, but nothing can be sent by them here: messages to them are refused at create
+    servicesWithoutTransport: Object.entries(config.features.enabled)
+      .filter(([service, on]) => on && !opts.transports.has(service))
       .map(([service]) => service),
     database: opts.database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
     node: process.version,

@@ -36,6 +36,8 @@ export interface OpsDeps {
   payloads: PayloadStore
   /** parsed at start by the caller; parsed here when not given */
   settings?: OpsSettings
+  /** the services that can be delivered here (AppDeps.transports), for `/manage/info` */
+  transports: ReadonlySet<string>
 }
 
 export function createOps(deps: OpsDeps): Ops {
@@ -64,7 +66,12 @@ export function createOps(deps: OpsDeps): Ops {
   }
   // a check's own timeout says more than this one, which only guards against a hung database
   const timeoutMs = settings.remoteTimeoutMs + 2000
-  const info = createInfo({ config: deps.config, clock: deps.clock, database: deps.db.caps.name })
+  const info = createInfo({
+    config: deps.config,
+    clock: deps.clock,
+    database: deps.db.caps.name,
+    transports: deps.transports,
+  })
   return {
     settings,
     metrics,

@@ -36,11 +36,30 @@ describe('warnings at start', () => {
   })
 
   it('name an embedded SQLite database under the production profile', () => {
-    const config = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'staging,production' } })
+    // DPE off here: the production profile's default of DPE on has a warning of its own (below)
+    const env = {
+      ...SECURE,
+      SPRING_PROFILES_ACTIVE: 'staging,production',
+      DIFI_MOVE_FEATURE_ENABLEDPE: 'false',
+    }
+    const config = load({ env })
     const w = startupWarnings({ config, datasource: sqlite, keys: null, now })
     expect(settings(w)).toEqual(['difi.datasource.url'])
     expect(w[0]!.message).toContain(sqlite.path)
     expect(startupWarnings({ config, datasource: postgres, keys: null, now })).toEqual([])
+  })
+
+  it("name each enabled service without a transport, the production profile's DPE included", () => {
+    const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPV: 'true' } })
+    const w = startupWarnings({ config, datasource: postgres, keys: null, now })
+    expect(settings(w)).toEqual(['difi.move.feature.enableDPV'])
+    expect(w[0]!.message).toMatch(
+      /^DPV is enabled \(difi\.move\.feature\.enableDPV\) but this integration point has no transport/,
+    )
+    const production = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'production' } })
+    expect(settings(startupWarnings({ config: production, datasource: postgres, keys: null, now }))).toEqual([
+      'difi.move.feature.enableDPE',
+    ])
   })
 
   it('name a business certificate that expires within 30 days, not one that lasts longer', () => {

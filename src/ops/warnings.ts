@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto'
 import type { Logger } from 'pino'
+import { enabledWithoutChannel } from '../channels/registry.js'
 import type { Config } from '../config/types.js'
 import type { Datasource } from '../db/datasource.js'
 import type { BusinessKeys } from '../packaging/keys.js'
@@ -47,6 +48,14 @@ export function startupWarnings(opts: {
         `the database is an embedded SQLite file (${opts.datasource.path}) under the production profile: ` +
         'back it up with the payload folder (docs/operations.md), or set difi.datasource.url to a PostgreSQL ' +
         'database to run several instances',
+    })
+  for (const service of enabledWithoutChannel(config.features.enabled))
+    warnings.push({
+      setting: `difi.move.feature.enable${service}`,
+      message:
+        `${service} is enabled (difi.move.feature.enable${service}) but this integration point has no transport ` +
+        `for it yet: messages to ${service} are refused at create (ServiceNotEnabledException); set ` +
+        `difi.move.feature.enable${service}=false, or keep the reference running for ${service}`,
     })
   const expiry = opts.keys ? certificateExpiry(opts.keys.certPem) : null
   if (expiry) {

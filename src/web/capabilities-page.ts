@@ -7,6 +7,21 @@ import { type Html, html } from './html.js'
 import type { Page } from './layout.js'
 import { param, type Query } from './params.js'
 
+/** What this integration point can send by: the services turned on, and those with a transport. */
+export interface Sending {
+  enabled: Readonly<Record<string, boolean>>
+  transports: ReadonlySet<string>
+}
+
+/** Whether a message by this service can leave from here, in words. */
+function fromHere(service: string, sending: Sending): Html {
+  if (!sending.enabled[service])
+    return html`<span class="badge">off</span> <span class="muted">difi.move.feature.enable${service}</span>`
+  if (!sending.transports.has(service))
+    return html`<span class="badge DOWN">no transport</span> <span class="muted">refused at create</span>`
+  return html`<span class="badge UP">can send</span>`
+}
+
 export interface CapabilitiesAnswer {
   page: Page
   status: number
@@ -20,6 +35,7 @@ export interface CapabilitiesAnswer {
 export async function capabilitiesAnswer(
   registry: ServiceRegistry,
   query: Query,
+  sending: Sending,
 ): Promise<CapabilitiesAnswer> {
   const identifier = param(query, 'identifier', 100)
   const process = param(query, 'process', 300)
@@ -32,7 +48,7 @@ export async function capabilitiesAnswer(
       securityLevel: null,
     })
     const caps = toCapabilities(resource).capabilities
-    return { status: 200, page: page(form, result(identifier, resource.infoRecord, caps)) }
+    return { status: 200, page: page(form, result(identifier, resource.infoRecord, caps, sending)) }
   } catch (error) {
     const status = error instanceof ApiError ? error.status : 500
     const message = error instanceof Error ? error.message : String(error)
@@ -56,7 +72,7 @@ placeholder="urn:no:difi:profile:arkivmelding:administrasjon:ver1.0"></div>
 <div class="wide actions"><button type="submit">Look up</button></div></form></section>`
 }
 
-function result(identifier: string, info: InfoRecord | null, caps: Capability[]): Html {
+function result(identifier: string, info: InfoRecord | null, caps: Capability[], sending: Sending): Html {
   const who = info?.organizationName
     ? html`<p><b>${info.organizationName}</b> <span class="muted">${info.entityType?.acronym ?? info.entityType?.name ?? ''}</span></p>`
     : ''
@@ -65,13 +81,13 @@ function result(identifier: string, info: InfoRecord | null, caps: Capability[])
       c,
     ) => html`<tr data-service="${c.serviceIdentifier}"><td>${c.serviceIdentifier}</td><td class="mono">${c.process ?? ''}</td>
 <td>${c.documentTypes.map((d) => html`<div><span class="mono">${d.type ?? d.standard}</span>${d.type ? html` <span class="muted mono">${d.standard}</span>` : ''}</div>`)}</td>
-<td>${dpiDetails(c)}</td></tr>`,
+<td>${dpiDetails(c)}</td><td class="from-here">${fromHere(c.serviceIdentifier, sending)}</td></tr>`,
   )
   return html`<section class="card" id="capabilities"><h2>What the ServiceRegistry says of <code>${identifier}</code></h2>${who}
 ${
   rows.length
     ? html`<div class="table-wrap"><table><thead><tr><th>Service</th><th>Process</th><th>Document types</th>
-<th>Digital post</th></tr></thead><tbody>${rows}</tbody></table></div>`
+<th>Digital post</th><th>From here</th></tr></thead><tbody>${rows}</tbody></table></div>`
     : html`<p class="muted">No service can reach this receiver.</p>`
 }</section>`
 }

@@ -7,11 +7,16 @@ import { HIDDEN, maskValue } from './mask.js'
  * `/configuration`: the configuration this process runs with, as it was resolved at start (built-in
  * defaults, profile, properties file, environment), with every secret hidden (src/web/mask.ts).
  */
-export function configurationPage(config: Config, info: Record<string, unknown>): Page {
-  const services = Object.entries(config.features.enabled).map(
-    ([service, on]) =>
-      html`<span class="badge ${on ? 'UP' : ''}" data-service="${service}" data-enabled="${on}">${service} ${on ? 'on' : 'off'}</span>`,
-  )
+export function configurationPage(
+  config: Config,
+  info: Record<string, unknown>,
+  transports: ReadonlySet<string>,
+): Page {
+  const services = Object.entries(config.features.enabled).map(([service, on]) => {
+    const state = !on ? 'off' : transports.has(service) ? 'on' : 'on, no transport: refused'
+    const badge = !on ? '' : transports.has(service) ? 'UP' : 'DOWN'
+    return html`<span class="badge ${badge}" data-service="${service}" data-enabled="${on}" data-transport="${String(transports.has(service))}">${service} ${state}</span>`
+  })
   const build = (info.build ?? {}) as { version?: string }
   const uptime = (info.uptime ?? {}) as { startedAt?: string; seconds?: number }
   const summary: [string, string | number | boolean][] = [
@@ -29,7 +34,9 @@ export function configurationPage(config: Config, info: Record<string, unknown>)
   ]
   const properties = [...config.properties.entries()].sort(([a], [b]) => a.localeCompare(b))
   const body = html`<h1>Configuration</h1>
-<section class="card" id="services"><h2>Services</h2><p class="actions">${services}</p></section>
+<section class="card" id="services"><h2>Services</h2><p class="actions">${services}</p>
+<p class="muted">A service that is on but has no transport in this version cannot be delivered: a message to it is
+refused when it is created (<code>ServiceNotEnabledException</code>), never accepted and failed later.</p></section>
 <section class="card" id="summary"><h2>In short</h2><dl class="fields">${summary.map(
     ([label, value]) => html`<dt>${label}</dt><dd class="mono">${String(value)}</dd>`,
   )}</dl></section>

@@ -93,12 +93,15 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps, ops
   })
 
   app.get('/capabilities', async (req, reply) => {
-    const { page, status } = await capabilitiesAnswer(deps.registry, req.query as Query)
+    const { page, status } = await capabilitiesAnswer(deps.registry, req.query as Query, {
+      enabled: deps.config.features.enabled,
+      transports: deps.transports,
+    })
     return sendPage(reply, shell, page, status)
   })
 
   app.get('/configuration', async (_req, reply) =>
-    sendPage(reply, shell, configurationPage(deps.config, ops.info())),
+    sendPage(reply, shell, configurationPage(deps.config, ops.info(), deps.transports)),
   )
 }
 

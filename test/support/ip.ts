@@ -10,6 +10,7 @@ import { buildApp } from '../../src/http/app.js'
 import type { AppDeps } from '../../src/http/app-deps.js'
 import type { BusinessKeys } from '../../src/packaging/keys.js'
 import { createServiceRegistryClient } from '../../src/registry/client.js'
+import { SERVICE_IDENTIFIERS, type ServiceIdentifier } from '../../src/sbd/types.js'
 import { ManualClock } from '../../src/util/time.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
 import { type FakeRegistry, startFakeRegistry } from './fake-registry.js'
@@ -42,7 +43,12 @@ export const TEST_USER = { name: 'fagsystem', password: 'hemmelig' }
 
 export async function startTestIp(
   kind: StoreKind,
-  opts: { overrides?: Record<string, string>; clock?: ManualClock; keys?: BusinessKeys | null } = {},
+  opts: {
+    overrides?: Record<string, string>
+    clock?: ManualClock
+    keys?: BusinessKeys | null
+    transports?: readonly ServiceIdentifier[]
+  } = {},
 ): Promise<TestIp> {
   const store = await createTestStore(kind)
   const registry = await startFakeRegistry()
@@ -81,6 +87,8 @@ export async function startTestIp(
     payloads,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     newUuid: randomUUID,
+    // an API-only test point: every service counts as deliverable, so create can be tested for each
+    transports: new Set(opts.transports ?? SERVICE_IDENTIFIERS),
     ...(opts.keys !== undefined ? { keys: opts.keys } : {}),
   }
   const app = await buildApp(deps)

@@ -88,7 +88,10 @@ export async function prepareMessage(
   if (certificate) throw certificate
   const groupViolations = validateForService(sbd, si, now)
   if (groupViolations.length) throw groupInvalid(groupViolations, messageId)
-  if (si === 'UNKNOWN' || !deps.config.features.enabled[si]) throw new ApiError('ServiceNotEnabled', [si])
+  // enabled but without a transport here: refused now, as the reference refuses a disabled service,
+  // rather than accepted and failed later while the fagsystem waits for SENDT
+  if (si === 'UNKNOWN' || !deps.config.features.enabled[si] || !deps.transports.has(si))
+    throw new ApiError('ServiceNotEnabled', [si])
   const failed =
     checkPrintAddresses(sbd) ??
     checkStandardMatchesType(sbd) ??
