@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { extractDocuments, isDocumentEntry, isSafeEntryName, writeAtomically } from './asic.js'
+import { UnsafePackageError } from './errors.js'
 
 async function zipOf(entries: Record<string, string>): Promise<Buffer> {
   const zip = new yazl.ZipFile()
@@ -64,6 +65,23 @@ describe('extractDocuments', () => {
     await expect(extractDocuments(zip, out)).rejects.toThrow(/ASiC-E/)
     await expect(readdir(out)).rejects.toThrow()
     await expect(readdir(dir)).resolves.toEqual(['evil.zip'])
+  })
+
+  it('refuses, before writing anything, documents that would inflate past the ratio (a zip bomb)', async () => {
+    // deflate inflates zeros about 1024 to 1; a real bomb goes further with entries sharing their data
+    const bomb = new yazl.ZipFile()
+    bomb.addBuffer(Buffer.from('fine'), 'ok.txt')
+    bomb.addBuffer(Buffer.alloc(40 * 1024 * 1024), 'zeros.txt')
+    bomb.end()
+    const chunks: Buffer[] = []
+    for await (const c of bomb.outputStream) chunks.push(c as Buffer)
+    const zip = join(dir, 'bomb.zip')
+    await writeFile(zip, Buffer.concat(chunks))
+    const out = join(dir, 'out')
+    const refusal = extractDocuments(zip, out)
+    await expect(refusal).rejects.toBeInstanceOf(UnsafePackageError)
+    await expect(refusal).rejects.toThrow(/too large: its documents would inflate to 41943044 bytes/)
+    await expect(readdir(out)).rejects.toThrow()
   })
 
   it('says so when the bytes are not a zip', async () => {

@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import yauzl, { type Entry, type ZipFile } from 'yauzl'
-import { IntegrasjonspunktError } from './errors.js'
+import { UnsafePackageError } from './errors.js'
 
 /** Streams `stream` to `path` through a temporary file in the same folder, then renames it. */
 export async function writeAtomically(
@@ -57,20 +57,39 @@ export async function extractDocuments(zipPath: string, dir: string): Promise<st
     for (const entry of entries) {
       const out = resolve(target, entry.fileName)
       if (!isSafeEntryName(entry.fileName) || relative(target, out).startsWith('..'))
-        throw new IntegrasjonspunktError(
-          `The ASiC-E has an unsafe entry name: ${JSON.stringify(entry.fileName)}`,
-        )
+        throw new UnsafePackageError(`The ASiC-E has an unsafe entry name: ${JSON.stringify(entry.fileName)}`)
     }
+    checkInflation(entries, (await stat(zipPath)).size)
     const written: string[] = []
     for (const entry of entries) {
       const out = resolve(target, entry.fileName)
-      await writeAtomically(await openEntry(zip, entry), out)
+      await writeAtomically(await openEntry(zip, entry), out).catch((error: NodeJS.ErrnoException) => {
+        // the disk's errors (ENOSPC, EACCES) are ours; the rest (bad deflate data, more or fewer bytes
+        // than the entry declares) are the container's
+        if (error.code?.startsWith('E')) throw error
+        throw asZipError(error)
+      })
       written.push(out)
     }
     return written
   } finally {
     zip.close()
   }
+}
+
+/**
+ * A zip bomb would fill the disk, and the next run would meet it again: more than this many bytes
+ * written per byte received refuses the container before a file is written. yauzl checks while reading
+ * that no entry inflates to more than it declares, so the declared sizes can be trusted here.
+ */
+export const MAX_INFLATION_RATIO = 1000
+
+function checkInflation(entries: Entry[], zipSize: number): void {
+  const total = entries.reduce((sum, e) => sum + e.uncompressedSize, 0)
+  if (total > Math.max(zipSize, 1) * MAX_INFLATION_RATIO)
+    throw new UnsafePackageError(
+      `The ASiC-E is too large: its documents would inflate to ${total} bytes from ${zipSize} (more than ${MAX_INFLATION_RATIO} to 1)`,
+    )
 }
 
 // yauzl speaks callbacks; these wrap the three calls used. strictFileNames keeps a backslash in a
@@ -102,6 +121,6 @@ function openEntry(zip: ZipFile, entry: Entry): Promise<Readable> {
   })
 }
 
-function asZipError(error: Error): IntegrasjonspunktError {
-  return new IntegrasjonspunktError(`The ASiC-E could not be read: ${error.message}`, { cause: error })
+function asZipError(error: Error): UnsafePackageError {
+  return new UnsafePackageError(`The ASiC-E could not be read: ${error.message}`, { cause: error })
 }

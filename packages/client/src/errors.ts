@@ -11,6 +11,13 @@ export class IntegrasjonspunktError extends Error {
   }
 }
 
+/**
+ * A received message the client will not write: an entry name that would land outside the folder, a
+ * container that cannot be read or whose entries are not what they declare, a messageId that is no
+ * safe folder name. The message is at fault, not this machine: taking it again fails the same way.
+ */
+export class UnsafePackageError extends IntegrasjonspunktError {}
+
 /** One entry of the error JSON's `errors[]` (constraint and binding failures). */
 export interface ApiFieldError {
   codes?: string[]

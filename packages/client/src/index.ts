@@ -53,6 +53,7 @@ export {
   NotFoundError,
   ServerError,
   UnauthorizedError,
+  UnsafePackageError,
 } from './errors.js'
 export type { OutgoingFile, ProgressCallback, ProgressEvent } from './files.js'
 export { type ClientOptions, DEFAULT_URL, type TlsOptions } from './http.js'

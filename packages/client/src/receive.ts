@@ -52,6 +52,13 @@ export interface IncomingMessage {
   delete(): Promise<void>
   /** Gives it back to the queue, to be peeked again at once. */
   unlock(): Promise<void>
+  /**
+   * Rejects a message that cannot be taken (a package the client refuses to write): the server removes
+   * it, records FEIL with `reason` and tells the sender FEIL, where `delete()` would tell it LEVERT.
+   * False when the server has no reject (the reference): the message is then unlocked, and will be
+   * offered again.
+   */
+  reject(reason: string): Promise<boolean>
 }
 
 class Incoming implements IncomingMessage {
@@ -131,7 +138,27 @@ class Incoming implements IncomingMessage {
     this.http.check(answer)
     this.settled = true
   }
+
+  async reject(reason: string): Promise<boolean> {
+    const answer = await this.http.request({
+      method: 'POST',
+      path: `/api/messages/in/reject/${this.#path}`,
+      json: { reason: reason.slice(0, MAX_REASON_LENGTH) },
+    })
+    // the reference has no reject (404 or 405 for the path): give it back rather than acknowledge it
+    if (answer.status === 405 || (answer.status === 404 && !isMessageNotFound(answer.text))) {
+      await this.unlock()
+      return false
+    }
+    // a retried reject whose first attempt landed finds the message gone
+    if (!(answer.retried && answer.status === 404)) this.http.check(answer)
+    this.settled = true
+    return true
+  }
 }
+
+/** The longest reason the server takes. */
+const MAX_REASON_LENGTH = 1000
 
 function isMessageNotFound(body: string): boolean {
   return body.includes('MessageNotFoundException')

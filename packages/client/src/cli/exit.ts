@@ -14,6 +14,8 @@ export const EXIT = {
   unreachable: 3,
   /** `--wait`/`--follow` ended in FEIL or LEVETID_UTLOPT */
   failedStatus: 4,
+  /** `receive` rejected a message it must not write (reported to the integration point as FEIL) */
+  rejected: 5,
   /** Ctrl-C or SIGTERM */
   interrupted: 130,
 } as const
@@ -25,6 +27,8 @@ Exit codes:
   2    the integration point refused the request (4xx; its message and exception on stderr)
   3    the integration point cannot be reached, or failed (5xx)
   4    --wait/--follow ended in FEIL or LEVETID_UTLOPT
+  5    receive rejected a message whose package must not be written (unsafe names, unreadable);
+       each is reported to the integration point (FEIL with the reason) and not offered again
   130  interrupted (Ctrl-C, SIGTERM)`
 
 /** A mistake in the command line, found after commander parsed it. */

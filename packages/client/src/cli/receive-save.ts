@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
-import type { IncomingMessage } from '../index.js'
+import { type IncomingMessage, UnsafePackageError } from '../index.js'
 
 export const SBD_FILE = 'sbd.json'
 
@@ -19,7 +19,7 @@ export interface SavedMessage {
 /** A messageId is a UUID in practice; anything that could step out of DIR is refused. */
 export function directoryName(messageId: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(messageId)) {
-    throw new Error(
+    throw new UnsafePackageError(
       `refusing to write message ${JSON.stringify(messageId)}: its id is not a safe directory name`,
     )
   }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import type { IncomingMessage, ReceiveOptions } from '../../index.js'
+import { type IncomingMessage, type ReceiveOptions, UnsafePackageError } from '../../index.js'
 import type { CommandContext } from '../context.js'
 import { EXIT } from '../exit.js'
 import { type SavedMessage, saveMessage } from '../receive-save.js'
@@ -68,6 +68,41 @@ function report(ctx: CommandContext, m: IncomingMessage, saved: SavedMessage, ke
   )
 }
 
+/**
+ * A package that must not be written fails the same way on every run: it is rejected, so the
+ * integration point records FEIL with the reason and the sender hears FEIL, and the run goes on.
+ */
+async function reject(
+  ctx: CommandContext,
+  m: IncomingMessage,
+  error: UnsafePackageError,
+  keep: boolean,
+): Promise<void> {
+  let recorded = false
+  // --keep takes nothing out of the queue, this one neither
+  if (keep) await m.unlock()
+  else recorded = await m.reject(error.message)
+  const outcome = recorded
+    ? 'rejected: the integration point recorded FEIL with the reason and will not offer it again'
+    : keep
+      ? 'unlocked (--keep)'
+      : 'the integration point has no reject (the reference): it was unlocked and will be offered again'
+  const from = m.sender ? ` from ${m.sender}` : ''
+  // a problem to see on stderr; one JSON line among the received ones under --json
+  ctx.note(`Refused ${m.messageId} (${m.type})${from}: ${error.message}; ${outcome}`)
+  if (ctx.json) {
+    ctx.result('', {
+      messageId: m.messageId,
+      conversationId: m.conversationId,
+      type: m.type,
+      sender: m.sender,
+      serviceIdentifier: m.serviceIdentifier,
+      reason: error.message,
+      action: recorded ? 'rejected' : 'unlocked',
+    })
+  }
+}
+
 async function receive(ctx: CommandContext, opts: ReceiveCommandOptions): Promise<number> {
   const out = resolve(opts.out)
   await mkdir(out, { recursive: true })
@@ -75,6 +110,7 @@ async function receive(ctx: CommandContext, opts: ReceiveCommandOptions): Promis
   const { signal } = interruption
   if (!opts.once) ctx.note(`Receiving from ${ctx.client.url} into ${out} (Ctrl-C stops)`)
   let count = 0
+  let rejected = 0
   try {
     const messages = ctx.client.receive({
       once: opts.once === true,
@@ -83,7 +119,13 @@ async function receive(ctx: CommandContext, opts: ReceiveCommandOptions): Promis
       ...(opts.interval !== undefined && { pollIntervalMs: opts.interval }),
     })
     for await (const m of messages) {
-      const saved = await saveMessage(m, out, signal)
+      const saved = await saveMessage(m, out, signal).catch(async (error: unknown) => {
+        if (!(error instanceof UnsafePackageError)) throw error
+        await reject(ctx, m, error, opts.keep === true)
+        rejected++
+        return null
+      })
+      if (saved === null) continue
       // stopped before it was complete: leaving the loop gives the message back (the client unlocks it)
       if (!saved) break
       if (opts.keep) await m.unlock()
@@ -95,6 +137,7 @@ async function receive(ctx: CommandContext, opts: ReceiveCommandOptions): Promis
     interruption.dispose()
   }
   if (signal.aborted) return EXIT.interrupted
+  if (rejected > 0) return EXIT.rejected
   if (count === 0) ctx.note('No message is waiting.')
   return EXIT.ok
 }
