@@ -114,52 +114,16 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
   const zipPath = join(deps.payloads.tempDir, `dpo-${deps.newUuid()}.zip`)
   await mkdir(deps.payloads.tempDir, { recursive: true })
   try {
-    const maxAsicBytes = deps.config.uploadSizeLimit.DPO * 2
-    try {
-      await pipeline(
-        await deps.broker.download(id),
-        limitBytes(maxAsicBytes + MAX_SBD_ZIP_EXTRA),
-        createWriteStream(zipPath),
-      )
-    } catch (error) {
-      if (!(error instanceof SbdZipError)) throw error
-      return discard(deps, id, error.message)
-    }
-    let parsed: Awaited<ReturnType<typeof readSbdZip>>
-    let sbd: StandardBusinessDocument
-    let refusal: string | null = null
-    try {
-      parsed = await readSbdZip(zipPath, {
-        tempDir: deps.payloads.tempDir,
-        maxAsicBytes,
-        maxRatio: deps.config.nextmove.maxCompressionRatio,
-        newName: () => `dpo-${deps.newUuid()}.cms`,
-      })
-    } catch (error) {
-      if (!(error instanceof SbdZipError)) throw error
-      if (error.sbdJson === null) return discard(deps, id, error.message)
-      // the SBD was read before the rest was refused: the intake tells its sender why
-      parsed = { sbdJson: error.sbdJson, asic: null }
-      refusal = `the delivery is refused: ${error.message}`
-    }
-    try {
-      sbd = parseSbdJson(parsed.sbdJson)
-      const messageId = getMessageId(sbd)
-      const conversationId = getConversationId(sbd)
-      if (!messageId || !UUID.test(messageId) || !conversationId || !UUID.test(conversationId))
-        throw new Error(`messageId ${messageId} and conversationId ${conversationId} must be UUIDs`)
-    } catch (error) {
-      if (parsed.asic) await rm(parsed.asic.tempPath, { force: true })
-      return discard(deps, id, `unreadable SBD: ${(error as Error).message}`)
-    }
-    // the broker set `sender` from the token of whoever made the transfer; the SBD says what it likes
-    const authenticatedSender = overview.sender
-    const { asic } = parsed
+    const unpacked = await unpack(deps, id, zipPath)
+    if (typeof unpacked === 'string') return discard(deps, id, unpacked)
+    const { sbd, asic, refusal } = unpacked
     const verify = refusal
       ? async (): Promise<AsicVerdict> => ({ ok: false, kind: 'container', reason: refusal })
       : asic
         ? () => deps.verify(sbd, asic)
         : undefined
+    // the broker set `sender` from the token of whoever made the transfer; the SBD says what it likes
+    const authenticatedSender = overview.sender
     const outcome = await deps.intake.take({ sbd, asic, transferRef: id, authenticatedSender, verify })
     forMessage(deps.logger, getMessageId(sbd)).info(
       { messageId: getMessageId(sbd), fileTransferId: id, outcome, type: sbd.type },
@@ -169,6 +133,47 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
     return true
   } finally {
     await rm(zipPath, { force: true })
+  }
+}
+
+interface Unpacked {
+  sbd: StandardBusinessDocument
+  asic: { tempPath: string; size: number } | null
+  /** why the rest of the delivery is refused, when its SBD could be read first */
+  refusal: string | null
+}
+
+/** Downloads and unpacks a transfer: its SBD and CMS, or (a string) why it can never be read. */
+async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promise<Unpacked | string> {
+  const maxAsicBytes = deps.config.uploadSizeLimit.DPO * 2
+  let parsed: Awaited<ReturnType<typeof readSbdZip>>
+  let refusal: string | null = null
+  try {
+    const download = await deps.broker.download(id)
+    await pipeline(download, limitBytes(maxAsicBytes + MAX_SBD_ZIP_EXTRA), createWriteStream(zipPath))
+    parsed = await readSbdZip(zipPath, {
+      tempDir: deps.payloads.tempDir,
+      maxAsicBytes,
+      maxRatio: deps.config.nextmove.maxCompressionRatio,
+      newName: () => `dpo-${deps.newUuid()}.cms`,
+    })
+  } catch (error) {
+    if (!(error instanceof SbdZipError)) throw error
+    if (error.sbdJson === null) return error.message
+    // the SBD was read before the rest was refused: the intake tells its sender why
+    parsed = { sbdJson: error.sbdJson, asic: null }
+    refusal = `the delivery is refused: ${error.message}`
+  }
+  try {
+    const sbd = parseSbdJson(parsed.sbdJson)
+    const messageId = getMessageId(sbd)
+    const conversationId = getConversationId(sbd)
+    if (!messageId || !UUID.test(messageId) || !conversationId || !UUID.test(conversationId))
+      throw new Error(`messageId ${messageId} and conversationId ${conversationId} must be UUIDs`)
+    return { sbd, asic: parsed.asic, refusal }
+  } catch (error) {
+    if (parsed.asic) await rm(parsed.asic.tempPath, { force: true })
+    return `unreadable SBD: ${(error as Error).message}`
   }
 }
 
