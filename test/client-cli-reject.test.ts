@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -154,4 +156,62 @@ describe.each(STORES)('receive rejects a hostile package on %s', (kind) => {
     expect(second.code, second.stderr).toBe(0)
     expect(second.stderr).toContain('No message is waiting.')
   })
+
+  it('against an integration point without reject (the reference), unlocks it and says it will come back', async () => {
+    ip = await startTestIp(kind, { keys })
+    dir = mkdtempSync(join(tmpdir(), 'cli-reject-'))
+    const hostile = randomUUID()
+    await deliver(hostile, await hostileAsic())
+    const reference = await withoutReject(ip.url)
+    try {
+      const run = await startCli(['--url', reference.url, 'receive', '--out', join(dir, 'inbox'), '--once'])
+        .done
+      expect(run.code, run.stderr).toBe(5)
+      expect(run.stderr).toContain(
+        `Refused ${hostile} (arkivmelding) from ${PEER}: The ASiC-E could not be read: invalid relative path: ` +
+          '../evil.txt; the integration point has no reject (the reference): it was unlocked and will be offered again',
+      )
+    } finally {
+      await reference.close()
+    }
+    // nothing was said that is not so: still queued, unlocked, no FEIL and no LEVERT
+    const peek = await ip.json<Record<string, unknown>>(`/api/messages/in/peek?messageId=${hostile}`)
+    expect(peek.status).toBe(200)
+    const statuses = (
+      await ip.json<{ content: { messageStatuses: { status: string }[] }[] }>(
+        `/api/conversations?direction=INCOMING&messageId=${hostile}`,
+      )
+    ).body.content[0]!.messageStatuses.map((s) => s.status)
+    expect(statuses).not.toContain('FEIL')
+    expect(statuses).not.toContain('INNKOMMENDE_LEVERT')
+  })
 })
+
+/** The integration point as the reference would answer the reject path: Spring's 404 for a path it does not serve. */
+async function withoutReject(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    if (req.url?.startsWith('/api/messages/in/reject/')) {
+      res.writeHead(404, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({ status: 404, error: 'Not Found', message: 'No static resource', path: req.url }),
+      )
+      return
+    }
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    const body = chunks.length ? Buffer.concat(chunks) : undefined
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
+    ) as Record<string, string>
+    const answer = await fetch(`${target}${req.url}`, { method: req.method!, headers, ...(body && { body }) })
+    const type = answer.headers.get('content-type')
+    res.writeHead(answer.status, type ? { 'content-type': type } : {})
+    res.end(Buffer.from(await answer.arrayBuffer()))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }
+}
