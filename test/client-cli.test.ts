@@ -106,6 +106,9 @@ describe('integrasjonspunkt-client against the sandbox', () => {
       '--title',
       'Vedtak om tilskudd',
       '--wait',
+      // the conversation is finished at LEVERT; --until asks to wait for the receiver's receipt too
+      '--until',
+      'LEST',
       '--interval',
       '200',
       '--json',

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { forMessage } from '../ops/logging.js'
 
 /** How often, at most, one failing subscription is logged. */
 export const FAILURE_LOG_INTERVAL_MS = 5 * 60_000
@@ -17,7 +18,14 @@ export class FailureLog {
     private readonly intervalMs = FAILURE_LOG_INTERVAL_MS,
   ) {}
 
-  failed(sub: { id: number; name: string }, endpoint: string, error: string, now: number): void {
+  /** `messageId`: the message whose event failed just now; its line carries that message's correlation_id */
+  failed(
+    sub: { id: number; name: string },
+    endpoint: string,
+    error: string,
+    messageId: string | null,
+    now: number,
+  ): void {
     const entry = this.#seen.get(sub.id)
     if (entry && now - entry.loggedAt < this.intervalMs) {
       entry.failed++
@@ -26,8 +34,16 @@ export class FailureLog {
     const failed = (entry?.failed ?? 0) + 1
     const minutes = Math.round(this.intervalMs / 60_000)
     const since = entry ? ` (${failed} failed attempts in the last ${minutes} min)` : ''
-    this.logger.warn(
-      { subscriptionId: sub.id, subscription: sub.name, endpoint, failedAttempts: failed, error },
+    forMessage(this.logger, messageId).warn(
+      {
+        kind: 'webhook',
+        subscriptionId: sub.id,
+        subscription: sub.name,
+        endpoint,
+        failedAttempts: failed,
+        messageId,
+        error,
+      },
       `webhook subscription ${sub.id} "${sub.name}" is failing${since}; trying again: ${error}`,
     )
     this.#seen.set(sub.id, { loggedAt: now, failed: 0 })

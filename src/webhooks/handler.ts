@@ -69,7 +69,7 @@ export function webhookJobHandler(deps: WebhookDeps): JobHandler {
       return giveUp(deps, job, subscriptionId, error)
     await recordFailure(deps.db.kysely, subscriptionId, error, at, false)
     deps.observer?.failed?.({ subscriptionId, attempt: job.attempts, error, givenUp: false })
-    failures.failed(sub, redactEndpoint(sub.push_endpoint), result.error, at)
+    failures.failed(sub, redactEndpoint(sub.push_endpoint), result.error, job.message_id, at)
     return { ok: false, retryable: true, error, quiet: true }
   }
 }
