@@ -308,7 +308,7 @@ export const ERRORS = {
     template: 'Message with {0} = {1} has already been sent; it can no longer be changed',
     ours: true,
   },
-  // the reference sends without the file still streaming, or deletes under it; we wait for it
+  // the reference sends without the file still streaming; we wait for it
   UploadInProgress: {
     status: 409,
     exception: 'java.lang.IllegalStateException',

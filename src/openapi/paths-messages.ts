@@ -142,13 +142,12 @@ export const MESSAGE_OPERATIONS: Operation[] = [
     summary: 'Delete an outgoing message and its files',
     description:
       'Idempotent; the conversation and its statuses stay. A queued send that has not started is ' +
-      'cancelled with the message; one that has started is not, and the answer is 409.',
+      'cancelled with the message, and so is an upload still streaming to it; a send that has started ' +
+      'is not, and the answer is 409.',
     pathParams: [messageId],
     responses: {
       '200': ok('Deleted, or there was none.'),
-      '409': failure(
-        'A file is still being uploaded to the message, or its send has started and will finish.',
-      ),
+      '409': failure('Its send has started and will finish.'),
     },
   },
   {

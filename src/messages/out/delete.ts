@@ -5,30 +5,34 @@ import { cancelJobsForMessage } from '../../jobs/outbox.js'
 import { outPayloadFolder } from './orphans.js'
 import { deleteOutMessage } from './repository.js'
 import { SEND_JOB } from './send.js'
-import { lockMessage, uploadBusy, uploadInProgress } from './upload-lease.js'
+import { lockMessage } from './upload-lease.js'
 
 /**
  * `DELETE /api/messages/out/{messageId}` (§2.7): 200, as the reference, when the message is gone or
  * nothing is sending it yet. Unlike the reference, which answers 200 and delivers anyway, a message
  * whose send has started (a worker holds its job, or an attempt may have reached the service) is not
- * deleted: 409, and it is delivered. A file upload still streaming to the message makes it 409 too.
- * The rows (files cascade) and the pending send job go in one transaction, then the payload folder; a
- * crash in between leaves only files that the start-up sweep removes. Conversations and statuses
- * stay, as the reference.
+ * deleted: 409, and it is delivered. A file upload still streaming to the message is cancelled: its
+ * lease goes with the message, and when its body ends it finds the message gone (404) and removes its
+ * file. The rows (files cascade) and the pending send job go in one transaction, then the payload
+ * folder; a crash in between leaves only files that the start-up sweep removes. Conversations and
+ * statuses stay, as the reference.
  */
 export async function deleteMessage(deps: AppDeps, messageId: string): Promise<void> {
   await deps.db.kysely.transaction().execute(async (trx) => {
     const now = deps.clock.now().getTime()
     const row = await lockMessage(trx, messageId)
     if (row) {
-      if (await uploadInProgress(trx, row.id, now)) throw uploadBusy(messageId)
       if (row.state === 'SENDING' && !(await stopSend(trx, messageId, now)))
         throw new ApiError('MessageBeingSent', ['messageId', messageId])
       await deleteOutMessage(trx, row.id)
     }
     await cancelJobsForMessage(trx, messageId, [SEND_JOB])
   })
-  await deps.payloads.removeDir(outPayloadFolder(messageId))
+  // the delete is committed; a file a cancelled upload renames in meanwhile can make this fail, and the
+  // payload sweep removes what is left of a message that is gone
+  await deps.payloads.removeDir(outPayloadFolder(messageId)).catch((err) => {
+    deps.logger.warn({ err, messageId }, 'could not remove the files of a deleted message; the sweep will')
+  })
 }
 
 /**

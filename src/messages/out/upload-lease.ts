@@ -1,8 +1,8 @@
 // What keeps the requests on one outgoing message from running under each other, on any number of
 // instances sharing one database: every change to a message first locks its row (lockMessage), and a
-// file upload still streaming is a row in out_uploads with a lease its instance renews. A send or a
-// delete that finds a live upload answers 409; an upload whose instance died stops counting when its
-// lease runs out.
+// file upload still streaming is a row in out_uploads with a lease its instance renews. A send that
+// finds a live upload answers 409; a delete takes the row with the message, and the upload then finds
+// the message gone. An upload whose instance died stops counting when its lease runs out.
 
 import { sql } from 'kysely'
 import type { Db, Executor } from '../../db/open.js'

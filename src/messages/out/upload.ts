@@ -9,7 +9,7 @@ import { checkNewFile, formatDataSize, isPrimaryDocument, mimeTypeFor } from '..
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
 import { isUniqueViolation } from './create.js'
 import { outPayloadKey } from './orphans.js'
-import { filesOf, insertFile, nextDokumentnummer, touch } from './repository.js'
+import { filesOf, insertFile, nextDokumentnummer, outMessageByMessageId, touch } from './repository.js'
 import {
   ARKIVMELDING_FILE,
   MAX_ARKIVMELDING_BYTES,
@@ -41,8 +41,8 @@ export interface IncomingFile {
 
 /**
  * `PUT /api/messages/out/{messageId}` (§2.3): checks, streams to disk within the limit, then the row.
- * While the body streams, the upload holds a lease in the database, so a send or delete of the message
- * on any instance waits for it (409) instead of sending without the file or deleting under it.
+ * While the body streams, the upload holds a lease in the database, so a send of the message on any
+ * instance waits for it (409) instead of sending without the file; a delete cancels it (404 at its end).
  */
 export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<void> {
   const message = await requireOutMessage(deps.db.kysely, req.messageId)
@@ -70,6 +70,8 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
     })
     const stored = { ...file, size: written.size }
     await storeOrRemove(deps, { message, sbd, file: stored, key, sha256: written.sha256, lease })
+  } catch (error) {
+    throw await unlessDeleted(deps, message.message_id, error)
   } finally {
     // a lease left behind (the database gone) runs out by itself
     await lease.release().catch((err) => deps.logger.warn({ err }, 'could not end an upload lease'))
@@ -95,6 +97,19 @@ async function checkUpload(
   })
   if (refused) throw refused
   return existing.reduce((sum, f) => sum + f.size, 0)
+}
+
+/**
+ * A delete cancels an upload streaming to its message; a failure of the payload store meanwhile (its
+ * folder removed under the write) is then the delete's doing: the reference's 404, not a 500.
+ */
+async function unlessDeleted(deps: AppDeps, messageId: string, error: unknown): Promise<unknown> {
+  if (error instanceof ApiError) return error
+  const gone = await outMessageByMessageId(deps.db.kysely, messageId).then(
+    (row) => row === undefined,
+    () => false,
+  )
+  return gone ? new ApiError('MessageNotFound', ['messageId', messageId], { cause: error }) : error
 }
 
 /** addStoredFile, removing the written file when it is refused. */
