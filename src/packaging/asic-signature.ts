@@ -1,9 +1,9 @@
 // The CAdES signature of an ASiC-E: a detached CMS SignedData over the bytes of META-INF/ASiCManifest.xml
-// (transports.md §1.6, efm-asic SignatureHelper), made with the organisation's key and carrying its
-// certificate chain. The manifest is small, so pkijs builds it in memory.
+// (ETSI TS 102 918; felleslosninger/efm-asic SignatureHelper), made with the organisation's key and
+// carrying its certificate chain. The manifest is small, so pkijs builds it in memory.
 //
-// [quirk] the reference signs with SHA1withRSA; we sign with SHA-256 with RSA (transports.md §7.4
-// says receivers accept it) and verify either.
+// [quirk] the reference signs with SHA1withRSA; we sign with SHA-256 with RSA and verify either
+// (docs/compatibility.md, "DPO: packaging, the Broker, sending and receiving").
 
 import { createHash, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto'
 import * as asn1js from 'asn1js'

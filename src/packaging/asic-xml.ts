@@ -1,5 +1,6 @@
-// The three XML files of an eFormidling ASiC-E (transports.md §1.6): eFormidling's own manifest.xml
-// (ManifestFactory), the ETSI TS 102 918 META-INF/ASiCManifest.xml and the OASIS META-INF/manifest.xml.
+// The three XML files of an eFormidling ASiC-E: eFormidling's own manifest.xml (the reference's
+// ManifestFactory, felleslosninger/efm-integrasjonspunkt), the ETSI TS 102 918
+// META-INF/ASiCManifest.xml and the OASIS META-INF/manifest.xml.
 
 import { XMLParser } from 'fast-xml-parser'
 

@@ -1,5 +1,5 @@
-// ASiC-E writer, streaming (design principle 4): documents flow from their sources through a SHA-256
-// into yazl and out, one at a time. The layout is the reference's (transports.md §1.6; efm-asic
+// ASiC-E writer, streaming in constant memory: documents flow from their sources through a SHA-256
+// into yazl and out, one at a time. The layout is the reference's (felleslosninger/efm-asic
 // AbstractAsicWriter / CadesAsicWriter): stored `mimetype` first, eFormidling `manifest.xml`, the
 // documents with the primary first, then META-INF/ASiCManifest.xml, the CAdES signature over it and
 // the OASIS META-INF/manifest.xml. The ASiCManifest needs every digest, so it is added to the zip only

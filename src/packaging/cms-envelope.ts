@@ -1,7 +1,7 @@
 // The parts of a CMS EnvelopedData (RFC 5652 §6) that come before and after the encrypted content:
 // building the prefix we write and parsing the prefix we read (cms-recipient.ts unwraps the key).
-// Facts: transports.md §1.8 (efm-common CreateCMSDocument: AES-256-CBC, one KeyTransRecipientInfo,
-// RSAES-OAEP with SHA-256 / MGF1-SHA-256, PKCS#1 v1.5 for DPE).
+// As the reference's CreateCMSDocument (felleslosninger/efm-common): AES-256-CBC, one
+// KeyTransRecipientInfo, RSAES-OAEP with SHA-256 / MGF1-SHA-256, PKCS#1 v1.5 for DPE.
 
 import { constants, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto'
 import {

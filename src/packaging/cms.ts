@@ -1,5 +1,5 @@
-// CMS EnvelopedData as stream stages, in constant memory for any size (design principle 4). The
-// reference streams with BouncyCastle's CMSEnvelopedDataStreamGenerator (transports.md §1.8); no
+// CMS EnvelopedData as stream stages, in constant memory for any size. The reference streams with
+// BouncyCastle's CMSEnvelopedDataStreamGenerator (efm-common CreateCMSDocument); no
 // JavaScript library streams CMS, so the BER envelope is written and parsed by hand here
 // (cms-envelope.ts, ber.ts) and node:crypto does the RSA and AES.
 //

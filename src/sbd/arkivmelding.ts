@@ -1,6 +1,6 @@
 /**
  * Reads what the integration point needs from an uploaded `arkivmelding.xml` (Noark 5 arkivmelding):
- * the title and reference shown on the conversation, and the files its documents name (§2.3, §2.4),
+ * the title and reference shown on the conversation, and the files its documents name (checked on send),
  * as the reference's `ArkivmeldingUtil` does: the first `mappe` of type `saksmappe`, its first
  * `basisregistrering` of type `journalpost`, that journalpost's `dokumentbeskrivelse`s by `dokumentnummer`.
  */

@@ -1,6 +1,6 @@
 /**
- * What the reference fills in on create (`OnBehalfOfNormalizer`, `NextMoveOutMessageFactory.setDefaults`,
- * §4.4), as pure functions returning a new SBD.
+ * What the reference fills in on create (`OnBehalfOfNormalizer`, `NextMoveOutMessageFactory.setDefaults`),
+ * as pure functions returning a new SBD.
  */
 import { formatOslo } from '../util/time.js'
 import { getScope, getSender } from './accessors.js'
@@ -159,7 +159,7 @@ function hasReceiver(sbd: StandardBusinessDocument): boolean {
 }
 
 /**
- * The create-time defaults, in the reference's order (§4.4): sender, messageId, creation time, time to
+ * The create-time defaults, in the reference's order: sender, messageId, creation time, time to
  * live, DPH conversation id, every empty scope id, DPO message channel, DPI print settings. Pure.
  */
 export function applyDefaults(sbd: StandardBusinessDocument, ctx: DefaultsContext): StandardBusinessDocument {

@@ -93,7 +93,7 @@ describe('small helpers', () => {
   })
 })
 
-describe('checkNewFile (§2.3 checks 2–7)', () => {
+describe('checkNewFile', () => {
   const check = (
     sbd: StandardBusinessDocument,
     si: ServiceIdentifier,
@@ -168,7 +168,7 @@ describe('checkNewFile (§2.3 checks 2–7)', () => {
   })
 })
 
-describe('checkSend (§2.4 checks 2–6)', () => {
+describe('checkSend', () => {
   const now = new Date('2026-01-15T12:00:00+01:00')
   const send = (
     sbd: StandardBusinessDocument,

@@ -1,6 +1,6 @@
 /**
- * Per-file rules on upload (`NextMoveValidator.validateFile`, `NextMoveFileSizeValidator`, §2.3) and
- * the send-time rules (`NextMoveValidator.validate(message)`, §2.4), over plain file descriptions.
+ * Per-file rules on upload (`NextMoveValidator.validateFile`, `NextMoveFileSizeValidator`) and
+ * the send-time rules (`NextMoveValidator.validate(message)`), over plain file descriptions.
  */
 import { ApiError } from '../errors/api-error.js'
 import {
@@ -130,7 +130,7 @@ function dphError(sbd: StandardBusinessDocument, file: NewFile): ApiError | unde
   return undefined
 }
 
-/** §2.3 checks 2–7 for one uploaded file, in the reference's order. */
+/** validateFile's checks for one uploaded file, after the message is found, in the reference's order. */
 export function checkNewFile(input: {
   sbd: StandardBusinessDocument
   serviceIdentifier: ServiceIdentifier
@@ -176,9 +176,9 @@ function metadataFilesError(sbd: StandardBusinessDocument, files: FileInfo[]): A
 }
 
 /**
- * §2.4 checks 2–6 before a message is sent, in the reference's order. `arkivmeldingFiles` are the
- * `referanseDokumentfil` names of the uploaded arkivmelding.xml (null when there is none). A
- * `TimeToLive` error means the caller must also register LEVETID_UTLOPT.
+ * validate(message)'s checks before a message is sent, after the certificate's, in the reference's
+ * order. `arkivmeldingFiles` are the `referanseDokumentfil` names of the uploaded arkivmelding.xml
+ * (null when there is none). A `TimeToLive` error means the caller must also register LEVETID_UTLOPT.
  */
 export function checkSend(input: {
   sbd: StandardBusinessDocument

@@ -117,7 +117,7 @@ export function authorityOf(id: PartnerIdentifier): string {
   return id.kind === 'nhn' ? NHN_ACTORID : ISO6523_ACTORID_UPIS
 }
 
-/** Organisation number (ISO 6523), the person number, or the whole NHN identifier (§4.3). */
+/** Organisation number (ISO 6523), the person number, or the whole NHN identifier. */
 export function primaryIdentifier(id: PartnerIdentifier): string {
   return id.kind === 'iso6523' ? id.organization : id.value
 }

@@ -1,6 +1,6 @@
 /**
  * Reading and writing the SBD JSON, with the root rules of efm-common's
- * `StandardBusinessDocumentDeserializer` (§4.2): the root holds exactly the header and one business
+ * `StandardBusinessDocumentDeserializer`: the root holds exactly the header and one business
  * message, in either order; with the header first its `documentIdentification.type` (any case) names the
  * next member, which must be spelt as the canonical type; with the business message first its key names
  * the type. Every failure is a 400 `HttpMessageNotReadableException` (the reference lets some of them

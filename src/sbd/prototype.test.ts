@@ -73,7 +73,7 @@ describe('header defaults', () => {
     expect(defaultTypeVersion('arkivmelding')).toBe('2.0')
   })
 
-  it('gives the §6.1 processes, configurable', () => {
+  it('gives the default processes, configurable', () => {
     expect(defaultProcess('arkivmelding')).toBe('urn:no:difi:profile:arkivmelding:administrasjon:ver1.0')
     expect(defaultProcess('arkivmelding', { arkivmelding: { dpvDefaultProcess: 'urn:dpv' } }, 'DPV')).toBe(
       'urn:dpv',

@@ -1,6 +1,6 @@
 /**
  * Skeletons for `GET /api/prototype/{capability}` (ours; the reference has no such endpoint): a business
- * message with every field present, and the header defaults per type (§5, §6.1). Text fields are `""`,
+ * message with every field present, and the header defaults per type. Text fields are `""`,
  * dates `null` (both read back as "not given" where that matters), enums and numbers have the reference's
  * defaults, maps `{}`, lists `[]`, nested objects filled out.
  */
@@ -108,7 +108,7 @@ const STANDARDS: Record<MessageTypeName, string> = {
   einnsyn_kvittering: 'urn:no:difi:einnsyn:xsd::einnsyn_kvittering',
 }
 
-/** The document type (`documentIdentification.standard`) of a business message type (§5). */
+/** The document type (`documentIdentification.standard`) of a business message type. */
 export function defaultStandard(type: MessageTypeName, config: DocumentTypeDefaults = {}): string {
   if (type === 'dialogmelding' && config.dph?.dialogmeldingDocumentType)
     return config.dph.dialogmeldingDocumentType
@@ -131,7 +131,7 @@ export interface ProcessDefaults {
 const P = 'urn:no:difi:profile:'
 
 /**
- * The process (ConversationId scope `identifier`) a new message of `type` gets by default (§6.1);
+ * The process (ConversationId scope `identifier`) a new message of `type` gets by default;
  * null for `status` and `feil`, which have none of their own. DPV arkivmelding uses dpv-default-process.
  */
 export function defaultProcess(

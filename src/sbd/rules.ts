@@ -1,6 +1,9 @@
 /**
- * The create-time checks of NextMoveValidator.validate(sbd) that need no I/O (§4.7), each returning the
- * reference's error or undefined. The caller runs them in the reference's order: checkKnownType (#4),
+ * The create-time checks of NextMoveValidator.validate(sbd) that need no I/O, each returning the
+ * reference's error or undefined. The reference's order: #1–2 the messageId is not in use, #3 own
+ * certificate, #4 known type, #5 service resolution, #6 group validation, #7 service enabled, #8 print
+ * addresses, #9 standard fits type, #10 message channel, #11 DPF (SvarUt), #12 DPH sender and receiver.
+ * The caller runs them in that order: checkKnownType (#4),
  * [service resolution, validateForService, service enabled], checkPrintAddresses (#8),
  * checkStandardMatchesType (#9), checkMessageChannel (#10), [DPF], checkDph (#12).
  * checkIdentifiers and checkProcess cover what the reference only meets as runtime exceptions (500).

@@ -1,5 +1,5 @@
 /**
- * Bean validation of the SBD header as the reference declares it (efm-common `sbdh.*`, §4.1/§4.5),
+ * Bean validation of the SBD header as the reference declares it (efm-common `sbdh.*`),
  * Default group, with the sender converted to group `Partner.Sender` (which adds `@SenderValue`).
  * The business message (`StandardBusinessDocument.any`) carries `@NotNull` but no `@Valid`, so its own
  * constraints are not enforced, except for DPH where NextMoveValidator validates it explicitly.
@@ -187,9 +187,9 @@ export function validateBusinessMessage(sbd: StandardBusinessDocument): FieldErr
 }
 
 /**
- * NextMoveValidator's group validation (§4.7 #6 and the DPH part of #12): the service and message-type
- * groups add no header constraint over Default, and the business message is validated only for DPH,
- * mirroring the reference's leniency on other business messages' `@NotNull` fields.
+ * NextMoveValidator's group validation (checks #6 and, for DPH, part of #12 in rules.ts): the service
+ * and message-type groups add no header constraint over Default, and the business message is validated
+ * only for DPH, mirroring the reference's leniency on other business messages' `@NotNull` fields.
  */
 export function validateForService(
   sbd: StandardBusinessDocument,
