@@ -1,6 +1,6 @@
-// An HTTP client for the part of the Altinn 3 Broker API that DPO uses (transports.md §2.1.2,
-// §2.1.3, §3.1). Payloads stream both ways; every non-2xx answer and every failed call becomes a
-// BrokerError that says whether a retry may help.
+// An HTTP client for the part of the Altinn 3 Broker API that DPO uses (initialize, upload, list,
+// overview, download, confirm; docs/altinn-broker-standin.md, "Endpoints"). Payloads stream both ways;
+// every non-2xx answer and every failed call becomes a BrokerError that says whether a retry may help.
 
 import { PassThrough, type Readable } from 'node:stream'
 import { Agent, type Dispatcher, request } from 'undici'

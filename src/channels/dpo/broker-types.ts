@@ -1,5 +1,5 @@
-// Request and answer shapes of the Altinn 3 Broker API ("Altinn3.Broker" 1.1.0), with the spec's
-// field names (transports.md §3.2), including its "Initalize" typo.
+// Request and answer shapes of the Altinn 3 Broker API ("Altinn3.Broker" 1.1.0), with the field names
+// of Altinn's published OpenAPI (Altinn/altinn-broker), including its "Initalize" typo.
 
 export type FileTransferStatusExt =
   | 'Initialized'

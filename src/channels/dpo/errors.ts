@@ -1,6 +1,6 @@
 /**
  * RFC 7807 ProblemDetails, as the Altinn 3 Broker and the Altinn token exchange answer every 4xx and
- * 5xx (transports.md §3). `errors` is ASP.NET's field-by-field validation detail on a 400.
+ * 5xx. `errors` is ASP.NET's field-by-field validation detail on a 400.
  */
 export interface ProblemDetails {
   type?: string

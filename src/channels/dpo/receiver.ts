@@ -1,7 +1,7 @@
-// DPO receiving (transports.md §2.1.3): list the broker's published transfers for us, take them in the
-// order they were made, download each to disk, hand it to the intake (which commits it, still
-// encrypted), and only then confirm the download. A crash anywhere before the confirm means the
-// transfer is listed again; the intake's record of received messages makes the second copy a no-op.
+// DPO receiving: list the broker's published transfers for us, take them in the order they were made,
+// download each to disk, hand it to the intake (which commits it, still encrypted), and only then confirm the
+// download. A crash anywhere before the confirm means the transfer is listed again; the intake's record of
+// received messages makes the second copy a no-op.
 
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
@@ -52,7 +52,7 @@ export interface DpoReceiverDeps {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-/** a reference that is a message channel name (§2.1.5); a UUID is longer */
+/** a reference that is a message channel name (`difi.move.dpo.message-channel`); a UUID is longer */
 const CHANNEL_LIKE = /^[a-zA-Z0-9_-]{0,25}$/
 
 /** One poll: returns how many transfers it finished (taken in and confirmed, or discarded). */
@@ -102,7 +102,10 @@ export async function pollDpo(deps: DpoReceiverDeps): Promise<number> {
   return done
 }
 
-/** The message channel filter of §2.1.5. */
+/**
+ * The message channel filter, as the reference's: with a channel configured, only transfers that name it;
+ * without, only those whose reference is not a channel name.
+ */
 function forUs(config: Config, reference: string | null): boolean {
   const channel = config.dpo.messageChannel
   if (channel) return reference === channel

@@ -1,7 +1,7 @@
-// The "Altinn zip" DPO puts on the broker (transports.md §2.1.2 step 2, §2.1.3 step 4): `sbd.json`, the
-// SBD as the API shows it, and `asic.zip`, the CMS-encrypted ASiC-E, only when there are files. Written
-// as a stream (the CMS blob goes through yazl as it is made) and read from a spooled file, since a zip's
-// directory is at its end.
+// The "Altinn zip" DPO puts on the broker (the reference's AltinnPackage,
+// felleslosninger/efm-integrasjonspunkt): `sbd.json`, the SBD as the API shows it, and `asic.zip`, the
+// CMS-encrypted ASiC-E, only when there are files. Written as a stream (the CMS blob goes through yazl as it
+// is made) and read from a spooled file, since a zip's directory is at its end.
 
 import { createWriteStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'

@@ -1,7 +1,7 @@
-// DPO sending (transports.md §2.1.2): pack the SBD and, when there are files, the CMS-encrypted ASiC-E
-// into `sbd.zip`, initialize a file transfer and upload it. Idempotent across retries and crashes: the
-// transfer's id is committed before the upload, so a retry after a lost answer asks the broker what
-// became of that transfer instead of making a second one (the reference makes a new one every time).
+// DPO sending: pack the SBD and, when there are files, the CMS-encrypted ASiC-E into `sbd.zip`, initialize a
+// file transfer and upload it. Idempotent across retries and crashes: the transfer's id is committed before
+// the upload, so a retry after a lost answer asks the broker what became of that transfer instead of making a
+// second one (the reference makes a new one every time).
 
 import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
@@ -182,9 +182,9 @@ function receiverOrg(sbd: StandardBusinessDocument): string {
 }
 
 /**
- * The reference sends a random UUID, or the message channel for status messages and receipts that
- * carry one (§2.1.5). The messageId serves as well as a random UUID (36 characters, so it passes the
- * receivers' channel filter) and names the transfer in the broker's logs.
+ * The reference sends a random UUID, or the message channel for status messages and receipts that carry one.
+ * The messageId serves as well as a random UUID (36 characters, so it passes the receivers' channel filter)
+ * and names the transfer in the broker's logs.
  */
 function transferReference(config: Config, sbd: StandardBusinessDocument): string {
   const channel = getMessageChannel(sbd)
@@ -193,7 +193,7 @@ function transferReference(config: Config, sbd: StandardBusinessDocument): strin
   return getMessageId(sbd) ?? randomUUID()
 }
 
-/** The receiver's business certificate from its service record (transports.md §1.7). */
+/** The receiver's business certificate: the `pemCertificate` of its service record for the document type. */
 async function receiverCertificate(
   registry: ServiceRegistry,
   sbd: StandardBusinessDocument,

@@ -1,6 +1,6 @@
-// The DPO channel's Altinn token: a Maskinporten-style JWT grant signed with the organisation's
-// business key, exchanged for an Altinn token (transports.md §2.1.1). The Altinn token is cached
-// per scope and fetched again 5 minutes before its 30-minute lifetime ends (the reference caches 25).
+// The DPO channel's Altinn token: a Maskinporten-style JWT grant signed with the organisation's business key,
+// exchanged for an Altinn token. The Altinn token is cached per scope and fetched again 5 minutes before its
+// 30-minute lifetime ends (the reference caches 25).
 
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto'
 import { SignJWT } from 'jose'
@@ -39,7 +39,7 @@ export interface DpoTokenSourceOptions {
 /** Altinn tokens live 30 minutes; one is used until 5 minutes before that. */
 export const ALTINN_TOKEN_LIFETIME_MS = 30 * 60_000
 export const ALTINN_TOKEN_MARGIN_MS = 5 * 60_000
-/** Maskinporten grants live 120 s (transports.md §2). */
+/** Maskinporten grants live 120 s (docs.digdir.no, Maskinporten's JWT grant). */
 const GRANT_LIFETIME_S = 120
 const ISO6523 = 'iso6523-actorid-upis'
 
@@ -92,7 +92,7 @@ export function createDpoTokenSource(opts: DpoTokenSourceOptions): TokenSource {
   }
 }
 
-/** The claims of §2.1.1: the system user of this organisation, for one broker scope. */
+/** The grant's claims: the system user of this organisation, for one broker scope. */
 function claims(org: string, systemUserName: string, scope: BrokerScope): Record<string, unknown> {
   const id = { authority: ISO6523, ID: `0192:${org}` }
   return {

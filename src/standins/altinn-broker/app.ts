@@ -20,12 +20,13 @@ import { parseInitialize } from './validation.js'
 
 /**
  * The broker's HTTP face: the subset of the Altinn 3 Broker API the integration point calls
- * (transports.md §3.1, paths under `/broker/api/v1`), Altinn's token exchange, and `/health`.
+ * (docs/altinn-broker-standin.md, "Endpoints"; paths under `/broker/api/v1`), Altinn's token exchange,
+ * and `/health`.
  */
 export const BROKER_BASE = '/broker/api/v1'
 export { MASKINPORTEN_PATH } from './maskinporten.js'
 export const EXCHANGE_PATH = '/authentication/api/v1/exchange/maskinporten'
-/** transports.md §2.1.3: the list answers at most the 100 most recently created */
+/** as Altinn's, the list answers at most the 100 most recently created */
 const LIST_LIMIT = 100
 
 const TRANSFER_STATUSES: FileTransferStatus[] = [

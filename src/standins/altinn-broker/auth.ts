@@ -4,7 +4,7 @@ import type { Clock } from '../../util/time.js'
 import { unauthorized } from './problem.js'
 import type { BrokerStore } from './store.js'
 
-/** Altinn tokens live 30 minutes (transports.md §2.1.1); the IP caches them for 25. */
+/** Altinn tokens live 30 minutes (docs/altinn-broker-standin.md, "Tokens"); the IP caches them for 25. */
 export const ALTINN_TOKEN_TTL_MS = 30 * 60_000
 
 const ORG_ID = /^0192:[0-9]{9}$/

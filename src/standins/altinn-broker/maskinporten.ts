@@ -4,7 +4,7 @@ import type { Clock } from '../../util/time.js'
 /** Where the stand-in answers Maskinporten's JWT-bearer grant (Maskinporten's own is `/token`). */
 export const MASKINPORTEN_PATH = '/maskinporten/token'
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
-/** Maskinporten access tokens live 120 s (transports.md §2) */
+/** access tokens live 120 s (`expires_in`; docs/altinn-broker-standin.md, "Tokens") */
 const ACCESS_TOKEN_TTL_S = 120
 
 /** An OAuth error answer, as Maskinporten gives: 400 `{error, error_description}`. */

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /**
- * RFC 7807 `ProblemDetails`, as Altinn's ASP.NET services answer every 4xx and 5xx
- * (transports.md §3): `{type, title, status, detail, instance}`, plus `errors` for a failed
- * validation, served as `application/problem+json`.
+ * RFC 7807 `ProblemDetails`, as Altinn's ASP.NET services answer every 4xx and 5xx: `{type, title, status,
+ * detail, instance}`, plus `errors` for a failed validation, served as `application/problem+json`.
  */
 export class BrokerProblem extends Error {
   override name = 'BrokerProblem'

@@ -8,14 +8,14 @@ import type { BrokerStore, FileTransferStatus, RecipientStatus, TransferRow } fr
 import type { FileTransferInitalizeExt } from './validation.js'
 
 /**
- * The file transfer state machine of transports.md §3.3, without HTTP: initialize → Initialized;
- * upload → UploadStarted → Published (no virus scan here, so it publishes at once); download moves
- * the recipient to DownloadStarted, confirm to DownloadConfirmed, and when every recipient has
+ * The file transfer state machine (docs/altinn-broker-standin.md, "States"), without HTTP: initialize →
+ * Initialized; upload → UploadStarted → Published (no virus scan here, so it publishes at once); download
+ * moves the recipient to DownloadStarted, confirm to DownloadConfirmed, and when every recipient has
  * confirmed the transfer is AllConfirmedDownloaded; files go (Purged) after the grace period or at
  * `expirationTime`.
  */
 export interface ResourceSettings {
-  /** bytes; the DPO resource has 1 GiB (transports.md §2.1) */
+  /** bytes; the DPO resource has 1 GiB */
   maxFileTransferSize: number
   /** `fileTransferTimeToLive`, P30D for DPO */
   fileTransferTimeToLiveMs: number

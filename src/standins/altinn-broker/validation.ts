@@ -3,7 +3,7 @@ import { badRequest } from './problem.js'
 
 /**
  * `FileTransferInitalizeExt` (sic) as the OpenAPI spec declares it (altinn-broker-v1.json,
- * transports.md §3.2): no other properties, the sizes and patterns below, nullable optionals.
+ * Altinn/altinn-broker): no other properties, the sizes and patterns below, nullable optionals.
  * `\d` is written `[0-9]` since .NET's `\d` and JavaScript's differ only on non-ASCII digits, which
  * no organisation number has.
  */
