@@ -218,7 +218,7 @@ describe('the integration point against the stand-in', () => {
   })
 })
 
-// --- the reference's CapabilitiesFactory, written out from reference-notes §3.3 and §3.7 ---
+// --- the reference's CapabilitiesFactory (felleslosninger/efm-integrasjonspunkt), written out ---
 
 const MESSAGE_TYPES = [
   'status',

@@ -4,7 +4,7 @@ import type { ServiceIdentifier } from '../sbd/types.js'
 
 /**
  * `GET /api/capabilities/{receiver}`: each ServiceRegistry record becomes one capability, as the
- * reference's `CapabilityFactory` builds it (reference-notes service-registry.md §3.7). The
+ * reference's `CapabilityFactory` builds it (felleslosninger/efm-integrasjonspunkt). The
  * reference writes its JSON with NON_NULL inclusion, so a null is a key left out at every level;
  * key order is the order of the reference's fields, which is the order built here.
  */

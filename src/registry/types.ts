@@ -2,9 +2,9 @@ import type { ServiceIdentifier } from '../sbd/types.js'
 
 /**
  * The integration point's view of a ServiceRegistry answer, as the reference's client model
- * (`service-registry-client/.../externalmodel`). It differs from what the server writes: a key the
- * JSON leaves out takes the client-side default (often `''`), while an explicit `null` stays null
- * (reference-notes service-registry.md §3.3). Values are frozen once parsed, because the client
+ * (`service-registry-client/.../externalmodel` in felleslosninger/efm-integrasjonspunkt). It differs from
+ * what the server writes: a key the JSON leaves out takes the client-side default (often `''`), while an
+ * explicit `null` stays null. Values are frozen once parsed, because the client
  * hands the same cached object to every caller.
  */
 

@@ -8,7 +8,7 @@ import { lookupCertificate, lookupIdentifier, lookupInfo } from './rules.js'
 import type { RegistrySigner } from './signing.js'
 
 /**
- * The registry's HTTP face (reference-notes service-registry.md §1.5): every lookup as JSON, or as a
+ * The registry's HTTP face (docs/service-registry-standin.md, "API"): every lookup as JSON, or as a
  * signed JWS when `Accept` prefers `application/jose`; only 200 answers are signed. Paths answer at
  * the root and under the real service's context path `/adressetjeneste`. The stand-in does not ask
  * for a Maskinporten token (it reads `consumer.ID` from one when sent, for print return addresses).

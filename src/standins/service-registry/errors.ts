@@ -1,5 +1,5 @@
 /**
- * The registry's error answers (reference-notes service-registry.md §1.7): most are the
+ * The registry's error answers (docs/service-registry-standin.md, "API"): most are the
  * `ErrorResponse` body `{"error_code": "", "error_description": "..."}`; a failed conversion of a
  * path or query value is Spring Boot's error page; a citizen nobody knows has its own small body,
  * and `/info` answers an unknown identifier with an empty 404.

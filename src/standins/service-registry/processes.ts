@@ -1,8 +1,10 @@
 /**
  * The process and document-type catalogue the stand-in ships with, and the defaults of its settings.
  *
- * The reference keeps its catalogue in a database that is not published; this is the reconstruction
- * of reference-notes service-registry.md §2.9. Where the notes leave a value open we chose, and say so:
+ * The reference keeps its catalogue in a database that is not published; this is our reconstruction
+ * from Digdir's eFormidling documentation and the reference's configuration and tests
+ * (docs/service-registry-standin.md, "Built-in processes"). Where no source gives a value we chose, and
+ * say so:
  * - DPV Altinn 3 resources: `eformidling-dpv-administrasjon` for every arkivmelding process except
  *   `taushetsbelagt` (`eformidling-dpv-taushetsbelagt`), as the reference's Altinn 3 notes decide (MOVE-4615).
  * - `taushetsbelagt` has no known Altinn 2 edition code: null.

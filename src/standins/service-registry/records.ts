@@ -3,7 +3,7 @@ import type { Organisation, Person } from './catalog.js'
 /**
  * The JSON the registry writes, built key by key in the reference's order (Jackson writes a class's
  * fields in declaration order, a subclass's after its parent's) with nulls written out
- * (reference-notes service-registry.md §1.6). These functions are the only place that shapes it.
+ * (docs/service-registry-standin.md, "API"). These functions are the only place that shapes it.
  */
 
 export type Json = Record<string, unknown>

@@ -4,10 +4,11 @@ import type { ProcessDef } from './processes.js'
 import { type Json, serviceRecord } from './records.js'
 
 /**
- * How the registry chooses a service for an organisation (reference-notes service-registry.md §2.4,
- * §2.5, `ServiceRecordService`). "Registered in ELMA" is the organisation's DPO and DPE lists; KS
- * SvarUt's answer is its DPF levels. A person asked for an arkivmelding process goes through the same
- * rules as a party registered nowhere, as in the reference (it gets DPV).
+ * How the registry chooses a service for an organisation (the real registry's `ServiceRecordService`,
+ * felleslosninger/efm-service-registry; docs/service-registry-standin.md, "How an answer is decided").
+ * "Registered in ELMA" is the organisation's DPO and DPE lists; KS SvarUt's answer is its DPF levels. A
+ * person asked for an arkivmelding process goes through the same rules as a party registered nowhere, as in
+ * the reference (it gets DPV).
  */
 export interface Party {
   id: string

@@ -4,10 +4,10 @@ import { DOCUMENT_TYPE, type ProcessDef } from './processes.js'
 import { dpiRecord, type Json, type PostAddress, serviceRecord } from './records.js'
 
 /**
- * Digital post to citizens (reference-notes service-registry.md §2.6, `DpiMessageRouter` and
- * `ServiceRecordFactory`). The catalogue's person stands for what KRR and Folkeregisteret say; a
- * person the catalogue does not list is one KRR does not know (no mailbox, not notifiable) and
- * Folkeregisteret cannot find.
+ * Digital post to citizens (the real registry's `DpiMessageRouter` and `ServiceRecordFactory`,
+ * felleslosninger/efm-service-registry; docs/service-registry-standin.md, "How an answer is decided"). The
+ * catalogue's person stands for what KRR and Folkeregisteret say; a person the catalogue does not list is one
+ * KRR does not know (no mailbox, not notifiable) and Folkeregisteret cannot find.
  */
 
 /** Folkeregisteret does not know the person: the print lookup fails. */

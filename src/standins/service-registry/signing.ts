@@ -3,9 +3,9 @@ import { CompactSign, calculateJwkThumbprint, exportJWK } from 'jose'
 import type { Credential } from './credentials.js'
 
 /**
- * The registry's signed answers (reference-notes service-registry.md §1.4): a compact JWS, RS256,
- * header `{alg, x5c, kid}` where `kid` is the RFC 7638 thumbprint of the key, over the exact JSON
- * (or PEM) text; and the JWK set at `/jwk` with that one key.
+ * The registry's signed answers (docs/service-registry-standin.md, "API", signed answers): a compact JWS,
+ * RS256, header `{alg, x5c, kid}` where `kid` is the RFC 7638 thumbprint of the key, over the exact JSON (or
+ * PEM) text; and the JWK set at `/jwk` with that one key.
  */
 export interface RegistrySigner {
   /** the `/jwk` body */
