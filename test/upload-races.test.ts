@@ -1,96 +1,31 @@
-// Issue 13 item 7: requests racing on one outgoing message. A send or delete while a file still streams
-// to the message waits for it (409), and the upload then completes; a delete that can no longer stop
-// the send says so (409) and the message is delivered; one that can, cancels it. No answer carries a
-// database's own text.
+// Issue 13 item 7: requests racing on one outgoing message, with DPO between two integration points.
+// A send while a file still streams to the message waits for it (409) and the upload then completes; a
+// delete cancels the upload; a delete that can no longer stop the send says so (409) and the message is
+// delivered.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Db } from '../src/db/open.js'
 import type { RunningIntegrationPoint } from '../src/main.js'
 import { readAsic } from '../src/packaging/asic.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
-import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/ip.js'
 import { ORG_A, ORG_B, type Pair, startPair } from './support/pair.js'
+import {
+  BEING_SENT,
+  BUSY,
+  createAt,
+  eventually,
+  expect409,
+  type Json,
+  json,
+  openUpload,
+  putAt,
+  uploadsOf,
+} from './support/races.js'
 
 warnIfPostgresSkipped()
-
-type Json = Record<string, any>
-
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
-  const res = await fetch(url, init)
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-/** A PUT whose body the test holds open: `write` sends some, `finish` the rest and awaits the answer. */
-function openUpload(base: string, messageId: string, filename: string) {
-  const req = request(`${base}/api/messages/out/${messageId}`, {
-    method: 'PUT',
-    headers: {
-      'content-type': 'application/pdf',
-      'content-disposition': `attachment; filename=${filename}`,
-      'transfer-encoding': 'chunked',
-    },
-  })
-  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    req.on('response', (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => {
-        body += c
-      })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-    req.on('error', reject)
-  })
-  return {
-    write: (chunk: string) => req.write(chunk),
-    finish: async (rest: string) => {
-      req.end(rest)
-      return answer
-    },
-  }
-}
-
-const uploadsOf = (db: Db) => db.kysely.selectFrom('out_uploads').selectAll().execute()
-
-async function createAt(base: string, sbd: Json): Promise<string> {
-  const res = await json(`${base}/api/messages/out`, jsonBody(sbd))
-  expect(res.status, JSON.stringify(res.body)).toBe(200)
-  return res.body.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
-}
-
-async function putAt(base: string, id: string, filename: string, body: string) {
-  const res = await fetch(`${base}/api/messages/out/${id}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename=${filename}` },
-    body,
-  })
-  expect(res.status, await res.text()).toBe(200)
-}
-
-function expect409(res: { status: number; body: Json }, exception: string, path: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(409)
-  expect(res.body).toMatchObject({ status: 409, error: 'Conflict', exception, path })
-  expect(res.body.message).toMatch(/^Message with messageId = /)
-}
-
-const BUSY = 'java.lang.IllegalStateException'
-const BEING_SENT = 'no.difi.meldingsutveksling.exceptions.MessageAlreadyExistsException'
 
 async function statusesOf(ip: RunningIntegrationPoint, id: string): Promise<string[]> {
   return (await json(`${ip.url}/api/statuses/${id}?sort=id`)).body.content.map((s: Json) => s.status)
@@ -255,126 +190,5 @@ describe.each(STORES)('requests racing on one outgoing message, DPO on %s', (kin
       .execute()
     expect(await receivedFiles(b, id)).toContain('vedtak.pdf')
     await eventually(async () => ((await statusesOf(a, id)).includes('SENDT') ? true : undefined), 'SENDT')
-  })
-})
-
-describe.each(STORES)('requests racing on one outgoing message, on %s', (kind) => {
-  let ip: TestIp
-  afterEach(async () => ip.close())
-
-  async function sendable(): Promise<string> {
-    const id = await createAt(ip.url, arkivmeldingSbd({ hoveddokument: 'vedtak.pdf' }))
-    await putAt(ip.url, id, 'arkivmelding.xml', arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' }))
-    await putAt(ip.url, id, 'vedtak.pdf', '%PDF-1.4')
-    return id
-  }
-
-  it('cancels a send that has not started: the job and the message are gone', async () => {
-    ip = await startTestIp(kind)
-    const id = await sendable()
-    expect((await fetch(`${ip.url}/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
-    expect((await fetch(`${ip.url}/api/messages/out/${id}`, { method: 'DELETE' })).status).toBe(200)
-    expect(await ip.db.kysely.selectFrom('jobs').selectAll().where('message_id', '=', id).execute()).toEqual(
-      [],
-    )
-    expect(await ip.db.kysely.selectFrom('out_messages').selectAll().execute()).toEqual([])
-  })
-
-  it('refuses a delete once an attempt may have handed the message to the broker', async () => {
-    ip = await startTestIp(kind)
-    const id = await sendable()
-    expect((await fetch(`${ip.url}/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
-    // an earlier attempt made its transfer, then failed; its retry waits
-    const now = ip.clock.now().getTime()
-    await ip.db.kysely
-      .insertInto('broker_transfers')
-      .values({ purpose: `send:${id}`, transfer_id: 'ft-1', created_at: now })
-      .execute()
-    const path = `/api/messages/out/${id}`
-    expect409(await json(`${ip.url}${path}`, { method: 'DELETE' }), BEING_SENT, path)
-    expect(
-      (await ip.db.kysely.selectFrom('jobs').select('state').where('message_id', '=', id).execute()).map(
-        (j) => j.state,
-      ),
-    ).toEqual(['PENDING'])
-  })
-
-  it('takes an upload on another instance into account until its lease runs out (that instance died)', async () => {
-    ip = await startTestIp(kind)
-    const id = await sendable()
-    const message = await ip.db.kysely.selectFrom('out_messages').select('id').executeTakeFirstOrThrow()
-    const now = ip.clock.now().getTime()
-    await ip.db.kysely
-      .insertInto('out_uploads')
-      .values({ message_fk: message.id, lease_until: now + ip.config.jobs.leaseMs, created_at: now })
-      .execute()
-    const path = `/api/messages/out/${id}`
-    expect409(await json(`${ip.url}${path}`, { method: 'POST' }), BUSY, path)
-    ip.clock.advance(ip.config.jobs.leaseMs + 1)
-    expect((await fetch(`${ip.url}${path}`, { method: 'POST' })).status).toBe(200)
-  })
-
-  it('keeps every answer true when upload, send and delete arrive together', async () => {
-    ip = await startTestIp(kind)
-    for (let round = 0; round < 8; round++) {
-      const id = await sendable()
-      const path = `${ip.url}/api/messages/out/${id}`
-      const [put, send, del] = await Promise.all([
-        fetch(path, {
-          method: 'PUT',
-          headers: {
-            'content-type': 'application/pdf',
-            'content-disposition': 'attachment; filename=vedlegg.pdf',
-          },
-          body: '%PDF-1.4 vedlegg',
-        }),
-        new Promise((r) => setTimeout(r, round)).then(() => fetch(path, { method: 'POST' })),
-        new Promise((r) => setTimeout(r, 8 - round)).then(() => fetch(path, { method: 'DELETE' })),
-      ])
-      const answers = [put.status, send.status, del.status]
-      expect(
-        answers.filter((s) => s >= 500),
-        answers.join(),
-      ).toEqual([])
-      // upload: stored, too late (already sent) or cancelled by the delete; send: queued, waited for
-      // the upload, or the message was deleted; delete: no worker runs here, so it always succeeds
-      expect([200, 400, 404], answers.join()).toContain(put.status)
-      expect([200, 404, 409], answers.join()).toContain(send.status)
-      expect(del.status, answers.join()).toBe(200)
-      const row = await ip.db.kysely
-        .selectFrom('out_messages')
-        .selectAll()
-        .where('message_id', '=', id)
-        .executeTakeFirst()
-      if (del.status === 200) expect(row, answers.join()).toBeUndefined()
-      if (row) {
-        const files = await ip.db.kysely
-          .selectFrom('out_files')
-          .select('filename')
-          .where('message_fk', '=', row.id)
-          .execute()
-        // an upload answered 200 is in the message it was sent with
-        expect(
-          files.some((f) => f.filename === 'vedlegg.pdf'),
-          answers.join(),
-        ).toBe(put.status === 200)
-        expect(row.state, answers.join()).toBe(send.status === 200 ? 'SENDING' : 'CREATED')
-      }
-      expect(await uploadsOf(ip.db)).toEqual([])
-    }
-  })
-
-  it('answers an unexpected database failure with 500 and no text of the database', async () => {
-    ip = await startTestIp(kind)
-    const id = await createAt(ip.url, arkivmeldingSbd())
-    await ip.db.kysely.schema.dropTable('out_files').execute()
-    const res = await json(`${ip.url}/api/messages/out/${id}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename=a.pdf' },
-      body: '%PDF',
-    })
-    expect(res.status).toBe(500)
-    expect(res.body.exception).toBe('java.lang.RuntimeException')
-    expect(res.body.message).not.toMatch(/out_files|table|relation|SQLITE|exist/i)
   })
 })
