@@ -6,7 +6,10 @@ import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/i
 
 type Json = Record<string, any>
 
-/** §2.4 #1, §4.7 #3: an expired business certificate stops create and send with InvalidCertificateException. */
+/**
+ * The first check of send and the third of create (src/sbd/rules.ts): an expired business certificate
+ * stops create and send with InvalidCertificateException.
+ */
 describe.each(STORES)('the own business certificate on %s', (kind) => {
   let dir: ReturnType<typeof makeTempDir>
   let keys: { keyPem: string; certPem: string; chainPem: string[] }

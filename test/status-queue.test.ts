@@ -25,7 +25,7 @@ async function register(ip: TestIp, messageId: string, status: string) {
   ip.clock.advance(1000)
 }
 
-/** The client loop of §2.14: peek, handle, delete, until 204. */
+/** The status queue's client loop: peek, handle, delete, until 204. */
 async function drainQueue(ip: TestIp): Promise<Json[]> {
   const taken: Json[] = []
   for (;;) {

@@ -26,7 +26,7 @@ export const PROTOTYPE_PARAMS = [
   processParam,
 ] as const satisfies readonly QueryParam[]
 
-/** `GET /api/capabilities/{receiverIdentifier}` (§2.1) and `GET /api/prototype/{capability}` (ours). */
+/** `GET /api/capabilities/{receiverIdentifier}` and `GET /api/prototype/{capability}` (ours). */
 export function registerCapabilityRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: { receiverIdentifier: string }; Querystring: Query }>(
     '/api/capabilities/:receiverIdentifier',

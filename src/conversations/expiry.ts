@@ -5,7 +5,7 @@ import type { Clock } from '../util/time.js'
 import { expiredOpenConversations, registerStatus } from './repository.js'
 
 /**
- * The reference's expiry job (§7.2): open conversations whose expiry has passed get LEVETID_UTLOPT,
+ * The reference's expiry job: open conversations whose expiry has passed get LEVETID_UTLOPT,
  * and an incoming one loses its queued message in the same transaction (its payload file is removed
  * after the commit; without `payloads`, or after a crash, the orphan sweep removes it).
  * One batch a tick; the row state is the only memory, so a restart just carries on.

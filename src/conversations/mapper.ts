@@ -1,7 +1,10 @@
 import type { ConversationRow, MessageStatusRow } from '../db/schema.js'
 import { formatOslo } from '../util/time.js'
 
-/** The only place the Conversation and MessageStatus JSON of §7.5–7.6 is built. */
+/**
+ * The only place the Conversation and MessageStatus JSON (the reference's views `Views.Conversation` and
+ * `Views.MessageStatus`) is built.
+ */
 
 export function toApiConversation(row: ConversationRow, statuses: MessageStatusRow[]) {
   return withoutNulls({

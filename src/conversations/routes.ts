@@ -27,7 +27,7 @@ import {
 const BY_LAST_UPDATE_DESC = [{ property: 'lastUpdate', direction: 'desc' as const }]
 const BY_ID_ASC = [{ property: 'id', direction: 'asc' as const }]
 
-/** `/api/conversations` and `/api/statuses` (§2.12–2.18). */
+/** `/api/conversations` and `/api/statuses`. */
 export function registerConversationRoutes(app: FastifyInstance, deps: AppDeps): void {
   const db = deps.db.kysely
 

@@ -45,7 +45,7 @@ export type ConversationFilter = <O>(q: ConvQuery<O>) => ConvQuery<O>
 
 const primary = 'a primary identifier: an organisation number without `0192:`, or a fødselsnummer'
 
-/** The filters of `GET /api/conversations` (§2.15), AND-combined; equality where a column is named. */
+/** The filters of `GET /api/conversations`, AND-combined; equality where a column is named. */
 export const CONVERSATION_PARAMS = [
   { name: 'conversationId', kind: 'string', column: 'conversation_id', doc: 'The conversationId.' },
   { name: 'messageId', kind: 'string', column: 'message_id', doc: 'The messageId.' },
@@ -165,7 +165,7 @@ export interface StatusWithConversation extends MessageStatusRow {
   message_id: string
 }
 
-/** The filters of `GET /api/statuses` (§2.12), AND-combined. */
+/** The filters of `GET /api/statuses`, AND-combined. */
 export const STATUS_PARAMS = [
   { name: 'id', kind: 'long', doc: 'The status id.' },
   { name: 'messageId', kind: 'string', doc: 'The messageId.' },

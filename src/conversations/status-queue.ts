@@ -7,11 +7,11 @@ import { sendEmpty, sendJson } from '../http/reply.js'
 import { toApiStatus } from './mapper.js'
 
 /**
- * The status queue (§2.14): every newly registered status gets an entry, committed with it; the client
- * takes them oldest first with `GET /api/statuses/peek` (which does not consume) and removes each with
- * `DELETE /api/statuses/{statusId}`. Only statuses of the services in
- * `difi.move.feature.statusQueueIncludes` are shown (ours: all services by default, the reference: none).
- * An entry goes with its conversation when that is deleted.
+ * The status queue (docs/webhooks.md, "The status queue"): every newly registered status gets an entry,
+ * committed with it; the client takes them oldest first with `GET /api/statuses/peek` (which does not
+ * consume) and removes each with `DELETE /api/statuses/{statusId}`. Only statuses of the services in
+ * `difi.move.feature.statusQueueIncludes` are shown (ours: all services by default, the reference: none). An
+ * entry goes with its conversation when that is deleted.
  */
 
 /** Called by registerStatus for every new status, inside its transaction. */

@@ -1,6 +1,6 @@
 /**
- * What each of the reference's `ReceiptStatus` values (listed with the SBD rules, where the `status`
- * business message names them) does to its conversation (§7.1, §7.2).
+ * What each of the reference's `ReceiptStatus` values (listed with the SBD rules, where the `status` business
+ * message names them) does to its conversation, as the reference's DefaultConversationService registers them.
  */
 const FINISHING: ReadonlySet<string> = new Set([
   'LEVERT',

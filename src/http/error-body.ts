@@ -2,7 +2,10 @@ import { STATUS_CODES } from 'node:http'
 import type { FieldError } from '../errors/api-error.js'
 import { formatOslo } from '../util/time.js'
 
-/** The reference's error JSON (§3.1): timestamp in Europe/Oslo, status, reason, exception, message, path. */
+/**
+ * The reference's error JSON (its IntegrasjonspunktErrorAttributes): timestamp in Europe/Oslo, status,
+ * reason, exception, message, path.
+ */
 export interface ErrorBody {
   timestamp: string
   status: number

@@ -74,7 +74,7 @@ function paths(security: boolean): Record<string, Record<string, JsonSchema>> {
   return out
 }
 
-/** What the integration point POSTs to a subscription's push endpoint (§8.1). */
+/** What the integration point POSTs to a subscription's push endpoint (docs/webhooks.md, "Events"). */
 function webhooks(): Record<string, JsonSchema> {
   const event = (schema: string, summary: string) => ({
     post: {

@@ -69,7 +69,7 @@ export function queryParameter(p: QueryParam): JsonSchema {
   return { name: p.name, in: 'query', required: false, description: p.doc, schema }
 }
 
-/** `page`, `size` and `sort` as parsePageable reads them (§3.2). */
+/** `page`, `size` and `sort` as parsePageable reads them (Spring Data's paging parameters). */
 export function pagingParameters(paging: Paging): JsonSchema[] {
   const props = paging.sortable.join('|')
   return [

@@ -1,6 +1,5 @@
 /**
- * The path table of capabilities (§2.1), statuses (§2.12–2.14), conversations (§2.15–2.18) and
- * subscriptions (§2.19).
+ * The path table of capabilities, statuses, conversations and subscriptions.
  */
 import { CAPABILITY_PARAMS, PROTOTYPE_PARAMS } from '../capabilities/routes.js'
 import {

@@ -1,7 +1,7 @@
 /**
- * Descriptions of the SBD's fields and business messages, by component (`Class` or `Class.field`),
- * from the reference's documentation (../shared/reference/nextmove-api.md §4–5). Only text: the
- * shapes and constraints come from src/sbd.
+ * Descriptions of the SBD's fields and business messages, by component (`Class` or `Class.field`), from the
+ * reference's documentation (Digdir's eFormidling pages on docs.digdir.no, Utvikling › Dokumenttyper, and the
+ * reference's API restdocs). Only text: the shapes and constraints come from src/sbd.
  */
 const TTL =
   'The time to live (levetid) of the message: only the first one of the ConversationId scope counts; ' +

@@ -1,8 +1,9 @@
 /**
- * The StandardBusinessDocument's JSON Schema, generated from the shapes the API binds and writes SBDs
- * with (src/sbd/schema.ts, business-schemas.ts) and the header's required fields asked of its validator
- * (src/sbd/validate.ts). The root has exactly two members, the header and the business message under
- * the name of its type (§4.2): one `oneOf` branch per business message type.
+ * The StandardBusinessDocument's JSON Schema, generated from the shapes the API binds and writes SBDs with
+ * (src/sbd/schema.ts, business-schemas.ts) and the header's required fields asked of its validator
+ * (src/sbd/validate.ts). The root has exactly two members, the header and the business message under the name
+ * of its type (as efm-common's StandardBusinessDocumentDeserializer reads it): one `oneOf` branch per
+ * business message type.
  */
 import { businessMessageViolations } from '../sbd/business-constraints.js'
 import {

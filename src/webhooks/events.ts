@@ -3,8 +3,9 @@ import { formatOslo } from '../util/time.js'
 import { filterMatches } from './filter.js'
 
 /**
- * The events as the reference pushes them (§8.1, Jackson NON_NULL, its member order), plus ours: `id`,
- * unique per event, the same in every retry and for every subscription, so a receiver can drop repeats.
+ * The events as the reference pushes them (Jackson NON_NULL, its member order; docs/webhooks.md, "Events"),
+ * plus ours: `id`, unique per event, the same in every retry and for every subscription, so a receiver can
+ * drop repeats.
  */
 export interface StatusEvent {
   createdTs: string

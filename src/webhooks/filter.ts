@@ -1,7 +1,7 @@
 /**
- * The subscription `filter` as the reference reads it (§8.2): parts joined by `&`, each
- * `name=value[,value…]`; a part holds when any value equals the event's field ignoring case, and all
- * parts must hold. Names are `status`, `serviceIdentifier` and `direction`; `=` is the only operator.
+ * The subscription `filter` as the reference's WebhookFilterParser reads it: parts joined by `&`, each
+ * `name=value[,value…]`; a part holds when any value equals the event's field ignoring case, and all parts
+ * must hold. Names are `status`, `serviceIdentifier` and `direction`; `=` is the only operator.
  *
  * The reference splits with Java's `String.split`, which drops trailing empty pieces: so `status=FEIL&`
  * is valid, `&` alone is a valid filter that matches everything, and `status=,` never matches. We keep

@@ -1,6 +1,6 @@
 /**
  * The subscription a client sends (`POST` and `PUT /api/subscriptions`), bound as Jackson binds the
- * reference's `Subscription` and validated with its constraints (§2.19): `@Null id` and `@NotNull` name,
+ * reference's `Subscription` and validated with its constraints: `@Null id` and `@NotNull` name,
  * pushEndpoint, resource and event on create; `@URL`, `@OneOf` and `@WebhookFilter` always. The reference
  * reports them as a MethodArgumentNotValidException with Spring FieldErrors on object `subscription`.
  * Ours, and marked so: http(s) only, the allow-list, lengths, and the optional `secret`.

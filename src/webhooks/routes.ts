@@ -27,7 +27,7 @@ import {
   updateSubscription,
 } from './repository.js'
 
-/** `/api/subscriptions` (§2.19). */
+/** `/api/subscriptions` (docs/webhooks.md, "Subscriptions"). */
 export function registerWebhookRoutes(app: FastifyInstance, deps: AppDeps, push?: Push): void {
   const db = deps.db.kysely
   const post = push ?? createPush(deps.config.webhooks)

@@ -4,7 +4,7 @@ import { SERVICE_IDENTIFIERS } from '../../sbd/types.js'
 import type { InFilter } from './repository.js'
 
 /**
- * The filters of list, peek and unlock (§2.8): equality on each parameter given, AND-combined. An
+ * The filters of list, peek and unlock: equality on each parameter given, AND-combined. An
  * unknown `serviceIdentifier` is a 400 binding error (the reference answers 500).
  */
 export const IN_FILTER_PARAMS = [

@@ -36,11 +36,11 @@ import { insertInMessage, insertReceived, isReceived, isTransferRefReceived } fr
 import { enqueueStatusReply } from './status-reply.js'
 
 /**
- * Taking in a message a transport downloaded (transports.md §4.1, nextmove-api.md §7.4). The transport
- * confirms the download at the broker only after this returns, so everything here is one transaction:
- * a crash or an error leaves nothing committed and no file behind, and the next poll brings the
- * delivery again. Every delivery is recorded in `received` for good, so a copy that comes again, even
- * after the fagsystem deleted the message, is recognised as a duplicate.
+ * Taking in a message a transport downloaded (docs/receiving.md, "What intake does"). The transport confirms
+ * the download at the broker only after this returns, so everything here is one transaction: a crash or an
+ * error leaves nothing committed and no file behind, and the next poll brings the delivery again. Every
+ * delivery is recorded in `received` for good, so a copy that comes again, even after the fagsystem deleted
+ * the message, is recognised as a duplicate.
  */
 export interface IncomingDelivery {
   sbd: StandardBusinessDocument

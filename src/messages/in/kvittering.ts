@@ -11,9 +11,9 @@ import type { StandardBusinessDocument } from '../../sbd/types.js'
 const FAILED = new Set(['ERROR', 'NOTSUPPORTED'])
 
 /**
- * An incoming `arkivmelding_kvittering` (nextmove-api.md §5.2) registers LEST or FEIL on the outgoing
- * conversation of the message it answers (`relatedToMessageId`), with the kvittering's JSON as raw
- * receipt. An unknown related message is logged and ignored, as any status for an unknown message.
+ * An incoming `arkivmelding_kvittering` (docs.digdir.no, eFormidling › Dokumenttyper) registers LEST or FEIL
+ * on the outgoing conversation of the message it answers (`relatedToMessageId`), with the kvittering's JSON
+ * as raw receipt. An unknown related message is logged and ignored, as any status for an unknown message.
  */
 export async function registerKvittering(
   trx: Executor,

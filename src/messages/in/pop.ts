@@ -8,7 +8,7 @@ import { CmsError, decryptStream } from '../../packaging/cms.js'
 import { lockedMessage, removeIncomingPayload } from './queue.js'
 import { deleteInMessage } from './repository.js'
 
-/** Receipts carry no ASiC: pop answers 204 for them, as the reference (§2.10). */
+/** Receipts carry no ASiC: pop answers 204 for them, as the reference. */
 const RECEIPT_TYPES = new Set(['arkivmelding_kvittering', 'einnsyn_kvittering', 'dialogmelding_kvittering'])
 
 export const ASIC_FILENAME = 'asic.zip'

@@ -26,7 +26,7 @@ export function isLocked(row: Pick<InMessageRow, 'lock_timeout'>, now: number): 
   return row.lock_timeout !== null && row.lock_timeout > now
 }
 
-/** 404 when unknown, 400 MessageNotLocked when not locked (pop and delete, §2.10–2.11). */
+/** 404 when unknown, 400 MessageNotLocked when not locked (pop and delete). */
 export async function lockedMessage(db: Executor, messageId: string, now: number): Promise<InMessageRow> {
   const row = await inMessageByMessageId(db, messageId)
   if (!row) throw new ApiError('MessageNotFound', ['messageId', messageId])
@@ -42,7 +42,7 @@ export async function peek(deps: AppDeps, filter: InFilter): Promise<InMessageRo
 }
 
 /**
- * `DELETE /api/messages/in/{messageId}` (§2.11): the row goes, the incoming conversation gets
+ * `DELETE /api/messages/in/{messageId}`: the row goes, the incoming conversation gets
  * INNKOMMENDE_LEVERT and the sender a LEVERT status message, in one transaction; the payload file is
  * removed after the commit (a crash in between leaves a file the orphan sweep removes).
  */

@@ -17,7 +17,7 @@ export const MAX_REASON_LENGTH = 1000
  *
  * The reference gives a fagsystem no way to say so: DELETE would record INNKOMMENDE_LEVERT and tell the
  * sender LEVERT, which is untrue, and leaving it locked or unlocked offers it again on every run. What
- * the reference does itself for a package it cannot read (pop, §2.10) is the model: the message leaves
+ * the reference does itself for a package it cannot read (on pop) is the model: the message leaves
  * the queue with FEIL on its conversation, here with the fagsystem's reason, and, as DELETE's LEVERT
  * would, a FEIL status goes back to the sender where `status-services` says so. A path of its own rather
  * than a parameter on DELETE, so that a reference integration point answers 404 instead of LEVERT.

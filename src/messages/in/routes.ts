@@ -14,7 +14,7 @@ import { searchInMessages } from './repository.js'
 
 type ById = { Params: { messageId: string } }
 
-/** The receiving side of the NextMove API, `/api/messages/in` (§2.8–2.11), and unlock and reject (ours). */
+/** The receiving side of the NextMove API, `/api/messages/in`, and unlock and reject (ours). */
 export async function registerMessageInRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/api/messages/in', async (req, reply) => {
     const query = req.query as Query

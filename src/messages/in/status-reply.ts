@@ -14,9 +14,9 @@ import type { Partner, Scope, ServiceIdentifier, StandardBusinessDocument } from
 import { formatOslo } from '../../util/time.js'
 
 /**
- * `status` messages back to the sender (transports.md §4.3): MOTTATT when a message is taken in,
- * LEVERT when the fagsystem deletes it. The reference sends them from an in-memory thread, so a crash
- * loses them; here they are durable jobs, enqueued in the transaction that makes the change.
+ * `status` messages back to the sender (the reference's ResponseStatusSender): MOTTATT when a message is
+ * taken in, LEVERT when the fagsystem deletes it. The reference sends them from an in-memory thread, so a
+ * crash loses them; here they are durable jobs, enqueued in the transaction that makes the change.
  */
 export const STATUS_REPLY_JOB = 'status-reply'
 
