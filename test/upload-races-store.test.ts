@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/http/app.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
-import { arkivmeldingSbd, startTestIp, type TestIp } from './support/ip.js'
+import { arkivmeldingSbd, filesUnder, startTestIp, type TestIp } from './support/ip.js'
 import {
   BEING_SENT,
   BUSY,
@@ -88,6 +88,26 @@ describe.each(STORES)('requests racing on one outgoing message, on %s', (kind) =
       await second.close()
       await db2.close()
     }
+  })
+
+  it('cancels an upload streaming to a message when it is deleted, without waiting for the body to end', async () => {
+    ip = await startTestIp(kind, { overrides: { 'difi.move.nextmove.job-lease-ms': '3000' } })
+    const id = await createAt(ip.url, arkivmeldingSbd())
+    const upload = openUpload(ip.url, id, 'stor.pdf')
+    upload.write('%PDF-1.4 the first part of a large file ')
+    await eventually(async () => ((await uploadsOf(ip.db)).length ? true : undefined), 'the upload to start')
+    expect((await fetch(`${ip.url}/api/messages/out/${id}`, { method: 'DELETE' })).status).toBe(200)
+    // the next renewal of its lease (a third of 3 s) finds it gone and stops reading
+    const answer = await upload.answer
+    expect(answer.status, answer.body).toBe(404)
+    expect(JSON.parse(answer.body).exception).toBe(
+      'no.difi.meldingsutveksling.exceptions.MessageNotFoundException',
+    )
+    await eventually(
+      async () => (filesUnder(ip, '').length === 0 ? true : undefined),
+      'the temp file to go',
+      5000,
+    )
   })
 
   it('takes an upload on another instance into account until its lease runs out (that instance died)', async () => {

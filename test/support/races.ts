@@ -54,6 +54,8 @@ export function openUpload(base: string, messageId: string, filename: string) {
       req.end(rest)
       return answer
     },
+    /** the answer, without sending the rest of the body */
+    answer,
   }
 }
 

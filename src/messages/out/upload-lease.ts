@@ -43,6 +43,8 @@ export function uploadBusy(messageId: string): ApiError {
 
 export interface UploadLease {
   id: number
+  /** aborted when a renewal finds the lease gone: the message was deleted, so the upload is cancelled */
+  cancelled: AbortSignal
   /** ends the lease in the transaction that stores the file */
   end(trx: Executor): Promise<void>
   /** stops renewing and removes the row, if the file was not stored (idempotent) */
@@ -53,10 +55,7 @@ export interface UploadLease {
  * Registers an upload to a message that is still CREATED (else the reference's answer for a sent or
  * missing message) and renews its lease while it streams.
  */
-export async function beginUpload(
-  deps: { db: Db; clock: Clock; leaseMs: number; onRenewError: (err: unknown) => void },
-  messageId: string,
-): Promise<UploadLease> {
+export async function beginUpload(deps: LeaseDeps, messageId: string): Promise<UploadLease> {
   const db = deps.db.kysely
   const id = await db.transaction().execute(async (trx) => {
     const message = await lockMessage(trx, messageId)
@@ -70,29 +69,49 @@ export async function beginUpload(
       .executeTakeFirstOrThrow()
     return Number(row.id)
   })
+  const renewal = renewWhileStreaming(deps, id, messageId)
+  const remove = (trx: Executor) => trx.deleteFrom('out_uploads').where('id', '=', id).execute()
+  return {
+    id,
+    cancelled: renewal.cancelled,
+    end: async (trx) => {
+      await remove(trx)
+    },
+    release: async () => {
+      renewal.stop()
+      await remove(db)
+    },
+  }
+}
+
+interface LeaseDeps {
+  db: Db
+  clock: Clock
+  leaseMs: number
+  onRenewError: (err: unknown) => void
+}
+
+/** Renews the lease a third of its length before it runs out; a lease found gone cancels the upload. */
+function renewWhileStreaming(deps: LeaseDeps, id: number, messageId: string) {
+  const cancel = new AbortController()
   const renew = setInterval(
     () => {
-      const until = deps.clock.now().getTime() + deps.leaseMs
-      db.updateTable('out_uploads')
-        .set({ lease_until: until })
+      deps.db.kysely
+        .updateTable('out_uploads')
+        .set({ lease_until: deps.clock.now().getTime() + deps.leaseMs })
         .where('id', '=', id)
-        .execute()
+        .executeTakeFirst()
+        .then((r) => {
+          // the row goes with its message: a delete cancelled this upload
+          if (Number(r.numUpdatedRows) === 0)
+            cancel.abort(new ApiError('MessageNotFound', ['messageId', messageId]))
+        })
         .catch(deps.onRenewError)
     },
     Math.max(1000, Math.floor(deps.leaseMs / 3)),
   )
   renew.unref?.()
-  const remove = (trx: Executor) => trx.deleteFrom('out_uploads').where('id', '=', id).execute()
-  return {
-    id,
-    end: async (trx) => {
-      await remove(trx)
-    },
-    release: async () => {
-      clearInterval(renew)
-      await remove(db)
-    },
-  }
+  return { cancelled: cancel.signal, stop: () => clearInterval(renew) }
 }
 
 /**

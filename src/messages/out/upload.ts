@@ -67,6 +67,7 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
     const written = await deps.payloads.write(key, req.body, {
       maxBytes: Math.max(0, limit - used),
       onLimit: (seen) => tooLarge(used + seen, si, limit),
+      signal: lease.cancelled,
     })
     const stored = { ...file, size: written.size }
     await storeOrRemove(deps, { message, sbd, file: stored, key, sha256: written.sha256, lease })
