@@ -12,8 +12,8 @@ import { lockMessage } from './upload-lease.js'
  * nothing is sending it yet. Unlike the reference, which answers 200 and delivers anyway, a message
  * whose send has started (a worker holds its job, or an attempt may have reached the service) is not
  * deleted: 409, and it is delivered. A file upload still streaming to the message is cancelled: its
- * lease goes with the message, and when its body ends it finds the message gone (404) and removes its
- * file. The rows (files cascade) and the pending send job go in one transaction, then the payload
+ * lease goes with the message, and at its next lease renewal (or the end of its body) it finds the
+ * message gone, answers 404 and removes its file. The rows (files cascade) and the pending send job go in one transaction, then the payload
  * folder; a crash in between leaves only files that the start-up sweep removes. Conversations and
  * statuses stay, as the reference.
  */
