@@ -147,7 +147,9 @@ describe('the client library against the sandbox', () => {
     })
     expect((await b.send(receipt, [])).mode).toBe('multipart')
     const timeline: MessageStatus[] = []
-    for await (const s of a.followStatuses(one.messageId, { intervalMs: 100 })) timeline.push(s)
+    // the conversation is finished at LEVERT; `until` waits for the receipt's LEST as well
+    for await (const s of a.followStatuses(one.messageId, { intervalMs: 100, until: ['LEST'] }))
+      timeline.push(s)
     expect(timeline.map((s) => s.status)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT', 'LEST'])
     expect(await a.statuses(one.messageId)).toEqual(timeline)
 
