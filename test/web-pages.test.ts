@@ -226,7 +226,9 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     expect(found.status).toBe(200)
     expect(section(found.text, 'capabilities')).toMatch(/<tr data-service="DPO"><td>DPO<\/td>/)
     // whether a message by that service can leave from here
-    expect(section(found.text, 'capabilities')).toMatch(/<td class="from-here"><span class="badge UP">can send<\/span>/)
+    expect(section(found.text, 'capabilities')).toMatch(
+      /<td class="from-here"><span class="badge UP">can send<\/span>/,
+    )
     const unknown = await page('/capabilities?identifier=999999999')
     expect(unknown.status).toBe(404)
     expect(unknown.text).toContain('id="lookup-error"')
