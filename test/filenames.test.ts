@@ -160,15 +160,49 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
     expect(feil.description).toContain('drive letter')
   })
 
-  it('ends in FEIL at the first attempt when a stored file is gone', async () => {
-    const { feil } = await sendSpoilt((db) =>
-      db.kysely
-        .updateTable('out_files')
-        .set({ storage_key: 'out/gone/gone' })
-        .where('filename', '=', 'vedlegg.pdf')
-        .execute(),
-    )
-    expect(feil.description).toContain('its stored file vedlegg.pdf is gone')
+  it('tries again while a stored file is missing: no FEIL, the job waits with the reason', async () => {
+    world = await startPair(kind)
+    const a = world.a
+    const prototype = await fetch(`${a.url}/api/prototype/arkivmelding?receiverIdentifier=${ORG_B}`)
+    const sbd = (await prototype.json()) as Json
+    sbd.arkivmelding = { hoveddokument: 'vedtak.pdf' }
+    expect((await fetch(`${a.url}/api/messages/out`, jsonBody(sbd))).status).toBe(200)
+    const id = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier as string
+    for (const [name, body] of [
+      ['arkivmelding.xml', arkivmeldingXml({ files: ['vedtak.pdf'], title: 'V' })],
+      ['vedtak.pdf', '%PDF'],
+    ] as const) {
+      const res = await fetch(`${a.url}/api/messages/out/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename=${name}` },
+        body,
+      })
+      expect(res.status).toBe(200)
+    }
+    const row = await a.db.kysely
+      .selectFrom('out_files')
+      .select('storage_key')
+      .where('filename', '=', 'vedtak.pdf')
+      .executeTakeFirstOrThrow()
+    await a.db.kysely
+      .updateTable('out_files')
+      .set({ storage_key: `${row.storage_key}.away` })
+      .where('filename', '=', 'vedtak.pdf')
+      .execute()
+    expect((await fetch(`${a.url}/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
+    const failed = await eventually(async () => {
+      const job = await a.db.kysely
+        .selectFrom('jobs')
+        .selectAll()
+        .where('message_id', '=', id)
+        .where('kind', '=', 'send')
+        .executeTakeFirst()
+      return job && job.attempts >= 1 && job.last_error ? job : undefined
+    })
+    expect(failed.state).toBe('PENDING')
+    expect(failed.last_error).toContain('its stored file vedtak.pdf is missing')
+    const statuses = (await (await fetch(`${a.url}/api/statuses/${id}?sort=id`)).json()) as Json
+    expect(statuses.content.map((s: Json) => s.status)).toEqual(['OPPRETTET'])
   })
 })
 

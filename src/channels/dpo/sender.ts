@@ -121,16 +121,19 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
 }
 
 /**
- * What fails every attempt alike is refused before a transfer is made, as a failure for good: a name
- * the container cannot hold, or a stored file that is gone (files are durable before their rows commit,
- * so a missing one never comes back).
+ * Checked before a transfer is made. A name the container cannot hold fails every attempt alike: a
+ * failure for good. A stored file that is missing is retried: it may be back after a storage hiccup
+ * or a restore, and an operator can then retry the send at once from its web page.
  */
 async function checkPackable(deps: DpoSenderDeps, files: OutFileRow[]): Promise<void> {
   const unpackable = documentNamesProblem(files.map((f) => f.filename))
   if (unpackable) throw new DpoSendError(`the message cannot be packed: ${unpackable}`, false)
   for (const f of files) {
     if (!(await deps.payloads.exists(f.storage_key)))
-      throw new DpoSendError(`the message cannot be packed: its stored file ${f.filename} is gone`, false)
+      throw new DpoSendError(
+        `its stored file ${f.filename} is missing (ENOENT); tried again until it is back`,
+        true,
+      )
   }
 }
 
