@@ -1,4 +1,4 @@
-// Content-Disposition as `PUT /api/messages/out/{id}` accepts it (reference §2.3): the reference parses
+// Content-Disposition as `PUT /api/messages/out/{id}` accepts it: the reference parses
 // it with Spring's ContentDisposition, which takes an unquoted value up to the next `;` (spaces included,
 // as in its own example `name=Before The Law; filename=before_the_law.txt`), strips quotes, and decodes
 // `filename*=charset'lang'value` for UTF-8 and ISO-8859-1 only. We accept the same and also `name*`.

@@ -1,4 +1,4 @@
-// The body of `POST /api/messages/out/multipart` (reference §2.5): an `sbd` part with the SBD JSON
+// The body of `POST /api/messages/out/multipart` (the reference's NextMoveMessageOutController): an `sbd` part with the SBD JSON
 // and any number of file parts (part name = attachment title, filename = name in the ASiC, part
 // Content-Type = MIME type). File parts stream to their own temp files with the size limit enforced
 // while streaming (principle 4); plain fields are small and kept as text. The reference picks up a

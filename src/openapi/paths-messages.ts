@@ -1,4 +1,4 @@
-/** The path table of `/api/messages/**`: sending (§2.2–2.7) and receiving (§2.8–2.11). */
+/** The path table of `/api/messages/**`: sending and receiving. */
 import { MESSAGE_SORT } from '../db/page-query.js'
 import { IN_FILTER_PARAMS } from '../messages/in/filter.js'
 import { OUT_FILTER_PARAMS, UPLOAD_PARAMS } from '../messages/out/routes.js'

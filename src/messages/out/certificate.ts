@@ -5,7 +5,7 @@ import type { BusinessKeys } from '../../packaging/keys.js'
 const expiries = new WeakMap<BusinessKeys, { validTo: Date; subject: string }>()
 
 /**
- * §2.4 #1 and §4.7 #3: the own business certificate must still be valid, else nothing can be signed
+ * the first check of send and #3 of create (src/sbd/rules.ts): the own business certificate must still be valid, else nothing can be signed
  * for or decrypted by the receiver's answer. The start refuses an expired one; this catches one that
  * expires while the integration point runs. Without keys (no channel needs them) there is nothing to check.
  */

@@ -40,7 +40,7 @@ import { checkOwnCertificate } from './certificate.js'
 import { insertOutMessage, outMessageByMessageId } from './repository.js'
 import { type Resolution, resolveService } from './service-resolution.js'
 
-/** A message checked and defaulted, ready to be stored (§2.2 steps 1–4). */
+/** A message checked and defaulted, ready to be stored (parsed and header-validated, sender normalised, defaults applied, create-time checks run). */
 export interface PreparedMessage {
   sbd: StandardBusinessDocument
   messageId: string
@@ -101,7 +101,7 @@ export async function prepareMessage(
   return { sbd, messageId, conversationId: getConversationId(sbd)!, serviceIdentifier: si, resolution }
 }
 
-/** §4.7 #1–2: a messageId is used once, in the out store and among conversations (but for `status`). */
+/** Checks #1–2 of src/sbd/rules.ts: a messageId is used once, in the out store and among conversations (but for `status`). */
 async function checkNotExisting(
   db: Executor,
   sbd: StandardBusinessDocument,

@@ -8,7 +8,7 @@ import { SEND_JOB } from './send.js'
 import { lockMessage } from './upload-lease.js'
 
 /**
- * `DELETE /api/messages/out/{messageId}` (§2.7): 200, as the reference, when the message is gone or
+ * `DELETE /api/messages/out/{messageId}`: 200, as the reference, when the message is gone or
  * nothing is sending it yet. Unlike the reference, which answers 200 and delivers anyway, a message
  * whose send has started (a worker holds its job, or an attempt may have reached the service) is not
  * deleted: 409, and it is delivered. A file upload still streaming to the message is cancelled: its

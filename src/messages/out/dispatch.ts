@@ -1,4 +1,4 @@
-// The send jobs' handlers (transports.md §1.5): an outgoing message goes to the channel of its
+// The send jobs' handlers (as the reference's NextMoveSender): an outgoing message goes to the channel of its
 // service; SENDT and the removal of the message and its files commit together on success. Expiry,
 // permanent refusals and retries run out as the reference's intent: LEVETID_UTLOPT or FEIL, the
 // message removed, the conversation kept.

@@ -35,7 +35,7 @@ interface Attachment extends FileInfo {
 }
 
 /**
- * `POST /api/messages/out/multipart` (§2.5): create, attach and send in one request. Unlike the
+ * `POST /api/messages/out/multipart`: create, attach and send in one request. Unlike the
  * reference it is atomic: every check runs before anything is stored, and the message, its files, its
  * conversation and its send job commit together, so a refused request leaves nothing behind and the
  * same messageId can be sent again.

@@ -16,7 +16,7 @@ import { sendMessage } from './send.js'
 import { findOutMessageLoosely } from './stored.js'
 import { uploadFile } from './upload.js'
 
-/** Equality filters of `GET /api/messages/out` (§2.6), AND-combined. */
+/** Equality filters of `GET /api/messages/out`, AND-combined. */
 export const OUT_FILTER_PARAMS = [
   { name: 'conversationId', kind: 'string', column: 'conversation_id', doc: 'The conversationId.' },
   { name: 'messageId', kind: 'string', column: 'message_id', doc: 'The messageId.' },
@@ -51,7 +51,7 @@ export const UPLOAD_PARAMS = [
   },
 ] as const satisfies readonly QueryParam[]
 
-/** The sending side of the NextMove API, `/api/messages/out` (§2.2–2.7). */
+/** The sending side of the NextMove API, `/api/messages/out`. */
 export async function registerMessageOutRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const db = deps.db.kysely
 

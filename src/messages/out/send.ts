@@ -16,7 +16,7 @@ import { lockMessage, uploadBusy, uploadInProgress } from './upload-lease.js'
 export const SEND_JOB = 'send'
 
 /**
- * `POST /api/messages/out/{messageId}` (§2.4). Success commits the SENDING state and the send job
+ * `POST /api/messages/out/{messageId}`. Success commits the SENDING state and the send job
  * in one transaction. Sending an already sent message again is a no-op: the messageId is the
  * idempotency key, so a client retrying after a lost answer never sends twice.
  */
@@ -38,7 +38,7 @@ export async function sendMessage(deps: AppDeps, messageId: string): Promise<voi
   deps.onSendJob?.()
 }
 
-/** §2.4's checks over a stored message; arkivmelding.xml is read back to check what it names. */
+/** the send checks (src/sbd/files.ts) over a stored message; arkivmelding.xml is read back to check what it names. */
 async function sendCheck(
   deps: AppDeps,
   message: OutMessageRow,

@@ -18,7 +18,7 @@ export interface Resolution {
 }
 
 /**
- * Which service carries a message (§4.6, service-registry.md §4.1): the record for the receiver,
+ * Which service carries a message (as the reference's ServiceRecordProvider chooses it): the record for the receiver,
  * process and document type; `print` without a receiver goes by DPI; anything else without a
  * receiver is UNKNOWN (and later "Service UNKNOWN is not enabled").
  */

@@ -40,7 +40,7 @@ export interface IncomingFile {
 }
 
 /**
- * `PUT /api/messages/out/{messageId}` (§2.3): checks, streams to disk within the limit, then the row.
+ * `PUT /api/messages/out/{messageId}`: checks, streams to disk within the limit, then the row.
  * While the body streams, the upload holds a lease in the database, so a send of the message on any
  * instance waits for it (409) instead of sending without the file; a delete cancels it (404 at its end).
  */
@@ -79,7 +79,7 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
   }
 }
 
-/** §2.3's checks before a byte is read, with the declared size; resolves with the bytes already used. */
+/** the file checks (src/sbd/files.ts) before a byte is read, with the declared size; resolves with the bytes already used. */
 async function checkUpload(
   deps: AppDeps,
   message: OutMessageRow,
