@@ -17,6 +17,7 @@ import {
 } from './support/forged-dpo.js'
 import { capturingLogger } from './support/logging.js'
 import { ORG_A as A, ORG_B as B, type Pair, startPair } from './support/pair.js'
+import { eventually, json } from './support/poll.js'
 import { parsePrometheus } from './support/prometheus.js'
 
 warnIfPostgresSkipped()
@@ -27,22 +28,6 @@ warnIfPostgresSkipped()
 type Json = Record<string, any>
 /** another organisation the ServiceRegistry stand-in holds a real certificate for */
 const C = '910076787'
-
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
-  const res = await fetch(url, init)
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 /** How much the folder grew at most while `work` ran, sampled every few milliseconds. */
 async function growthWhile<T>(dir: string, work: () => Promise<T>): Promise<{ value: T; bytes: number }> {

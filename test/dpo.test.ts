@@ -8,29 +8,13 @@ import { readAsic } from '../src/packaging/asic.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { type Pair, startPair } from './support/pair.js'
+import { eventually, json } from './support/poll.js'
 
 warnIfPostgresSkipped()
 
 type Json = Record<string, any>
 const A = '910075918'
 const B = '910077473'
-
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
-  const res = await fetch(url, init)
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
-}
-
-/** Polls `probe` until it returns something, for at most `ms`. */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const statusesOf = async (ip: RunningIntegrationPoint, messageId: string): Promise<string[]> =>
   (await json(`${ip.url}/api/statuses/${messageId}?sort=id`)).body.content.map((s: Json) => s.status)

@@ -5,6 +5,7 @@ import { enqueue } from '../src/jobs/outbox.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { jsonBody, OWN_ORG, startTestIp, type TestIp } from './support/ip.js'
 import { ORG_B, sendArkivmelding, startBehindProxy, startWorld, type World } from './support/ops-world.js'
+import { eventually } from './support/poll.js'
 import { parsePrometheus, type Scrape } from './support/prometheus.js'
 import { startSubscriber } from './support/subscriber.js'
 
@@ -28,17 +29,6 @@ async function scrape(base: string): Promise<Scrape> {
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
   return parsePrometheus(await res.text())
-}
-
-/** Polls `probe` until it returns something, for at most `ms`. */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 describe.each(STORES)('/manage on %s', (kind) => {

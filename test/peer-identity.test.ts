@@ -11,6 +11,7 @@ import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { capturingLogger } from './support/logging.js'
 import { ORG_A as A, ORG_B as B, type Pair, startPair } from './support/pair.js'
+import { eventually, json } from './support/poll.js'
 import { parsePrometheus } from './support/prometheus.js'
 
 warnIfPostgresSkipped()
@@ -34,22 +35,6 @@ beforeAll(() => {
   mallory = makeIdentity(tmp.dir, 'mallory')
 })
 afterAll(() => cleanupKeys())
-
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
-  const res = await fetch(url, init)
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const statusesOf = async (ip: RunningIntegrationPoint, messageId: string): Promise<string[]> =>
   (await json(`${ip.url}/api/statuses/${messageId}?sort=id`)).body.content.map((s: Json) => s.status)

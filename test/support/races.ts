@@ -4,28 +4,9 @@ import { request } from 'node:http'
 import { expect } from 'vitest'
 import type { Db } from '../../src/db/open.js'
 import { jsonBody } from './ip.js'
+import { eventually, json } from './poll.js'
 
 export type Json = Record<string, any>
-
-export async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
-  const res = await fetch(url, init)
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
-}
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  ms = 20_000,
-): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 /** A PUT whose body the test holds open: `write` sends some, `finish` the rest and awaits the answer. */
 export function openUpload(base: string, messageId: string, filename: string) {
@@ -84,3 +65,5 @@ export function expect409(res: { status: number; body: Json }, exception: string
 
 export const BUSY = 'java.lang.IllegalStateException'
 export const BEING_SENT = 'no.difi.meldingsutveksling.exceptions.MessageAlreadyExistsException'
+
+export { eventually, json }
