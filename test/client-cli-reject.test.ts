@@ -14,10 +14,9 @@ import { STATUS_REPLY_JOB } from '../src/messages/in/status-reply.js'
 import { encryptStream } from '../src/packaging/cms.js'
 import type { BusinessKeys } from '../src/packaging/keys.js'
 import { makeIdentity, makeTempDir } from '../src/packaging/test-support.js'
-import { parseSbd } from '../src/sbd/parse.js'
 import { killCliChildren, startCli } from './support/client-cli.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
-import { OWN_ORG, PROCESS, startTestIp, type TestIp } from './support/ip.js'
+import { incomingArkivmeldingSbd, startTestIp, type TestIp } from './support/ip.js'
 
 warnIfPostgresSkipped()
 
@@ -46,31 +45,7 @@ async function hostileAsic(): Promise<Buffer> {
 }
 
 function arkivmelding(messageId: string) {
-  return parseSbd({
-    standardBusinessDocumentHeader: {
-      headerVersion: '1.0',
-      sender: [{ identifier: { value: `0192:${PEER}`, authority: 'iso6523-actorid-upis' } }],
-      receiver: [{ identifier: { value: `0192:${OWN_ORG}`, authority: 'iso6523-actorid-upis' } }],
-      documentIdentification: {
-        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
-        typeVersion: '2.0',
-        instanceIdentifier: messageId,
-        type: 'arkivmelding',
-        creationDateAndTime: '2026-03-10T09:00:00+01:00',
-      },
-      businessScope: {
-        scope: [
-          {
-            type: 'ConversationId',
-            instanceIdentifier: randomUUID(),
-            identifier: PROCESS.administrasjon,
-            scopeInformation: [{ expectedResponseDateTime: '2026-03-11T10:00:00+01:00' }],
-          },
-        ],
-      },
-    },
-    arkivmelding: { hoveddokument: 'ok.txt' },
-  })
+  return incomingArkivmeldingSbd(messageId, { from: PEER, hoveddokument: 'ok.txt' })
 }
 
 let keys: BusinessKeys

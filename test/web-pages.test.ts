@@ -7,10 +7,16 @@ import { fail, jobsForMessage } from '../src/jobs/outbox.js'
 import { intakeIncoming } from '../src/messages/in/intake.js'
 import { sendGivenUp } from '../src/messages/out/dispatch.js'
 import { SEND_JOB } from '../src/messages/out/send.js'
-import { parseSbd } from '../src/sbd/parse.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
-import { arkivmeldingSbd, OWN_ORG, PROCESS, startTestIp, TEST_USER, type TestIp } from './support/ip.js'
+import {
+  arkivmeldingSbd,
+  incomingArkivmeldingSbd,
+  PROCESS,
+  startTestIp,
+  TEST_USER,
+  type TestIp,
+} from './support/ip.js'
 
 warnIfPostgresSkipped()
 
@@ -312,31 +318,7 @@ async function sendOutgoing(ip: TestIp, title: string, saksmappeId: string) {
 /** An arkivmelding from PEER, taken in as the DPO poller takes one in. */
 async function deliverIncoming(ip: TestIp): Promise<string> {
   const messageId = randomUUID()
-  const sbd = parseSbd({
-    standardBusinessDocumentHeader: {
-      headerVersion: '1.0',
-      sender: [{ identifier: { value: `0192:${PEER}`, authority: 'iso6523-actorid-upis' } }],
-      receiver: [{ identifier: { value: `0192:${OWN_ORG}`, authority: 'iso6523-actorid-upis' } }],
-      documentIdentification: {
-        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
-        typeVersion: '2.0',
-        instanceIdentifier: messageId,
-        type: 'arkivmelding',
-        creationDateAndTime: '2026-03-10T09:00:00+01:00',
-      },
-      businessScope: {
-        scope: [
-          {
-            type: 'ConversationId',
-            instanceIdentifier: randomUUID(),
-            identifier: PROCESS.administrasjon,
-            scopeInformation: [{ expectedResponseDateTime: '2026-03-11T10:00:00+01:00' }],
-          },
-        ],
-      },
-    },
-    arkivmelding: {},
-  })
+  const sbd = incomingArkivmeldingSbd(messageId, { from: PEER })
   mkdirSync(ip.payloads.tempDir, { recursive: true })
   const tempPath = join(ip.payloads.tempDir, `${randomUUID()}.download`)
   writeFileSync(tempPath, Buffer.alloc(2048, 1))

@@ -10,6 +10,7 @@ import { buildApp } from '../../src/http/app.js'
 import type { AppDeps } from '../../src/http/app-deps.js'
 import type { BusinessKeys } from '../../src/packaging/keys.js'
 import { createServiceRegistryClient } from '../../src/registry/client.js'
+import { parseSbd } from '../../src/sbd/parse.js'
 import { SERVICE_IDENTIFIERS, type ServiceIdentifier } from '../../src/sbd/types.js'
 import { ManualClock } from '../../src/util/time.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
@@ -161,6 +162,38 @@ export function arkivmeldingSbd(
     },
     arkivmelding: opts.hoveddokument ? { hoveddokument: opts.hoveddokument } : {},
   }
+}
+
+/** A whole arkivmelding SBD as a peer sends it to us (for tests that take one in as a channel would). */
+export function incomingArkivmeldingSbd(
+  messageId: string,
+  opts: { from: string; to?: string; hoveddokument?: string },
+) {
+  return parseSbd({
+    standardBusinessDocumentHeader: {
+      headerVersion: '1.0',
+      sender: [{ identifier: { value: `0192:${opts.from}`, authority: 'iso6523-actorid-upis' } }],
+      receiver: [{ identifier: { value: `0192:${opts.to ?? OWN_ORG}`, authority: 'iso6523-actorid-upis' } }],
+      documentIdentification: {
+        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
+        typeVersion: '2.0',
+        instanceIdentifier: messageId,
+        type: 'arkivmelding',
+        creationDateAndTime: '2026-03-10T09:00:00+01:00',
+      },
+      businessScope: {
+        scope: [
+          {
+            type: 'ConversationId',
+            instanceIdentifier: randomUUID(),
+            identifier: PROCESS.administrasjon,
+            scopeInformation: [{ expectedResponseDateTime: '2026-03-11T10:00:00+01:00' }],
+          },
+        ],
+      },
+    },
+    arkivmelding: opts.hoveddokument ? { hoveddokument: opts.hoveddokument } : {},
+  })
 }
 
 /** Names of the files under the payload folder (`sub` = 'out' for stored payloads, '' for everything, temp files included). */
