@@ -106,11 +106,8 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
     world = undefined
   })
 
-  /**
-   * A message with arkivmelding.xml, vedtak.pdf and vedlegg.pdf, spoilt in the database as `spoil` says
-   * (as an older version stored it, or as a lost disk left it), then sent: resolves with its FEIL.
-   */
-  async function sendSpoilt(spoil: (db: Db) => Promise<unknown>): Promise<{ id: string; feil: Json }> {
+  /** A message at A with arkivmelding.xml, vedtak.pdf and vedlegg.pdf uploaded, not yet sent. */
+  async function uploaded(): Promise<{ a: Pair['a']; id: string }> {
     world = await startPair(kind)
     const a = world.a
     const prototype = await fetch(`${a.url}/api/prototype/arkivmelding?receiverIdentifier=${ORG_B}`)
@@ -129,6 +126,15 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
     await put('arkivmelding.xml', arkivmeldingXml({ files: ['vedtak.pdf'], title: 'V' }))
     await put('vedtak.pdf', '%PDF')
     await put('vedlegg.pdf', '%PDF')
+    return { a, id }
+  }
+
+  /**
+   * A message spoilt in the database as `spoil` says (as an older version stored it), then sent:
+   * resolves with its FEIL.
+   */
+  async function sendSpoilt(spoil: (db: Db) => Promise<unknown>): Promise<{ id: string; feil: Json }> {
+    const { a, id } = await uploaded()
     await spoil(a.db)
     expect((await fetch(`${a.url}/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
     const feil = await eventually(async () => {
@@ -161,24 +167,7 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
   })
 
   it('tries again while a stored file is missing: no FEIL, the job waits with the reason', async () => {
-    world = await startPair(kind)
-    const a = world.a
-    const prototype = await fetch(`${a.url}/api/prototype/arkivmelding?receiverIdentifier=${ORG_B}`)
-    const sbd = (await prototype.json()) as Json
-    sbd.arkivmelding = { hoveddokument: 'vedtak.pdf' }
-    expect((await fetch(`${a.url}/api/messages/out`, jsonBody(sbd))).status).toBe(200)
-    const id = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier as string
-    for (const [name, body] of [
-      ['arkivmelding.xml', arkivmeldingXml({ files: ['vedtak.pdf'], title: 'V' })],
-      ['vedtak.pdf', '%PDF'],
-    ] as const) {
-      const res = await fetch(`${a.url}/api/messages/out/${id}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename=${name}` },
-        body,
-      })
-      expect(res.status).toBe(200)
-    }
+    const { a, id } = await uploaded()
     const row = await a.db.kysely
       .selectFrom('out_files')
       .select('storage_key')
