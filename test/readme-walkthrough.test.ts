@@ -116,8 +116,8 @@ describe('the README walk-through', () => {
     expect(((await (await fetch(`${a}/api/subscriptions`)).json()) as Json).content).toEqual([])
     expect(readdirSync(clone).sort()).toEqual(['sandbox', 'tmp'])
     expect(readdirSync(join(clone, 'sandbox/example')).sort()).toEqual(['arkivmelding.xml', 'vedtak.pdf'])
-    const ignored = await run('git', ['check-ignore', 'tmp/walk-through/asic.zip'], { cwd: ROOT })
-    expect(ignored.stdout.trim()).toBe('tmp/walk-through/asic.zip')
+    // and git ignores that folder (read from .gitignore: the suite may run outside a git checkout)
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('/tmp/')
   }, 120_000)
 })
 

@@ -214,8 +214,7 @@ async function streamToFile(source: Readable, path: string, opts: WriteOptions):
   const file = await open(path, 'wx', 0o600)
   try {
     const counter = new LimitAndHash(opts.maxBytes, opts.onLimit)
-    // the iterator does not destroy `source` when the pipeline stops early (see PayloadStore.write)
-    const input = source.iterator({ destroyOnReturn: false })
+    const input = readUntilAborted(source, opts.signal)
     // flush: fsync before the stream closes `file`, so the pipeline resolves only once the bytes are on disk
     const output = file.createWriteStream({ flush: true })
     await pipeline(input, counter, output, opts.signal ? { signal: opts.signal } : {})
@@ -224,6 +223,35 @@ async function streamToFile(source: Readable, path: string, opts: WriteOptions):
     // a no-op when the stream closed it; otherwise releases the descriptor before the caller removes the file
     await file.close()
   }
+}
+
+/**
+ * The chunks of `source`, without destroying it when reading stops early (see PayloadStore.write), and
+ * without waiting on it once `signal` aborts: a client that stalls mid-body leaves its next read pending
+ * for good, and Node.js 22's pipeline waits for that read before it settles, where Node.js 20's did not.
+ */
+async function* readUntilAborted(source: Readable, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const chunks = source.iterator({ destroyOnReturn: false })
+  const aborted = signal && abortion(signal)
+  try {
+    for (;;) {
+      const next = aborted ? await Promise.race([chunks.next(), aborted]) : await chunks.next()
+      if (next.done) return
+      yield next.value as Buffer
+    }
+  } finally {
+    // a stalled read never settles: let go of the iterator without waiting for it
+    void chunks.return?.().catch(() => {})
+  }
+}
+
+function abortion(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+  aborted.catch(() => {}) // rejected only for the race above; never left unhandled
+  return aborted
 }
 
 /** Renames into place and makes the new directory entries durable. */
