@@ -198,16 +198,18 @@ describe('round trip', () => {
     const inHash = createHash('sha256')
     const outHash = createHash('sha256')
     let outBytes = 0
-    let peak = 0
-    // the baseline is taken once 20 MB have passed, when buffers and pools are warm: what must not
-    // happen is growth with the size after that
+    // what must not happen is growth with the size: the second half of the stream may not need more
+    // memory than the first did (each V8 sizes its young generation as it likes, so an absolute figure
+    // alone says little); the baseline is taken once 20 MB have passed, when buffers and pools are warm
+    const peaks = [0, 0]
     let rss0 = Number.POSITIVE_INFINITY
     const source = Readable.from(
       (function* () {
         for (let i = 0; i < total; i++) {
           inHash.update(block)
           if (i === 320) rss0 = process.memoryUsage().rss
-          if (i > 320) peak = Math.max(peak, process.memoryUsage().rss)
+          const half = i < total / 2 ? 0 : 1
+          if (i > 320) peaks[half] = Math.max(peaks[half]!, process.memoryUsage().rss)
           yield block
         }
       })(),
@@ -223,7 +225,9 @@ describe('round trip', () => {
     await pipeline(source, encryptStream(alice.certPem), decryptStream(alice.keyPem, alice.certPem), sink)
     expect(outBytes).toBe(total * block.length)
     expect(outHash.digest('hex')).toBe(inHash.digest('hex'))
-    expect(peak - rss0).toBeLessThan(40 * 1024 * 1024)
+    const [first, second] = peaks as [number, number]
+    expect(second - first).toBeLessThan(16 * 1024 * 1024)
+    expect(Math.max(first, second) - rss0).toBeLessThan(64 * 1024 * 1024)
     expect(Date.now() - started).toBeLessThan(15_000)
   }, 30_000)
 })
