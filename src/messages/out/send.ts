@@ -31,6 +31,9 @@ export async function sendMessage(deps: AppDeps, messageId: string): Promise<voi
   const refused =
     checkOwnCertificate(deps.keys, deps.clock.now()) ?? (await sendCheck(deps, message, sbd, files))
   if (refused) {
+    // the checks read without a lock: a delete that committed meanwhile leaves no files to find, and
+    // the true answer is then that the message is gone
+    await requireOutMessage(db, messageId)
     if (refused.code === 'TimeToLive') await registerExpired(deps, messageId)
     throw refused
   }
