@@ -164,13 +164,18 @@ describe('write and read', () => {
   it('streams 200 MB with far less memory than that', async () => {
     const total = 200 * 1024 * 1024
     const before = process.memoryUsage().rss
-    let peak = before
+    // the second half may not need more than the first did: memory does not grow with the size (each
+    // V8 sizes its young generation as it likes, so the absolute figure is only a loose bound)
+    const peaks = [before, before]
     const source = countingSource(total, 64 * 1024, () => {
-      peak = Math.max(peak, process.memoryUsage().rss)
+      const half = source.pulled() < total / 2 ? 0 : 1
+      peaks[half] = Math.max(peaks[half]!, process.memoryUsage().rss)
     })
     const result = await store.write('m/huge', source.stream, { maxBytes: total, onLimit })
     expect(result.size).toBe(total)
-    expect(peak - before).toBeLessThan(60 * 1024 * 1024)
+    const [first, second] = peaks as [number, number]
+    expect(second - first).toBeLessThan(16 * 1024 * 1024)
+    expect(Math.max(first, second) - before).toBeLessThan(100 * 1024 * 1024)
   })
 })
 
