@@ -174,7 +174,8 @@ describe('write and read', () => {
     const result = await store.write('m/huge', source.stream, { maxBytes: total, onLimit })
     expect(result.size).toBe(total)
     const [first, second] = peaks as [number, number]
-    expect(second - first).toBeLessThan(16 * 1024 * 1024)
+    // holding the stream would add its 100 MB half; a garbage collector's whim stays well under half that
+    expect(second - first).toBeLessThan(48 * 1024 * 1024)
     expect(Math.max(first, second) - before).toBeLessThan(100 * 1024 * 1024)
   })
 })

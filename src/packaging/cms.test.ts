@@ -226,7 +226,8 @@ describe('round trip', () => {
     expect(outBytes).toBe(total * block.length)
     expect(outHash.digest('hex')).toBe(inHash.digest('hex'))
     const [first, second] = peaks as [number, number]
-    expect(second - first).toBeLessThan(16 * 1024 * 1024)
+    // holding the stream would add its 100 MB half; a garbage collector's whim stays well under half that
+    expect(second - first).toBeLessThan(48 * 1024 * 1024)
     expect(Math.max(first, second) - rss0).toBeLessThan(64 * 1024 * 1024)
     expect(Date.now() - started).toBeLessThan(15_000)
   }, 30_000)
