@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type BrokerClient, createBrokerClient } from '../src/channels/dpo/broker-client.js'
-import { writeSbdZip } from '../src/channels/dpo/sbd-zip.js'
-import { RESOURCE, tokenSourceFor } from '../src/channels/dpo/test-support.js'
+import { tokenSourceFor } from '../src/channels/dpo/test-support.js'
 import type { RunningIntegrationPoint } from '../src/main.js'
 import { makeIdentity, makeTempDir, type TestIdentity } from '../src/packaging/test-support.js'
 import { BROKER_BASE, EXCHANGE_PATH } from '../src/standins/altinn-broker/app.js'
 import { systemClock } from '../src/util/time.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
+import { uploadAs } from './support/forged-dpo.js'
 import { capturingLogger } from './support/logging.js'
 import { ORG_A as A, ORG_B as B, type Pair, startPair } from './support/pair.js'
 import { eventually, json } from './support/poll.js'
@@ -86,17 +86,7 @@ function brokerAs(world: Pair, org: string): BrokerClient {
 
 /** Uploads `doc` (sbd.json only) from C to `to`, and waits until the receiver confirmed the download. */
 async function upload(broker: BrokerClient, doc: Json, to: string): Promise<string> {
-  const id = await broker.initialize({
-    fileName: 'sbd.zip',
-    resourceId: RESOURCE,
-    sendersFileTransferReference: randomUUID(),
-    sender: `0192:${C}`,
-    recipients: [`0192:${to}`],
-    propertyList: {},
-    checksum: null,
-    disableVirusScan: null,
-  })
-  await broker.upload(id, writeSbdZip(JSON.stringify(doc), null))
+  const id = await uploadAs(broker, C, to, { sbdJson: JSON.stringify(doc), cms: null })
   await eventually(async () => {
     const o = await broker.overview(id)
     return o.recipients[0]?.currentRecipientFileTransferStatusCode === 'DownloadConfirmed' ? o : undefined

@@ -78,12 +78,12 @@ export function brokerAs(brokerUrl: string, org: string, keys: KeyPair): BrokerC
   return createBrokerClient({ baseUrl: `${brokerUrl}${BROKER_BASE}`, tokens, timeoutMs: 10_000 })
 }
 
-/** Uploads `body` (an sbd.zip) from `from` to `to`; resolves with the transfer's id. */
+/** Uploads `body` (an sbd.zip, or its sbd.json and the CMS, if any) from `from` to `to`; resolves with the transfer's id. */
 export async function uploadAs(
   broker: BrokerClient,
   from: string,
   to: string,
-  body: Buffer | { sbdJson: string; cms: Buffer },
+  body: Buffer | { sbdJson: string; cms: Buffer | null },
 ): Promise<string> {
   const id = await broker.initialize({
     fileName: 'sbd.zip',
@@ -95,9 +95,10 @@ export async function uploadAs(
     checksum: null,
     disableVirusScan: null,
   })
+  const cms = Buffer.isBuffer(body) ? null : body.cms
   const zip = Buffer.isBuffer(body)
     ? Readable.from([body])
-    : writeSbdZip(body.sbdJson, () => Readable.from([body.cms]))
+    : writeSbdZip(body.sbdJson, cms ? () => Readable.from([cms]) : null)
   await broker.upload(id, zip)
   return id
 }

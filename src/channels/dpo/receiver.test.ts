@@ -11,7 +11,14 @@ import { systemClock } from '../../util/time.js'
 import { type BrokerClient, createBrokerClient } from './broker-client.js'
 import { type DpoIntake, pollDpo } from './receiver.js'
 import { writeSbdZip } from './sbd-zip.js'
-import { makeOrgs, type Org, RESOURCE, startBroker, tokenSourceFor } from './test-support.js'
+import {
+  arkivmeldingDocument,
+  makeOrgs,
+  type Org,
+  RESOURCE,
+  startBroker,
+  tokenSourceFor,
+} from './test-support.js'
 
 // The check of a received ASiC-E asks the ServiceRegistry for the sender's certificate. When it cannot
 // be asked, nothing is decided: the transfer is neither taken in nor refused nor confirmed, and the
@@ -43,31 +50,7 @@ function client(org: Org): BrokerClient {
 }
 
 function sbdJson(from: Org, to: Org): string {
-  return JSON.stringify({
-    standardBusinessDocumentHeader: {
-      headerVersion: '1.0',
-      sender: [{ identifier: { value: `0192:${from.orgNumber}`, authority: 'iso6523-actorid-upis' } }],
-      receiver: [{ identifier: { value: `0192:${to.orgNumber}`, authority: 'iso6523-actorid-upis' } }],
-      documentIdentification: {
-        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
-        typeVersion: '2.0',
-        instanceIdentifier: randomUUID(),
-        type: 'arkivmelding',
-        creationDateAndTime: new Date().toISOString(),
-      },
-      businessScope: {
-        scope: [
-          {
-            type: 'ConversationId',
-            instanceIdentifier: randomUUID(),
-            identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
-            scopeInformation: [{ expectedResponseDateTime: new Date(Date.now() + 3600_000).toISOString() }],
-          },
-        ],
-      },
-    },
-    arkivmelding: { hoveddokument: 'a.pdf' },
-  })
+  return JSON.stringify(arkivmeldingDocument(`0192:${from.orgNumber}`, `0192:${to.orgNumber}`, 'a.pdf'))
 }
 
 describe('pollDpo when the ServiceRegistry cannot be asked', () => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestStore, STORES, type TestStore } from '../../../test/support/db.js'
@@ -14,7 +13,14 @@ import { type BrokerClient, createBrokerClient } from './broker-client.js'
 import { BrokerError } from './errors.js'
 import { readSbdZip } from './sbd-zip.js'
 import { ship } from './sender.js'
-import { makeOrgs, type Org, RESOURCE, startBroker, tokenSourceFor } from './test-support.js'
+import {
+  arkivmeldingDocument,
+  makeOrgs,
+  type Org,
+  RESOURCE,
+  startBroker,
+  tokenSourceFor,
+} from './test-support.js'
 
 const logger = pino({ level: 'silent' })
 let orgs: { a: Org; b: Org }
@@ -51,33 +57,8 @@ function losing(
 }
 
 function sbdFrom(a: Org, b: Org, onBehalfOf?: string) {
-  const messageId = randomUUID()
   const from = onBehalfOf ? `0192:${a.orgNumber}:${onBehalfOf}` : `0192:${a.orgNumber}`
-  return parseSbd({
-    standardBusinessDocumentHeader: {
-      headerVersion: '1.0',
-      sender: [{ identifier: { value: from, authority: 'iso6523-actorid-upis' } }],
-      receiver: [{ identifier: { value: `0192:${b.orgNumber}`, authority: 'iso6523-actorid-upis' } }],
-      documentIdentification: {
-        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
-        typeVersion: '2.0',
-        instanceIdentifier: messageId,
-        type: 'arkivmelding',
-        creationDateAndTime: new Date().toISOString(),
-      },
-      businessScope: {
-        scope: [
-          {
-            type: 'ConversationId',
-            instanceIdentifier: randomUUID(),
-            identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
-            scopeInformation: [{ expectedResponseDateTime: new Date(Date.now() + 3600_000).toISOString() }],
-          },
-        ],
-      },
-    },
-    arkivmelding: { hoveddokument: 'a.txt' },
-  })
+  return parseSbd(arkivmeldingDocument(from, `0192:${b.orgNumber}`, 'a.txt'))
 }
 
 describe.each(STORES)('shipping to the broker on %s', (kind) => {

@@ -1,6 +1,6 @@
 // Test helpers for the DPO channel: identities, a stand-in broker, and a server that never answers.
 
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { pino } from 'pino'
@@ -118,4 +118,33 @@ export async function sha256Of(stream: Readable): Promise<{ hex: string; size: n
     size += (chunk as Buffer).length
   }
   return { hex: hash.digest('hex'), size }
+}
+
+/** An arkivmelding SBD (plain JSON) from `sender` to `receiver` (identifiers with 0192:), valid for an hour. */
+export function arkivmeldingDocument(sender: string, receiver: string, hoveddokument: string) {
+  return {
+    standardBusinessDocumentHeader: {
+      headerVersion: '1.0',
+      sender: [{ identifier: { value: sender, authority: 'iso6523-actorid-upis' } }],
+      receiver: [{ identifier: { value: receiver, authority: 'iso6523-actorid-upis' } }],
+      documentIdentification: {
+        standard: 'urn:no:difi:arkivmelding:xsd::arkivmelding',
+        typeVersion: '2.0',
+        instanceIdentifier: randomUUID(),
+        type: 'arkivmelding',
+        creationDateAndTime: new Date().toISOString(),
+      },
+      businessScope: {
+        scope: [
+          {
+            type: 'ConversationId',
+            instanceIdentifier: randomUUID(),
+            identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
+            scopeInformation: [{ expectedResponseDateTime: new Date(Date.now() + 3600_000).toISOString() }],
+          },
+        ],
+      },
+    },
+    arkivmelding: { hoveddokument },
+  }
 }
