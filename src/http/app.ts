@@ -18,7 +18,7 @@ import { registerWebRoutes } from '../web/routes.js'
 import { registerWebhookRoutes } from '../webhooks/routes.js'
 import type { AppDeps } from './app-deps.js'
 import { basicAuthMatches, isOpenRoute, isOriginForm, LoginThrottle } from './auth.js'
-import { clientErrorHandler } from './client-errors.js'
+import { clientErrorHandler, unrouted } from './client-errors.js'
 import { errorBody } from './error-body.js'
 import { sendJson } from './reply.js'
 import { closeIdleConnections, serverTimeoutOptions } from './server-limits.js'
@@ -88,12 +88,9 @@ export async function buildApp(
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => sendError(reply, req, deps, error))
   app.setNotFoundHandler((req, reply) => {
     const path = pathOf(req.url)
-    const allowed = routes.methodsFor(path)
-    if (allowed.length) {
-      reply.header('allow', allowed.join(', '))
-      return sendError(reply, req, deps, new ApiError('MethodNotAllowed', [req.method]))
-    }
-    return sendError(reply, req, deps, new ApiError('NoResourceFound', [path.replace(/^\//, '')]))
+    const { error, headers } = unrouted(req.method, path, routes.methodsFor(path))
+    if (headers) reply.headers(headers)
+    return sendError(reply, req, deps, error)
   })
 
   correlateRequestLogs(app)

@@ -14,7 +14,7 @@ import { errorBody } from './error-body.js'
 export interface ClientErrorDeps {
   clock: Clock
   logger: Logger
-  /** the methods that serve a path, for `Allow` on a 405 (empty: no such path) */
+  /** the methods but HEAD that serve a path, for `Allow` on a 405 (empty: no such path) */
   methodsFor: (path: string) => string[]
 }
 
@@ -70,9 +70,20 @@ function classify(err: ParserError, deps: ClientErrorDeps): Answer | undefined {
 
 /** As the routes' own 405 and 404: Node knows no `FOO`, so no route could take it. */
 function unknownMethod(method: string, path: string, deps: ClientErrorDeps): Answer {
-  const allowed = deps.methodsFor(path).filter((m) => m !== 'HEAD')
-  if (allowed.length === 0) return { error: new ApiError('NoResourceFound', [path.replace(/^\//, '')]), path }
-  return { error: new ApiError('MethodNotAllowed', [method]), path, headers: { allow: allowed.join(', ') } }
+  return { ...unrouted(method, path, deps.methodsFor(path)), path }
+}
+
+/**
+ * The answer to a request no route takes: 405 with `Allow` when other methods serve the path, else 404
+ * (the not-found handler's answer too, so both say the same).
+ */
+export function unrouted(
+  method: string,
+  path: string,
+  allowed: string[],
+): { error: ApiError; headers?: Record<string, string> } {
+  if (allowed.length === 0) return { error: new ApiError('NoResourceFound', [path.replace(/^\//, '')]) }
+  return { error: new ApiError('MethodNotAllowed', [method]), headers: { allow: allowed.join(', ') } }
 }
 
 function badRequest(err: ParserError): ApiError {
