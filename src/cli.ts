@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
 import { createLogger } from './ops/logging.js'
 import { stopOnSignals } from './ops/shutdown.js'
+import { takenPort } from './util/errors.js'
 
 // Each command imports what it runs when it runs (below): `start` need not load the sandbox and the
 // stand-ins, and module loading is most of the time to ready (bench/README.md, "Start-up time").
@@ -137,7 +138,7 @@ main(process.argv.slice(2)).then(
   },
   async (error) => {
     // configuration problems are the operator's to fix: say what and where, without a stack trace
-    const taken = portTaken(error)
+    const taken = takenPort(error)
     if (await isOperatorError(error)) {
       process.stderr.write(`integrasjonspunkt cannot start: ${(error as Error).message}\n`)
     } else if (taken) {
@@ -150,15 +151,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1
   },
 )
-
-/** the port of an "address in use" anywhere in the error's causes */
-function portTaken(error: unknown): number | undefined {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    const errno = e as NodeJS.ErrnoException & { port?: number }
-    if (errno.code === 'EADDRINUSE') return errno.port ?? -1
-  }
-  return undefined
-}
 
 async function isOperatorError(error: unknown): Promise<boolean> {
   if (error instanceof ConfigError || error instanceof DatasourceError) return true

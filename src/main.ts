@@ -33,7 +33,6 @@ import { closeHttp, endsWithin } from './ops/shutdown.js'
 import { logStartupWarnings, startupWarnings } from './ops/warnings.js'
 import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
 import { createServiceRegistryClient } from './registry/client.js'
-import type { ServiceIdentifier } from './sbd/types.js'
 import { type Clock, systemClock } from './util/time.js'
 import { WEBHOOK_JOB } from './webhooks/deliveries.js'
 import { webhookJobHandler } from './webhooks/handler.js'
@@ -75,13 +74,15 @@ export async function startIntegrationPoint(opts: {
   )
   const db = await openDb(datasource, { cwd })
   const payloads = createLocalPayloadStore(resolve(cwd, config.nextmove.filedir), { clock })
+  // the services with a channel that are enabled: the DPO channel below is made exactly when DPO is on
+  const transports = deliverableServices(config.features.enabled)
   const ops = createOps({
     config,
     db,
     clock,
     payloads,
     settings,
-    transports: deliverableServices(config.features.enabled),
+    transports,
   })
   const registry = createServiceRegistryClient({
     ...config.serviceRegistry,
@@ -189,7 +190,7 @@ export async function startIntegrationPoint(opts: {
       keys,
       onSendJob: nudgeJobs,
       ops,
-      transports: new Set(Object.keys(channels) as ServiceIdentifier[]),
+      transports,
     },
     config.ssl.enabled ? { https: tlsOptions(config) } : {},
   )

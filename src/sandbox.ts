@@ -8,6 +8,7 @@ import { SERVICE_IDENTIFIERS } from './sbd/types.js'
 import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './standins/altinn-broker/app.js'
 import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { sandboxCatalogPath, startServiceRegistry } from './standins/service-registry/server.js'
+import { takenPort } from './util/errors.js'
 
 /** The two sandbox organisations, as the sandbox catalogue lists them. */
 export const SANDBOX_ORGS = [
@@ -49,9 +50,7 @@ async function onPort<T>(port: number, what: string, base: number, start: () => 
   try {
     return await start()
   } catch (error) {
-    for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortError(port, what, base)
-    }
+    if (takenPort(error) !== undefined) throw new SandboxPortError(port, what, base)
     throw error
   }
 }

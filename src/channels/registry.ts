@@ -12,9 +12,22 @@ export function deliverableServices(enabled: Readonly<Record<string, boolean>>):
   return new Set(CHANNEL_SERVICES.filter((s) => enabled[s]))
 }
 
-/** Enabled services that have no channel, for warnings and pages. */
-export function enabledWithoutChannel(enabled: Readonly<Record<string, boolean>>): string[] {
-  return Object.entries(enabled)
-    .filter(([s, on]) => on && !(CHANNEL_SERVICES as readonly string[]).includes(s))
-    .map(([s]) => s)
+/** What becomes of a message by `service` here: off, on but without a channel (refused), or deliverable. */
+export type ServiceState = 'off' | 'no-transport' | 'deliverable'
+
+export function serviceState(
+  service: string,
+  enabled: Readonly<Record<string, boolean>>,
+  transports: ReadonlySet<string>,
+): ServiceState {
+  if (!enabled[service]) return 'off'
+  return transports.has(service) ? 'deliverable' : 'no-transport'
+}
+
+/** Enabled services that have no channel, for warnings, `/manage/info` and pages. */
+export function enabledWithoutChannel(
+  enabled: Readonly<Record<string, boolean>>,
+  transports: ReadonlySet<string> = deliverableServices(enabled),
+): string[] {
+  return Object.keys(enabled).filter((s) => serviceState(s, enabled, transports) === 'no-transport')
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { enabledWithoutChannel } from '../channels/registry.js'
 import type { Config } from '../config/types.js'
 import type { Clock } from '../util/time.js'
 import { formatOslo } from '../util/time.js'
@@ -53,9 +54,7 @@ export function createInfo(opts: {
       .filter(([, on]) => on)
       .map(([service]) => service),
     // enabled, but nothing can be sent by them here: messages to them are refused at create
-    servicesWithoutTransport: Object.entries(config.features.enabled)
-      .filter(([service, on]) => on && !opts.transports.has(service))
-      .map(([service]) => service),
+    servicesWithoutTransport: enabledWithoutChannel(config.features.enabled, opts.transports),
     database: opts.database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
     node: process.version,
   }

@@ -1,5 +1,6 @@
 import { lookupReceiver } from '../capabilities/lookup.js'
 import { type Capability, toCapabilities } from '../capabilities/mapper.js'
+import { serviceState } from '../channels/registry.js'
 import { ApiError } from '../errors/api-error.js'
 import type { ServiceRegistry } from '../registry/client.js'
 import type { InfoRecord } from '../registry/types.js'
@@ -15,11 +16,14 @@ export interface Sending {
 
 /** Whether a message by this service can leave from here, in words. */
 function fromHere(service: string, sending: Sending): Html {
-  if (!sending.enabled[service])
-    return html`<span class="badge">off</span> <span class="muted">difi.move.feature.enable${service}</span>`
-  if (!sending.transports.has(service))
-    return html`<span class="badge DOWN">no transport</span> <span class="muted">refused at create</span>`
-  return html`<span class="badge UP">can send</span>`
+  switch (serviceState(service, sending.enabled, sending.transports)) {
+    case 'off':
+      return html`<span class="badge">off</span> <span class="muted">difi.move.feature.enable${service}</span>`
+    case 'no-transport':
+      return html`<span class="badge DOWN">no transport</span> <span class="muted">refused at create</span>`
+    case 'deliverable':
+      return html`<span class="badge UP">can send</span>`
+  }
 }
 
 export interface CapabilitiesAnswer {

@@ -1,7 +1,14 @@
+import { type ServiceState, serviceState } from '../channels/registry.js'
 import type { Config } from '../config/types.js'
 import { type Html, html } from './html.js'
 import type { Page } from './layout.js'
 import { HIDDEN, maskValue } from './mask.js'
+
+const SERVICE_BADGES: Record<ServiceState, { label: string; badge: string }> = {
+  off: { label: 'off', badge: '' },
+  'no-transport': { label: 'on, no transport: refused', badge: 'DOWN' },
+  deliverable: { label: 'on', badge: 'UP' },
+}
 
 /**
  * `/configuration`: the configuration this process runs with, as it was resolved at start (built-in
@@ -13,9 +20,8 @@ export function configurationPage(
   transports: ReadonlySet<string>,
 ): Page {
   const services = Object.entries(config.features.enabled).map(([service, on]) => {
-    const state = !on ? 'off' : transports.has(service) ? 'on' : 'on, no transport: refused'
-    const badge = !on ? '' : transports.has(service) ? 'UP' : 'DOWN'
-    return html`<span class="badge ${badge}" data-service="${service}" data-enabled="${on}" data-transport="${String(transports.has(service))}">${service} ${state}</span>`
+    const { label, badge } = SERVICE_BADGES[serviceState(service, config.features.enabled, transports)]
+    return html`<span class="badge ${badge}" data-service="${service}" data-enabled="${on}" data-transport="${String(transports.has(service))}">${service} ${label}</span>`
   })
   const build = (info.build ?? {}) as { version?: string }
   const uptime = (info.uptime ?? {}) as { startedAt?: string; seconds?: number }

@@ -1,3 +1,4 @@
+import { serviceState } from '../../channels/registry.js'
 import {
   anyConversationWithMessageId,
   insertConversation,
@@ -90,7 +91,7 @@ export async function prepareMessage(
   if (groupViolations.length) throw groupInvalid(groupViolations, messageId)
   // enabled but without a transport here: refused now, as the reference refuses a disabled service,
   // rather than accepted and failed later while the fagsystem waits for SENDT
-  if (si === 'UNKNOWN' || !deps.config.features.enabled[si] || !deps.transports.has(si))
+  if (si === 'UNKNOWN' || serviceState(si, deps.config.features.enabled, deps.transports) !== 'deliverable')
     throw new ApiError('ServiceNotEnabled', [si])
   const failed =
     checkPrintAddresses(sbd) ??
