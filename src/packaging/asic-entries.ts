@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs'
 import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import yauzl from 'yauzl'
+import { ByteBudget, byteLimit } from '../files/byte-budget.js'
 import type { ReadAsicOptions } from './asic-reader.js'
 
 export type AsicErrorReason = 'malformed' | 'limit' | 'unsafe-name' | 'duplicate' | 'digest'
@@ -101,31 +102,15 @@ export function isMeta(name: string): boolean {
 
 /** Fails a stream past `max` bytes, while it streams. */
 export function limit(max: number, what: string): Transform {
-  let seen = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      seen += chunk.length
-      if (seen > max) done(new AsicError('limit', `${what} is larger than ${max} bytes`))
-      else done(null, chunk)
-    },
-  })
+  return byteLimit(max, () => new AsicError('limit', `${what} is larger than ${max} bytes`))
 }
 
 /** What every entry of one container may inflate to together, counted as the bytes come. */
-export interface InflationBudget {
-  spend(bytes: number): AsicError | null
-}
-
-export function inflationBudget(max: number): InflationBudget {
-  let spent = 0
-  return {
-    spend(bytes) {
-      spent += bytes
-      return spent > max
-        ? new AsicError('limit', `the container inflates to more than ${max} bytes (a zip bomb?)`)
-        : null
-    },
-  }
+export function inflationBudget(max: number): ByteBudget {
+  return new ByteBudget(
+    max,
+    () => new AsicError('limit', `the container inflates to more than ${max} bytes (a zip bomb?)`),
+  )
 }
 
 /**
@@ -135,7 +120,7 @@ export function inflationBudget(max: number): InflationBudget {
 export async function inflateEntry(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
-  o: { name: string; max: number; path: string | null; budget: InflationBudget },
+  o: { name: string; max: number; path: string | null; budget: ByteBudget },
 ): Promise<{ size: number; sha256: Buffer }> {
   const hash = createHash('sha256')
   let size = 0

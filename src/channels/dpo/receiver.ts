@@ -6,10 +6,10 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
+import { byteLimit } from '../../files/byte-budget.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import { forMessage } from '../../ops/logging.js'
 import type { AsicVerdict } from '../../packaging/asic-verify.js'
@@ -153,7 +153,14 @@ async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promi
   let refusal: string | null = null
   try {
     const download = await deps.broker.download(id)
-    await pipeline(download, limitBytes(maxAsicBytes + MAX_SBD_ZIP_EXTRA), createWriteStream(zipPath))
+    await pipeline(
+      download,
+      byteLimit(
+        maxAsicBytes + MAX_SBD_ZIP_EXTRA,
+        (max) => new SbdZipError(`the transfer is larger than ${max} bytes`),
+      ),
+      createWriteStream(zipPath),
+    )
     parsed = await readSbdZip(zipPath, {
       tempDir: deps.payloads.tempDir,
       maxAsicBytes,
@@ -193,18 +200,6 @@ async function discard(deps: DpoReceiverDeps, id: string, why: string): Promise<
 
 /** an sbd.zip is the CMS and an SBD of a few kB, with zip headers: more than this is not one */
 const MAX_SBD_ZIP_EXTRA = 8 * 1024 * 1024
-
-/** Fails the download past `max` bytes, as it streams. */
-function limitBytes(max: number): Transform {
-  let seen = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      seen += chunk.length
-      if (seen > max) done(new SbdZipError(`the transfer is larger than ${max} bytes`))
-      else done(null, chunk)
-    },
-  })
-}
 
 async function confirm(deps: DpoReceiverDeps, id: string): Promise<void> {
   try {

@@ -10,6 +10,7 @@ import { type PassThrough, pipeline, type Readable, Transform } from 'node:strea
 import { pipeline as pipelineAsync } from 'node:stream/promises'
 import yauzl from 'yauzl'
 import yazl from 'yazl'
+import { ByteBudget, byteLimit } from '../../files/byte-budget.js'
 
 export const SBD_ENTRY = 'sbd.json'
 export const ASIC_ENTRY = 'asic.zip'
@@ -78,7 +79,10 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
   let sbdJson: string | null = null
   let asic: ReadSbdZip['asic'] = null
   // entries may share compressed bytes (an overlapping zip bomb): all together keep to the ratio too
-  const counter = inflationCounter(opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size))
+  const counter = new ByteBudget(
+    opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size),
+    (max) => new SbdZipError(`the delivery inflates to more than ${max} bytes (a zip bomb?)`),
+  )
   try {
     for (;;) {
       const entry = await nextEntry(zip)
@@ -95,7 +99,15 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
         const tempPath = join(opts.tempDir, opts.newName())
         try {
           const inflated = await zip.openReadStreamPromise(entry)
-          await pipelineAsync(inflated, limit(opts.maxAsicBytes), counter.tap(), createWriteStream(tempPath))
+          await pipelineAsync(
+            inflated,
+            byteLimit(
+              opts.maxAsicBytes,
+              (max) => new SbdZipError(`asic.zip inflates to more than ${max} bytes`),
+            ),
+            counter.tap(),
+            createWriteStream(tempPath),
+          )
         } catch (error) {
           await rm(tempPath, { force: true })
           throw error
@@ -129,34 +141,6 @@ function checkAsicEntry(entry: yauzl.Entry, opts: ReadSbdZipOptions): void {
     throw new SbdZipError(
       `asic.zip inflates from ${entry.compressedSize} to ${size} bytes, more than ${opts.maxRatio}:1 (a zip bomb?)`,
     )
-}
-
-/** Fails a stream past `max` bytes, as it streams. */
-function limit(max: number): Transform {
-  let seen = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      seen += chunk.length
-      if (seen > max) done(new SbdZipError(`asic.zip inflates to more than ${max} bytes`))
-      else done(null, chunk)
-    },
-  })
-}
-
-/** Counts the bytes every entry inflates to, together. */
-function inflationCounter(max: number): { tap(): Transform } {
-  let seen = 0
-  return {
-    tap: () =>
-      new Transform({
-        transform(chunk: Buffer, _e, done) {
-          seen += chunk.length
-          if (seen > max)
-            done(new SbdZipError(`the delivery inflates to more than ${max} bytes (a zip bomb?)`))
-          else done(null, chunk)
-        },
-      }),
-  }
 }
 
 function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
