@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { CORRELATION_ID, createLogger, forMessage, formatLine } from './logging.js'
+import { CORRELATION_ID, forMessage } from '../util/log.js'
+import { createLogger, formatLine } from './logging.js'
 
 function sink() {
   let text = ''

@@ -1,13 +1,12 @@
 import { Writable } from 'node:stream'
 import { type Logger, pino } from 'pino'
 import type { Config } from '../config/types.js'
+import { CORRELATION_ID } from '../util/log.js'
 
 /**
- * The integration point's log: pino JSON lines, or readable text lines (`logging.format=text`). Every
- * line about a message carries `correlation_id` = its messageId, as the reference's log does since 2.2.0,
- * so one grep follows a message through intake, sending, receipts and webhooks.
+ * The integration point's log: pino JSON lines, or readable text lines (`logging.format=text`). Lines
+ * about a message carry its messageId under CORRELATION_ID (src/util/log.ts: `forMessage`).
  */
-export const CORRELATION_ID = 'correlation_id'
 
 /**
  * Values that must never reach a log, whatever object a caller hands over: the API user's password,
@@ -41,11 +40,6 @@ export function createLogger(
     redact: { paths: REDACT, censor: '[redacted]' },
   }
   return settings.format === 'text' ? pino(options, textStream(out)) : pino(options, out)
-}
-
-/** A logger whose every line names this message; the logger itself when there is no messageId. */
-export function forMessage(logger: Logger, messageId: string | null | undefined): Logger {
-  return messageId ? logger.child({ [CORRELATION_ID]: messageId }) : logger
 }
 
 /** Turns pino's JSON lines into text lines (pino-pretty is not a dependency; this is all we need). */

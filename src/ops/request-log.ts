@@ -1,5 +1,5 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify'
-import { CORRELATION_ID } from './logging.js'
+import { CORRELATION_ID } from '../util/log.js'
 
 /**
  * Requests about one message (`/api/messages/out/{messageId}`, `/api/messages/in/pop/{messageId}`,

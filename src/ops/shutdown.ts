@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { endsWithin } from '../util/async.js'
 
 /**
  * Graceful shutdown (issue 6). On SIGTERM or SIGINT the integration point answers 503 to new requests,
@@ -12,23 +13,6 @@ import type { Logger } from 'pino'
  * again; a request cut off never got its 200. Waiting for a 1 GB upload instead would hold the stop for
  * minutes, past any orchestrator's patience (Kubernetes kills after 30 s, systemd after 90 s).
  */
-
-/** Whether `work` ended within `ms` (no limit when undefined); it goes on either way. */
-export async function endsWithin(work: Promise<unknown>, ms: number | undefined): Promise<boolean> {
-  if (ms === undefined) {
-    await work
-    return true
-  }
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  try {
-    return await Promise.race([work.then(() => true), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /**
  * Closes the HTTP server: new connections are refused and requests on open ones get 503 (the app is

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { forMessage } from '../ops/logging.js'
+import { forMessage } from '../util/log.js'
 
 /** How often, at most, one failing subscription is logged. */
 export const FAILURE_LOG_INTERVAL_MS = 5 * 60_000

@@ -8,7 +8,6 @@ import {
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow } from '../../db/schema.js'
 import type { AppDeps } from '../../http/app-deps.js'
-import { forMessage } from '../../ops/logging.js'
 import type { AsicRefusal, AsicVerdict } from '../../packaging/asic-verify.js'
 import {
   getConversationId,
@@ -22,6 +21,7 @@ import {
 import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import { forMessage } from '../../util/log.js'
 import { isUniqueViolation } from '../out/create.js'
 import {
   type IdentityRefusalReason,

@@ -2,10 +2,10 @@ import type { Logger } from 'pino'
 import { registerReceipt } from '../../conversations/receipts.js'
 import { conversationsByMessageId } from '../../conversations/repository.js'
 import type { Executor } from '../../db/open.js'
-import { CORRELATION_ID } from '../../ops/logging.js'
 import { getMessageId } from '../../sbd/accessors.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
+import { CORRELATION_ID } from '../../util/log.js'
 
 /** ERROR and NOTSUPPORTED are failures; OK, WARNING and anything else mean the message was read. */
 const FAILED = new Set(['ERROR', 'NOTSUPPORTED'])

@@ -3,8 +3,8 @@ import { conversationsByMessageId, registerStatus } from '../../conversations/re
 import type { InMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { AppDeps } from '../../http/app-deps.js'
-import { forMessage } from '../../ops/logging.js'
 import { CmsError, decryptStream } from '../../packaging/cms.js'
+import { forMessage } from '../../util/log.js'
 import { lockedMessage, removeIncomingPayload } from './queue.js'
 import { deleteInMessage } from './repository.js'
 
