@@ -5,6 +5,7 @@ import { type BrokerFaults, installFaults } from './faults.js'
 import { toOverview } from './mapper.js'
 import { GrantError, grant, MASKINPORTEN_PATH } from './maskinporten.js'
 import { BrokerProblem, badRequest, sendProblem } from './problem.js'
+import { registerSandboxApi } from './sandbox-api.js'
 import type { FileTransferStatus, RecipientStatus } from './store.js'
 import {
   confirmDownload,
@@ -94,6 +95,7 @@ export function buildBrokerApp(deps: TransferDeps & { logger: pino.Logger; fault
       .send(issueToken(deps.store, org, deps.clock))
   })
   registerTransfers(app, deps)
+  registerSandboxApi(app, deps)
   return app
 }
 
@@ -132,6 +134,11 @@ function registerTransfers(app: FastifyInstance, deps: TransferDeps): void {
   })
   app.get(`${base}/:id/download`, async (req: Req, reply) => {
     const { row, stream } = download(deps, caller(req), req.params.id)
+    // one download is the whole body handed to the socket: a transfer cut off (a reset, a dropped
+    // answer, a failed read) emits no 'finish', an error answered instead is not a 200, a HEAD sends none
+    reply.raw.once('finish', () => {
+      if (reply.raw.statusCode === 200 && req.method === 'GET') deps.store.countDownload(row.id)
+    })
     return reply
       .header('content-type', 'application/octet-stream')
       .header('content-length', row.size)

@@ -19,15 +19,17 @@ export function installFaults(app: FastifyInstance, faults: BrokerFaults | undef
   if (!faults) return
   const random = faults.random ?? Math.random
   const { errorRate = 0, latencyMs = 0, dropResponseRate = 0 } = faults
+  // the sandbox API reports on the faults; it is not one of the calls that suffer them
+  const spared = (url: string) => url === '/health' || url.startsWith('/sandbox/')
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/health') return
+    if (spared(req.url)) return
     if (latencyMs > 0) await sleep(latencyMs)
     if (errorRate > 0 && random() < errorRate) {
       return sendProblem(reply, req, new BrokerProblem(503, 'Injected fault: the broker is unavailable'))
     }
   })
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (req.url === '/health' || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
+    if (spared(req.url) || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
     if (random() >= dropResponseRate) return done(null, payload)
     req.log.info({ url: req.url }, 'injected fault: the answer is dropped')
     const stream = payload as { destroy?: () => void } | null

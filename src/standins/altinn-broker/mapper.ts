@@ -45,3 +45,21 @@ export function toOverview(row: TransferRow, recipients: RecipientRow[]): Record
     propertyList: row.property_list === null ? null : JSON.parse(row.property_list),
   }
 }
+
+/**
+ * The only place that builds a transfer as the sandbox API shows it: what a person or a test checks
+ * (who sent what to whom, where it stands), and `downloads`, how many times the whole file went out to
+ * a recipient, which Altinn's API does not tell.
+ */
+export function toSandboxTransfer(row: TransferRow, recipients: RecipientRow[]): Record<string, unknown> {
+  return {
+    fileTransferId: row.id,
+    sendersFileTransferReference: row.senders_reference,
+    sender: row.sender,
+    recipients: recipients.map((r) => ({ recipient: r.recipient, status: r.status })),
+    fileTransferStatus: row.status,
+    fileTransferSize: row.size,
+    created: iso(row.created),
+    downloads: row.downloads,
+  }
+}

@@ -32,6 +32,8 @@ export interface TransferRow {
   status_changed: number
   created: number
   expires: number
+  /** how many times the whole file was sent to a recipient (the sandbox API shows it) */
+  downloads: number
 }
 
 export interface RecipientRow {
@@ -71,6 +73,7 @@ const MIGRATIONS = [
      transfer_id TEXT NOT NULL REFERENCES transfer (id), recipient TEXT NOT NULL,
      status TEXT NOT NULL, changed INTEGER NOT NULL, PRIMARY KEY (transfer_id, recipient));
    CREATE INDEX recipient_by_org ON recipient (recipient, status);`,
+  'ALTER TABLE transfer ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0;',
 ]
 
 export type BrokerStore = ReturnType<typeof openBrokerStore>
@@ -94,7 +97,7 @@ export function openBrokerStore(dataDir: string) {
       db.prepare('SELECT * FROM transfer WHERE id = ?').get(id) as TransferRow | undefined,
     recipients: (id: string) =>
       db.prepare('SELECT * FROM recipient WHERE transfer_id = ? ORDER BY rowid').all(id) as RecipientRow[],
-    insertTransfer: db.transaction((row: Omit<TransferRow, 'seq'>, recipients: string[]) => {
+    insertTransfer: db.transaction((row: Omit<TransferRow, 'seq' | 'downloads'>, recipients: string[]) => {
       db.prepare(
         `INSERT INTO transfer (id, resource_id, file_name, senders_reference, sender, checksum, use_virus_scan,
            property_list, size, status, status_changed, created, expires)
@@ -159,6 +162,26 @@ export function openBrokerStore(dataDir: string) {
       const sql = `SELECT DISTINCT t.id, t.seq, t.created FROM transfer t JOIN recipient r ON r.transfer_id = t.id
         WHERE ${where.join(' AND ')} ORDER BY t.created DESC, t.seq DESC LIMIT ?`
       return (db.prepare(sql).all(...args, filter.limit) as { id: string }[]).map((r) => r.id)
+    },
+    countDownload: (id: string) =>
+      void db.prepare('UPDATE transfer SET downloads = downloads + 1 WHERE id = ?').run(id),
+    /** Every transfer, oldest first, optionally only those from `senders` or to `recipients` (any form). */
+    all(filter: { senders?: string[]; recipients?: string[] }): TransferRow[] {
+      const where: string[] = []
+      const args: string[] = []
+      if (filter.senders) {
+        where.push(`t.sender IN (${filter.senders.map(() => '?').join(', ')})`)
+        args.push(...filter.senders)
+      }
+      if (filter.recipients) {
+        const marks = filter.recipients.map(() => '?').join(', ')
+        where.push(
+          `EXISTS (SELECT 1 FROM recipient r WHERE r.transfer_id = t.id AND r.recipient IN (${marks}))`,
+        )
+        args.push(...filter.recipients)
+      }
+      const sql = `SELECT * FROM transfer t ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.seq`
+      return db.prepare(sql).all(...args) as TransferRow[]
     },
     /** Transfers whose file is due to go: expired, or confirmed by all longer ago than the grace period. */
     duePurge(now: number, confirmedBefore: number): string[] {
