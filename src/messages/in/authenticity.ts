@@ -1,10 +1,10 @@
 import { conversationsByMessageId } from '../../conversations/repository.js'
+import { isUniqueViolation } from '../../db/errors.js'
 import type { Executor } from '../../db/open.js'
 import { getMessageId, getSender } from '../../sbd/accessors.js'
 import { mayActFor, parseIdentifier } from '../../sbd/identifiers.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
-import { isUniqueViolation } from '../out/create.js'
 import type { IncomingDelivery, IntakeDeps } from './intake.js'
 import { insertReceived } from './repository.js'
 

@@ -5,6 +5,7 @@ import {
   insertConversation,
   registerStatus,
 } from '../../conversations/repository.js'
+import { isUniqueViolation } from '../../db/errors.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow } from '../../db/schema.js'
 import type { AppDeps } from '../../http/app-deps.js'
@@ -22,7 +23,6 @@ import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
-import { isUniqueViolation } from '../out/create.js'
 import {
   type IdentityRefusalReason,
   receiptRefusal,

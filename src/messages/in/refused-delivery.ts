@@ -1,12 +1,12 @@
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
+import { isUniqueViolation } from '../../db/errors.js'
 import type { Db } from '../../db/open.js'
 import type { AsicRefusal } from '../../packaging/asic-verify.js'
 import { getMessageId, getSender } from '../../sbd/accessors.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
 import type { Clock } from '../../util/time.js'
-import { isUniqueViolation } from '../out/create.js'
 import { insertReceived } from './repository.js'
 import { enqueueStatusReply } from './status-reply.js'
 

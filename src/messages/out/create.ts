@@ -4,6 +4,7 @@ import {
   insertConversation,
   registerStatus,
 } from '../../conversations/repository.js'
+import { isUniqueViolation } from '../../db/errors.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError, type FieldError } from '../../errors/api-error.js'
@@ -189,13 +190,4 @@ export async function persistMessage(
   })
   await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
   return { message, conversation }
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string }
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /UNIQUE constraint failed/.test(e?.message ?? '')
-  )
 }

@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream'
+import { uploadLimitOf } from '../../channels/registry.js'
+import type { Config } from '../../config/types.js'
+import { isUniqueViolation } from '../../db/errors.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import { ContentDispositionError, parseContentDisposition } from '../../files/content-disposition.js'
@@ -7,7 +10,6 @@ import { collidesWith, documentNameProblem } from '../../packaging/document-name
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, formatDataSize, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
-import { isUniqueViolation } from './create.js'
 import { outPayloadKey } from './orphans.js'
 import { filesOf, insertFile, nextDokumentnummer, outMessageByMessageId, touch } from './repository.js'
 import {
@@ -137,17 +139,9 @@ function describeUpload(req: UploadRequest): IncomingFile {
   }
 }
 
-/**
- * What packing adds around DPO's files on the way to the Broker (sbd.json, zip headers, the ASiC-E's
- * manifests and signature, the CMS envelope): the Broker's limit is on `sbd.zip`, so the files must
- * leave this much room, or a message the API accepted would be refused at upload.
- */
-export const DPO_PACKAGING_HEADROOM = 1024 * 1024
-
-export function uploadLimit(deps: AppDeps, si: ServiceIdentifier): number {
-  if (si === 'UNKNOWN') return 0
-  const limit = deps.config.uploadSizeLimit[si]
-  return si === 'DPO' ? Math.max(0, limit - DPO_PACKAGING_HEADROOM) : limit
+/** What the API accepts for a message by `si` (the channel's packing takes the rest of the service's limit). */
+export function uploadLimit(deps: { config: Config }, si: ServiceIdentifier): number {
+  return uploadLimitOf(deps.config, si)
 }
 
 export function tooLarge(total: number, si: ServiceIdentifier, limit: number): ApiError {
