@@ -1,10 +1,10 @@
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { SERVICE_IDENTIFIERS } from '../sbd/types.js'
-import { ALLOWED_HOST_ENTRY } from '../webhooks/endpoint.js'
 import { checkDatasourceUrl } from './datasource.js'
 import type { ConfigIssue } from './errors.js'
 import { type Field, fail, field, ok } from './fields.js'
+import { ALLOWED_HOST_ENTRY } from './hosts.js'
 import type { ResolvedProperties } from './sources.js'
 import type { ChannelId, Config } from './types.js'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ALLOWED_HOST_ENTRY, checkEndpoint, hostAllowed, redactEndpoint } from './endpoint.js'
+import { ALLOWED_HOST_ENTRY } from '../config/hosts.js'
+import { checkEndpoint, hostAllowed, redactEndpoint } from './endpoint.js'
 
 describe('push endpoints', () => {
   it('takes http and https URLs only', () => {

@@ -6,9 +6,6 @@
 
 export type EndpointCheck = { ok: true; url: URL } | { ok: false; reason: 'url' | 'scheme' | 'host' }
 
-/** Entries are host names or IP addresses (`fagsystem.example.no`, `10.0.0.7`), or `*.example.no` for any subdomain. */
-export const ALLOWED_HOST_ENTRY = /^(\*\.)?[A-Za-z0-9._-]+$|^\[?[0-9A-Fa-f:.]+\]?$/
-
 export function checkEndpoint(endpoint: string, allowedHosts: readonly string[]): EndpointCheck {
   let url: URL
   try {
@@ -22,7 +19,10 @@ export function checkEndpoint(endpoint: string, allowedHosts: readonly string[])
   return { ok: true, url }
 }
 
-/** An empty list allows every host (the reference's behaviour). */
+/**
+ * An empty list allows every host (the reference's behaviour). Entries have the form the configuration
+ * checked (src/config/hosts.ts): a host or IP address, or `*.` and a domain for any of its subdomains.
+ */
 export function hostAllowed(hostname: string, allowedHosts: readonly string[]): boolean {
   if (allowedHosts.length === 0) return true
   const host = bare(hostname)
