@@ -1,11 +1,20 @@
+import type { Config } from '../config/types.js'
 import { ApiError } from '../errors/api-error.js'
-import type { AppDeps } from '../http/app-deps.js'
+import type { ServiceRegistry } from '../registry/client.js'
 import { parseIdentifier, primaryIdentifier } from '../sbd/identifiers.js'
 import { MESSAGE_TYPE_NAMES, type MessageTypeName, messageTypeByName } from '../sbd/message-types.js'
 import { defaultStandard, defaultTypeVersion, prototypeBusinessMessage } from '../sbd/prototype.js'
 import { ISO6523_ACTORID_UPIS, NHN_ACTORID, type ServiceIdentifier } from '../sbd/types.js'
-import { formatOslo } from '../util/time.js'
+import { type Clock, formatOslo } from '../util/time.js'
 import { lookupReceiver } from './lookup.js'
+
+/** What a prototype needs (the routes pass their AppDeps, a superset). */
+export interface PrototypeDeps {
+  config: Config
+  clock: Clock
+  registry: ServiceRegistry
+  newUuid: () => string
+}
 
 const PRINT_PROCESS = 'urn:no:difi:profile:digitalpost:vedtak:ver1.0'
 
@@ -15,7 +24,7 @@ const PRINT_PROCESS = 'urn:no:difi:profile:digitalpost:vedtak:ver1.0'
  * capabilities when the client does not name a process.
  */
 export async function buildPrototype(
-  deps: AppDeps,
+  deps: PrototypeDeps,
   q: { capability: string; receiverIdentifier: string | undefined; process: string | undefined },
 ): Promise<Record<string, unknown>> {
   const type = messageTypeByName(q.capability)
@@ -80,7 +89,7 @@ function receiverPartner(value: string): {
 
 /** The receiver's first record whose document types include this message type. */
 async function routeFor(
-  deps: AppDeps,
+  deps: PrototypeDeps,
   identifier: string,
   type: MessageTypeName,
   process: string | undefined,

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import type { Executor } from '../db/open.js'
+import type { Config } from '../config/types.js'
+import type { Db, Executor } from '../db/open.js'
 import type { ConversationRow, MessageStatusRow } from '../db/schema.js'
 import { ApiError } from '../errors/api-error.js'
-import type { AppDeps } from '../http/app-deps.js'
 import { sendEmpty, sendJson } from '../http/reply.js'
 import { toApiStatus } from './mapper.js'
 
@@ -55,7 +55,7 @@ export async function deleteStatusEntry(db: Executor, statusId: number, includes
 }
 
 /** `GET /api/statuses/peek` and `DELETE /api/statuses/{id}`; `peek` wins over `/api/statuses/{messageId}`. */
-export function registerStatusQueueRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerStatusQueueRoutes(app: FastifyInstance, deps: { db: Db; config: Config }): void {
   const db = deps.db.kysely
   const includes = deps.config.features.statusQueueIncludes
 

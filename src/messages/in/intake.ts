@@ -8,7 +8,7 @@ import {
 import { isUniqueViolation } from '../../db/errors.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow } from '../../db/schema.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import type { AsicRefusal, AsicVerdict } from '../../packaging/asic-verify.js'
 import {
   getConversationId,
@@ -31,7 +31,7 @@ import {
 } from './authenticity.js'
 import { registerKvittering } from './kvittering.js'
 import { inPayloadKey } from './orphans.js'
-import { refuseIncoming } from './refused-delivery.js'
+import { type RefusalDeps, refuseIncoming } from './refused-delivery.js'
 import { insertInMessage, insertReceived, isReceived, isTransferRefReceived } from './repository.js'
 import { enqueueStatusReply } from './status-reply.js'
 
@@ -64,10 +64,10 @@ export interface IncomingDelivery {
 
 export type IntakeOutcome = 'stored' | 'duplicate' | 'status' | 'expired' | 'refused'
 
-export type IntakeDeps = Pick<
-  AppDeps,
-  'db' | 'clock' | 'payloads' | 'config' | 'logger' | 'newUuid' | 'onSendJob'
-> & {
+/** What taking in a delivery needs: a refusal's dependencies, and the payload store for the package. */
+export interface IntakeDeps extends Omit<RefusalDeps, 'onRefused'> {
+  payloads: PayloadStore
+  newUuid: () => string
   /** told of each refused delivery (metrics) */
   onRefused?: (e: { service: string; reason: IdentityRefusalReason | AsicRefusal }) => void
 }

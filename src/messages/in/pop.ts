@@ -1,10 +1,14 @@
 import { pipeline, Readable } from 'node:stream'
+import type { Logger } from 'pino'
 import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
+import type { Db } from '../../db/open.js'
 import type { InMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { CmsError, decryptStream } from '../../packaging/cms.js'
+import type { BusinessKeys } from '../../packaging/keys.js'
 import { forMessage } from '../../util/log.js'
+import type { Clock } from '../../util/time.js'
 import { lockedMessage, removeIncomingPayload } from './queue.js'
 import { deleteInMessage } from './repository.js'
 
@@ -12,6 +16,16 @@ import { deleteInMessage } from './repository.js'
 const RECEIPT_TYPES = new Set(['arkivmelding_kvittering', 'einnsyn_kvittering', 'dialogmelding_kvittering'])
 
 export const ASIC_FILENAME = 'asic.zip'
+
+/** What pop needs (the routes pass their AppDeps, a superset). */
+export interface PopDeps {
+  db: Db
+  clock: Clock
+  payloads: PayloadStore
+  logger: Logger
+  /** the business key that opens the stored CMS; without it nothing can be popped */
+  keys?: BusinessKeys | null
+}
 
 /**
  * `GET /api/messages/in/pop/{messageId}`: the decrypted ASiC-E as a stream, or null for 204.
@@ -23,7 +37,7 @@ export const ASIC_FILENAME = 'asic.zip'
  * later makes the stream error, and the HTTP layer then drops the connection: a client never gets a
  * short body that looks complete.
  */
-export async function pop(deps: AppDeps, messageId: string): Promise<Readable | null> {
+export async function pop(deps: PopDeps, messageId: string): Promise<Readable | null> {
   const row = await lockedMessage(deps.db.kysely, messageId, deps.clock.now().getTime())
   if (RECEIPT_TYPES.has(row.type) || !row.asic_key) return null
   const keys = deps.keys
@@ -63,7 +77,7 @@ async function* rest(first: IteratorResult<Buffer>, chunks: AsyncIterator<Buffer
  * the message leaves the queue with FEIL on its conversation. Any other read error (a disk fault) is
  * a 500 that keeps the message, since it may pass.
  */
-async function unreadable(deps: AppDeps, row: InMessageRow, error: unknown): Promise<ApiError> {
+async function unreadable(deps: PopDeps, row: InMessageRow, error: unknown): Promise<ApiError> {
   const gone = (error as NodeJS.ErrnoException)?.code === 'ENOENT'
   if (!gone && !(error instanceof CmsError)) {
     return new ApiError('AsicRead', [], {

@@ -1,11 +1,12 @@
+import type { Config } from '../../config/types.js'
 import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
-import type { Executor } from '../../db/open.js'
+import type { Db, Executor } from '../../db/open.js'
 import type { InMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { PayloadStore } from '../../files/payload-store.js'
-import type { AppDeps } from '../../http/app-deps.js'
 import { parseSbdJson } from '../../sbd/parse.js'
 import type { ServiceIdentifier } from '../../sbd/types.js'
+import type { Clock } from '../../util/time.js'
 import { folderOf } from './orphans.js'
 import {
   deleteInMessage,
@@ -18,6 +19,16 @@ import {
 import { enqueueStatusReply } from './status-reply.js'
 
 /** The stored SBD as the API shows it (stored as the API JSON at intake). */
+/** What the incoming queue's operations need (the routes pass their AppDeps, a superset). */
+export interface QueueDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  payloads: PayloadStore
+  /** wakes the job runner once a status reply is committed */
+  onSendJob?: () => void
+}
+
 export function toApiSbd(row: Pick<InMessageRow, 'sbd'>): unknown {
   return JSON.parse(row.sbd)
 }
@@ -35,7 +46,7 @@ export async function lockedMessage(db: Executor, messageId: string, now: number
 }
 
 /** `GET /api/messages/in/peek`: locks the oldest unlocked message for lockTimeoutMinutes. */
-export async function peek(deps: AppDeps, filter: InFilter): Promise<InMessageRow | undefined> {
+export async function peek(deps: QueueDeps, filter: InFilter): Promise<InMessageRow | undefined> {
   const now = deps.clock.now().getTime()
   const until = now + deps.config.nextmove.lockTimeoutMinutes * 60_000
   return lockNext(deps.db.kysely, deps.db.caps, filter, now, until)
@@ -46,7 +57,7 @@ export async function peek(deps: AppDeps, filter: InFilter): Promise<InMessageRo
  * INNKOMMENDE_LEVERT and the sender a LEVERT status message, in one transaction; the payload file is
  * removed after the commit (a crash in between leaves a file the orphan sweep removes).
  */
-export async function deleteIncoming(deps: AppDeps, messageId: string): Promise<InMessageRow> {
+export async function deleteIncoming(deps: QueueDeps, messageId: string): Promise<InMessageRow> {
   const now = deps.clock.now()
   const nowMs = now.getTime()
   const row = await lockedMessage(deps.db.kysely, messageId, nowMs)
@@ -73,7 +84,7 @@ export async function deleteIncoming(deps: AppDeps, messageId: string): Promise<
 }
 
 /** `POST /api/messages/in/unlock/{messageId}` (ours): 404 when unknown; unlocked or not, the SBD. */
-export async function unlockOne(deps: AppDeps, messageId: string): Promise<InMessageRow> {
+export async function unlockOne(deps: QueueDeps, messageId: string): Promise<InMessageRow> {
   const row = await inMessageByMessageId(deps.db.kysely, messageId)
   if (!row) throw new ApiError('MessageNotFound', ['messageId', messageId])
   await unlockById(deps.db.kysely, row.id)
@@ -82,7 +93,7 @@ export async function unlockOne(deps: AppDeps, messageId: string): Promise<InMes
 
 /** `POST /api/messages/in/unlock` (ours): the locked messages among `messageIds`, or all matching `filter`. */
 export async function unlockMany(
-  deps: AppDeps,
+  deps: QueueDeps,
   filter: InFilter,
   messageIds: readonly string[] | undefined,
 ): Promise<number> {

@@ -1,15 +1,20 @@
+import type { Logger } from 'pino'
 import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
 import type { InMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
-import type { AppDeps } from '../../http/app-deps.js'
 import { parseSbdJson } from '../../sbd/parse.js'
 import type { ServiceIdentifier } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
-import { lockedMessage, removeIncomingPayload } from './queue.js'
+import { lockedMessage, type QueueDeps, removeIncomingPayload } from './queue.js'
 import { deleteInMessage } from './repository.js'
 import { enqueueStatusReply } from './status-reply.js'
 
 export const MAX_REASON_LENGTH = 1000
+
+/** The queue's dependencies, and a log for the rejection. */
+export interface RejectDeps extends QueueDeps {
+  logger: Logger
+}
 
 /**
  * `POST /api/messages/in/reject/{messageId}` (ours): the fagsystem says a message it peeked and popped
@@ -23,7 +28,7 @@ export const MAX_REASON_LENGTH = 1000
  * than a parameter on DELETE, so that a reference integration point answers 404 instead of LEVERT.
  */
 export async function rejectIncoming(
-  deps: AppDeps,
+  deps: RejectDeps,
   messageId: string,
   reason: string,
 ): Promise<InMessageRow> {

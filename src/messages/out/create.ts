@@ -1,14 +1,16 @@
 import { serviceState } from '../../channels/registry.js'
+import type { Config } from '../../config/types.js'
 import {
   anyConversationWithMessageId,
   insertConversation,
   registerStatus,
 } from '../../conversations/repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
-import type { Executor } from '../../db/open.js'
+import type { Db, Executor } from '../../db/open.js'
 import type { ConversationRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError, type FieldError } from '../../errors/api-error.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { BusinessKeys } from '../../packaging/keys.js'
+import type { ServiceRegistry } from '../../registry/client.js'
 import {
   getConversationId,
   getExpectedResponseDateTime,
@@ -38,6 +40,7 @@ import {
   validateSbd,
   validateSbdAsParameter,
 } from '../../sbd/validate.js'
+import type { Clock } from '../../util/time.js'
 import { checkOwnCertificate } from './certificate.js'
 import { insertOutMessage, outMessageByMessageId } from './repository.js'
 import { type Resolution, resolveService } from './service-resolution.js'
@@ -53,9 +56,22 @@ export interface PreparedMessage {
 
 export type CreateMode = 'json' | 'multipart'
 
+/** What checking a new message needs (the routes pass their AppDeps, a superset). */
+export interface CreateDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  registry: ServiceRegistry
+  newUuid: () => string
+  /** the business certificate, whose expiry stops a create; absent when no channel needs one */
+  keys?: BusinessKeys | null
+  /** the services this integration point can deliver; a message to another is refused */
+  transports: ReadonlySet<ServiceIdentifier>
+}
+
 /** Parses, validates and defaults an SBD in the reference's order; stores nothing. */
 export async function prepareMessage(
-  deps: AppDeps,
+  deps: CreateDeps,
   body: unknown,
   mode: CreateMode,
 ): Promise<PreparedMessage> {

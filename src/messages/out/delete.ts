@@ -1,11 +1,21 @@
-import type { Executor } from '../../db/open.js'
+import type { Logger } from 'pino'
+import type { Db, Executor } from '../../db/open.js'
 import { ApiError } from '../../errors/api-error.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { cancelJobsForMessage } from '../../jobs/outbox.js'
+import type { Clock } from '../../util/time.js'
 import { outPayloadFolder } from './orphans.js'
 import { deleteOutMessage } from './repository.js'
 import { SEND_JOB } from './send.js'
 import { lockMessage } from './upload-lease.js'
+
+/** What deleting an outgoing message needs (the routes pass their AppDeps, a superset). */
+export interface DeleteDeps {
+  db: Db
+  clock: Clock
+  payloads: PayloadStore
+  logger: Logger
+}
 
 /**
  * `DELETE /api/messages/out/{messageId}`: 200, as the reference, when the message is gone or
@@ -17,7 +27,7 @@ import { lockMessage } from './upload-lease.js'
  * folder; a crash in between leaves only files that the start-up sweep removes. Conversations and
  * statuses stay, as the reference.
  */
-export async function deleteMessage(deps: AppDeps, messageId: string): Promise<void> {
+export async function deleteMessage(deps: DeleteDeps, messageId: string): Promise<void> {
   await deps.db.kysely.transaction().execute(async (trx) => {
     const now = deps.clock.now().getTime()
     const row = await lockMessage(trx, messageId)

@@ -9,12 +9,18 @@ import {
   type MultipartFilePart,
   readMultipart,
 } from '../../files/multipart.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { documentNameKey } from '../../packaging/document-names.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, checkSend, type FileInfo, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import { serializeSbd } from '../../sbd/parse.js'
-import { type ConversationTitle, type PreparedMessage, persistMessage, prepareMessage } from './create.js'
+import {
+  type ConversationTitle,
+  type CreateDeps,
+  type PreparedMessage,
+  persistMessage,
+  prepareMessage,
+} from './create.js'
 import { outPayloadKey } from './orphans.js'
 import { insertFiles } from './repository.js'
 import { enqueueSend } from './send.js'
@@ -30,6 +36,13 @@ export const MULTIPART_MAX_FILE_BYTES = 5 * 1024 * 1024
  */
 export const ARKIVMELDING_IN_MEMORY_BYTES = 1024 * 1024
 
+/** What the one-step send needs: a create's checks, then the files and the send job (routes pass AppDeps). */
+export interface MultipartSendDeps extends CreateDeps {
+  payloads: PayloadStore
+  /** wakes the job runner once the send job is committed */
+  onSendJob?: () => void
+}
+
 interface Attachment extends FileInfo {
   part: MultipartFilePart
 }
@@ -40,7 +53,10 @@ interface Attachment extends FileInfo {
  * conversation and its send job commit together, so a refused request leaves nothing behind and the
  * same messageId can be sent again.
  */
-export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
+export async function createAndSend(
+  deps: MultipartSendDeps,
+  req: { headers: IncomingHttpHeaders; stream: Readable },
+) {
   const contentType = req.headers['content-type'] ?? ''
   if (!/^multipart\/form-data\s*(;|$)/i.test(contentType))
     throw new ApiError('UnsupportedMediaType', [contentType])
@@ -89,7 +105,7 @@ export async function createAndSend(deps: AppDeps, req: { headers: IncomingHttpH
  */
 async function store(
   trx: Executor,
-  deps: AppDeps,
+  deps: MultipartSendDeps,
   prepared: PreparedMessage,
   attachments: Attachment[],
   keys: string[],
@@ -115,7 +131,7 @@ async function store(
   await enqueueSend(trx, prepared.messageId, now)
 }
 
-async function readParts(deps: AppDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
+async function readParts(deps: MultipartSendDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
   try {
     return await readMultipart(req, {
       tempDir: deps.payloads.tempDir,
@@ -160,7 +176,11 @@ function rejectDuplicates(files: MultipartFilePart[]): void {
   if (repeated.length) throw new ApiError('DuplicateFilename', [repeated.join(', ')])
 }
 
-function checkFiles(deps: AppDeps, prepared: PreparedMessage, parts: MultipartFilePart[]): Attachment[] {
+function checkFiles(
+  deps: MultipartSendDeps,
+  prepared: PreparedMessage,
+  parts: MultipartFilePart[],
+): Attachment[] {
   const limit = uploadLimit(deps, prepared.serviceIdentifier)
   const accepted: Attachment[] = []
   for (const part of parts) {

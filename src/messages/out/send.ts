@@ -1,12 +1,14 @@
 import { conversationsByMessageId, registerStatus } from '../../conversations/repository.js'
 import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
-import type { Executor } from '../../db/open.js'
+import type { Db, Executor } from '../../db/open.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { enqueue } from '../../jobs/outbox.js'
+import type { BusinessKeys } from '../../packaging/keys.js'
 import { checkSend } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import type { Clock } from '../../util/time.js'
 import { checkOwnCertificate } from './certificate.js'
 import { filesOf, markSending } from './repository.js'
 import { arkivmeldingOf, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
@@ -15,12 +17,23 @@ import { lockMessage, uploadBusy, uploadInProgress } from './upload-lease.js'
 /** The job kind a transport issue executes: deliver one outgoing message. */
 export const SEND_JOB = 'send'
 
+/** What sending a created message needs (the routes pass their AppDeps, a superset). */
+export interface SendDeps {
+  db: Db
+  clock: Clock
+  payloads: PayloadStore
+  /** the business certificate, whose expiry stops a send; absent when no channel needs one */
+  keys?: BusinessKeys | null
+  /** wakes the job runner once the send job is committed */
+  onSendJob?: () => void
+}
+
 /**
  * `POST /api/messages/out/{messageId}`. Success commits the SENDING state and the send job
  * in one transaction. Sending an already sent message again is a no-op: the messageId is the
  * idempotency key, so a client retrying after a lost answer never sends twice.
  */
-export async function sendMessage(deps: AppDeps, messageId: string): Promise<void> {
+export async function sendMessage(deps: SendDeps, messageId: string): Promise<void> {
   const db = deps.db.kysely
   const message = await requireOutMessage(db, messageId)
   if (message.state === 'SENDING') return
@@ -43,7 +56,7 @@ export async function sendMessage(deps: AppDeps, messageId: string): Promise<voi
 
 /** the send checks (src/sbd/files.ts) over a stored message; arkivmelding.xml is read back to check what it names. */
 async function sendCheck(
-  deps: AppDeps,
+  deps: SendDeps,
   message: OutMessageRow,
   sbd: StandardBusinessDocument,
   files: OutFileRow[],
@@ -64,7 +77,7 @@ async function sendCheck(
  */
 export async function commitSend(
   trx: Executor,
-  deps: AppDeps,
+  deps: SendDeps,
   message: Pick<OutMessageRow, 'id' | 'message_id'>,
 ): Promise<void> {
   const now = deps.clock.now().getTime()
@@ -85,7 +98,7 @@ export async function enqueueSend(trx: Executor, messageId: string, now: number)
 }
 
 /** As the reference: an expired message gets LEVETID_UTLOPT, stays stored, and the client must resend. */
-async function registerExpired(deps: AppDeps, messageId: string): Promise<void> {
+async function registerExpired(deps: SendDeps, messageId: string): Promise<void> {
   const now = deps.clock.now().getTime()
   await deps.db.kysely.transaction().execute(async (trx) => {
     for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {

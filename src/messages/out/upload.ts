@@ -1,15 +1,18 @@
 import type { Readable } from 'node:stream'
+import type { Logger } from 'pino'
 import { uploadLimitOf } from '../../channels/registry.js'
 import type { Config } from '../../config/types.js'
 import { isUniqueViolation } from '../../db/errors.js'
+import type { Db } from '../../db/open.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import { ContentDispositionError, parseContentDisposition } from '../../files/content-disposition.js'
-import type { AppDeps } from '../../http/app-deps.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { collidesWith, documentNameProblem } from '../../packaging/document-names.js'
 import { parseArkivmelding } from '../../sbd/arkivmelding.js'
 import { checkNewFile, formatDataSize, isPrimaryDocument, mimeTypeFor } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
+import type { Clock } from '../../util/time.js'
 import { outPayloadKey } from './orphans.js'
 import { filesOf, insertFile, nextDokumentnummer, outMessageByMessageId, touch } from './repository.js'
 import {
@@ -22,6 +25,16 @@ import {
   toFileInfo,
 } from './stored.js'
 import { beginUpload, lockMessage, type UploadLease } from './upload-lease.js'
+
+/** What a file upload needs (the routes pass their AppDeps, a superset). */
+export interface UploadDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  payloads: PayloadStore
+  logger: Logger
+  newUuid: () => string
+}
 
 export interface UploadRequest {
   messageId: string
@@ -46,7 +59,7 @@ export interface IncomingFile {
  * While the body streams, the upload holds a lease in the database, so a send of the message on any
  * instance waits for it (409) instead of sending without the file; a delete cancels it (404 at its end).
  */
-export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<void> {
+export async function uploadFile(deps: UploadDeps, req: UploadRequest): Promise<void> {
   const message = await requireOutMessage(deps.db.kysely, req.messageId)
   if (message.state !== 'CREATED') throw new ApiError('MessageAlreadySent', ['messageId', req.messageId])
   const file = describeUpload(req)
@@ -83,7 +96,7 @@ export async function uploadFile(deps: AppDeps, req: UploadRequest): Promise<voi
 
 /** the file checks (src/sbd/files.ts) before a byte is read, with the declared size; resolves with the bytes already used. */
 async function checkUpload(
-  deps: AppDeps,
+  deps: UploadDeps,
   message: OutMessageRow,
   sbd: StandardBusinessDocument,
   file: IncomingFile,
@@ -106,7 +119,7 @@ async function checkUpload(
  * A delete cancels an upload streaming to its message; a failure of the payload store meanwhile (its
  * folder removed under the write) is then the delete's doing: the reference's 404, not a 500.
  */
-async function unlessDeleted(deps: AppDeps, messageId: string, error: unknown): Promise<unknown> {
+async function unlessDeleted(deps: UploadDeps, messageId: string, error: unknown): Promise<unknown> {
   if (error instanceof ApiError) return error
   const gone = await outMessageByMessageId(deps.db.kysely, messageId).then(
     (row) => row === undefined,
@@ -116,7 +129,7 @@ async function unlessDeleted(deps: AppDeps, messageId: string, error: unknown): 
 }
 
 /** addStoredFile, removing the written file when it is refused. */
-async function storeOrRemove(deps: AppDeps, input: Parameters<typeof addStoredFile>[1]): Promise<void> {
+async function storeOrRemove(deps: UploadDeps, input: Parameters<typeof addStoredFile>[1]): Promise<void> {
   try {
     await addStoredFile(deps, input)
   } catch (error) {
@@ -154,7 +167,7 @@ export function tooLarge(total: number, si: ServiceIdentifier, limit: number): A
  * the end of the upload's lease, and the conversation's title and reference from arkivmelding.xml.
  */
 export async function addStoredFile(
-  deps: AppDeps,
+  deps: UploadDeps,
   input: {
     message: OutMessageRow
     sbd: StandardBusinessDocument
