@@ -54,6 +54,7 @@ const CHANNEL_PREFIX: Record<ChannelId, string> = {
 }
 
 const ORG_NUMBER = 'difi.move.org.number'
+const USE_DB_PERSISTENCE = 'difi.move.nextmove.use-db-persistence'
 
 const server = section({
   fields: {
@@ -170,8 +171,14 @@ const nextmove = section({
     statusServices: field.channels('difi.move.nextmove.status-services'),
     ttlPollingRateMs: field.int('difi.move.nextmove.ttlPollingrate'),
     maxCompressionRatio: field.int('difi.move.nextmove.max-compression-ratio', 2),
+    useDbPersistence: field.bool(USE_DB_PERSISTENCE),
   },
-  finish: (v, ctx): Config['nextmove'] => ({ ...v, filedir: toPath(v.filedir, ctx.cwd)! }),
+  finish: (v, ctx): Config['nextmove'] => ({
+    ...v,
+    filedir: toPath(v.filedir, ctx.cwd)!,
+    // left at the reference's default, the store follows the database (src/files/choose-store.ts)
+    useDbPersistence: ctx.isDefault(USE_DB_PERSISTENCE) ? null : v.useDbPersistence,
+  }),
 })
 
 const ttlHours = section({ fields: perChannel((id) => field.int(`${CHANNEL_PREFIX[id]}.default-ttl-hours`)) })

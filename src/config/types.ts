@@ -80,6 +80,11 @@ export interface Config {
     ttlPollingRateMs: number
     /** difi.move.nextmove.max-compression-ratio (ours, 100): what a received zip entry may inflate per compressed byte */
     maxCompressionRatio: number
+    /**
+     * difi.move.nextmove.use-db-persistence (true): payloads in the database; null when left at the
+     * default, which means the database on PostgreSQL and files on SQLite (src/files/choose-store.ts)
+     */
+    useDbPersistence: boolean | null
   }
   /** per service default TTL in hours: difi.move.{dpo,dpv,dpi,dph}.default-ttl-hours, difi.move.fiks.ut.default-ttl-hours, difi.move.nextmove.serviceBus.default-ttl-hours */
   ttlHours: Record<ChannelId, number>

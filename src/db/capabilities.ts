@@ -11,6 +11,8 @@ export interface DialectCapabilities {
   idColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'>
   /** the column type for epoch milliseconds */
   bigint: 'integer' | 'bigint'
+  /** the column type for raw bytes (payload chunks); both hand them over as a Buffer */
+  bytes: 'blob' | 'bytea'
   /** `FOR UPDATE SKIP LOCKED` when claiming jobs (SQLite serialises writers instead) */
   skipLocked: boolean
   /** case-insensitive LIKE operator */
@@ -24,6 +26,7 @@ export const SQLITE: DialectCapabilities = {
   idColumn: (table) =>
     table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()),
   bigint: 'integer',
+  bytes: 'blob',
   skipLocked: false,
   ilike: 'like',
   titleSearch: SQLITE_TITLE_SEARCH,
@@ -36,6 +39,7 @@ export const POSTGRES: DialectCapabilities = {
       c.primaryKey().generatedByDefaultAsIdentity(),
     ),
   bigint: 'bigint',
+  bytes: 'bytea',
   skipLocked: true,
   ilike: 'ilike',
   titleSearch: POSTGRES_TITLE_SEARCH,

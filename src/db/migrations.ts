@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-webhooks.js'
 import * as m0004 from './migrations/0004-web.js'
 import * as m0005 from './migrations/0005-retention-indexes.js'
 import * as m0006 from './migrations/0006-upload-leases.js'
+import * as m0007 from './migrations/0007-payloads.js'
 import type { Db } from './open.js'
 
 /** Numbered migrations, one set for both stores; names sort in the order they run. */
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities
   '0004-web': m0004,
   '0005-retention-indexes': m0005,
   '0006-upload-leases': m0006,
+  '0007-payloads': m0007,
 }
 
 export class MigrationError extends Error {}

@@ -16,6 +16,8 @@ export interface Database {
   broker_transfers: BrokerTransferTable
   webhook_subscriptions: WebhookSubscriptionTable
   status_queue: StatusQueueTable
+  payloads: PayloadTable
+  payload_chunks: PayloadChunkTable
 }
 
 export interface OutMessageTable {
@@ -187,6 +189,24 @@ export interface StatusQueueTable {
   status_fk: number
   service_identifier: string
   created_at: number
+}
+
+/** A payload kept in the database (src/files/db-payload-store.ts); `key` is null while it is staged. */
+export interface PayloadTable {
+  id: Generated<number>
+  key: string | null
+  size: number
+  sha256: string
+  created_at: number
+  /** when it got its key; while staged, when its writer last added a chunk */
+  written_at: number
+}
+
+/** A payload's bytes, in order of `seq` from 0; removed with their payload. */
+export interface PayloadChunkTable {
+  payload_fk: number
+  seq: number
+  data: Buffer
 }
 
 export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionTable>

@@ -168,6 +168,15 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
  * comes from a client, so anything that could leave the root or hide in the temp area is refused.
  */
 export function keyPath(root: string, key: string): string {
+  const segments = checkKey(key)
+  const path = resolve(root, ...segments)
+  if (!path.startsWith(root + sep))
+    throw new Error(`Payload key ${JSON.stringify(key)} leaves the payload folder`)
+  return path
+}
+
+/** The segments of a valid key; throws for a key no store may take (see keyPath). */
+export function checkKey(key: string): string[] {
   const refuse = (why: string) => new Error(`Payload key ${JSON.stringify(key)} ${why}`)
   if (typeof key !== 'string' || key === '') throw new Error('Payload key is empty')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
@@ -178,13 +187,11 @@ export function keyPath(root: string, key: string): string {
   if (segments.some((s) => s === '' || s === '.' || s === '..'))
     throw refuse("has an empty, '.' or '..' segment")
   if (segments[0] === TEMP_DIR) throw refuse('is inside the temp folder')
-  const path = resolve(root, ...segments)
-  if (!path.startsWith(root + sep)) throw refuse('leaves the payload folder')
-  return path
+  return segments
 }
 
 /** Counts and hashes the bytes passing through; errors as soon as the count passes `maxBytes`. */
-class LimitAndHash extends Transform {
+export class LimitAndHash extends Transform {
   size = 0
   readonly #hash = createHash('sha256')
 
@@ -230,7 +237,10 @@ async function streamToFile(source: Readable, path: string, opts: WriteOptions):
  * without waiting on it once `signal` aborts: a client that stalls mid-body leaves its next read pending
  * for good, and Node.js 22's pipeline waits for that read before it settles, where Node.js 20's did not.
  */
-async function* readUntilAborted(source: Readable, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+export async function* readUntilAborted(
+  source: Readable,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
   const chunks = source.iterator({ destroyOnReturn: false })
   const aborted = signal && abortion(signal)
   try {
