@@ -8,7 +8,11 @@ import type { ServiceRegistry } from '../registry/client.js'
 import type { ServiceIdentifier } from '../sbd/types.js'
 import type { Clock } from '../util/time.js'
 
-/** What the HTTP app needs; `buildApp(deps)` never listens, so tests inject these. */
+/**
+ * What the HTTP app needs; `buildApp(deps)` never listens, so tests inject these. A superset of each
+ * service's own deps (CreateDeps, SendDeps, QueueDeps, ...), so routes pass it through; a service never
+ * names it, so jobs and channels can call services with only what they need (test/layering.test.ts).
+ */
 export interface AppDeps {
   config: Config
   db: Db
