@@ -3,36 +3,41 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { createDpoChannel, type DpoChannel } from './channels/dpo/channel.js'
-import { deliverableServices } from './channels/registry.js'
+import type { Channel, Intake, RunningChannel } from './channels/ports.js'
+import { channelMigrations, deliverableServices, enabledChannels } from './channels/registry.js'
 import type { Config } from './config/types.js'
 import { expireConversations } from './conversations/expiry.js'
-import { parseDatasource } from './db/datasource.js'
+import { type Datasource, parseDatasource } from './db/datasource.js'
 import { type Db, openDb } from './db/open.js'
-import { createLocalPayloadStore } from './files/payload-store.js'
+import { createPayloadStore, payloadStoreKind } from './files/choose-store.js'
+import type { PayloadStore } from './files/payload-store.js'
 import { buildApp } from './http/app.js'
-import { createLoop, type Loop } from './jobs/loop.js'
-import { createJobRunner } from './jobs/runner.js'
+import { beat, incompatiblePeer, leave, livePeers } from './jobs/instances.js'
+import { createLeasedLoop, releaseLeases } from './jobs/leases.js'
+import { createLoop, type Loop, type Task } from './jobs/loop.js'
+import { createJobRunner, type JobHandler, type JobRunner } from './jobs/runner.js'
 import { intakeIncoming, isTransferReceived } from './messages/in/intake.js'
 import { sweepIncomingOrphans } from './messages/in/orphans.js'
 import { refuseIncoming } from './messages/in/refused-delivery.js'
-import { STATUS_REPLY_JOB } from './messages/in/status-reply.js'
+import { statusReplyJobKind } from './messages/in/status-reply.js'
 import {
+  type DispatchDeps,
   type OutgoingChannels,
   sendGivenUp,
   sendJobHandler,
   statusReplyJobHandler,
 } from './messages/out/dispatch.js'
 import { orphanGraceMs, sweepOrphanPayloads } from './messages/out/orphans.js'
-import { SEND_JOB } from './messages/out/send.js'
+import { isSendJob, sendJobKind } from './messages/out/send.js'
 import { releaseDeadUploads } from './messages/out/upload-lease.js'
-import { createOps } from './ops/ops.js'
-import { createRetentionLoop } from './ops/retention.js'
+import { buildInfo } from './ops/info.js'
+import { createOps, type Ops } from './ops/ops.js'
+import { retentionTask } from './ops/retention.js'
 import { opsSettings } from './ops/settings.js'
 import { closeHttp } from './ops/shutdown.js'
-import { logStartupWarnings, startupWarnings } from './ops/warnings.js'
+import { logStartupWarnings, startupErrors, startupWarnings } from './ops/warnings.js'
 import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
-import { createServiceRegistryClient } from './registry/client.js'
+import { createServiceRegistryClient, type ServiceRegistry } from './registry/client.js'
 import { endsWithin } from './util/async.js'
 import { type Clock, systemClock } from './util/time.js'
 import { WEBHOOK_JOB } from './webhooks/deliveries.js'
@@ -53,9 +58,22 @@ export class StartupError extends Error {
   override name = 'StartupError'
 }
 
+/** How often an instance says it is alive (the `instances` table); three missed beats and it is gone. */
+const HEARTBEAT_MS = 10_000
+
+interface Start {
+  config: Config
+  cwd: string
+  logger: Logger
+  clock: Clock
+  /** this instance, as its jobs, leases and heartbeat name it */
+  workerId: string
+}
+
 /**
- * Starts one integration point: store, migrations, payload folder, registry client, HTTP API and the
- * background loops. It starts and serves even when the ServiceRegistry or a broker is down.
+ * Starts one integration point: store, migrations, payloads, channels, HTTP API and the background work.
+ * It starts and serves even when the ServiceRegistry or a broker is down. Several instances may run on
+ * one PostgreSQL database (docs/operations.md): jobs are claimed, and singleton tasks leased, per row.
  */
 export async function startIntegrationPoint(opts: {
   config: Config
@@ -63,98 +81,277 @@ export async function startIntegrationPoint(opts: {
   logger: Logger
   clock?: Clock
 }): Promise<RunningIntegrationPoint> {
-  const { config, cwd, logger } = opts
-  const clock = opts.clock ?? systemClock
   const started = Date.now()
-  // checked before anything is opened: a wrong monitoring setting stops the start with its message
+  const { config, logger } = opts
+  const s: Start = {
+    ...opts,
+    clock: opts.clock ?? systemClock,
+    workerId: `${config.org.number}-${process.pid}-${randomUUID().slice(0, 8)}`,
+  }
+  // checked before anything is opened: each of these stops the start with its message
   const settings = opsSettings(config)
+  const problems = startupErrors(config)
+  if (problems.length > 0) throw new StartupError(problems.join('\n'))
+  const channels = enabledChannels(config.features.enabled)
   const datasource = parseDatasource(
     config.datasource.url,
     config.datasource.username,
     config.datasource.password,
   )
-  const db = await openDb(datasource, { cwd })
-  const payloads = createLocalPayloadStore(resolve(cwd, config.nextmove.filedir), { clock })
-  // the services with a channel that are enabled: the DPO channel below is made exactly when DPO is on
-  const transports = deliverableServices(config.features.enabled)
-  const ops = createOps({
-    config,
-    db,
-    clock,
-    payloads,
-    settings,
-    transports,
-  })
-  const registry = createServiceRegistryClient({
-    ...config.serviceRegistry,
-    clock,
-    onCacheLookup: ops.metrics.registryCache,
-  })
-  try {
-    await payloads.sweepTemp(60 * 60 * 1000)
-    await releaseDeadUploads(db)
-    const orphans =
-      (await sweepOrphanPayloads(db, payloads, orphanGraceMs(db))) +
-      (await sweepIncomingOrphans(db, payloads, orphanGraceMs(db)))
-    if (orphans) logger.info({ orphans }, 'removed payload folders left behind by an earlier crash')
-  } catch (error) {
-    logger.warn({ err: error }, 'could not sweep the payload folder')
-  }
 
-  let keys: BusinessKeys | null = null
-  let dpo: DpoChannel | null = null
-  const channels: OutgoingChannels = {}
-  let nudgeJobs = () => {}
-  if (config.features.enabled.DPO) {
-    try {
-      keys = await loadBusinessKeys(config.org.keystore, clock.now())
-    } catch (error) {
-      await registry.close()
-      await db.close()
-      if (error instanceof KeystoreError)
-        throw new StartupError(
-          `DPO is enabled but the business certificate cannot be used: ${error.message}`,
-          {
-            cause: error,
-          },
-        )
-      throw error
-    }
-    const intakeDeps = {
+  const db = await openDb(datasource, { cwd: s.cwd, migrations: channelMigrations() })
+  // what to close, the most recent first; the database last
+  const closing: (() => Promise<unknown>)[] = [() => db.close()]
+  const abandon = async () => {
+    for (const close of closing) await close().catch(() => {})
+  }
+  try {
+    const payloads = createPayloadStore({ config, db, cwd: s.cwd, clock: s.clock })
+    await joinPeers(s, db, payloads, channels)
+    closing.unshift(() => leave(db, s.workerId, s.clock.now().getTime()))
+    await sweepAtStart(s, db, payloads)
+    const keys = await businessKeys(s, channels)
+    const transports = deliverableServices(config.features.enabled)
+    const ops = createOps({ config, db, clock: s.clock, payloads, settings, transports })
+    const registry = createServiceRegistryClient({
+      ...config.serviceRegistry,
+      clock: s.clock,
+      onCacheLookup: ops.metrics.registryCache,
+    })
+    closing.unshift(() => registry.close())
+    let nudgeJobs = () => {}
+    const running = await startChannels(s, channels, {
       db,
-      clock,
-      payloads,
-      config,
-      logger,
-      newUuid: randomUUID,
-      onSendJob: () => nudgeJobs(),
-      onRefused: ops.metrics.refused,
-    }
-    dpo = createDpoChannel({
-      config,
-      db,
-      clock,
-      logger,
       payloads,
       registry,
       keys,
-      newUuid: randomUUID,
-      intake: {
-        take: (d) => intakeIncoming(intakeDeps, { ...d, serviceIdentifier: 'DPO' }),
-        alreadyReceived: (ref) => isTransferReceived(db.kysely, ref),
-        refuse: (d) =>
-          refuseIncoming(intakeDeps, { ...d, sbd: null, serviceIdentifier: 'DPO', kind: 'container' }),
-        timed: (e) => ops.metrics.received({ service: 'DPO', ...e }),
-      },
+      ops,
+      onSendJob: () => nudgeJobs(),
     })
-    channels.DPO = dpo.outgoing
+    closing.unshift(() => Promise.all([...running.values()].map((c) => c.close())))
+    const jobs = jobRunner(s, db, payloads, running, ops)
+    nudgeJobs = () => jobs.nudge()
+    const app = await buildApp(
+      {
+        config,
+        db,
+        clock: s.clock,
+        registry,
+        payloads,
+        logger,
+        newUuid: randomUUID,
+        keys,
+        onSendJob: nudgeJobs,
+        ops,
+        transports,
+      },
+      config.ssl.enabled ? { https: tlsOptions(config) } : {},
+    )
+    const pollers = pollerLoops(s, db, running)
+    const loops: Loop[] = [jobs, ...pollers, ...backgroundLoops(s, db, payloads)]
+    const address = await app.listen({ port: config.server.port, host: config.server.host || '0.0.0.0' })
+    const url = address.replace('0.0.0.0', '127.0.0.1')
+    await db.kysely.updateTable('instances').set({ url }).where('id', '=', s.workerId).execute()
+    for (const loop of loops) loop.start()
+    ops.lifecycle.ready()
+    logStartupWarnings(logger, startupWarnings({ config, datasource, keys, now: s.clock.now() }))
+    announce(s, datasource, address, started)
+
+    let stopping: Promise<void> | null = null
+    const stop = () => {
+      stopping ??= (async () => {
+        app.draining()
+        // running work gets the grace period, then is abandoned (src/ops/shutdown.ts says why that is
+        // safe); the job runner releases its leases either way
+        const grace = config.shutdown.gracePeriodMs
+        await Promise.all([
+          ...loops.map(async (l) => {
+            if (!(await endsWithin(l.stop(), grace + 1000)))
+              logger.warn('a background loop still running at shutdown is abandoned')
+          }),
+          closeHttp(app, grace, logger),
+        ])
+        // another instance takes the singleton tasks over at once instead of after the lease
+        await releaseLeases(db, s.workerId).catch(() => {})
+        // an abandoned upload or download would hold these open until it ends; likewise a transaction
+        // it left open, which the process exit that follows rolls back
+        const last = closing.pop()!
+        await endsWithin(Promise.all(closing.map((close) => close())), 1000)
+        if (!(await endsWithin(last(), 2000)))
+          logger.warn('database connections still busy at shutdown are dropped')
+      })()
+      return stopping
+    }
+    return {
+      app,
+      db,
+      url,
+      stop,
+      nudgeReceivers: () => {
+        for (const p of pollers) p.nudge()
+      },
+    }
+  } catch (error) {
+    await abandon()
+    throw error
   }
-  const dispatch = { db, clock, logger, payloads, channels, onSendTimed: ops.metrics.sent }
-  const jobs = createJobRunner({
+}
+
+/**
+ * Says this instance is here, and refuses to start beside instances that keep payloads where this one
+ * cannot read them; payload files beside other instances are warned about (each has its own disk).
+ */
+async function joinPeers(s: Start, db: Db, payloads: PayloadStore, channels: readonly Channel[]) {
+  const store = payloadStoreKind(s.config, db.caps.name)
+  const now = s.clock.now().getTime()
+  const peers = await livePeers(db, s.workerId, now, HEARTBEAT_MS)
+  const why = incompatiblePeer(store, peers)
+  if (why) throw new StartupError(why)
+  await beat(
     db,
-    clock,
-    logger,
-    workerId: `${config.org.number}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    {
+      id: s.workerId,
+      url: null,
+      payloadStore: store,
+      services: channels.map((c) => c.service),
+      version: buildInfo().version,
+    },
+    now,
+    now,
+  )
+  if (store === 'files' && peers.length > 0) warnFilesShared(s.logger, payloads, peers.length)
+}
+
+function warnFilesShared(logger: Logger, payloads: PayloadStore, peers: number): void {
+  logger.warn(
+    { setting: 'difi.move.nextmove.use-db-persistence', instances: peers + 1, folder: payloads.tempDir },
+    `${peers + 1} integration points run on this database with payloads in files ` +
+      '(difi.move.nextmove.use-db-persistence=false): a message stored by one cannot be sent or popped by ' +
+      'another unless they share one payload folder; set difi.move.nextmove.use-db-persistence=true on every ' +
+      'instance (docs/operations.md)',
+  )
+}
+
+/** What a crash may have left: temp files, uploads of a dead instance, payloads no row refers to. */
+async function sweepAtStart(s: Start, db: Db, payloads: PayloadStore): Promise<void> {
+  try {
+    await payloads.sweepTemp(60 * 60 * 1000)
+    await releaseDeadUploads(db)
+    const grace = orphanGraceMs(db)
+    const orphans =
+      (await sweepOrphanPayloads(db, payloads, grace)) + (await sweepIncomingOrphans(db, payloads, grace))
+    if (orphans) s.logger.info({ orphans }, 'removed payloads left behind by an earlier crash')
+  } catch (error) {
+    s.logger.warn({ err: error }, 'could not sweep the payload store')
+  }
+}
+
+/** The business certificate, when an enabled channel signs or decrypts with it. */
+async function businessKeys(s: Start, channels: readonly Channel[]): Promise<BusinessKeys | null> {
+  const users = channels.filter((c) => c.needsBusinessKeys).map((c) => c.service)
+  if (users.length === 0) return null
+  try {
+    return await loadBusinessKeys(s.config.org.keystore, s.clock.now())
+  } catch (error) {
+    if (error instanceof KeystoreError)
+      throw new StartupError(
+        `${users.join(' and ')} ${users.length > 1 ? 'are' : 'is'} enabled but the business certificate cannot be used: ${error.message}`,
+        { cause: error },
+      )
+    throw error
+  }
+}
+
+/** Starts each enabled channel with the intake bound to its service. */
+async function startChannels(
+  s: Start,
+  channels: readonly Channel[],
+  deps: {
+    db: Db
+    payloads: PayloadStore
+    registry: ServiceRegistry
+    keys: BusinessKeys | null
+    ops: Ops
+    onSendJob: () => void
+  },
+): Promise<Map<string, RunningChannel>> {
+  const intakeDeps = {
+    db: deps.db,
+    clock: s.clock,
+    payloads: deps.payloads,
+    config: s.config,
+    logger: s.logger,
+    newUuid: randomUUID,
+    onSendJob: deps.onSendJob,
+    onRefused: deps.ops.metrics.refused,
+  }
+  const running = new Map<string, RunningChannel>()
+  try {
+    for (const channel of channels) {
+      const service = channel.service
+      const intake: Intake = {
+        take: (d) => intakeIncoming(intakeDeps, { ...d, serviceIdentifier: service }),
+        alreadyReceived: (ref) => isTransferReceived(deps.db.kysely, ref),
+        refuse: (d) =>
+          refuseIncoming(intakeDeps, { ...d, sbd: null, serviceIdentifier: service, kind: 'container' }),
+        timed: (e) => deps.ops.metrics.received({ service, ...e }),
+      }
+      running.set(
+        service,
+        await channel.start({
+          ...deps,
+          config: s.config,
+          clock: s.clock,
+          logger: s.logger,
+          intake,
+          newUuid: randomUUID,
+        }),
+      )
+    }
+  } catch (error) {
+    await Promise.all([...running.values()].map((c) => c.close()))
+    throw error
+  }
+  return running
+}
+
+/** The outbox's workers: send and status jobs of the services running here, and webhook deliveries. */
+function jobRunner(
+  s: Start,
+  db: Db,
+  payloads: PayloadStore,
+  running: ReadonlyMap<string, RunningChannel>,
+  ops: Ops,
+): JobRunner {
+  const { config } = s
+  const channels: OutgoingChannels = Object.fromEntries(running)
+  const dispatch: DispatchDeps = {
+    db,
+    clock: s.clock,
+    logger: s.logger,
+    payloads,
+    channels,
+    onSendTimed: ops.metrics.sent,
+  }
+  const handlers: Record<string, JobHandler> = {
+    [WEBHOOK_JOB]: webhookJobHandler({
+      db,
+      clock: s.clock,
+      logger: s.logger,
+      config: config.webhooks,
+      observer: ops.metrics.webhooks,
+    }),
+  }
+  // a kind per service: an instance claims only the jobs of the services it has
+  for (const service of running.keys()) {
+    handlers[sendJobKind(service)] = sendJobHandler(dispatch)
+    handlers[statusReplyJobKind(service)] = statusReplyJobHandler(dispatch)
+  }
+  return createJobRunner({
+    db,
+    clock: s.clock,
+    logger: s.logger,
+    workerId: s.workerId,
     concurrency: config.jobs.concurrency,
     leaseMs: config.jobs.leaseMs,
     shutdownGraceMs: config.shutdown.gracePeriodMs,
@@ -162,72 +359,95 @@ export async function startIntegrationPoint(opts: {
     // the next retry is rarely more than a second away from a poll of the (indexed) due jobs
     intervalMs: Math.min(1000, config.jobs.retryInitialMs),
     observer: ops.metrics.jobs,
-    handlers: {
-      [SEND_JOB]: sendJobHandler(dispatch),
-      [STATUS_REPLY_JOB]: statusReplyJobHandler(dispatch),
-      [WEBHOOK_JOB]: webhookJobHandler({
-        db,
-        clock,
-        logger,
-        config: config.webhooks,
-        observer: ops.metrics.webhooks,
-      }),
-    },
+    handlers,
     onGiveUp: async (job, error) => {
-      if (job.kind === SEND_JOB) await sendGivenUp(dispatch, job, error)
+      if (isSendJob(job.kind)) await sendGivenUp(dispatch, job, error)
     },
   })
-  nudgeJobs = () => jobs.nudge()
+}
 
-  const app = await buildApp(
-    {
-      config,
-      db,
-      clock,
-      registry,
-      payloads,
-      logger,
-      newUuid: randomUUID,
-      keys,
-      onSendJob: nudgeJobs,
-      ops,
-      transports,
-    },
-    config.ssl.enabled ? { https: tlsOptions(config) } : {},
+/** Every channel's pollers, each a singleton across the instances on this database. */
+function pollerLoops(s: Start, db: Db, running: ReadonlyMap<string, RunningChannel>): Loop[] {
+  return [...running.values()].flatMap((channel) =>
+    channel.pollers.map((p) =>
+      leased(s, db, {
+        name: p.name,
+        intervalMs: p.intervalMs,
+        tick: () => p.tick(),
+        onError: (err) =>
+          s.logger.warn({ err, task: p.name }, `${p.name} failed; trying again: ${(err as Error).message}`),
+      }),
+    ),
   )
-  const loops: Loop[] = [
-    jobs,
-    ...(dpo ? [dpo.poller] : []),
-    createLoop({
+}
+
+/** Expiry, sweeps, retention (singletons across instances) and this instance's own heartbeat and temp files. */
+function backgroundLoops(s: Start, db: Db, payloads: PayloadStore): Loop[] {
+  const { config, logger, clock } = s
+  const tenMinutes = 10 * 60 * 1000
+  const singletons: Task[] = [
+    {
       name: 'expiry',
       intervalMs: config.nextmove.ttlPollingRateMs,
       tick: () => expireConversations(db, clock, 100, payloads),
       onError: (err) => logger.error({ err }, 'expiry job failed; it runs again'),
-    }),
-    createLoop({
+    },
+    {
       name: 'payload-sweep',
-      intervalMs: 10 * 60 * 1000,
+      intervalMs: tenMinutes,
       tick: async () => {
-        await payloads.sweepTemp(60 * 60 * 1000)
-        await sweepOrphanPayloads(db, payloads, 10 * 60 * 1000)
-        await sweepIncomingOrphans(db, payloads, 10 * 60 * 1000)
+        await sweepOrphanPayloads(db, payloads, tenMinutes)
+        await sweepIncomingOrphans(db, payloads, tenMinutes)
         // one round per interval: the loop would go again at once if it said it did work
         return 0
       },
       onError: (err) => logger.error({ err }, 'payload sweep failed; it runs again'),
-    }),
-    ...[createRetentionLoop({ db, clock, payloads, logger }, config.retention)].filter((l) => l !== null),
+    },
+    ...[retentionTask({ db, clock, payloads, logger }, config.retention)].filter((t) => t !== null),
   ]
-  const address = await app.listen({ port: config.server.port, host: config.server.host || '0.0.0.0' })
-  for (const loop of loops) loop.start()
-  ops.lifecycle.ready()
-  const url = address.replace('0.0.0.0', '127.0.0.1')
-  logStartupWarnings(logger, startupWarnings({ config, datasource, keys, now: clock.now() }))
-  logger.info(
+  const store = payloadStoreKind(config, db.caps.name)
+  const warned = new Set<string>()
+  return [
+    ...singletons.map((t) => leased(s, db, t)),
+    createLoop({
+      name: 'instance',
+      intervalMs: HEARTBEAT_MS,
+      tick: async () => {
+        await payloads.sweepTemp(60 * 60 * 1000)
+        const now = clock.now().getTime()
+        await db.kysely.updateTable('instances').set({ seen_at: now }).where('id', '=', s.workerId).execute()
+        const peers = await livePeers(db, s.workerId, now, HEARTBEAT_MS)
+        if (store === 'files' && peers.some((p) => !warned.has(p.id))) {
+          for (const p of peers) warned.add(p.id)
+          warnFilesShared(logger, payloads, peers.length)
+        }
+        return 0
+      },
+      onError: (err) => logger.warn({ err }, 'could not record this instance in the database; trying again'),
+    }),
+  ]
+}
+
+function leased(s: Start, db: Db, task: Task): Loop {
+  return createLeasedLoop({
+    ...task,
+    db,
+    clock: s.clock,
+    logger: s.logger,
+    holder: s.workerId,
+    leaseMs: s.config.jobs.leaseMs,
+  })
+}
+
+function announce(s: Start, datasource: Datasource, address: string, started: number): void {
+  const { config } = s
+  s.logger.info(
     {
       org: config.org.number,
       url: address,
-      database: datasource.kind === 'sqlite' ? `sqlite ${resolve(cwd, datasource.path)}` : 'postgresql',
+      database: datasource.kind === 'sqlite' ? `sqlite ${resolve(s.cwd, datasource.path)}` : 'postgresql',
+      payloads: payloadStoreKind(config, datasource.kind),
+      instance: s.workerId,
       serviceRegistry: config.serviceRegistry.endpoint,
       auth: config.security.enable ? 'basic' : 'off',
       services: Object.entries(config.features.enabled)
@@ -237,30 +457,6 @@ export async function startIntegrationPoint(opts: {
     },
     `integrasjonspunkt for ${config.org.number} ready on ${address}`,
   )
-
-  let stopping: Promise<void> | null = null
-  const stop = () => {
-    stopping ??= (async () => {
-      app.draining()
-      // running work gets the grace period, then is abandoned (src/ops/shutdown.ts says why that is safe);
-      // the job runner releases its leases either way
-      const grace = config.shutdown.gracePeriodMs
-      await Promise.all([
-        ...loops.map(async (l) => {
-          if (!(await endsWithin(l.stop(), grace + 1000)))
-            logger.warn('a background loop still running at shutdown is abandoned')
-        }),
-        closeHttp(app, grace, logger),
-      ])
-      // an abandoned upload or download would hold these open until it ends
-      await endsWithin(Promise.all([dpo?.close(), registry.close()]), 1000)
-      // likewise a transaction it left open; the process exit that follows rolls it back
-      if (!(await endsWithin(db.close(), 2000)))
-        logger.warn('database connections still busy at shutdown are dropped')
-    })()
-    return stopping
-  }
-  return { app, db, url, stop, nudgeReceivers: () => dpo?.poller.nudge() }
 }
 
 function tlsOptions(config: Config) {

@@ -1,12 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from 'pino'
-import { CHANNEL_SERVICES } from './channels/registry.js'
+import type { StandIn } from './channels/ports.js'
+import { CHANNEL_SERVICES, channelOf, standIns } from './channels/registry.js'
 import { loadConfig } from './config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from './main.js'
 import { SERVICE_IDENTIFIERS } from './sbd/types.js'
-import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './standins/altinn-broker/app.js'
-import { startAltinnBroker } from './standins/altinn-broker/server.js'
 import { sandboxCatalogPath, startServiceRegistry } from './standins/service-registry/server.js'
 import { takenPort } from './util/errors.js'
 
@@ -57,15 +56,16 @@ async function onPort<T>(port: number, what: string, base: number, start: () => 
 
 export interface Sandbox {
   registryUrl: string
-  brokerUrl: string
+  /** every stand-in the sandbox runs (`altinn-broker`, ...), with its URL */
+  standIns: { name: string; label: string; url: string }[]
   points: RunningIntegrationPoint[]
   stop(): Promise<void>
 }
 
 /**
  * Everything on one machine with no set-up: the ServiceRegistry stand-in with the sandbox catalogue,
- * the Altinn 3 Broker stand-in and two integration points, on 127.0.0.1 only, API open (it is local), data kept under `dataDir`
- * so a restart keeps everything.
+ * the stand-in of each channel's counterpart (the registry's) and two integration points, on 127.0.0.1
+ * only, API open (it is local), data kept under `dataDir` so a restart keeps everything.
  */
 export async function startSandbox(opts: {
   cwd: string
@@ -90,20 +90,31 @@ export async function startSandbox(opts: {
   )
   const points: RunningIntegrationPoint[] = []
   const byOrg = new Map<string, RunningIntegrationPoint>()
-  let broker: Awaited<ReturnType<typeof startAltinnBroker>> | undefined
+  const started: { standIn: StandIn; url: string; close(): Promise<void> }[] = []
+  const stopAll = async () => {
+    await Promise.all(points.map((p) => p.stop()))
+    await Promise.all(started.map((s) => s.close()))
+    await registry.close()
+  }
   try {
-    broker = await onPort(fixed.broker, 'Altinn stand-in', base, () =>
-      startAltinnBroker({
-        port: port(fixed.broker),
-        host: '127.0.0.1',
-        dataDir: join(dataDir, 'altinn-broker'),
-        logger: opts.logger.child({ name: 'altinn-broker' }),
-        // as Altinn's events: the receiver hears of a new transfer at once instead of at its next poll
-        onPublished: ({ recipients }) => {
-          for (const r of recipients) byOrg.get(r.replace(/^0192:/, ''))?.nudgeReceivers()
-        },
-      }),
-    )
+    for (const { standIn } of standIns()) {
+      // the stand-in's place in DESIGN's table, moved with the base
+      const at = standIn.port - SANDBOX_PORT_BASE + base
+      const running = await onPort(at, standIn.label, base, () =>
+        standIn.start({
+          port: port(at),
+          host: '127.0.0.1',
+          dataDir: join(dataDir, standIn.name),
+          logger: opts.logger.child({ name: standIn.name }),
+          // as the services' events: the receiver hears of something new at once, not at its next poll
+          onPublished: (orgs) => {
+            for (const org of orgs) byOrg.get(org)?.nudgeReceivers()
+          },
+        }),
+      )
+      started.push({ standIn, ...running })
+    }
+    const urlOf = (standIn: StandIn) => started.find((s) => s.standIn === standIn)!.url
     for (const [i, { org }] of SANDBOX_ORGS.entries()) {
       const pointPort = fixed.points[i]!
       const dir = join(dataDir, org)
@@ -112,7 +123,7 @@ export async function startSandbox(opts: {
       const config = loadConfig({
         cwd: dir,
         env: {},
-        overrides: sandboxProperties(org, port(pointPort), registry.url, broker.url, keystore),
+        overrides: sandboxProperties(org, port(pointPort), registry.url, urlOf, keystore),
       })
       const point = await onPort(pointPort, `integration point ${org}`, base, () =>
         startIntegrationPoint({ config, cwd: dir, logger: opts.logger.child({ org }) }),
@@ -121,21 +132,14 @@ export async function startSandbox(opts: {
       byOrg.set(org, point)
     }
   } catch (error) {
-    await Promise.all(points.map((p) => p.stop()))
-    await broker?.close()
-    await registry.close()
+    await stopAll()
     throw error
   }
-  const started = broker
   return {
     registryUrl: registry.url,
-    brokerUrl: started.url,
+    standIns: started.map((s) => ({ name: s.standIn.name, label: s.standIn.label, url: s.url })),
     points,
-    async stop() {
-      await Promise.all(points.map((p) => p.stop()))
-      await started.close()
-      await registry.close()
-    },
+    stop: stopAll,
   }
 }
 
@@ -151,22 +155,26 @@ export function businessKeystore(registryDir: string, org: string, dir: string):
   return path
 }
 
+/**
+ * An integration point's properties in the sandbox: each channel's properties for its stand-in
+ * (`urlOf` says where that runs), and the settings every sandbox point shares.
+ */
 export function sandboxProperties(
   org: string,
   port: number,
   registryUrl: string,
-  brokerUrl: string,
+  urlOf: (standIn: StandIn) => string,
   keystore: string,
 ): Record<string, string> {
   return {
     'difi.move.org.keystore.path': keystore,
     'difi.move.org.keystore.type': 'PEM',
-    'difi.move.dpo.brokerserviceUrl': `${brokerUrl}${BROKER_BASE}`,
-    'difi.move.dpo.altinnTokenExchangeUrl': `${brokerUrl}${EXCHANGE_PATH}`,
-    // the broker stand-in answers Maskinporten's token endpoint too
-    'difi.move.oidc.url': `${brokerUrl}${MASKINPORTEN_PATH}`,
-    // the broker nudges on publish; this only catches what a nudge missed
-    'difi.move.dpo.pollingrate': '5000',
+    ...Object.assign(
+      {},
+      ...CHANNEL_SERVICES.map((s) => channelOf(s)!).map((c) =>
+        c.sandbox.properties(urlOf(c.sandbox.standIn)),
+      ),
+    ),
     // a local broker: retry soon rather than the production back-off's 20 s
     'difi.move.nextmove.retry.initial-interval-ms': '1000',
     'difi.move.org.number': org,
@@ -200,8 +208,7 @@ export function sandboxBanner(sandbox: Sandbox): string {
 eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a restart keeps everything)
 
   ServiceRegistry stand-in    ${sandbox.registryUrl}
-  Altinn 3 Broker stand-in    ${sandbox.brokerUrl}
-  integration point ${a.org}  ${urlA}   (API open, no password: local only)
+${sandbox.standIns.map((s) => `  ${s.label.padEnd(28)}${s.url}\n`).join('')}  integration point ${a.org}  ${urlA}   (API open, no password: local only)
   integration point ${b.org}  ${urlB}
 
 Ask what ${b.org} can receive:

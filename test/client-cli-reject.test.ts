@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { jobsForMessage } from '../src/jobs/outbox.js'
 import { intakeIncoming } from '../src/messages/in/intake.js'
-import { STATUS_REPLY_JOB } from '../src/messages/in/status-reply.js'
+import { statusReplyJobKind } from '../src/messages/in/status-reply.js'
 import { encryptStream } from '../src/packaging/cms.js'
 import type { BusinessKeys } from '../src/packaging/keys.js'
 import { makeIdentity, makeTempDir } from '../src/packaging/test-support.js'
@@ -123,7 +123,9 @@ describe.each(STORES)('receive rejects a hostile package on %s', (kind) => {
     expect(conversation.messageStatuses.find((s) => s.status === 'FEIL')!.description).toBe(
       'Rejected by the receiving fagsystem: The ASiC-E could not be read: invalid relative path: ../evil.txt',
     )
-    const replies = (await jobsForMessage(ip.db.kysely, hostile)).filter((j) => j.kind === STATUS_REPLY_JOB)
+    const replies = (await jobsForMessage(ip.db.kysely, hostile)).filter(
+      (j) => j.kind === statusReplyJobKind('DPO'),
+    )
     expect(replies.map((j) => JSON.parse(j.payload).sbd.status?.status)).toEqual(['MOTTATT', 'FEIL'])
 
     // the next run does not meet it again

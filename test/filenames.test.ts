@@ -184,7 +184,7 @@ describe.each(STORES)('a message that cannot be packed, on %s', (kind) => {
         .selectFrom('jobs')
         .selectAll()
         .where('message_id', '=', id)
-        .where('kind', '=', 'send')
+        .where('kind', '=', 'send:DPO')
         .executeTakeFirst()
       return job && job.attempts >= 1 && job.last_error ? job : undefined
     })

@@ -261,10 +261,10 @@ describe.each(STORES)('/manage of two integration points exchanging over DPO on 
     const a1 = await eventually(async () => {
       const m = await scrape(a.url)
       // the job's end is recorded last, after the status
-      return m.value('eformidling_job_runs_total', { kind: 'send', outcome: 'ok' }) === 1 ? m : undefined
+      return m.value('eformidling_job_runs_total', { kind: 'send:DPO', outcome: 'ok' }) === 1 ? m : undefined
     }, 'the send at A')
     expect(a1.value('eformidling_send_duration_seconds_count', sendOk)).toBe(1)
-    expect(a1.value('eformidling_job_duration_seconds_count', { kind: 'send', outcome: 'ok' })).toBe(1)
+    expect(a1.value('eformidling_job_duration_seconds_count', { kind: 'send:DPO', outcome: 'ok' })).toBe(1)
     const outgoing = { service: 'DPO', direction: 'OUTGOING' }
     expect(a1.value('eformidling_message_statuses_recent', { ...outgoing, status: 'SENDT' })).toBe(1)
     const posted = { method: 'POST', route: '/api/messages/out/multipart', status: '200' }

@@ -8,7 +8,7 @@ import { expireConversations } from '../src/conversations/expiry.js'
 import { jobsForMessage } from '../src/jobs/outbox.js'
 import { type IncomingDelivery, intakeIncoming, isTransferReceived } from '../src/messages/in/intake.js'
 import { sweepIncomingOrphans } from '../src/messages/in/orphans.js'
-import { STATUS_REPLY_JOB } from '../src/messages/in/status-reply.js'
+import { statusReplyJobKind } from '../src/messages/in/status-reply.js'
 import { encryptStream } from '../src/packaging/cms.js'
 import type { BusinessKeys } from '../src/packaging/keys.js'
 import { makeIdentity, makeTempDir, type TestIdentity } from '../src/packaging/test-support.js'
@@ -184,7 +184,7 @@ describe.each(STORES)('incoming messages on %s', (kind) => {
 
       const jobs = await jobsForMessage(ip.db.kysely, messageId)
       expect(jobs.map((j) => [j.kind, j.dedupe_key])).toEqual([
-        [STATUS_REPLY_JOB, `status-reply:${messageId}:MOTTATT`],
+        [statusReplyJobKind('DPO'), `status-reply:${messageId}:MOTTATT`],
       ])
       const payload = JSON.parse(jobs[0]!.payload)
       expect(payload.service).toBe('DPO')

@@ -250,7 +250,7 @@ describe.each(STORES)('outgoing messages on %s', (kind) => {
     expect(await send.text()).toBe('')
     const jobs = await ip.db.kysely.selectFrom('jobs').selectAll().where('message_id', '=', id).execute()
     expect(jobs).toHaveLength(1)
-    expect(jobs[0]).toMatchObject({ kind: 'send', state: 'PENDING' })
+    expect(jobs[0]).toMatchObject({ kind: 'send:DPO', state: 'PENDING' })
 
     // a retry after a lost answer sends nothing twice
     expect((await ip.fetch(`/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)

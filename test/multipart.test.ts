@@ -62,7 +62,7 @@ describe.each(STORES)('one-step multipart send on %s', (kind) => {
       ],
     )
     const jobs = await ip.db.kysely.selectFrom('jobs').selectAll().execute()
-    expect(jobs.map((j) => [j.kind, j.message_id])).toEqual([['send', MESSAGE_ID]])
+    expect(jobs.map((j) => [j.kind, j.message_id])).toEqual([['send:DPO', MESSAGE_ID]])
     const conv = await ip.json<Json>(`/api/conversations/messageId/${MESSAGE_ID}`)
     expect(conv.body.messageTitle).toBe('Vedtak')
   })

@@ -12,10 +12,10 @@ import { startIntegrationPoint } from '../src/main.js'
 import { inPayloadKey } from '../src/messages/in/orphans.js'
 import { outPayloadKey } from '../src/messages/out/orphans.js'
 import {
-  createRetentionLoop,
   RECEIVED_KEEP_DAYS,
   type RetentionDeps,
   retentionRound,
+  retentionTask,
   TRANSFER_KEEP_DAYS,
 } from '../src/ops/retention.js'
 import { ManualClock } from '../src/util/time.js'
@@ -184,8 +184,8 @@ describe.each(STORES)('retention on %s', (kind) => {
   async function transfer(daysAgo: number): Promise<string> {
     const purpose = `send:${randomUUID()}`
     await db.kysely
-      .insertInto('broker_transfers')
-      .values({ purpose, transfer_id: randomUUID(), created_at: clock.now().getTime() - daysAgo * DAY })
+      .insertInto('handovers')
+      .values({ purpose, ref: randomUUID(), created_at: clock.now().getTime() - daysAgo * DAY })
       .execute()
     return purpose
   }
@@ -216,7 +216,7 @@ describe.each(STORES)('retention on %s', (kind) => {
     const rounds: number[] = []
     for (;;) {
       const r = await retentionRound(deps, { days, batchSize })
-      const n = r.conversations + r.jobs + r.received + r.brokerTransfers
+      const n = r.conversations + r.jobs + r.received + r.handovers
       if (n === 0) return rounds
       rounds.push(n)
     }
@@ -277,7 +277,7 @@ describe.each(STORES)('retention on %s', (kind) => {
     )
     expect(keys).toEqual([youngReceived])
     expect(keys).not.toContain(oldReceived)
-    const purposes = (await db.kysely.selectFrom('broker_transfers').select('purpose').execute()).map(
+    const purposes = (await db.kysely.selectFrom('handovers').select('purpose').execute()).map(
       (r) => r.purpose,
     )
     expect(purposes).toEqual([youngTransfer])
@@ -303,9 +303,9 @@ describe.each(STORES)('retention on %s', (kind) => {
   })
 
   it('is off at 0 days, and as a loop runs its rounds back to back until nothing is left', async () => {
-    expect(createRetentionLoop(deps, { days: 0, batchSize: 10, intervalMs: 1000 })).toBeNull()
+    expect(retentionTask(deps, { days: 0, batchSize: 10, intervalMs: 1000 })).toBeNull()
     for (let i = 0; i < 3; i++) await conversation('INCOMING', ['OPPRETTET', 'INNKOMMENDE_LEVERT'], 10)
-    const loop = createRetentionLoop(deps, { days: 7, batchSize: 1, intervalMs: 60_000 })!
+    const loop = retentionTask(deps, { days: 7, batchSize: 1, intervalMs: 60_000 })!
     expect(await loop.tick()).toBe(1)
     expect(await loop.tick()).toBe(1)
     expect(await loop.tick()).toBe(1)

@@ -11,6 +11,9 @@ import { type Sandbox, SandboxPortError, sandboxBanner, sandboxPorts, startSandb
 
 type Json = Record<string, any>
 
+/** the Altinn stand-in's URL in a running sandbox */
+const altinn = (sandbox: Sandbox) => sandbox.standIns.find((s) => s.name === 'altinn-broker')!.url
+
 /** The sandbox as `npm start` runs it, on free ports: the README's walk-through, and a restart. */
 describe('the sandbox', () => {
   let dir: string
@@ -26,7 +29,7 @@ describe('the sandbox', () => {
     sandbox = await startSandbox({ cwd: dir, logger, anyPorts: true })
     const [a] = sandbox.points.map((p) => p.url)
     expect(sandboxBanner(sandbox)).toContain(`${a}/api/capabilities/910077473`)
-    expect(await (await fetch(`${sandbox.brokerUrl}/health`)).json()).toEqual({ status: 'UP' })
+    expect(await (await fetch(`${altinn(sandbox)}/health`)).json()).toEqual({ status: 'UP' })
 
     const caps = (await (await fetch(`${a}/api/capabilities/910077473`)).json()) as Json
     expect(caps.capabilities.map((c: Json) => c.serviceIdentifier)).toContain('DPO')
@@ -137,7 +140,7 @@ describe('the sandbox ports', () => {
     const sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), portBase: base })
     try {
       expect(sandbox.points.map((p) => new URL(p.url).port)).toEqual([String(base), String(base + 1)])
-      expect(new URL(sandbox.brokerUrl).port).toBe(String(sandboxPorts(base).broker))
+      expect(new URL(altinn(sandbox)).port).toBe(String(sandboxPorts(base).broker))
       expect(new URL(sandbox.registryUrl).port).toBe(String(base + 6))
       // a second sandbox on the same ports: the first it needs is taken
       const again = startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), portBase: base })

@@ -11,9 +11,9 @@ import * as m0001 from '../src/db/migrations/0001-init.js'
 import * as m0002 from '../src/db/migrations/0002-incoming.js'
 import { type Db, openDb } from '../src/db/open.js'
 import type { Database } from '../src/db/schema.js'
+import { enqueue } from '../src/jobs/outbox.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from '../src/main.js'
 import { markSending } from '../src/messages/out/repository.js'
-import { enqueueSend } from '../src/messages/out/send.js'
 import { businessKeystore, sandboxProperties } from '../src/sandbox.js'
 import { startAltinnBroker } from '../src/standins/altinn-broker/server.js'
 import { startServiceRegistry } from '../src/standins/service-registry/server.js'
@@ -77,6 +77,8 @@ describe.each(STORES)('an upgrade on %s', (kind) => {
         '0004-web',
         '0005-retention-indexes',
         '0006-upload-leases',
+        '0007-payloads',
+        '0008-instances',
       ])
       // nothing lost: every old conversation, status and file is there
       for (const id of [made.created, made.sending]) {
@@ -140,7 +142,13 @@ async function startWorld(kind: StoreKind): Promise<World> {
         cwd: store.dir,
         env: {},
         overrides: {
-          ...sandboxProperties(org, 0, registry.url, broker.url, businessKeystore(join(dir, 'sr'), org, dir)),
+          ...sandboxProperties(
+            org,
+            0,
+            registry.url,
+            () => broker.url,
+            businessKeystore(join(dir, 'sr'), org, dir),
+          ),
           'difi.datasource.url': store.url,
           'difi.move.nextmove.filedir': join(store.dir, 'messages'),
           'difi.move.dpo.pollingrate': '100',
@@ -178,7 +186,19 @@ async function startWorld(kind: StoreKind): Promise<World> {
           .where('message_id', '=', sending)
           .executeTakeFirstOrThrow()
         await markSending(trx, row.id, Date.now())
-        await enqueueSend(trx, sending, Date.now())
+        // the job as the old version made it: one `send` kind for every service (migration 0008 renames it)
+        const now = Date.now()
+        await enqueue(
+          trx,
+          {
+            kind: 'send',
+            payload: { messageId: sending },
+            messageId: sending,
+            dedupeKey: `send:${sending}`,
+            runAt: now,
+          },
+          now,
+        )
       })
       return { created, sending, ...(incoming ? { incoming } : {}) }
     },

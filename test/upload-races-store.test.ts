@@ -51,8 +51,8 @@ describe.each(STORES)('requests racing on one outgoing message, on %s', (kind) =
     // an earlier attempt made its transfer, then failed; its retry waits
     const now = ip.clock.now().getTime()
     await ip.db.kysely
-      .insertInto('broker_transfers')
-      .values({ purpose: `send:${id}`, transfer_id: 'ft-1', created_at: now })
+      .insertInto('handovers')
+      .values({ purpose: `send:${id}`, ref: 'ft-1', created_at: now })
       .execute()
     const path = `/api/messages/out/${id}`
     expect409(await json(`${ip.url}${path}`, { method: 'DELETE' }), BEING_SENT, path)

@@ -126,7 +126,7 @@ describe.each(STORES)('requests racing on one outgoing message, DPO on %s', (kin
     // the worker has the job and has made its transfer: the message is on its way to the broker
     await eventually(
       async () =>
-        (await a.db.kysely.selectFrom('broker_transfers').selectAll().execute()).length ? true : undefined,
+        (await a.db.kysely.selectFrom('handovers').selectAll().execute()).length ? true : undefined,
       'the send to start',
     )
     const del = await json(`${a.url}${path}`, { method: 'DELETE' })
@@ -163,7 +163,7 @@ describe.each(STORES)('requests racing on one outgoing message, DPO on %s', (kin
     await a.db.kysely
       .insertInto('jobs')
       .values({
-        kind: 'send',
+        kind: 'send:DPO',
         payload: JSON.stringify({ messageId: id }),
         message_id: id,
         dedupe_key: `send:${id}`,

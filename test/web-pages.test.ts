@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fail, jobsForMessage } from '../src/jobs/outbox.js'
 import { intakeIncoming } from '../src/messages/in/intake.js'
 import { sendGivenUp } from '../src/messages/out/dispatch.js'
-import { SEND_JOB } from '../src/messages/out/send.js'
+import { isSendJob } from '../src/messages/out/send.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import {
@@ -53,7 +53,7 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     expect(received).toMatch(/<rect class="bar" data-service="DPO" data-count="1"/)
     expect(section(text, 'sent-hourly')).toContain('None in this period.')
     expect(section(text, 'statuses')).toMatch(/OPPRETTET<\/span><\/td><td class="num">2</)
-    expect(section(text, 'jobs')).toMatch(/<td>send<\/td><td class="num">1<\/td><td class="num">1<\/td>/)
+    expect(section(text, 'jobs')).toMatch(/<td>send:DPO<\/td><td class="num">1<\/td><td class="num">1<\/td>/)
     expect(section(text, 'incoming')).toMatch(/<b>1<\/b> waiting/)
     expect(section(text, 'health')).toMatch(/<td>db<\/td><td><span class="badge UP">UP/)
     // in words and human units, not raw details
@@ -128,7 +128,7 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     expect(text).toContain('2026/77-7')
     expect(section(text, 'files')).toMatch(/vedtak\.pdf.*application\/pdf.*5\.0 KiB/s)
     expect(text).toMatch(/data-status="OPPRETTET"/)
-    expect(text).toMatch(/<tr data-kind="send" data-state="PENDING">/)
+    expect(text).toMatch(/<tr data-kind="send:DPO" data-state="PENDING">/)
     // due now, nobody runs it in this test: nothing to retry
     expect(text).toContain('The send is due now and waits for a free worker.')
   })
@@ -340,7 +340,7 @@ async function deliverIncoming(ip: TestIp): Promise<string> {
 async function failOnce(ip: TestIp, messageId: string, retryInMs: number | null): Promise<number> {
   const now = ip.clock.now().getTime()
   const db = ip.db.kysely
-  const job = (await jobsForMessage(db, messageId)).find((j) => j.kind === SEND_JOB)!
+  const job = (await jobsForMessage(db, messageId)).find((j) => isSendJob(j.kind))!
   await db
     .updateTable('jobs')
     .set({ locked_by: 'w', locked_until: now + 60_000, attempts: sql`attempts + 1` })

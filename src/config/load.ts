@@ -67,6 +67,10 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       const origin = props.origin(key)
       return origin === undefined || origin === 'default'
     },
+    isExplicit: (key) => {
+      const origin = props.origin(key)
+      return origin !== undefined && origin !== 'default' && origin !== 'profile'
+    },
   }
   const issues: ConfigIssue[] = []
   const sections = parseSections(props, ctx, issues)

@@ -12,6 +12,8 @@ import type { ChannelId, Config } from './types.js'
 export interface SectionContext {
   cwd: string
   isDefault(key: string): boolean
+  /** set by the operator (file, environment, overrides), not by a built-in or profile default */
+  isExplicit(key: string): boolean
 }
 
 type Fields = Record<string, Field<unknown>>
@@ -197,9 +199,12 @@ const features = section({
     statusQueueIncludes: field.channels('difi.move.feature.statusQueueIncludes'),
     enableReceipts: field.bool('difi.move.feature.enableReceipts'),
   },
-  finish: (v): Config['features'] => {
+  finish: (v, ctx): Config['features'] => {
     const { statusQueueIncludes, enableReceipts, ...enabled } = v
-    return { enabled, statusQueueIncludes, enableReceipts }
+    const explicit = Object.fromEntries(
+      Object.keys(enabled).map((id) => [id, ctx.isExplicit(`difi.move.feature.enable${id}`)]),
+    ) as Record<ChannelId, boolean>
+    return { enabled, explicit, statusQueueIncludes, enableReceipts }
   },
 })
 

@@ -93,6 +93,8 @@ export interface Config {
   features: {
     /** difi.move.feature.enableDPO|DPV|DPI|DPF|DPE|DPH (all false) */
     enabled: Record<ChannelId, boolean>
+    /** which of those the operator set (file, environment, overrides) rather than a default or a profile */
+    explicit: Record<ChannelId, boolean>
     /** difi.move.feature.statusQueueIncludes (ours: every service; the reference: none) */
     statusQueueIncludes: ChannelId[]
     /** difi.move.feature.enableReceipts (true) */

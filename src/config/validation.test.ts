@@ -50,6 +50,7 @@ describe('defaults', () => {
       },
       features: {
         enabled: { DPO: false, DPV: false, DPI: false, DPF: false, DPE: false, DPH: false },
+        explicit: { DPO: false, DPV: false, DPI: false, DPF: false, DPE: false, DPH: false },
         // ours: every service (the reference: none); docs/compatibility.md
         statusQueueIncludes: ['DPO', 'DPV', 'DPI', 'DPF', 'DPE', 'DPH'],
         enableReceipts: true,

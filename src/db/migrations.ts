@@ -7,11 +7,15 @@ import * as m0004 from './migrations/0004-web.js'
 import * as m0005 from './migrations/0005-retention-indexes.js'
 import * as m0006 from './migrations/0006-upload-leases.js'
 import * as m0007 from './migrations/0007-payloads.js'
+import * as m0008 from './migrations/0008-instances.js'
 import type { Db } from './open.js'
 
-/** Numbered migrations, one set for both stores; names sort in the order they run. */
+/** One step of the schema; it sees the schema as it was when it was written, not as it is. */
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
-const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities): Promise<void> }> = {
+export type Migration = { up(db: Kysely<any>, caps: DialectCapabilities): Promise<void> }
+
+/** Numbered migrations, one set for both stores; names sort in the order they run. */
+const MIGRATIONS: Record<string, Migration> = {
   '0001-init': m0001,
   '0002-incoming': m0002,
   '0003-webhooks': m0003,
@@ -19,6 +23,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, caps: DialectCapabilities
   '0005-retention-indexes': m0005,
   '0006-upload-leases': m0006,
   '0007-payloads': m0007,
+  '0008-instances': m0008,
 }
 
 export class MigrationError extends Error {}
@@ -32,9 +37,14 @@ const ADVISORY_LOCK_KEY = 7_343_120_917
  * rather than with Kysely's Migrator, which introspects every schema of a PostgreSQL database to find its
  * tables: another schema being dropped at that moment (another instance's, a test's) fails the start.
  * The bookkeeping table is the one Kysely's Migrator made (`ip_migrations(name, timestamp)`), so
- * databases it migrated carry on.
+ * databases it migrated carry on. `extra` are the channels' own migrations (src/channels/ports.ts), named
+ * `<service>-NNNN-...` so they sort after the numbered ones.
  */
-export async function migrateToLatest(db: Db): Promise<string[]> {
+export async function migrateToLatest(
+  db: Db,
+  extra: Readonly<Record<string, Migration>> = {},
+): Promise<string[]> {
+  const all: Record<string, Migration> = { ...extra, ...MIGRATIONS }
   const ran: string[] = []
   try {
     await db.kysely.transaction().execute(async (trx) => {
@@ -46,10 +56,10 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       const done = new Set(
         (await sql<{ name: string }>`select name from ip_migrations`.execute(trx)).rows.map((r) => r.name),
       )
-      for (const name of Object.keys(MIGRATIONS).sort()) {
+      for (const name of Object.keys(all).sort()) {
         if (done.has(name)) continue
         try {
-          await MIGRATIONS[name]!.up(trx, db.caps)
+          await all[name]!.up(trx, db.caps)
         } catch (error) {
           throw new MigrationError(`database migration ${name} failed: ${(error as Error).message}`, {
             cause: error,

@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from
 import pg from 'pg'
 import { type DialectCapabilities, POSTGRES, SQLITE } from './capabilities.js'
 import type { Datasource } from './datasource.js'
-import { migrateToLatest } from './migrations.js'
+import { type Migration, migrateToLatest } from './migrations.js'
 import type { Database } from './schema.js'
 
 export interface Db {
@@ -20,11 +20,14 @@ const INT8_OID = 20
 const NUMERIC_OID = 1700
 
 /** Opens the store and runs the migrations, so a started integration point always has its tables. */
-export async function openDb(source: Datasource, opts: { cwd: string; migrate?: boolean }): Promise<Db> {
+export async function openDb(
+  source: Datasource,
+  opts: { cwd: string; migrate?: boolean; migrations?: Readonly<Record<string, Migration>> },
+): Promise<Db> {
   const db = source.kind === 'sqlite' ? openSqlite(resolve(opts.cwd, source.path)) : openPostgres(source)
   if (opts.migrate !== false) {
     try {
-      await migrateToLatest(db)
+      await migrateToLatest(db, opts.migrations)
     } catch (error) {
       await db.close()
       throw error

@@ -13,7 +13,9 @@ export interface Database {
   jobs: JobTable
   in_messages: InMessageTable
   received: ReceivedTable
-  broker_transfers: BrokerTransferTable
+  handovers: HandoverTable
+  leases: LeaseTable
+  instances: InstanceTable
   webhook_subscriptions: WebhookSubscriptionTable
   status_queue: StatusQueueTable
   payloads: PayloadTable
@@ -153,12 +155,39 @@ export interface ReceivedTable {
   received_at: number
 }
 
-/** A broker transfer this integration point made, by purpose (`send:<messageId>`, ...). */
-export interface BrokerTransferTable {
+/**
+ * What a channel handed to its service, by purpose (`send:<messageId>`, `status:<messageId>:<status>`),
+ * with the service's own reference (DPO: the file transfer's id), so a retry finds it (migration 0008;
+ * was `broker_transfers`).
+ */
+export interface HandoverTable {
   id: Generated<number>
   purpose: string
-  transfer_id: string
+  ref: string
   created_at: number
+}
+
+/** A singleton background task and the instance running it until `lease_until` (migration 0008). */
+export interface LeaseTable {
+  name: string
+  holder: string
+  lease_until: number
+}
+
+/** A running integration point's heartbeat (migration 0008). */
+export interface InstanceTable {
+  /** the worker id its jobs and leases carry */
+  id: string
+  host: string
+  pid: number
+  url: string | null
+  /** `database` or `files` */
+  payload_store: string
+  /** JSON list of the services it can deliver */
+  services: string
+  version: string
+  started_at: number
+  seen_at: number
 }
 
 /** A webhook subscription (`/api/subscriptions`) and how its deliveries fare. */
@@ -223,3 +252,4 @@ export type NewConversation = Insertable<ConversationTable>
 export type ConversationUpdate = Updateable<ConversationTable>
 export type MessageStatusRow = Selectable<MessageStatusTable>
 export type JobRow = Selectable<JobTable>
+export type InstanceRow = Selectable<InstanceTable>

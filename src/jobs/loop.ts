@@ -10,12 +10,17 @@ export interface Loop {
   tick(): Promise<number>
 }
 
-export function createLoop(opts: {
+/** Background work done in rounds: what a loop runs. */
+export interface Task {
   name: string
+  /** the sleep after a round that did nothing (a round that did something is followed at once) */
   intervalMs: number
+  /** one round; returns how much it did */
   tick: () => Promise<number>
   onError: (error: unknown) => void
-}): Loop {
+}
+
+export function createLoop(opts: Task): Loop {
   let running = false
   let wake: (() => void) | null = null
   // a nudge that comes while a round runs is kept, so the loop goes again instead of sleeping

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path'
+import { enabledChannels } from '../channels/registry.js'
 import type { Config } from '../config/types.js'
 import type { Db } from '../db/open.js'
 import type { PayloadStore } from '../files/payload-store.js'
@@ -91,12 +92,10 @@ export function createOps(deps: OpsDeps): Ops {
   }
 }
 
-/**
- * One component per enabled service that has a broker adapter, named by the service in lower case. A
- * broker is reachable when its base URL answers at all.
- */
+/** Each enabled channel's components (its broker or service), UP when the URL answers at all. */
 function brokerChecks(config: Config, remote: (url: string) => HealthChecks[string]): HealthChecks {
   const checks: HealthChecks = {}
-  if (config.features.enabled.DPO) checks.dpo = remote(config.dpo.brokerUrl)
+  for (const channel of enabledChannels(config.features.enabled))
+    for (const [name, url] of Object.entries(channel.reachable(config))) checks[name] = remote(url)
   return checks
 }

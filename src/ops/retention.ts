@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
+import { pruneHandovers } from '../channels/handovers.js'
 import type { Db, Executor } from '../db/open.js'
 import type { PayloadStore } from '../files/payload-store.js'
-import { createLoop, type Loop } from '../jobs/loop.js'
+import type { Task } from '../jobs/loop.js'
 import { removeIncomingPayload } from '../messages/in/queue.js'
 import { outPayloadFolder } from '../messages/out/orphans.js'
 import type { Clock } from '../util/time.js'
@@ -15,7 +16,7 @@ import type { Clock } from '../util/time.js'
  *   `days` ago, with their statuses, status-queue entries, any message row still left for them and its
  *   payload files (an expired outgoing message that was never sent, say);
  * - DONE and FAILED job rows (sends, status messages, webhook deliveries) last updated that long ago;
- * - `received` rows after at least RECEIVED_KEEP_DAYS, and `broker_transfers` rows after at least
+ * - `received` rows after at least RECEIVED_KEEP_DAYS, and `handovers` rows after at least
  *   TRANSFER_KEEP_DAYS (see there).
  *
  * Open conversations, queued incoming messages and pending jobs are never touched, however old.
@@ -46,9 +47,9 @@ const DAY_MS = 86_400_000
 export const RECEIVED_KEEP_DAYS = 40
 
 /**
- * A `broker_transfers` row lets a retried send find the transfer it already made. After 30 days the
- * broker has purged that transfer (P30D), so the row can no longer help; most rows go when the send
- * finishes anyway.
+ * A `handovers` row lets a retried send find what it already handed to the service. After 30 days the
+ * service has long given up an unfinished delivery (the longest any keeps one: an Altinn file transfer,
+ * P30D), so the row can no longer help; most rows go when the send finishes anyway.
  */
 export const TRANSFER_KEEP_DAYS = 30
 
@@ -56,7 +57,7 @@ export interface RetentionRound {
   conversations: number
   jobs: number
   received: number
-  brokerTransfers: number
+  handovers: number
 }
 
 /** One batch of each kind; the loop runs rounds back to back while they find something. */
@@ -68,22 +69,21 @@ export async function retentionRound(deps: RetentionDeps, s: RetentionSettings):
     conversations: await removeFinishedConversations(deps, cutoff, s.batchSize),
     jobs: await removeFinishedJobs(db, cutoff, s.batchSize),
     received: await removeReceived(db, now - Math.max(s.days, RECEIVED_KEEP_DAYS) * DAY_MS, s.batchSize),
-    brokerTransfers: await removeBrokerTransfers(
-      db,
-      now - Math.max(s.days, TRANSFER_KEEP_DAYS) * DAY_MS,
-      s.batchSize,
-    ),
+    handovers: await pruneHandovers(db, now - Math.max(s.days, TRANSFER_KEEP_DAYS) * DAY_MS, s.batchSize),
   }
 }
 
-/** The retention loop, or null when retention is off. It logs one line per pass that removed something. */
-export function createRetentionLoop(
+/**
+ * Retention as a background task (one instance at a time runs it), or null when retention is off. It
+ * logs one line per pass that removed something.
+ */
+export function retentionTask(
   deps: RetentionDeps,
   s: RetentionSettings & { intervalMs: number },
-): Loop | null {
+): Task | null {
   if (s.days <= 0) return null
-  let pass: RetentionRound = { conversations: 0, jobs: 0, received: 0, brokerTransfers: 0 }
-  return createLoop({
+  let pass: RetentionRound = { conversations: 0, jobs: 0, received: 0, handovers: 0 }
+  return {
     name: 'retention',
     intervalMs: s.intervalMs,
     tick: async () => {
@@ -92,16 +92,16 @@ export function createRetentionLoop(
       for (const k of Object.keys(pass) as (keyof RetentionRound)[]) pass[k] += round[k]
       if (removed === 0 && total(pass) > 0) {
         deps.logger.info({ removed: pass, olderThanDays: s.days }, 'retention removed old history')
-        pass = { conversations: 0, jobs: 0, received: 0, brokerTransfers: 0 }
+        pass = { conversations: 0, jobs: 0, received: 0, handovers: 0 }
       }
       return removed
     },
     onError: (err) => deps.logger.error({ err }, 'retention failed; it runs again'),
-  })
+  }
 }
 
 function total(r: RetentionRound): number {
-  return r.conversations + r.jobs + r.received + r.brokerTransfers
+  return r.conversations + r.jobs + r.received + r.handovers
 }
 
 /** One batch of finished conversations and all that hangs on them; payload files go after the commit. */
@@ -189,15 +189,4 @@ async function removeReceived(db: Executor, cutoff: number, batch: number): Prom
 /** Exported for the test that checks its query plan. */
 export function receivedBatch(db: Executor, cutoff: number, batch: number) {
   return db.selectFrom('received').select('id').where('received_at', '<', cutoff).limit(batch)
-}
-
-async function removeBrokerTransfers(db: Executor, cutoff: number, batch: number): Promise<number> {
-  const pick = db
-    .selectFrom('broker_transfers')
-    .select('id')
-    .where('created_at', '<', cutoff)
-    .orderBy('id')
-    .limit(batch)
-  const r = await db.deleteFrom('broker_transfers').where('id', 'in', pick).executeTakeFirst()
-  return Number(r.numDeletedRows)
 }

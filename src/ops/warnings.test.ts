@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { load } from '../config/test-helpers.js'
 import { makeIdentity, makeTempDir } from '../packaging/test-support.js'
-import { startupWarnings } from './warnings.js'
+import { startupErrors, startupWarnings } from './warnings.js'
 
 const tmp = makeTempDir('warnings-')
 afterAll(() => tmp.cleanup())
@@ -49,17 +49,23 @@ describe('warnings at start', () => {
     expect(startupWarnings({ config, datasource: postgres, keys: null, now })).toEqual([])
   })
 
-  it("name each enabled service without a transport, the production profile's DPE included", () => {
+  it("name a service without a channel that a profile enabled (the production profile's DPE); the operator's own enableX stops the start", () => {
     const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPV: 'true' } })
-    const w = startupWarnings({ config, datasource: postgres, keys: null, now })
-    expect(settings(w)).toEqual(['difi.move.feature.enableDPV'])
-    expect(w[0]!.message).toMatch(
-      /^DPV is enabled \(difi\.move\.feature\.enableDPV\) but this integration point has no transport/,
-    )
-    const production = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'production' } })
-    expect(settings(startupWarnings({ config: production, datasource: postgres, keys: null, now }))).toEqual([
-      'difi.move.feature.enableDPE',
+    expect(settings(startupWarnings({ config, datasource: postgres, keys: null, now }))).toEqual([
+      'difi.move.feature.enableDPV',
     ])
+    expect(startupErrors(config)).toEqual([
+      expect.stringMatching(
+        /^difi\.move\.feature\.enableDPV=true, but this integration point has no channel for DPV/,
+      ),
+    ])
+    const production = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'production' } })
+    const w = startupWarnings({ config: production, datasource: postgres, keys: null, now })
+    expect(settings(w)).toEqual(['difi.move.feature.enableDPE'])
+    expect(w[0]!.message).toMatch(
+      /^DPE is enabled \(difi\.move\.feature\.enableDPE\) but this integration point has no transport/,
+    )
+    expect(startupErrors(production)).toEqual([])
   })
 
   it('name a business certificate that expires within 30 days, not one that lasts longer', () => {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import type { Logger } from 'pino'
-import { enabledWithoutChannel } from '../channels/registry.js'
+import type { StartupWarning } from '../channels/ports.js'
+import { enabledChannels, enabledWithoutChannel } from '../channels/registry.js'
 import type { Config } from '../config/types.js'
 import type { Datasource } from '../db/datasource.js'
 import type { BusinessKeys } from '../packaging/keys.js'
@@ -8,10 +9,25 @@ import type { BusinessKeys } from '../packaging/keys.js'
 /** A certificate this close to its end is warned about at every start (Digdir's alerts come at 30 days too). */
 export const CERTIFICATE_WARNING_DAYS = 30
 
-export interface StartupWarning {
-  /** the property to look at */
-  setting: string
-  message: string
+export type { StartupWarning }
+
+/**
+ * What stops the start before anything is opened, each naming its property: a service the operator
+ * enabled that has no channel here (a profile's default only warns, below), and each enabled channel's
+ * own configuration errors.
+ */
+export function startupErrors(config: Config): string[] {
+  const errors: string[] = []
+  for (const service of enabledWithoutChannel(config.features.enabled)) {
+    const key = `difi.move.feature.enable${service}`
+    if (config.features.explicit[service as keyof typeof config.features.explicit])
+      errors.push(
+        `${key}=true, but this integration point has no channel for ${service} yet: set ${key}=false ` +
+          `(or remove it), and keep the reference running for ${service}`,
+      )
+  }
+  for (const channel of enabledChannels(config.features.enabled)) errors.push(...channel.configErrors(config))
+  return errors
 }
 
 /**
@@ -49,6 +65,7 @@ export function startupWarnings(opts: {
         'back it up with the payload folder (docs/operations.md), or set difi.datasource.url to a PostgreSQL ' +
         'database to run several instances',
     })
+  // an operator's own enableX without a channel stopped the start (startupErrors); a profile's default warns
   for (const service of enabledWithoutChannel(config.features.enabled))
     warnings.push({
       setting: `difi.move.feature.enable${service}`,
@@ -57,7 +74,10 @@ export function startupWarnings(opts: {
         `for it yet: messages to ${service} are refused at create (ServiceNotEnabledException); set ` +
         `difi.move.feature.enable${service}=false, or keep the reference running for ${service}`,
     })
+  const channels = enabledChannels(config.features.enabled)
+  for (const channel of channels) warnings.push(...channel.startupWarnings(config, opts.keys, opts.now))
   const expiry = opts.keys ? certificateExpiry(opts.keys.certPem) : null
+  const signing = channels.filter((c) => c.needsBusinessKeys).map((c) => c.service)
   if (expiry) {
     const days = Math.floor((expiry.getTime() - opts.now.getTime()) / 86_400_000)
     if (days < CERTIFICATE_WARNING_DAYS)
@@ -65,7 +85,8 @@ export function startupWarnings(opts: {
         setting: 'difi.move.org.keystore.path',
         message:
           `the business certificate (difi.move.org.keystore.path) expires in ${days} days, on ` +
-          `${expiry.toISOString()}: DPO stops sending and receiving then; renew it, register the new one ` +
+          `${expiry.toISOString()}: sending and receiving${signing.length ? ` by ${signing.join(', ')}` : ''} stop ` +
+          'then; renew it, register the new one ' +
           'with Digdir, and point difi.move.org.keystore.* at it',
       })
   }

@@ -16,7 +16,7 @@ import type { PayloadStore } from '../files/payload-store.js'
 import { jobsForMessage } from '../jobs/outbox.js'
 import { inMessageByMessageId } from '../messages/in/repository.js'
 import { filesOf, outMessageByMessageId } from '../messages/out/repository.js'
-import { SEND_JOB } from '../messages/out/send.js'
+import { isSendJob } from '../messages/out/send.js'
 
 export interface MessageView {
   messageId: string
@@ -80,7 +80,7 @@ export async function planRetry(
   payloads: Pick<PayloadStore, 'exists'>,
   now: number,
 ): Promise<RetryPlan> {
-  const job = jobs.find((j) => j.kind === SEND_JOB)
+  const job = jobs.find((j) => isSendJob(j.kind))
   if (!job) return { kind: 'none', reason: 'There is no send job for this message.' }
   if (job.state === 'DONE') return { kind: 'none', reason: 'The send job has finished.' }
   if (job.state === 'PENDING') {

@@ -1,6 +1,6 @@
 import { type KeptFile, keptFileOf, keptFiles } from '../conversations/repository.js'
 import type { ConversationRow, InMessageRow, JobRow, MessageStatusRow } from '../db/schema.js'
-import { SEND_JOB } from '../messages/out/send.js'
+import { isSendJob } from '../messages/out/send.js'
 import { bytes, relative, statusBadge, statusKind, time } from './format.js'
 import { type Html, html, messageHref } from './html.js'
 import type { Page } from './layout.js'
@@ -107,7 +107,7 @@ function jobs(list: JobRow[], now: number, plan: RetryPlan, messageId: string): 
 <td class="mono">${j.last_error ?? ''}</td></tr>`,
   )
   const action =
-    !list.some((j) => j.kind === SEND_JOB) && plan.kind === 'none'
+    !list.some((j) => isSendJob(j.kind)) && plan.kind === 'none'
       ? ''
       : plan.kind === 'none'
         ? html`<p class="muted" id="retry-reason">${plan.reason}</p>`

@@ -95,10 +95,17 @@ export async function startExchange(kind: StoreKind, opts: ExchangeOptions = {})
   let broker: AltinnBrokerStandIn | undefined
   try {
     broker = await startAltinnBroker({ port: 0, dataDir: brokerDir, logger, faults: opts.faults })
+    const brokerUrl = broker.url
     for (const org of [ORG_A, ORG_B]) {
       const store = await createTestStore(kind)
       const properties = {
-        ...sandboxProperties(org, 0, registry.url, broker.url, businessKeystore(registryDir, org, store.dir)),
+        ...sandboxProperties(
+          org,
+          0,
+          registry.url,
+          () => brokerUrl,
+          businessKeystore(registryDir, org, store.dir),
+        ),
         'difi.datasource.url': store.url,
         'difi.move.nextmove.filedir': join(store.dir, 'messages'),
         ...FAST,

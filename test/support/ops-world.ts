@@ -56,7 +56,7 @@ export async function startWorld(kind: StoreKind): Promise<World> {
       cwd: store.dir,
       env: {},
       overrides: {
-        ...sandboxProperties(org, 0, registry.url, brokerUrl, keystore),
+        ...sandboxProperties(org, 0, registry.url, () => brokerUrl, keystore),
         'difi.datasource.url': store.url,
         'difi.move.dpo.pollingrate': '100',
         'difi.move.nextmove.retry.initial-interval-ms': '50',

@@ -1,41 +1,66 @@
-// The DPO channel as the integration point runs it: the token source and broker client from the
-// configuration, the sending port for the send jobs, and the receiving poller.
+// DPO as a channel (ports.ts): Altinn 3 Broker with a token per system user (ours and each reportee's),
+// the send port over the sender, one leased incoming poller per broker account, and the Altinn stand-in
+// for the sandbox.
 
-import type { Logger } from 'pino'
-import type { Config } from '../../config/types.js'
-import type { Db } from '../../db/open.js'
-import type { PayloadStore } from '../../files/payload-store.js'
-import { createLoop, type Loop } from '../../jobs/loop.js'
-import type { OutgoingChannel } from '../../messages/out/dispatch.js'
-import type { BusinessKeys } from '../../packaging/keys.js'
-import type { ServiceRegistry } from '../../registry/client.js'
-import type { Clock } from '../../util/time.js'
+import { KeystoreError } from '../../packaging/keys.js'
+import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from '../../standins/altinn-broker/paths.js'
+import type { Channel, ChannelContext, RunningChannel, SendOutcome } from '../ports.js'
 import { type BrokerClient, createBrokerClient } from './broker-client.js'
-import { type DpoIntake, pollDpo } from './receiver.js'
+import { pollDpo } from './receiver.js'
 import { ship } from './sender.js'
 import { createDpoTokenSource } from './token.js'
 import { createDpoVerifier } from './verify.js'
 
-export interface DpoChannel {
-  outgoing: OutgoingChannel
-  /** the receiving poller; nudge it when the broker says a transfer is published */
-  poller: Loop
-  close(): Promise<void>
+/**
+ * What packing adds around DPO's files on the way to the Broker (sbd.json, zip headers, the ASiC-E's
+ * manifests and signature, the CMS envelope): the Broker's limit is on `sbd.zip`.
+ */
+export const DPO_PACKAGING_HEADROOM = 1024 * 1024
+
+export const dpoChannel: Channel = {
+  service: 'DPO',
+  needsBusinessKeys: true,
+  packagingHeadroom: DPO_PACKAGING_HEADROOM,
+  migrations: {},
+  configErrors: () => [],
+  startupWarnings: () => [],
+  reachable: (config) => ({ dpo: config.dpo.brokerUrl }),
+  start: async (ctx) => startDpo(ctx),
+  sandbox: {
+    standIn: {
+      name: 'altinn-broker',
+      label: 'Altinn 3 Broker stand-in',
+      port: 9098,
+      async start(opts) {
+        const { startAltinnBroker } = await import('../../standins/altinn-broker/server.js')
+        return startAltinnBroker({
+          port: opts.port,
+          host: opts.host,
+          dataDir: opts.dataDir,
+          logger: opts.logger,
+          // as Altinn's events: the receiver hears of a new transfer at once instead of at its next poll
+          onPublished: ({ recipients }) => opts.onPublished(recipients.map((r) => r.replace(/^0192:/, ''))),
+        })
+      },
+    },
+    properties(url) {
+      return {
+        'difi.move.dpo.brokerserviceUrl': `${url}${BROKER_BASE}`,
+        'difi.move.dpo.altinnTokenExchangeUrl': `${url}${EXCHANGE_PATH}`,
+        // the stand-in answers Maskinporten's token endpoint too
+        'difi.move.oidc.url': `${url}${MASKINPORTEN_PATH}`,
+        // the stand-in nudges on publish; this only catches what a nudge missed
+        'difi.move.dpo.pollingrate': '5000',
+      }
+    },
+  },
 }
 
-export function createDpoChannel(deps: {
-  config: Config
-  db: Db
-  clock: Clock
-  logger: Logger
-  payloads: PayloadStore
-  registry: ServiceRegistry
-  keys: BusinessKeys
-  intake: DpoIntake
-  newUuid: () => string
-}): DpoChannel {
-  const { config } = deps
-  const logger = deps.logger.child({ channel: 'DPO' })
+async function startDpo(ctx: ChannelContext): Promise<RunningChannel> {
+  const { config } = ctx
+  if (!ctx.keys) throw new KeystoreError('no business certificate was loaded')
+  const keys = ctx.keys
+  const logger = ctx.logger.child({ channel: 'DPO' })
   // our own system user and one per reportee (on-behalf-of organisations), each with its own tokens
   const systemUsers = [
     { orgId: config.dpo.systemUserOrgId, name: config.dpo.systemUserName },
@@ -46,12 +71,12 @@ export function createDpoChannel(deps: {
     const tokens = createDpoTokenSource({
       orgNumber: user.orgId,
       systemUserName: user.name,
-      keyPem: deps.keys.keyPem,
-      certPem: deps.keys.certPem,
+      keyPem: keys.keyPem,
+      certPem: keys.certPem,
       maskinportenAudience: config.dpo.maskinportenAudience,
       exchangeUrl: config.dpo.exchangeUrl,
       maskinportenUrl: config.dpo.maskinportenUrl,
-      clock: deps.clock,
+      clock: ctx.clock,
       timeoutMs: config.dpo.requestTimeoutMs,
     })
     brokers.set(
@@ -59,44 +84,40 @@ export function createDpoChannel(deps: {
       createBrokerClient({ baseUrl: config.dpo.brokerUrl, tokens, timeoutMs: config.dpo.requestTimeoutMs }),
     )
   }
-  const senderDeps = { ...deps, logger, brokers }
-  const verify = createDpoVerifier(deps)
-  const poller = createLoop({
-    name: 'dpo-poll',
-    intervalMs: config.dpo.pollingRateMs,
-    tick: async () => {
-      let done = 0
-      for (const [org, broker] of brokers) {
-        try {
-          done += await pollDpo({
-            config,
-            logger,
-            payloads: deps.payloads,
-            broker,
-            intake: deps.intake,
-            verify,
-            newUuid: deps.newUuid,
-          })
-        } catch (err) {
-          // one system user's failure (a missing delegation, say) does not stop the others'
-          logger.warn(
-            { err, org },
-            `polling the Altinn broker for ${org} failed; trying again: ${(err as Error).message}`,
-          )
-        }
-      }
-      return done
-    },
-    onError: (err) =>
-      logger.warn({ err }, `polling the Altinn broker failed; trying again: ${(err as Error).message}`),
-  })
+  const senderDeps = { ...ctx, keys, logger, brokers }
+  const verify = createDpoVerifier({ ...ctx, keys })
   return {
-    outgoing: {
-      async send(purpose, sbd, files) {
-        await ship(senderDeps, { purpose, sbd, files })
-      },
+    async send(delivery): Promise<SendOutcome> {
+      try {
+        await ship(senderDeps, delivery)
+        return { outcome: 'delivered' }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        const retryable = (error as { retryable?: unknown })?.retryable
+        return retryable === false ? { outcome: 'failed', reason } : { outcome: 'retry', reason }
+      }
     },
-    poller,
+    // one poller per broker account: several instances never poll one account at once
+    pollers: [...brokers].map(([org, broker]) => ({
+      name: `poll:DPO:incoming:${org}`,
+      kind: 'incoming' as const,
+      intervalMs: config.dpo.pollingRateMs,
+      tick: () =>
+        pollDpo({
+          config,
+          logger,
+          payloads: ctx.payloads,
+          broker,
+          intake: ctx.intake,
+          verify,
+          newUuid: ctx.newUuid,
+        }).catch((err: unknown) => {
+          // one system user's failure (a missing delegation, say) does not stop the others'
+          throw new Error(`polling the Altinn broker for ${org} failed: ${(err as Error).message}`, {
+            cause: err,
+          })
+        }),
+    })),
     close: async () => {
       await Promise.all([...brokers.values()].map((b) => b.close()))
     },

@@ -16,29 +16,15 @@ import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { parseSbdJson } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
+import type { Intake } from '../ports.js'
 import type { BrokerClient } from './broker-client.js'
 import type { FileTransferOverviewExt } from './broker-types.js'
 import { BrokerError } from './errors.js'
 import { readSbdZip, SbdZipError } from './sbd-zip.js'
 import type { DpoVerifier } from './verify.js'
 
-/** What the receiver hands over, and how it learns a transfer was already taken in (the intake's port). */
-export interface DpoIntake {
-  take(d: {
-    sbd: StandardBusinessDocument
-    asic: { tempPath: string; size: number } | null
-    transferRef: string
-    /** the broker's `sender` of the transfer: the organisation of the token that made it */
-    authenticatedSender: string
-    /** the check of the ASiC-E (or a refusal made already) before anything is queued */
-    verify?: () => Promise<AsicVerdict>
-  }): Promise<string>
-  /** records a transfer refused before its SBD could be read, so it is never read again */
-  refuse(d: { transferRef: string; reason: string }): Promise<void>
-  alreadyReceived(transferRef: string): Promise<boolean>
-  /** told how long each transfer took to receive: download, unpacking and intake (metrics) */
-  timed?(e: { seconds: number; ok: boolean }): void
-}
+/** The intake port (ports.ts): what the receiver hands over, and how it learns a transfer was taken in already. */
+export type DpoIntake = Intake
 
 export interface DpoReceiverDeps {
   config: Config

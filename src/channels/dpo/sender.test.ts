@@ -168,9 +168,9 @@ describe.each(STORES)('shipping to the broker on %s', (kind) => {
     }
     const sbd = sbdFrom(orgs.a, orgs.b)
     await expect(ship(deps(breaking), { purpose: 'send:2', sbd, files })).rejects.toThrow('reset')
-    const first = await db.kysely.selectFrom('broker_transfers').selectAll().execute()
+    const first = await db.kysely.selectFrom('handovers').selectAll().execute()
     const { fileTransferId } = await ship(deps(breaking), { purpose: 'send:2', sbd, files })
-    expect(first.map((r) => r.transfer_id)).toEqual([fileTransferId])
+    expect(first.map((r) => r.ref)).toEqual([fileTransferId])
     expect(await published(receiver)).toEqual([fileTransferId])
   })
 

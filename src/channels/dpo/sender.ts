@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
-import type { Db, Executor } from '../../db/open.js'
+import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import { type AsicDocument, writeAsic } from '../../packaging/asic.js'
@@ -30,6 +30,7 @@ import { partOrPrimary, primaryIdentifier } from '../../sbd/identifiers.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
 import type { Clock } from '../../util/time.js'
+import { forgetHandover, handoverOf, recordHandover } from '../handovers.js'
 import type { BrokerClient } from './broker-client.js'
 import type { FileTransferOverviewExt } from './broker-types.js'
 import { BrokerError } from './errors.js'
@@ -63,7 +64,7 @@ export interface Shipment {
   /** `send:<messageId>` or `status:<messageId>:<status>`: the key of the committed transfer */
   purpose: string
   sbd: StandardBusinessDocument
-  files: OutFileRow[]
+  files: readonly OutFileRow[]
 }
 
 const PUBLISHED: FileTransferOverviewExt['fileTransferStatus'][] = [
@@ -88,7 +89,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
     if (state && IN_UPLOAD.includes(state.fileTransferStatus))
       throw new DpoSendError(`the broker is still receiving file transfer ${id}; asking again later`, true)
     if (state?.fileTransferStatus !== 'Initialized') {
-      await forgetTransfer(deps.db.kysely, s.purpose)
+      await forgetHandover(deps.db.kysely, s.purpose)
       id = null
     }
   }
@@ -103,7 +104,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
       checksum: null,
       disableVirusScan: null,
     })
-    await rememberTransfer(deps.db.kysely, s.purpose, id, deps.clock.now().getTime())
+    await recordHandover(deps.db.kysely, s.purpose, id, deps.clock.now().getTime())
   }
   const sbdJson = JSON.stringify(serializeSbd(s.sbd))
   const body = writeSbdZip(sbdJson, cert ? () => encryptedAsic(deps, s, cert, sender, receiver) : null)
@@ -125,7 +126,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
  * failure for good. A stored file that is missing is retried: it may be back after a storage hiccup
  * or a restore, and an operator can then retry the send at once from its web page.
  */
-async function checkPackable(deps: DpoSenderDeps, files: OutFileRow[]): Promise<void> {
+async function checkPackable(deps: DpoSenderDeps, files: readonly OutFileRow[]): Promise<void> {
   const unpackable = documentNamesProblem(files.map((f) => f.filename))
   if (unpackable) throw new DpoSendError(`the message cannot be packed: ${unpackable}`, false)
   for (const f of files) {
@@ -237,22 +238,5 @@ async function overviewOrNull(broker: BrokerClient, id: string): Promise<FileTra
 }
 
 async function existingTransfer(deps: DpoSenderDeps, purpose: string): Promise<string | null> {
-  const row = await deps.db.kysely
-    .selectFrom('broker_transfers')
-    .select('transfer_id')
-    .where('purpose', '=', purpose)
-    .executeTakeFirst()
-  return row?.transfer_id ?? null
-}
-
-async function rememberTransfer(db: Executor, purpose: string, id: string, now: number): Promise<void> {
-  await db
-    .insertInto('broker_transfers')
-    .values({ purpose, transfer_id: id, created_at: now })
-    .onConflict((oc) => oc.column('purpose').doUpdateSet({ transfer_id: id, created_at: now }))
-    .execute()
-}
-
-export async function forgetTransfer(db: Executor, purpose: string): Promise<void> {
-  await db.deleteFrom('broker_transfers').where('purpose', '=', purpose).execute()
+  return handoverOf(deps.db.kysely, purpose)
 }

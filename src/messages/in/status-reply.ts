@@ -18,7 +18,9 @@ import { formatOslo } from '../../util/time.js'
  * taken in, LEVERT when the fagsystem deletes it. The reference sends them from an in-memory thread, so a
  * crash loses them; here they are durable jobs, enqueued in the transaction that makes the change.
  */
-export const STATUS_REPLY_JOB = 'status-reply'
+export function statusReplyJobKind(service: string): string {
+  return `status-reply:${service}`
+}
 
 /** the payload of a status-reply job */
 export interface StatusReplyPayload {
@@ -113,7 +115,7 @@ export async function enqueueStatusReply(
   await enqueue(
     trx,
     {
-      kind: STATUS_REPLY_JOB,
+      kind: statusReplyJobKind(si),
       payload,
       messageId,
       dedupeKey: `status-reply:${messageId}:${status}`,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { handoverOf } from '../../channels/handovers.js'
 import type { Db, Executor } from '../../db/open.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { PayloadStore } from '../../files/payload-store.js'
@@ -6,7 +7,7 @@ import { cancelJobsForMessage } from '../../jobs/outbox.js'
 import type { Clock } from '../../util/time.js'
 import { outPayloadFolder } from './orphans.js'
 import { deleteOutMessage } from './repository.js'
-import { SEND_JOB } from './send.js'
+import { sendJobKind } from './send.js'
 import { lockMessage } from './upload-lease.js'
 
 /** What deleting an outgoing message needs (the routes pass their AppDeps, a superset). */
@@ -35,8 +36,8 @@ export async function deleteMessage(deps: DeleteDeps, messageId: string): Promis
       if (row.state === 'SENDING' && !(await stopSend(trx, messageId, now)))
         throw new ApiError('MessageBeingSent', ['messageId', messageId])
       await deleteOutMessage(trx, row.id)
+      await cancelJobsForMessage(trx, messageId, [sendJobKind(row.service_identifier)])
     }
-    await cancelJobsForMessage(trx, messageId, [SEND_JOB])
   })
   // the delete is committed; a file a cancelled upload renames in meanwhile can make this fail, and the
   // payload sweep removes what is left of a message that is gone
@@ -53,12 +54,7 @@ export async function deleteMessage(deps: DeleteDeps, messageId: string): Promis
  */
 async function stopSend(trx: Executor, messageId: string, now: number): Promise<boolean> {
   const purpose = `send:${messageId}`
-  const transfer = await trx
-    .selectFrom('broker_transfers')
-    .select('purpose')
-    .where('purpose', '=', purpose)
-    .executeTakeFirst()
-  if (transfer) return false
+  if (await handoverOf(trx, purpose)) return false
   const removed = await trx
     .deleteFrom('jobs')
     .where('dedupe_key', '=', purpose)

@@ -4,10 +4,12 @@
 // message removed, the conversation kept.
 
 import type { Logger } from 'pino'
+import { forgetHandover } from '../../channels/handovers.js'
+import type { RunningChannel, SendOutcome } from '../../channels/ports.js'
 import { conversationsByMessageId, keepFileList, registerStatus } from '../../conversations/repository.js'
 import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
 import type { Db, Executor } from '../../db/open.js'
-import type { JobRow, OutFileRow } from '../../db/schema.js'
+import type { JobRow } from '../../db/schema.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import type { JobHandler } from '../../jobs/runner.js'
 import { getExpectedResponseDateTime, getMessageId } from '../../sbd/accessors.js'
@@ -19,11 +21,8 @@ import { outPayloadFolder } from './orphans.js'
 import { deleteOutMessage, filesOf, outMessageByMessageId } from './repository.js'
 import { storedSbd } from './stored.js'
 
-/** The port every transport offers for sending: resolves once the service has the message. */
-export interface OutgoingChannel {
-  /** `purpose` names this delivery for the channel's idempotency record */
-  send(purpose: string, sbd: StandardBusinessDocument, files: OutFileRow[]): Promise<void>
-}
+/** What the send jobs need of a channel (ports.ts): its send port. */
+export type OutgoingChannel = Pick<RunningChannel, 'send'>
 
 export type OutgoingChannels = Partial<Record<ServiceIdentifier, OutgoingChannel>>
 
@@ -60,19 +59,36 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
     const started = performance.now()
     const timed = (ok: boolean) =>
       deps.onSendTimed?.({ service: si, seconds: (performance.now() - started) / 1000, ok })
+    let outcome: SendOutcome
     try {
-      await channel.send(`send:${messageId}`, sbd, await filesOf(deps.db.kysely, message.id))
-      timed(true)
+      outcome = await channel.send({
+        purpose: `send:${messageId}`,
+        sbd,
+        files: await filesOf(deps.db.kysely, message.id),
+      })
     } catch (error) {
-      timed(false)
-      const outcome = failure(error)
-      if (!outcome.retryable) {
+      // a channel says how a send ended; one that throws has a fault of its own, which may pass
+      outcome = { outcome: 'retry', reason: describe(error) }
+    }
+    timed(outcome.outcome === 'delivered')
+    switch (outcome.outcome) {
+      case 'retry':
+        return { ok: false, error: outcome.reason, retryable: true }
+      case 'failed':
         await finish(deps, messageId, {
           status: 'FEIL',
-          description: `Request to receiver failed delivery over ${si}: ${outcome.error}`,
+          description: `Request to receiver failed delivery over ${si}: ${outcome.reason}`,
         })
-      }
-      return outcome
+        return { ok: false, error: outcome.reason, retryable: false }
+      case 'expired':
+        await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: outcome.reason })
+        forMessage(deps.logger, messageId).warn(
+          { messageId, service: si },
+          `message expired: ${outcome.reason}`,
+        )
+        return { ok: true }
+      case 'delivered':
+        break
     }
     await finish(deps, messageId, { status: 'SENDT' })
     forMessage(deps.logger, messageId).info({ messageId, service: si }, 'message sent')
@@ -107,14 +123,29 @@ export function statusReplyJobHandler(deps: DispatchDeps): JobHandler {
     if (!channel)
       return { ok: false, error: `no ${payload.service} channel for status messages`, retryable: false }
     const purpose = `status:${getMessageId(sbd)}:${status}`
+    let outcome: SendOutcome
     try {
-      await channel.send(purpose, sbd, [])
+      outcome = await channel.send({ purpose, sbd, files: [] })
     } catch (error) {
-      return failure(error)
+      outcome = { outcome: 'retry', reason: describe(error) }
     }
-    // the record of the transfer has done its job; a crash before this line at worst sends the status
+    switch (outcome.outcome) {
+      case 'retry':
+        return { ok: false, error: outcome.reason, retryable: true }
+      case 'failed':
+        return { ok: false, error: outcome.reason, retryable: false }
+      case 'expired':
+        forMessage(deps.logger, job.message_id).warn(
+          { messageId: job.message_id, status },
+          `status message expired: ${outcome.reason}`,
+        )
+        break
+      case 'delivered':
+        break
+    }
+    // the record of the handover has done its job; a crash before this line at worst sends the status
     // again, which the sender's intake recognises as a duplicate
-    await deps.db.kysely.deleteFrom('broker_transfers').where('purpose', '=', purpose).execute()
+    await forgetHandover(deps.db.kysely, purpose)
     return { ok: true }
   }
 }
@@ -124,13 +155,8 @@ function expired(sbd: StandardBusinessDocument, now: number): boolean {
   return expiry !== undefined && expiry < now
 }
 
-function failure(error: unknown): { ok: false; error: string; retryable: boolean } {
-  const retryable = (error as { retryable?: unknown })?.retryable
-  return {
-    ok: false,
-    error: error instanceof Error ? error.message : String(error),
-    retryable: typeof retryable === 'boolean' ? retryable : true,
-  }
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 /** Registers the final status of the attempt and removes the message; its files go after the commit. */
@@ -149,7 +175,7 @@ async function finish(
       await keepFileList(trx, messageId, await filesOf(trx, row.id))
       await deleteOutMessage(trx, row.id)
     }
-    await trx.deleteFrom('broker_transfers').where('purpose', '=', `send:${messageId}`).execute()
+    await forgetHandover(trx, `send:${messageId}`)
   })
   await deps.payloads.removeDir(outPayloadFolder(messageId))
 }

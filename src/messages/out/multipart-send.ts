@@ -128,7 +128,7 @@ async function store(
       created_at: now,
     })),
   )
-  await enqueueSend(trx, prepared.messageId, now)
+  await enqueueSend(trx, prepared.messageId, prepared.serviceIdentifier, now)
 }
 
 async function readParts(deps: MultipartSendDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {

@@ -14,8 +14,18 @@ import { filesOf, markSending } from './repository.js'
 import { arkivmeldingOf, requireOutMessage, storedSbd, toFileInfo } from './stored.js'
 import { lockMessage, uploadBusy, uploadInProgress } from './upload-lease.js'
 
-/** The job kind a transport issue executes: deliver one outgoing message. */
-export const SEND_JOB = 'send'
+/**
+ * The job that delivers one outgoing message by `service`: a kind per service, so only an instance that
+ * has the service's channel claims it (another on the same database leaves it alone).
+ */
+export function sendJobKind(service: string): string {
+  return `send:${service}`
+}
+
+/** whether a job kind is a send job (`send` is what databases before migration 0008 kept) */
+export function isSendJob(kind: string): boolean {
+  return kind === 'send' || kind.startsWith('send:')
+}
 
 /** What sending a created message needs (the routes pass their AppDeps, a superset). */
 export interface SendDeps {
@@ -78,21 +88,32 @@ async function sendCheck(
 export async function commitSend(
   trx: Executor,
   deps: SendDeps,
-  message: Pick<OutMessageRow, 'id' | 'message_id'>,
+  message: Pick<OutMessageRow, 'id' | 'message_id' | 'service_identifier'>,
 ): Promise<void> {
   const now = deps.clock.now().getTime()
   if (!(await lockMessage(trx, message.message_id)))
     throw new ApiError('MessageNotFound', ['messageId', message.message_id])
   if (await uploadInProgress(trx, message.id, now)) throw uploadBusy(message.message_id)
   if (!(await markSending(trx, message.id, now))) return
-  await enqueueSend(trx, message.message_id, now)
+  await enqueueSend(trx, message.message_id, message.service_identifier, now)
 }
 
 /** The send job alone, for a message stored as SENDING in this transaction (the one-step send). */
-export async function enqueueSend(trx: Executor, messageId: string, now: number): Promise<void> {
+export async function enqueueSend(
+  trx: Executor,
+  messageId: string,
+  service: string,
+  now: number,
+): Promise<void> {
   await enqueue(
     trx,
-    { kind: SEND_JOB, payload: { messageId }, messageId, dedupeKey: `send:${messageId}`, runAt: now },
+    {
+      kind: sendJobKind(service),
+      payload: { messageId },
+      messageId,
+      dedupeKey: `send:${messageId}`,
+      runAt: now,
+    },
     now,
   )
 }

@@ -3,7 +3,8 @@ import type pino from 'pino'
 import { callerOf, issueToken, organisationOf } from './auth.js'
 import { type BrokerFaults, installFaults } from './faults.js'
 import { toOverview } from './mapper.js'
-import { GrantError, grant, MASKINPORTEN_PATH } from './maskinporten.js'
+import { GrantError, grant } from './maskinporten.js'
+import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './paths.js'
 import { BrokerProblem, badRequest, sendProblem } from './problem.js'
 import { registerSandboxApi } from './sandbox-api.js'
 import type { FileTransferStatus, RecipientStatus } from './store.js'
@@ -24,9 +25,8 @@ import { parseInitialize } from './validation.js'
  * (docs/altinn-broker-standin.md, "Endpoints"; paths under `/broker/api/v1`), Altinn's token exchange,
  * and `/health`.
  */
-export const BROKER_BASE = '/broker/api/v1'
-export { MASKINPORTEN_PATH } from './maskinporten.js'
-export const EXCHANGE_PATH = '/authentication/api/v1/exchange/maskinporten'
+export { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './paths.js'
+
 /** as Altinn's, the list answers at most the 100 most recently created */
 const LIST_LIMIT = 100
 

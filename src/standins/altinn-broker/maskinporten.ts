@@ -2,7 +2,8 @@ import { importX509, jwtVerify, UnsecuredJWT } from 'jose'
 import type { Clock } from '../../util/time.js'
 
 /** Where the stand-in answers Maskinporten's JWT-bearer grant (Maskinporten's own is `/token`). */
-export const MASKINPORTEN_PATH = '/maskinporten/token'
+export { MASKINPORTEN_PATH } from './paths.js'
+
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 /** access tokens live 120 s (`expires_in`; docs/altinn-broker-standin.md, "Tokens") */
 const ACCESS_TOKEN_TTL_S = 120
