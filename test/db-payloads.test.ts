@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto'
+import { text } from 'node:stream/consumers'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { arkivmeldingXml } from './support/arkivmelding.js'
+import { STORES, warnIfPostgresSkipped } from './support/db.js'
+import { arkivmeldingSbd, filesUnder, jsonBody, startTestIp, type TestIp } from './support/ip.js'
+
+warnIfPostgresSkipped()
+
+type Json = Record<string, any>
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+/** A payload's bytes that no compression shortens and no offset mix-up leaves equal. */
+function bytes(n: number): Buffer {
+  const b = Buffer.alloc(n)
+  for (let i = 0; i < n; i++) b[i] = (i * 7919 + (i >> 11)) % 251
+  return b
+}
+
+describe.each(STORES)('payloads in the database through the API, on %s', (kind) => {
+  let ip: TestIp
+  beforeEach(async () => {
+    ip = await startTestIp(kind, {
+      overrides: {
+        'difi.move.nextmove.use-db-persistence': 'true',
+        'difi.move.dpo.upload-size-limit': '8MB',
+      },
+    })
+  })
+  afterEach(async () => ip.close())
+
+  const payloadRows = () => ip.db.kysely.selectFrom('payloads').selectAll().orderBy('key').execute()
+
+  async function create(messageId?: string): Promise<string> {
+    const res = await ip.json<Json>(
+      '/api/messages/out',
+      jsonBody(arkivmeldingSbd({ hoveddokument: 'vedtak.pdf', messageId })),
+    )
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    return res.body.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+  }
+
+  function put(id: string, filename: string, body: Buffer | string, type = 'application/pdf') {
+    return ip.json<Json>(`/api/messages/out/${id}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': type,
+        'content-disposition': `attachment; name=Vedlegg; filename=${filename}`,
+      },
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    })
+  }
+
+  it('stores uploads in the database, reads arkivmelding.xml back from it, sends, and leaves no file on disk', async () => {
+    const id = await create()
+    const pdf = bytes(3 * 1024 * 1024 + 17)
+    expect((await put(id, 'vedtak.pdf', pdf)).status).toBe(200)
+    const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak fra basen' })
+    expect((await put(id, 'arkivmelding.xml', xml, 'application/xml')).status).toBe(200)
+
+    const files = await ip.db.kysely.selectFrom('out_files').selectAll().orderBy('dokumentnummer').execute()
+    const rows = await payloadRows()
+    expect(rows.map((r) => [r.key, r.size, r.sha256])).toEqual(
+      files.map((f) => [f.storage_key, f.size, f.sha256]).sort(),
+    )
+    expect(files.find((f) => f.filename === 'vedtak.pdf')).toMatchObject({
+      size: pdf.length,
+      sha256: sha256(pdf),
+    })
+    const stored: Buffer[] = []
+    for await (const chunk of ip.payloads.read(files[0]!.storage_key)) stored.push(chunk as Buffer)
+    expect(Buffer.concat(stored).equals(pdf)).toBe(true)
+    // the conversation's title came from arkivmelding.xml, read back from the database
+    expect((await ip.json<Json>(`/api/conversations/messageId/${id}`)).body.messageTitle).toBe(
+      'Vedtak fra basen',
+    )
+    // the send check reads arkivmelding.xml again to see that vedtak.pdf is there
+    expect((await ip.json<Json>(`/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
+    expect(filesUnder(ip, '')).toEqual([])
+  })
+
+  it('removes the payloads with their message', async () => {
+    const id = await create()
+    expect((await put(id, 'vedtak.pdf', bytes(100_000))).status).toBe(200)
+    const kept = await create()
+    expect((await put(kept, 'vedtak.pdf', 'kept')).status).toBe(200)
+    expect(await payloadRows()).toHaveLength(2)
+    expect((await ip.fetch(`/api/messages/out/${id}`, { method: 'DELETE' })).status).toBe(200)
+    const left = await payloadRows()
+    expect(left.map((r) => r.key)).toEqual([expect.stringContaining(kept)])
+    expect(await text(ip.payloads.read(left[0]!.key!))).toBe('kept')
+    expect(await ip.db.kysely.selectFrom('payload_chunks').select('seq').execute()).toHaveLength(1)
+  })
+
+  it('refuses an upload over the limit while it streams and keeps nothing of it', async () => {
+    const id = await create()
+    const res = await put(id, 'vedtak.pdf', bytes(9 * 1024 * 1024))
+    expect(res.status).toBeGreaterThanOrEqual(400)
+    expect(res.status).toBeLessThan(500)
+    expect(await payloadRows()).toEqual([])
+    expect(await ip.db.kysely.selectFrom('payload_chunks').select('seq').execute()).toEqual([])
+  })
+
+  it('adopts the parts of a one-step multipart send into the database', async () => {
+    const messageId = 'ff88849c-e281-4809-8555-7cd54952b916'
+    const pdf = bytes(1024 * 1024 + 5)
+    const form = new FormData()
+    form.append(
+      'sbd',
+      new Blob([JSON.stringify(arkivmeldingSbd({ messageId, hoveddokument: 'vedtak.pdf' }))], {
+        type: 'application/json',
+      }),
+    )
+    const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
+    form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
+    form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
+    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const files = await ip.db.kysely.selectFrom('out_files').selectAll().orderBy('dokumentnummer').execute()
+    expect(files.map((f) => f.filename)).toEqual(['arkivmelding.xml', 'vedtak.pdf'])
+    for (const f of files) expect(await ip.payloads.exists(f.storage_key)).toBe(true)
+    expect(files[1]).toMatchObject({ size: pdf.length, sha256: sha256(pdf) })
+    expect(await text(ip.payloads.read(files[0]!.storage_key))).toBe(xml)
+    // the multipart parts were local temp files: adopted, then gone
+    expect(filesUnder(ip, '')).toEqual([])
+  })
+})
