@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { Agent, request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config/load.js'
+import { enqueue } from '../src/jobs/outbox.js'
 import { type RunningIntegrationPoint, StartupError, startIntegrationPoint } from '../src/main.js'
 import { createTestStore, type TestStore } from './support/db.js'
 import { type FakeRegistry, startFakeRegistry } from './support/fake-registry.js'
+import { eventually } from './support/poll.js'
 
 /** `startIntegrationPoint` as `integrasjonspunkt start` runs it: TLS from a PKCS#12 file, auth, stop. */
 describe('starting an integration point', () => {
@@ -159,5 +162,107 @@ describe('starting with DPO enabled', () => {
     const start = startIntegrationPoint({ config, cwd: store.dir, logger: pino({ level: 'silent' }) })
     await expect(start).rejects.toThrow(StartupError)
     await expect(start).rejects.toThrow(message)
+  })
+})
+
+describe('starting with the services and peers it has', () => {
+  let store: TestStore | undefined
+  const running: RunningIntegrationPoint[] = []
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()))
+    await store?.cleanup()
+  })
+
+  const configFor = (dir: string, url: string, props: Record<string, string>, env = {}) =>
+    loadConfig({
+      cwd: dir,
+      env,
+      overrides: {
+        'difi.move.org.number': '910077473',
+        'difi.datasource.url': url,
+        'difi.security.enable': 'false',
+        'difi.ssl.enabled': 'false',
+        'server.port': '0',
+        'server.address': '127.0.0.1',
+        ...props,
+      },
+    })
+
+  it("stops on an operator's enableX for a service without a channel, before opening anything", async () => {
+    store = await createTestStore('sqlite')
+    const config = configFor(store.dir, store.url, { 'difi.move.feature.enableDPV': 'true' })
+    const start = startIntegrationPoint({ config, cwd: store.dir, logger: pino({ level: 'silent' }) })
+    await expect(start).rejects.toThrow(StartupError)
+    await expect(start).rejects.toThrow(
+      /difi\.move\.feature\.enableDPV=true, but this integration point has no channel for DPV yet: set difi\.move\.feature\.enableDPV=false/,
+    )
+    expect(existsSync(join(store.dir, 'ip.sqlite'))).toBe(false)
+  })
+
+  it("starts with a profile's default for such a service, and warns naming the key", async () => {
+    store = await createTestStore('sqlite')
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) })
+    const config = configFor(store.dir, store.url, {}, { SPRING_PROFILES_ACTIVE: 'production' })
+    expect(config.features.enabled.DPE).toBe(true)
+    running.push(await startIntegrationPoint({ config, cwd: store.dir, logger }))
+    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.setting === 'difi.move.feature.enableDPE')
+    expect(warning?.msg).toMatch(
+      /^DPE is enabled \(difi\.move\.feature\.enableDPE\) but this integration point has no transport/,
+    )
+  })
+
+  it('refuses to start beside an instance that keeps payloads elsewhere on the same database', async () => {
+    store = await createTestStore('sqlite')
+    const logger = pino({ level: 'silent' })
+    const inDb = configFor(store.dir, store.url, { 'difi.move.nextmove.use-db-persistence': 'true' })
+    running.push(await startIntegrationPoint({ config: inDb, cwd: store.dir, logger }))
+    const inFiles = configFor(store.dir, store.url, { 'difi.move.nextmove.use-db-persistence': 'false' })
+    const start = startIntegrationPoint({ config: inFiles, cwd: store.dir, logger })
+    await expect(start).rejects.toThrow(StartupError)
+    await expect(start).rejects.toThrow(
+      /keeps payloads in the database and this one in files: .*use-db-persistence alike on every instance/,
+    )
+    // one that agrees joins; the refused one left no trace among the instances
+    running.push(await startIntegrationPoint({ config: inDb, cwd: store.dir, logger }))
+    const rows = await running[0]!.db.kysely.selectFrom('instances').select('payload_store').execute()
+    expect(rows.map((r) => r.payload_store)).toEqual(['database', 'database'])
+  })
+
+  it("leaves another service's send jobs to the instances that have it", async () => {
+    store = await createTestStore('sqlite')
+    const config = configFor(store.dir, store.url, { 'difi.move.nextmove.retry.initial-interval-ms': '100' })
+    const ip = await startIntegrationPoint({ config, cwd: store.dir, logger: pino({ level: 'silent' }) })
+    running.push(ip)
+    const now = Date.now()
+    // a DPO message's send job, made by an instance with DPO on this database
+    await enqueue(
+      ip.db.kysely,
+      {
+        kind: 'send:DPO',
+        payload: { messageId: 'm-1' },
+        messageId: 'm-1',
+        dedupeKey: 'send:m-1',
+        runAt: now,
+      },
+      now,
+    )
+    await enqueue(ip.db.kysely, { kind: 'webhook', payload: {}, messageId: null, runAt: now }, now)
+    // this instance (DPO off) runs its own kinds but never claims the DPO job
+    await eventually(async () => {
+      const done = await ip.db.kysely
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', 'webhook')
+        .where('attempts', '>', 0)
+        .execute()
+      return done.length > 0 ? true : undefined
+    }, 'the webhook job claimed')
+    const job = await ip.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'send:DPO')
+      .executeTakeFirstOrThrow()
+    expect([job.state, job.attempts, job.locked_by]).toEqual(['PENDING', 0, null])
   })
 })

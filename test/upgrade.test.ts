@@ -115,7 +115,7 @@ async function migrateOnly(db: Db, older: string): Promise<void> {
 interface World {
   b?: RunningIntegrationPoint
   store(): Promise<TestStore>
-  start(org: string, store: TestStore): Promise<RunningIntegrationPoint>
+  start(org: string, store: TestStore, props?: Record<string, string>): Promise<RunningIntegrationPoint>
   makeOldRows(
     oldDb: Db,
     oldStore: TestStore,
@@ -137,7 +137,7 @@ async function startWorld(kind: StoreKind): Promise<World> {
       stores.push(s)
       return s
     },
-    async start(org, store) {
+    async start(org, store, props = {}) {
       const config = loadConfig({
         cwd: store.dir,
         env: {},
@@ -153,6 +153,7 @@ async function startWorld(kind: StoreKind): Promise<World> {
           'difi.move.nextmove.filedir': join(store.dir, 'messages'),
           'difi.move.dpo.pollingrate': '100',
           'difi.move.nextmove.retry.initial-interval-ms': '100',
+          ...props,
         },
       })
       const ip = await startIntegrationPoint({ config, cwd: store.dir, logger })
@@ -162,7 +163,8 @@ async function startWorld(kind: StoreKind): Promise<World> {
     async makeOldRows(oldDb, oldStore, withIncoming) {
       world.b ??= await world.start(B, await world.store())
       const donorStore = await world.store()
-      const donor = await world.start(A, donorStore)
+      // the older versions kept payloads in files on PostgreSQL too; the current one then reads them from there
+      const donor = await world.start(A, donorStore, { 'difi.move.nextmove.use-db-persistence': 'false' })
       const created = await createWithFiles(donor.url)
       const sending = await createWithFiles(donor.url)
       let incoming: string | undefined

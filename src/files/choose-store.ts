@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { Readable } from 'node:stream'
 import type { Config } from '../config/types.js'
 import type { Db } from '../db/open.js'
 import type { Clock } from '../util/time.js'
@@ -29,7 +30,48 @@ export function createPayloadStore(o: {
 }): PayloadStore {
   const filedir = resolve(o.cwd, o.config.nextmove.filedir)
   const clock = o.clock ? { clock: o.clock } : {}
+  const files = createLocalPayloadStore(filedir, clock)
   return payloadStoreKind(o.config, o.db.caps.name) === 'database'
-    ? createDbPayloadStore(o.db, { filedir, ...clock })
-    : createLocalPayloadStore(filedir, clock)
+    ? withEarlierFiles(createDbPayloadStore(o.db, { filedir, ...clock }), files)
+    : files
+}
+
+/**
+ * The database store over the payload folder an earlier start kept files in (before the upgrade that
+ * made the database the default on PostgreSQL, or with use-db-persistence=false): new payloads go to the
+ * database; a key the database does not have is read from the folder, and removals and sweeps cover
+ * both, so messages stored before the switch are still sent, popped and removed. With nothing left in
+ * the folder, a miss costs one failed open.
+ */
+export function withEarlierFiles(database: PayloadStore, files: PayloadStore): PayloadStore {
+  return {
+    ...database,
+    read(key) {
+      async function* either(): AsyncGenerator<Buffer> {
+        let started = false
+        try {
+          for await (const chunk of database.read(key)) {
+            started = true
+            yield chunk as Buffer
+          }
+          return
+        } catch (error) {
+          if (started || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        }
+        yield* files.read(key)
+      }
+      return Readable.from(either(), { objectMode: false })
+    },
+    exists: async (key) => (await database.exists(key)) || files.exists(key),
+    async remove(key) {
+      await Promise.all([database.remove(key), files.remove(key)])
+    },
+    async removeDir(prefix) {
+      await Promise.all([database.removeDir(prefix), files.removeDir(prefix)])
+    },
+    async list(prefix, opts) {
+      const [a, b] = await Promise.all([database.list(prefix, opts), files.list(prefix, opts)])
+      return [...new Set([...a, ...b])].sort()
+    },
+  }
 }
