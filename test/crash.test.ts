@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { buffer } from 'node:stream/consumers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDb } from '../src/db/open.js'
+import { createDbPayloadStore } from '../src/files/db-payload-store.js'
 import { createLocalPayloadStore } from '../src/files/payload-store.js'
 import { sweepOrphanPayloads } from '../src/messages/out/orphans.js'
 import { makeIdentity } from '../src/packaging/test-support.js'
@@ -79,7 +81,10 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
     try {
       // with SQLite the start-up sweep has already removed files no row names; with PostgreSQL it
       // leaves them 10 minutes for other instances, so sweep here without that grace
-      const swept = await sweepOrphanPayloads(db, createLocalPayloadStore(filedir), 0)
+      // the store the process used: files on SQLite, the database on PostgreSQL (their defaults)
+      const payloads =
+        kind === 'sqlite' ? createLocalPayloadStore(filedir) : createDbPayloadStore(db, { filedir })
+      const swept = await sweepOrphanPayloads(db, payloads, 0)
       if (kind === 'sqlite') expect(swept).toBe(0)
       const messages = await db.kysely.selectFrom('out_messages').selectAll().execute()
       const conversations = await db.kysely.selectFrom('conversations').selectAll().execute()
@@ -104,18 +109,12 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
         expect(jobs.filter((j) => j.message_id === m.message_id).length).toBe(m.state === 'SENDING' ? 1 : 0)
       }
       expect(conversations.length).toBe(messages.length)
-      // every file row has its bytes, and no payload file is without a row
-      const root = join(filedir, 'out')
-      const onDisk = existsSync(root)
-        ? readdirSync(root, { recursive: true, withFileTypes: true })
-            .filter((d) => d.isFile())
-            .map((d) => relative(filedir, join(d.parentPath, d.name)))
-        : []
+      // every file row has its bytes, and no stored payload is without a row
       for (const f of files) {
-        const bytes = readFileSync(join(filedir, f.storage_key))
+        const bytes = await buffer(payloads.read(f.storage_key))
         expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256)
       }
-      expect(onDisk.sort()).toEqual(files.map((f) => f.storage_key).sort())
+      expect(await payloads.list('out')).toEqual(files.map((f) => f.storage_key).sort())
     } finally {
       await db.close()
     }

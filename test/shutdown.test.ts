@@ -84,9 +84,8 @@ describe.each(STORES)('SIGTERM on %s', (kind) => {
     expect(created.status).toBe(200)
     const upload = stalledUpload(`${ip.url}/api/messages/out/${uploadId}`)
     await upload.started
-    // the server is streaming it to disk: the request is running, not new
-    const temp = join(store.dir, 'messages', '.tmp')
-    await until(() => existsSync(temp) && readdirSync(temp).length > 0, 'the upload to reach the disk')
+    // the server is streaming it to its store: the request is running, not new
+    await untilAsync(() => uploadUnderWay(store!), 'the upload to reach the store')
 
     const started = Date.now()
     const exit = ip.kill('SIGTERM')
@@ -254,6 +253,18 @@ async function untilAsync(probe: () => Promise<boolean>, what: string): Promise<
 }
 
 /** Whether a worker holds the message's send job (read beside the running process). */
+/** a payload being written: a temp file (files, SQLite's default) or a staged row (the database, PostgreSQL's) */
+async function uploadUnderWay(store: TestStore): Promise<boolean> {
+  const temp = join(store.dir, 'messages', '.tmp')
+  if (existsSync(temp) && readdirSync(temp).length > 0) return true
+  const db = await store.open()
+  try {
+    return (await db.kysely.selectFrom('payloads').select('id').where('key', 'is', null).execute()).length > 0
+  } finally {
+    await db.close()
+  }
+}
+
 async function sendJobClaimed(store: TestStore, messageId: string): Promise<boolean> {
   const db = await store.open()
   try {
