@@ -62,6 +62,46 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     expect(section(text, 'health')).not.toMatch(/httpStatus=|free=\d/)
   })
 
+  it('names the instances on the database and the singleton tasks each runs now', async () => {
+    const now = ip.clock.now().getTime()
+    const row = (id: string, seen: number, services: string[]) => ({
+      id,
+      host: 'ip-host-1',
+      pid: id === 'a' ? 101 : 102,
+      url: `http://10.0.0.${id === 'a' ? 1 : 2}:9093`,
+      payload_store: 'database',
+      services: JSON.stringify(services),
+      version: '0.1.0',
+      started_at: now - 60_000,
+      seen_at: seen,
+    })
+    await ip.db.kysely
+      .insertInto('instances')
+      .values([row('a', now, ['DPO']), row('b', now, []), row('gone', now - 3_600_000, ['DPO'])])
+      .execute()
+    await ip.db.kysely
+      .insertInto('leases')
+      .values([
+        { name: 'poll:DPO:incoming:910077473', holder: 'a', lease_until: now + 60_000 },
+        { name: 'expiry', holder: 'a', lease_until: now + 60_000 },
+        { name: 'retention', holder: 'b', lease_until: now - 1 },
+      ])
+      .execute()
+    try {
+      const text = section((await page('/')).text, 'instances')
+      expect(text).toContain('ip-host-1 · pid 101')
+      expect(text).toContain('ip-host-1 · pid 102')
+      expect(text).toContain('expiry, poll:DPO:incoming:910077473')
+      // a lease run out is no one's; an instance silent for an hour is not listed
+      const rowOf = (pid: number) => text.split('<tr>').find((r) => r.includes(`pid ${pid}<`))!
+      expect(rowOf(102)).toContain('<span class="muted">none</span>')
+      expect(text.match(/<tr><td class="mono">/g)).toHaveLength(2)
+    } finally {
+      await ip.db.kysely.deleteFrom('leases').execute()
+      await ip.db.kysely.deleteFrom('instances').execute()
+    }
+  })
+
   it('lists, searches, filters, sorts and pages conversations', async () => {
     const all = await page('/conversations')
     expect(all.status).toBe(200)

@@ -1,5 +1,6 @@
 import { type ServiceState, serviceState } from '../channels/registry.js'
 import type { Config } from '../config/types.js'
+import type { PayloadStoreKind } from '../files/choose-store.js'
 import { type Html, html } from './html.js'
 import type { Page } from './layout.js'
 import { HIDDEN, maskValue } from './mask.js'
@@ -18,6 +19,7 @@ export function configurationPage(
   config: Config,
   info: Record<string, unknown>,
   transports: ReadonlySet<string>,
+  payloadStore: PayloadStoreKind,
 ): Page {
   const services = Object.entries(config.features.enabled).map(([service, on]) => {
     const { label, badge } = SERVICE_BADGES[serviceState(service, config.features.enabled, transports)]
@@ -34,7 +36,12 @@ export function configurationPage(
     ['ServiceRegistry', config.serviceRegistry.endpoint],
     ['API authentication', config.security.enable ? `Basic, user ${config.security.username}` : 'off'],
     ['TLS', config.ssl.enabled],
-    ['Payload folder', config.nextmove.filedir],
+    [
+      'Payloads',
+      payloadStore === 'database'
+        ? `in the database (temp files in ${config.nextmove.filedir})`
+        : `files in ${config.nextmove.filedir}`,
+    ],
     ['Lock timeout (minutes)', config.nextmove.lockTimeoutMinutes],
     ['Default lifetime (hours)', config.nextmove.defaultTtlHours],
   ]

@@ -41,6 +41,46 @@ export interface Problem {
   last_update: number
 }
 
+/** An instance on this database and the singleton tasks it holds now. */
+export interface InstanceView {
+  id: string
+  host: string
+  pid: number
+  url: string | null
+  payload_store: string
+  services: string[]
+  started_at: number
+  seen_at: number
+  tasks: string[]
+}
+
+/**
+ * The instances that beat in the last minute (few: the table holds one row per running instance), with
+ * the leases each holds now, so an operator sees which instance polls what.
+ */
+export async function instances(db: Db, now: number): Promise<InstanceView[]> {
+  const rows = await db.kysely
+    .selectFrom('instances')
+    .selectAll()
+    .where('seen_at', '>=', now - 60_000)
+    .orderBy('started_at')
+    .execute()
+  const leases = await db.kysely
+    .selectFrom('leases')
+    .select(['name', 'holder'])
+    .where('lease_until', '>=', now)
+    .orderBy('name')
+    .execute()
+  return rows.map((r) => ({
+    ...r,
+    pid: Number(r.pid),
+    started_at: Number(r.started_at),
+    seen_at: Number(r.seen_at),
+    services: JSON.parse(r.services) as string[],
+    tasks: leases.filter((l) => l.holder === r.id).map((l) => l.name),
+  }))
+}
+
 /** The last 24 whole hours up to the current one, and the last 7 Oslo days up to today. */
 export function windows(now: number): { hours: number[]; days: number[] } {
   const hour = Math.floor(now / HOUR) * HOUR

@@ -12,7 +12,9 @@ import {
   type FailingSubscription,
   failingSubscriptions,
   type IncomingQueue,
+  type InstanceView,
   incomingQueue,
+  instances,
   type JobQueue,
   jobQueues,
   PROBLEMS,
@@ -34,6 +36,7 @@ interface Overview {
   jobs: JobQueue[]
   incoming: IncomingQueue
   webhooks: FailingSubscription[]
+  instances: InstanceView[]
   health: Health
 }
 
@@ -49,6 +52,7 @@ export async function loadOverview(db: Db, now: number, health: () => Promise<He
     jobs: await jobQueues(db, now),
     incoming: await incomingQueue(db, now),
     webhooks: await failingSubscriptions(db),
+    instances: await instances(db, now),
     health: await checks,
   }
 }
@@ -79,6 +83,7 @@ ${jobsSection(o)}
 ${incomingSection(o)}
 </div>
 ${webhooksSection(o)}
+${instancesSection(o)}
 ${healthSection(o.health)}`
   return { title: 'Overview', nav: 'overview', body }
 }
@@ -116,6 +121,20 @@ ${
     ? html`<table><thead><tr><th>Status</th><th class="num">Count</th></tr></thead><tbody>${rows}</tbody></table>`
     : html`<p class="muted">No status in the last 24 hours.</p>`
 }</section>`
+}
+
+function instancesSection(o: Overview): Html {
+  const rows = o.instances.map(
+    (i) => html`<tr><td class="mono">${i.host} · pid ${String(i.pid)}</td>
+<td>${i.url ? html`<a href="${i.url}/">${i.url}</a>` : ''}</td><td>${i.services.join(', ') || 'none'}</td>
+<td>${i.payload_store}</td><td>${time(i.started_at)}</td>
+<td class="mono">${i.tasks.length ? i.tasks.join(', ') : html`<span class="muted">none</span>`}</td></tr>`,
+  )
+  return html`<section class="card" id="instances"><h2>Instances on this database</h2>
+<div class="table-wrap"><table><thead><tr><th>Instance</th><th>URL</th><th>Services</th><th>Payloads</th>
+<th>Started</th><th>Singleton tasks it runs now</th></tr></thead><tbody>${rows}</tbody></table></div>
+<p class="muted">Each broker account's poller, expiry, the payload sweep and retention run on one instance at a
+time; another takes a task over when its instance stops or dies (docs/operations.md, Several instances).</p></section>`
 }
 
 function jobsSection(o: Overview): Html {

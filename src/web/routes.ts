@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../errors/api-error.js'
+import { payloadStoreKind } from '../files/choose-store.js'
 import type { AppDeps } from '../http/app-deps.js'
 import { buildInfo } from '../ops/info.js'
 import type { Ops } from '../ops/ops.js'
@@ -101,7 +102,16 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps, ops
   })
 
   app.get('/configuration', async (_req, reply) =>
-    sendPage(reply, shell, configurationPage(deps.config, ops.info(), deps.transports)),
+    sendPage(
+      reply,
+      shell,
+      configurationPage(
+        deps.config,
+        ops.info(),
+        deps.transports,
+        payloadStoreKind(deps.config, deps.db.caps.name),
+      ),
+    ),
   )
 }
 
