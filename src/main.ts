@@ -9,10 +9,11 @@ import type { Config } from './config/types.js'
 import { expireConversations } from './conversations/expiry.js'
 import { type Datasource, parseDatasource } from './db/datasource.js'
 import { type Db, openDb } from './db/open.js'
+import type { InstanceRow } from './db/schema.js'
 import { createPayloadStore, payloadStoreKind } from './files/choose-store.js'
 import type { PayloadStore } from './files/payload-store.js'
 import { buildApp } from './http/app.js'
-import { beat, incompatiblePeer, leave, livePeers } from './jobs/instances.js'
+import { beat, type InstanceInfo, incompatiblePeer, leave, livePeers } from './jobs/instances.js'
 import { createLeasedLoop, releaseLeases } from './jobs/leases.js'
 import { createLoop, type Loop, type Task } from './jobs/loop.js'
 import { createJobRunner, type JobHandler, type JobRunner } from './jobs/runner.js'
@@ -107,7 +108,7 @@ export async function startIntegrationPoint(opts: {
   }
   try {
     const payloads = createPayloadStore({ config, db, cwd: s.cwd, clock: s.clock })
-    await joinPeers(s, db, payloads, channels)
+    const me = await joinPeers(s, db, payloads, channels)
     closing.unshift(() => leave(db, s.workerId, s.clock.now().getTime()))
     await sweepAtStart(s, db, payloads)
     const keys = await businessKeys(s, channels)
@@ -148,10 +149,11 @@ export async function startIntegrationPoint(opts: {
       config.ssl.enabled ? { https: tlsOptions(config) } : {},
     )
     const pollers = pollerLoops(s, db, running)
-    const loops: Loop[] = [jobs, ...pollers, ...backgroundLoops(s, db, payloads)]
+    const loops: Loop[] = [jobs, ...pollers, ...backgroundLoops(s, db, payloads, me)]
     const address = await app.listen({ port: config.server.port, host: config.server.host || '0.0.0.0' })
     const url = address.replace('0.0.0.0', '127.0.0.1')
-    await db.kysely.updateTable('instances').set({ url }).where('id', '=', s.workerId).execute()
+    me.url = url
+    await beat(db, me, s.clock.now().getTime(), me.startedAt)
     for (const loop of loops) loop.start()
     ops.lifecycle.ready()
     logStartupWarnings(logger, startupWarnings({ config, datasource, keys, now: s.clock.now() }))
@@ -201,25 +203,45 @@ export async function startIntegrationPoint(opts: {
  * Says this instance is here, and refuses to start beside instances that keep payloads where this one
  * cannot read them; payload files beside other instances are warned about (each has its own disk).
  */
-async function joinPeers(s: Start, db: Db, payloads: PayloadStore, channels: readonly Channel[]) {
-  const store = payloadStoreKind(s.config, db.caps.name)
+async function joinPeers(
+  s: Start,
+  db: Db,
+  payloads: PayloadStore,
+  channels: readonly Channel[],
+): Promise<Instance> {
   const now = s.clock.now().getTime()
+  const me: Instance = {
+    id: s.workerId,
+    url: null,
+    payloadStore: payloadStoreKind(s.config, db.caps.name),
+    services: channels.map((c) => c.service),
+    version: buildInfo().version,
+    startedAt: now,
+    warnedAbout: new Set(),
+  }
   const peers = await livePeers(db, s.workerId, now, HEARTBEAT_MS)
-  const why = incompatiblePeer(store, peers)
+  const why = incompatiblePeer(me.payloadStore, peers)
   if (why) throw new StartupError(why)
-  await beat(
-    db,
-    {
-      id: s.workerId,
-      url: null,
-      payloadStore: store,
-      services: channels.map((c) => c.service),
-      version: buildInfo().version,
-    },
-    now,
-    now,
-  )
-  if (store === 'files' && peers.length > 0) warnFilesShared(s.logger, payloads, peers.length)
+  await beat(db, me, now, me.startedAt)
+  warnIfFilesShared(s.logger, me, payloads, peers)
+  return me
+}
+
+/** This instance as the `instances` table shows it, and the peers it has warned about. */
+interface Instance extends InstanceInfo {
+  startedAt: number
+  warnedAbout: Set<string>
+}
+
+function warnIfFilesShared(
+  logger: Logger,
+  me: Instance,
+  payloads: PayloadStore,
+  peers: readonly InstanceRow[],
+) {
+  if (me.payloadStore !== 'files' || peers.every((p) => me.warnedAbout.has(p.id))) return
+  for (const p of peers) me.warnedAbout.add(p.id)
+  warnFilesShared(logger, payloads, peers.length)
 }
 
 function warnFilesShared(logger: Logger, payloads: PayloadStore, peers: number): void {
@@ -382,7 +404,7 @@ function pollerLoops(s: Start, db: Db, running: ReadonlyMap<string, RunningChann
 }
 
 /** Expiry, sweeps, retention (singletons across instances) and this instance's own heartbeat and temp files. */
-function backgroundLoops(s: Start, db: Db, payloads: PayloadStore): Loop[] {
+function backgroundLoops(s: Start, db: Db, payloads: PayloadStore, me: Instance): Loop[] {
   const { config, logger, clock } = s
   const tenMinutes = 10 * 60 * 1000
   const singletons: Task[] = [
@@ -405,25 +427,28 @@ function backgroundLoops(s: Start, db: Db, payloads: PayloadStore): Loop[] {
     },
     ...[retentionTask({ db, clock, payloads, logger }, config.retention)].filter((t) => t !== null),
   ]
-  const store = payloadStoreKind(config, db.caps.name)
-  const warned = new Set<string>()
   return [
     ...singletons.map((t) => leased(s, db, t)),
     createLoop({
       name: 'instance',
       intervalMs: HEARTBEAT_MS,
       tick: async () => {
-        await payloads.sweepTemp(60 * 60 * 1000)
         const now = clock.now().getTime()
-        await db.kysely.updateTable('instances').set({ seen_at: now }).where('id', '=', s.workerId).execute()
-        const peers = await livePeers(db, s.workerId, now, HEARTBEAT_MS)
-        if (store === 'files' && peers.some((p) => !warned.has(p.id))) {
-          for (const p of peers) warned.add(p.id)
-          warnFilesShared(logger, payloads, peers.length)
-        }
+        await beat(db, me, now, me.startedAt)
+        warnIfFilesShared(logger, me, payloads, await livePeers(db, s.workerId, now, HEARTBEAT_MS))
         return 0
       },
       onError: (err) => logger.warn({ err }, 'could not record this instance in the database; trying again'),
+    }),
+    // this instance's own temp files (the payload store's temp folder is local to each)
+    createLoop({
+      name: 'temp-sweep',
+      intervalMs: tenMinutes,
+      tick: async () => {
+        await payloads.sweepTemp(60 * 60 * 1000)
+        return 0
+      },
+      onError: (err) => logger.warn({ err }, 'could not sweep the temp files; trying again'),
     }),
   ]
 }

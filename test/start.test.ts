@@ -229,6 +229,22 @@ describe('starting with the services and peers it has', () => {
     expect(rows.map((r) => r.payload_store)).toEqual(['database', 'database'])
   })
 
+  it('warns, naming the setting, when it keeps payloads in files beside another instance', async () => {
+    store = await createTestStore('sqlite')
+    const files = configFor(store.dir, store.url, { 'difi.move.nextmove.use-db-persistence': 'false' })
+    running.push(
+      await startIntegrationPoint({ config: files, cwd: store.dir, logger: pino({ level: 'silent' }) }),
+    )
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) })
+    running.push(await startIntegrationPoint({ config: files, cwd: store.dir, logger }))
+    const warning = lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.setting === 'difi.move.nextmove.use-db-persistence')
+    expect(warning?.msg).toMatch(/^2 integration points run on this database with payloads in files/)
+    expect(warning?.instances).toBe(2)
+  })
+
   it("leaves another service's send jobs to the instances that have it", async () => {
     store = await createTestStore('sqlite')
     const config = configFor(store.dir, store.url, { 'difi.move.nextmove.retry.initial-interval-ms': '100' })

@@ -5,8 +5,7 @@
 import { hostname } from 'node:os'
 import type { Db } from '../db/open.js'
 import type { InstanceRow } from '../db/schema.js'
-
-export type PayloadStoreKind = 'database' | 'files'
+import type { PayloadStoreKind } from '../files/choose-store.js'
 
 export interface InstanceInfo {
   id: string
