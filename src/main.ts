@@ -159,31 +159,7 @@ export async function startIntegrationPoint(opts: {
     logStartupWarnings(logger, startupWarnings({ config, datasource, keys, now: s.clock.now() }))
     announce(s, datasource, address, started)
 
-    let stopping: Promise<void> | null = null
-    const stop = () => {
-      stopping ??= (async () => {
-        app.draining()
-        // running work gets the grace period, then is abandoned (src/ops/shutdown.ts says why that is
-        // safe); the job runner releases its leases either way
-        const grace = config.shutdown.gracePeriodMs
-        await Promise.all([
-          ...loops.map(async (l) => {
-            if (!(await endsWithin(l.stop(), grace + 1000)))
-              logger.warn('a background loop still running at shutdown is abandoned')
-          }),
-          closeHttp(app, grace, logger),
-        ])
-        // another instance takes the singleton tasks over at once instead of after the lease
-        await releaseLeases(db, s.workerId).catch(() => {})
-        // an abandoned upload or download would hold these open until it ends; likewise a transaction
-        // it left open, which the process exit that follows rolls back
-        const last = closing.pop()!
-        await endsWithin(Promise.all(closing.map((close) => close())), 1000)
-        if (!(await endsWithin(last(), 2000)))
-          logger.warn('database connections still busy at shutdown are dropped')
-      })()
-      return stopping
-    }
+    const stop = stopInOrder(s, { app, loops, db, closing })
     return {
       app,
       db,
@@ -451,6 +427,45 @@ function backgroundLoops(s: Start, db: Db, payloads: PayloadStore, me: Instance)
       onError: (err) => logger.warn({ err }, 'could not sweep the temp files; trying again'),
     }),
   ]
+}
+
+/**
+ * The stop, ordered and idempotent: refuse new requests; give loops and requests the grace period (then
+ * abandon them: src/ops/shutdown.ts says why that is safe; the job runner releases its leases either way);
+ * give up the singleton tasks; close the channels and the registry client, then the database.
+ */
+function stopInOrder(
+  s: Start,
+  r: {
+    app: FastifyInstance & { draining(): void }
+    loops: Loop[]
+    db: Db
+    closing: (() => Promise<unknown>)[]
+  },
+): () => Promise<void> {
+  let stopping: Promise<void> | null = null
+  return () => {
+    stopping ??= (async () => {
+      r.app.draining()
+      const grace = s.config.shutdown.gracePeriodMs
+      await Promise.all([
+        ...r.loops.map(async (l) => {
+          if (!(await endsWithin(l.stop(), grace + 1000)))
+            s.logger.warn('a background loop still running at shutdown is abandoned')
+        }),
+        closeHttp(r.app, grace, s.logger),
+      ])
+      // another instance takes the singleton tasks over at once instead of after the lease
+      await releaseLeases(r.db, s.workerId).catch(() => {})
+      // an abandoned upload or download would hold these open until it ends; likewise a transaction
+      // it left open, which the process exit that follows rolls back
+      const database = r.closing.pop()!
+      await endsWithin(Promise.all(r.closing.map((close) => close())), 1000)
+      if (!(await endsWithin(database(), 2000)))
+        s.logger.warn('database connections still busy at shutdown are dropped')
+    })()
+    return stopping
+  }
 }
 
 function leased(s: Start, db: Db, task: Task): Loop {
