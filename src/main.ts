@@ -7,6 +7,7 @@ import type { Channel, Intake, RunningChannel } from './channels/ports.js'
 import { channelMigrations, deliverableServices, enabledChannels } from './channels/registry.js'
 import type { Config } from './config/types.js'
 import { expireConversations } from './conversations/expiry.js'
+import { createStatusPort } from './conversations/status-port.js'
 import { type Datasource, parseDatasource } from './db/datasource.js'
 import { type Db, openDb } from './db/open.js'
 import type { InstanceRow } from './db/schema.js'
@@ -298,6 +299,7 @@ async function startChannels(
         service,
         await channel.start({
           ...deps,
+          statuses: createStatusPort({ db: deps.db, clock: s.clock }, service),
           config: s.config,
           clock: s.clock,
           logger: s.logger,

@@ -30,9 +30,14 @@ export interface OutgoingDelivery {
  * How a send ended. `delivered`: the service has the message (SENDT). `retry`: a passing failure, try
  * again later. `failed`: the service refused it for good (FEIL with the reason). `expired`: the service
  * says its time to live ran out (LEVETID_UTLOPT).
+ *
+ * A delivery may carry the service's `reference` for it (DPV's correspondence id): kept as the
+ * conversation's externalSystemReference, and the conversation is then polled (the channel's status
+ * pollers ask about it through `StatusPort`). `statuses` are registered right after SENDT, in the same
+ * transaction (a receipt the service does not carry: LEVERT and LEST; a note: ANNET).
  */
 export type SendOutcome =
-  | { outcome: 'delivered' }
+  | { outcome: 'delivered'; reference?: string; statuses?: readonly StatusUpdate[] }
   | { outcome: 'retry'; reason: string }
   | { outcome: 'failed'; reason: string }
   | { outcome: 'expired'; reason: string }
@@ -50,6 +55,41 @@ export interface Poller {
   intervalMs: number
   /** one round; returns how much it did (more may be waiting then, so it runs again at once) */
   tick(): Promise<number>
+}
+
+/** A status for an outgoing message's conversation. */
+export interface StatusUpdate {
+  status: string
+  description?: string
+  /** what the service said, kept with the status */
+  rawReceipt?: string
+}
+
+/** An outgoing message whose status the channel still asks its service about. */
+export interface PolledMessage {
+  messageId: string
+  /** the service's reference (SendOutcome.reference) */
+  reference: string
+  /** the business message type (`arkivmelding`, `digital_dpv`, ...) */
+  type: string | null
+  /** the statuses it has so far */
+  statuses: readonly string[]
+}
+
+/**
+ * The channel's way to the statuses of what it sent. Registering is idempotent (a status a conversation
+ * has already is a no-op), so a poll round that runs twice does no harm.
+ */
+export interface StatusPort {
+  /**
+   * Outgoing messages of this service still polled, in a stable order from after `after` (a messageId
+   * from the previous page); those whose expiry has passed stop being polled first.
+   */
+  pollable(opts: { limit: number; after?: string }): Promise<PolledMessage[]>
+  /** registers statuses on the message's outgoing conversation; returns those that were new */
+  register(messageId: string, updates: readonly StatusUpdate[]): Promise<string[]>
+  /** stops polling the message without a status (nothing more will come) */
+  stopPolling(messageId: string): Promise<void>
 }
 
 /** A warning logged at every start: `setting` is the property to look at. */
@@ -89,6 +129,8 @@ export interface ChannelContext {
   /** the business certificate; present whenever the channel says `needsBusinessKeys` */
   keys: BusinessKeys | null
   intake: Intake
+  /** the statuses of what this channel sent (for its status pollers) */
+  statuses: StatusPort
   newUuid: () => string
 }
 

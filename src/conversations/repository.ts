@@ -54,7 +54,13 @@ export async function statusesOf(db: Executor, conversationFks: number[]): Promi
 export async function updateConversation(
   db: Executor,
   id: number,
-  values: { message_title?: string | null; message_reference?: string | null; last_update: number },
+  values: {
+    message_title?: string | null
+    message_reference?: string | null
+    external_system_reference?: string | null
+    pollable?: number
+    last_update: number
+  },
 ): Promise<void> {
   await db.updateTable('conversations').set(values).where('id', '=', id).execute()
 }

@@ -5,8 +5,14 @@
 
 import type { Logger } from 'pino'
 import { forgetHandover } from '../../channels/handovers.js'
-import type { RunningChannel, SendOutcome } from '../../channels/ports.js'
-import { conversationsByMessageId, keepFileList, registerStatus } from '../../conversations/repository.js'
+import type { RunningChannel, SendOutcome, StatusUpdate } from '../../channels/ports.js'
+import {
+  conversationsByMessageId,
+  keepFileList,
+  registerStatus,
+  updateConversation,
+} from '../../conversations/repository.js'
+import { registerAll } from '../../conversations/status-port.js'
 import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
 import type { Db, Executor } from '../../db/open.js'
 import type { JobRow } from '../../db/schema.js'
@@ -90,7 +96,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       case 'delivered':
         break
     }
-    await finish(deps, messageId, { status: 'SENDT' })
+    await finish(deps, messageId, { status: 'SENDT' }, outcome)
     forMessage(deps.logger, messageId).info({ messageId, service: si }, 'message sent')
     return { ok: true }
   }
@@ -164,12 +170,21 @@ async function finish(
   deps: DispatchDeps,
   messageId: string,
   status: { status: string; description?: string },
+  delivered?: { reference?: string; statuses?: readonly StatusUpdate[] },
 ): Promise<void> {
   const now = deps.clock.now().getTime()
   await deps.db.kysely.transaction().execute(async (trx: Executor) => {
     for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
       await registerStatus(trx, c, status, now)
+      // the service's reference: from now on its status pollers ask about it
+      if (delivered?.reference)
+        await updateConversation(trx, c.id, {
+          external_system_reference: delivered.reference,
+          pollable: 1,
+          last_update: now,
+        })
     }
+    if (delivered?.statuses) await registerAll(trx, messageId, delivered.statuses, now)
     const row = await outMessageByMessageId(trx, messageId)
     if (row) {
       await keepFileList(trx, messageId, await filesOf(trx, row.id))
