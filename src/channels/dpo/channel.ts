@@ -4,6 +4,7 @@
 
 import { KeystoreError } from '../../packaging/keys.js'
 import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from '../../standins/altinn-broker/paths.js'
+import { altinnStandIn } from '../altinn-standin.js'
 import type { Channel, ChannelContext, RunningChannel, SendOutcome } from '../ports.js'
 import { type BrokerClient, createBrokerClient } from './broker-client.js'
 import { pollDpo } from './receiver.js'
@@ -27,22 +28,7 @@ export const dpoChannel: Channel = {
   reachable: (config) => ({ dpo: config.dpo.brokerUrl }),
   start: async (ctx) => startDpo(ctx),
   sandbox: {
-    standIn: {
-      name: 'altinn-broker',
-      label: 'Altinn 3 Broker stand-in',
-      port: 9098,
-      async start(opts) {
-        const { startAltinnBroker } = await import('../../standins/altinn-broker/server.js')
-        return startAltinnBroker({
-          port: opts.port,
-          host: opts.host,
-          dataDir: opts.dataDir,
-          logger: opts.logger,
-          // as Altinn's events: the receiver hears of a new transfer at once instead of at its next poll
-          onPublished: ({ recipients }) => opts.onPublished(recipients.map((r) => r.replace(/^0192:/, ''))),
-        })
-      },
-    },
+    standIn: altinnStandIn,
     properties(url) {
       return {
         'difi.move.dpo.brokerserviceUrl': `${url}${BROKER_BASE}`,
