@@ -257,7 +257,8 @@ export async function dpoProperties({ org, registryUrl, registryDir, brokerUrl, 
   const { businessKeystore, sandboxProperties } = await import(dist('sandbox.js'))
   mkdirSync(keyDir, { recursive: true })
   const keystore = businessKeystore(registryDir, org, keyDir)
-  return { ...sandboxProperties(org, 0, registryUrl, brokerUrl, keystore), ...extra }
+  // every stand-in the channels name is the broker process here (DPO is the only channel)
+  return { ...sandboxProperties(org, 0, registryUrl, () => brokerUrl, keystore), ...extra }
 }
 
 /** An arkivmelding.xml naming one document, as a fagsystem sends it. */
