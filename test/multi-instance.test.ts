@@ -81,16 +81,20 @@ describe.skipIf(!POSTGRES_URL)(`three instances of one organisation on one Postg
     await routerA.drain(holder)
     await holder.kill('SIGKILL')
     const killedAt = Date.now()
-    await guard(sendMany(routerB, ledger, { from: ORG_B, to: ORG_A, count: LATE, concurrency: 1 }))
-    const successor = await until(
+    let takeoverMs = 0
+    const takeover = until(
       async () => {
         const now = await pollerOf(w, 0).catch(() => undefined)
-        return now && now !== holder ? now : undefined
+        if (!now || now === holder) return undefined
+        takeoverMs = Date.now() - killedAt
+        return now
       },
       `another instance holding ${POLLER}`,
       LEASE_MS + 30_000,
     )
-    const takeoverMs = Date.now() - killedAt
+    takeover.catch(() => {}) // awaited below; a timeout must not count as unhandled meanwhile
+    await guard(sendMany(routerB, ledger, { from: ORG_B, to: ORG_A, count: LATE, concurrency: 1 }))
+    const successor = await takeover
     await settle(w, routerA, ledger, Date.now() + 60_000)
     quiet = true
     await Promise.all(receiving)
