@@ -3,8 +3,7 @@
  * Built-in defaults: the values of the reference's `config/application.properties` (v4) and of its
  * `application-{dev,staging,production}.properties`, for the `difi.*` keys and the few Spring keys the
  * reference maps them onto. Logging, JPA, Liquibase, Hikari and actuator plumbing are left out (we have none
- * of them), as are the DPV notification texts (the DPV channel brings its own). Placeholders resolve like
- * any other, so `difi.move.dpo.default-ttl-hours` follows `difi.move.nextmove.default-ttl-hours` as in the
+ * of them). Placeholders resolve like any other, so `difi.move.dpo.default-ttl-hours` follows `difi.move.nextmove.default-ttl-hours` as in the
  * reference. A default whose placeholder cannot be resolved (e.g. `difi.move.oidc.keystore.path` while
  * `difi.move.org.keystore.path` is unset) is simply absent, as if the reference had not defined it.
  *
@@ -92,6 +91,16 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.dpv.enableDueDate': 'true',
   'difi.move.dpv.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
   'difi.move.dpv.sensitiveResource': 'eformidling-dpv-taushetsbelagt',
+  // the reference's texts (docs.digdir.no, "Transformasjon fra digital_dpv til Altinn Digital Post"): Altinn
+  // replaces $correspondenceRecipientName$, the integration point $reporterName$ (the sender's name)
+  'difi.move.dpv.notification-text':
+    '$correspondenceRecipientName$: Du har mottatt en melding fra $reporterName$.',
+  'difi.move.dpv.sensitive-notification-text':
+    '$correspondenceRecipientName$, har mottatt en taushetsbelagt melding fra $reporterName$. For å få tilgang til meldingen, er det nødvendig at noen i $correspondenceRecipientName$ har fått tildelt rollen "Taushetsbelagt post fra det offentlige" i Altinn. Dersom dere er usikre på om noen har slik tilgang, anbefaler vi sterkt at dette sjekkes. Les mer om å gi tilgang til rollen "Taushetsbelagt post" på Altinns nettsider.',
+  // ours: the reference polls every status-polled service on difi.move.nextmove.statusPollingCron (each minute)
+  'difi.move.dpv.status-pollingrate': '60000',
+  // ours: the reference's DPV client sets no timeout at all
+  'difi.move.dpv.requestTimeout': '30000',
 
   'difi.move.dpi.mpcId': 'no_difi_move_integrasjonspunkt',
   'difi.move.dpi.mpcConcurrency': '1',

@@ -261,6 +261,31 @@ const dpo = section({
   }),
 })
 
+const dpv = section({
+  fields: {
+    correspondenceUrl: field.httpUrl('difi.move.dpv.correspondenceServiceUrl'),
+    exchangeUrl: field.httpUrl('difi.move.dpv.altinnTokenExchangeUrl'),
+    healthCheckUrl: field.httpUrl('difi.move.dpv.health-check-url'),
+    notifyEmail: field.bool('difi.move.dpv.notifyEmail'),
+    notifySms: field.bool('difi.move.dpv.notifySms'),
+    emailSubject: field.text('difi.move.dpv.email-subject'),
+    notificationText: field.text('difi.move.dpv.notification-text'),
+    sensitiveNotificationText: field.text('difi.move.dpv.sensitive-notification-text'),
+    daysToReply: field.int('difi.move.dpv.daysToReply', 0),
+    enableDueDate: field.bool('difi.move.dpv.enableDueDate'),
+    sensitiveResource: field.text('difi.move.dpv.sensitiveResource'),
+    statusPollingRateMs: field.int('difi.move.dpv.status-pollingrate'),
+    requestTimeoutMs: field.int('difi.move.dpv.requestTimeout'),
+    maskinportenAudience: field.text('difi.move.oidc.audience'),
+    oidcEnable: field.bool('difi.move.oidc.enable'),
+    oidcUrl: field.httpUrl('difi.move.oidc.url'),
+  },
+  finish: ({ oidcEnable, oidcUrl, ...v }): Config['dpv'] => ({
+    ...v,
+    maskinportenUrl: oidcEnable ? oidcUrl : null,
+  }),
+})
+
 const jobs = section({
   fields: {
     concurrency: field.int('difi.move.nextmove.send-concurrency'),
@@ -351,6 +376,7 @@ export const SECTIONS = {
   einnsyn,
   avtalt,
   dpo,
+  dpv,
   dph,
   jobs,
   webhooks,

@@ -142,6 +142,39 @@ export interface Config {
     /** difi.move.oidc.url when difi.move.oidc.enable (true), else null: the grant goes straight to the exchange */
     maskinportenUrl: string | null
   }
+  /** DPV: Altinn 3 Correspondence through Digdir's proxy (docs/configuration.md, "DPV") */
+  dpv: {
+    /** difi.move.dpv.correspondenceServiceUrl: `…/altinn-proxy/correspondence/api/v1` */
+    correspondenceUrl: string
+    /** difi.move.dpv.altinnTokenExchangeUrl */
+    exchangeUrl: string
+    /** difi.move.dpv.health-check-url: asked at start and by /manage/health */
+    healthCheckUrl: string
+    /** difi.move.dpv.notifyEmail (true) */
+    notifyEmail: boolean
+    /** difi.move.dpv.notifySms (true) */
+    notifySms: boolean
+    /** difi.move.dpv.email-subject (Melding mottatt i Altinn) */
+    emailSubject: string
+    /** difi.move.dpv.notification-text: `$reporterName$` is replaced by the sender's name */
+    notificationText: string
+    /** difi.move.dpv.sensitive-notification-text: for the sensitive resource */
+    sensitiveNotificationText: string
+    /** difi.move.dpv.daysToReply (7) */
+    daysToReply: number
+    /** difi.move.dpv.enableDueDate (true) */
+    enableDueDate: boolean
+    /** difi.move.dpv.sensitiveResource (eformidling-dpv-taushetsbelagt): sent as isConfidential */
+    sensitiveResource: string
+    /** difi.move.dpv.status-pollingrate (ours, 60000 ms as the reference's cron) */
+    statusPollingRateMs: number
+    /** difi.move.dpv.requestTimeout (ours, 30000 ms): an answer, or a pause in a body */
+    requestTimeoutMs: number
+    /** difi.move.oidc.audience */
+    maskinportenAudience: string
+    /** difi.move.oidc.url when difi.move.oidc.enable, else null */
+    maskinportenUrl: string | null
+  }
   /** the outbox workers (ours) */
   jobs: {
     /** difi.move.nextmove.send-concurrency (10, as the reference's queue consumers) */

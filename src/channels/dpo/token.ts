@@ -1,11 +1,8 @@
-// The DPO channel's Altinn token: a Maskinporten-style JWT grant signed with the organisation's business key,
-// exchanged for an Altinn token. The Altinn token is cached per scope and fetched again 5 minutes before its
-// 30-minute lifetime ends (the reference caches 25).
+// The DPO channel's Altinn token (src/channels/altinn-token.ts): the grant names the organisation's system
+// user (`authorization_details`), one token per broker scope.
 
-import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto'
-import { SignJWT } from 'jose'
 import type { Clock } from '../../util/time.js'
-import { BrokerError, httpError, MAX_PROBLEM_BYTES, networkError } from './errors.js'
+import { createAltinnTokenSource } from '../altinn-token.js'
 
 export { BrokerError, type ProblemDetails } from './errors.js'
 
@@ -36,17 +33,7 @@ export interface DpoTokenSourceOptions {
   fetch?: typeof fetch
 }
 
-/** Altinn tokens live 30 minutes; one is used until 5 minutes before that. */
-export const ALTINN_TOKEN_LIFETIME_MS = 30 * 60_000
-export const ALTINN_TOKEN_MARGIN_MS = 5 * 60_000
-/** Maskinporten grants live 120 s (docs.digdir.no, Maskinporten's JWT grant). */
-const GRANT_LIFETIME_S = 120
 const ISO6523 = 'iso6523-actorid-upis'
-
-interface Cached {
-  token: string
-  useUntil: number
-}
 
 export function createDpoTokenSource(opts: DpoTokenSourceOptions): TokenSource {
   const org = opts.orgNumber.replace(/^0192:/, '')
@@ -54,112 +41,19 @@ export function createDpoTokenSource(opts: DpoTokenSourceOptions): TokenSource {
     throw new Error(
       `DPO needs a nine-digit organisation number, got '${opts.orgNumber}': set difi.move.org.number`,
     )
-  const key = createPrivateKey(opts.keyPem)
-  const x5c = [new X509Certificate(opts.certPem).raw.toString('base64')]
-  const cache = new Map<BrokerScope, Cached>()
-  // one exchange per scope at a time: concurrent callers share it instead of each making one
-  const pending = new Map<BrokerScope, Promise<string>>()
-
-  const fetchFresh = async (scope: BrokerScope): Promise<string> => {
-    const now = opts.clock.now().getTime()
-    const grant = await new SignJWT(claims(org, opts.systemUserName, scope))
-      .setProtectedHeader({ alg: 'RS256', x5c })
-      .setIssuer(`MOVE_IP_${org}`)
-      .setAudience(opts.maskinportenAudience)
-      .setIssuedAt(Math.floor(now / 1000))
-      .setExpirationTime(Math.floor(now / 1000) + GRANT_LIFETIME_S)
-      .setJti(randomUUID())
-      .sign(key)
-    const maskinportenToken = opts.maskinportenUrl
-      ? await maskinporten(opts, opts.maskinportenUrl, grant)
-      : grant
-    const token = await exchange(opts, maskinportenToken)
-    cache.set(scope, { token, useUntil: now + ALTINN_TOKEN_LIFETIME_MS - ALTINN_TOKEN_MARGIN_MS })
-    return token
-  }
-
-  return {
-    token(scope) {
-      const cached = cache.get(scope)
-      if (cached && opts.clock.now().getTime() < cached.useUntil) return Promise.resolve(cached.token)
-      let running = pending.get(scope)
-      if (!running) {
-        running = fetchFresh(scope).finally(() => pending.delete(scope))
-        pending.set(scope, running)
-      }
-      return running
+  const { orgNumber: _, systemUserName, ...rest } = opts
+  return createAltinnTokenSource<BrokerScope>({
+    ...rest,
+    org,
+    // the system user of this organisation acts for it at the broker
+    extraClaims: {
+      authorization_details: [
+        {
+          type: 'urn:altinn:systemuser',
+          systemuser_org: { authority: ISO6523, ID: `0192:${org}` },
+          externalRef: systemUserName,
+        },
+      ],
     },
-  }
-}
-
-/** The grant's claims: the system user of this organisation, for one broker scope. */
-function claims(org: string, systemUserName: string, scope: BrokerScope): Record<string, unknown> {
-  const id = { authority: ISO6523, ID: `0192:${org}` }
-  return {
-    scope,
-    consumer: id,
-    authorization_details: [
-      { type: 'urn:altinn:systemuser', systemuser_org: id, externalRef: systemUserName },
-    ],
-  }
-}
-
-/** POST the JWT-bearer grant to Maskinporten; the answer's `access_token` is what Altinn exchanges. */
-async function maskinporten(opts: DpoTokenSourceOptions, url: string, grant: string): Promise<string> {
-  const what = `Maskinporten POST ${url}`
-  const { status, text } = await call(opts, what, url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant }).toString(),
   })
-  let token: unknown
-  try {
-    token = (JSON.parse(text) as { access_token?: unknown }).access_token
-  } catch {
-    token = undefined
-  }
-  if (typeof token !== 'string' || token === '')
-    throw new BrokerError(`${what} answered ${status} without an access_token`, { status, retryable: false })
-  return token
-}
-
-const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
-
-/** GET the exchange with the Maskinporten token as bearer; the answer is the Altinn token as plain text. */
-async function exchange(opts: DpoTokenSourceOptions, bearer: string): Promise<string> {
-  const what = `The Altinn token exchange GET ${opts.exchangeUrl}`
-  const { status, text } = await call(opts, what, opts.exchangeUrl, {
-    method: 'GET',
-    headers: { authorization: `Bearer ${bearer}`, accept: 'text/plain, application/json' },
-  })
-  const token = unquote(text.trim())
-  if (!token || /\s/.test(token))
-    throw new BrokerError(`${what} answered ${status} without a token`, { status, retryable: false })
-  return token
-}
-
-/** One call with the timeout; a 2xx answer's status and text, anything else a BrokerError. */
-async function call(
-  opts: DpoTokenSourceOptions,
-  what: string,
-  url: string,
-  init: RequestInit,
-): Promise<{ status: number; text: string }> {
-  const signal = AbortSignal.timeout(opts.timeoutMs)
-  let res: Response
-  let text: string
-  try {
-    res = await (opts.fetch ?? fetch)(url, { ...init, signal })
-    text = await res.text()
-  } catch (cause) {
-    throw networkError(what, opts.timeoutMs, signal.aborted, cause)
-  }
-  if (res.status < 200 || res.status > 299)
-    throw httpError(what, res.status, text.slice(0, MAX_PROBLEM_BYTES))
-  return { status: res.status, text }
-}
-
-/** Altinn answers the token as text; some deployments wrap it in JSON quotes. */
-function unquote(text: string): string {
-  return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text
 }
