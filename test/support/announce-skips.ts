@@ -19,7 +19,7 @@ export function skippedGroups(env: NodeJS.ProcessEnv = process.env): string[] {
   const skipped: string[] = []
   if (!env.TEST_POSTGRES_URL)
     skipped.push(
-      'PostgreSQL variants of the store tests: TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)',
+      'PostgreSQL variants of the store tests, and the three-instance test (test/multi-instance.test.ts): TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)',
     )
   if (!existsSync('/usr/bin/chromium'))
     skipped.push(
