@@ -1,10 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type pino from 'pino'
-import { callerOf, issueToken, organisationOf } from './auth.js'
+import { callerOf, issueToken, organisationOf, scopeOf } from './auth.js'
+import { registerCorrespondenceApi } from './correspondence/routes.js'
+import type { CorrespondenceDeps } from './correspondence/service.js'
 import { type BrokerFaults, installFaults } from './faults.js'
 import { toOverview } from './mapper.js'
 import { GrantError, grant } from './maskinporten.js'
-import { BROKER_BASE, EXCHANGE_PATH, MASKINPORTEN_PATH } from './paths.js'
+import { BROKER_BASE, EXCHANGE_PATH, HEALTH_PROBE_PATH, MASKINPORTEN_PATH } from './paths.js'
 import { BrokerProblem, badRequest, sendProblem } from './problem.js'
 import { registerSandboxApi } from './sandbox-api.js'
 import type { FileTransferStatus, RecipientStatus } from './store.js'
@@ -44,7 +46,9 @@ const RECIPIENT_STATUSES: RecipientStatus[] = ['Initialized', 'DownloadStarted',
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>
 
-export function buildBrokerApp(deps: TransferDeps & { logger: pino.Logger; faults?: BrokerFaults }) {
+export function buildBrokerApp(
+  deps: TransferDeps & { logger: pino.Logger; faults?: BrokerFaults; correspondence?: CorrespondenceDeps },
+) {
   const level = deps.logger.isLevelEnabled('debug') ? deps.logger.level : 'warn'
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'altinn-broker-http' }, { level }),
@@ -92,10 +96,12 @@ export function buildBrokerApp(deps: TransferDeps & { logger: pino.Logger; fault
     const org = organisationOf(req.headers.authorization, deps.clock.now())
     return reply
       .header('content-type', 'text/plain; charset=utf-8')
-      .send(issueToken(deps.store, org, deps.clock))
+      .send(issueToken(deps.store, org, deps.clock, scopeOf(req.headers.authorization)))
   })
   registerTransfers(app, deps)
   registerSandboxApi(app, deps)
+  app.get(HEALTH_PROBE_PATH, async (_req, reply) => reply.code(200).send())
+  if (deps.correspondence) registerCorrespondenceApi(app, { ...deps.correspondence, tokens: deps.store })
   return app
 }
 

@@ -37,13 +37,28 @@ export function organisationOf(authorization: string | undefined, now: Date): st
   return org
 }
 
-/** Issues an opaque Altinn token for `org`, kept in the store so it outlives a restart. */
-export function issueToken(store: BrokerStore, org: string, clock: Clock): string {
+/** Issues an opaque Altinn token for `org` with the Maskinporten token's scopes, kept in the store so it outlives a restart. */
+export function issueToken(
+  store: BrokerStore,
+  org: string,
+  clock: Clock,
+  scope: string | null = null,
+): string {
   const now = clock.now().getTime()
   store.dropExpiredTokens(now)
   const token = randomBytes(32).toString('base64url')
-  store.addToken({ token, org, expires: now + ALTINN_TOKEN_TTL_MS })
+  store.addToken({ token, org, expires: now + ALTINN_TOKEN_TTL_MS, scope })
   return token
+}
+
+/** The `scope` claim of a Maskinporten token already read by organisationOf (decoded, not verified). */
+export function scopeOf(authorization: string | undefined): string | null {
+  try {
+    const scope = decodeJwt(bearer(authorization) ?? '').scope
+    return typeof scope === 'string' ? scope : null
+  } catch {
+    return null
+  }
 }
 
 /** The organisation (`0192:<orgnr>`) behind the Altinn token of a broker call, or a 401. */

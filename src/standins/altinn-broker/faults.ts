@@ -20,7 +20,7 @@ export function installFaults(app: FastifyInstance, faults: BrokerFaults | undef
   const random = faults.random ?? Math.random
   const { errorRate = 0, latencyMs = 0, dropResponseRate = 0 } = faults
   // the sandbox API reports on the faults; it is not one of the calls that suffer them
-  const spared = (url: string) => url === '/health' || url.startsWith('/sandbox/')
+  const spared = (url: string) => url === '/health' || url === '/health-probe' || url.startsWith('/sandbox/')
   app.addHook('onRequest', async (req, reply) => {
     if (spared(req.url)) return
     if (latencyMs > 0) await sleep(latencyMs)

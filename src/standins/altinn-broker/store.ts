@@ -47,6 +47,8 @@ export interface TokenRow {
   token: string
   org: string
   expires: number
+  /** space-separated, as the Maskinporten token's `scope`; null for tokens issued before scopes were kept */
+  scope: string | null
 }
 
 export interface ListFilter {
@@ -74,6 +76,8 @@ const MIGRATIONS = [
      status TEXT NOT NULL, changed INTEGER NOT NULL, PRIMARY KEY (transfer_id, recipient));
    CREATE INDEX recipient_by_org ON recipient (recipient, status);`,
   'ALTER TABLE transfer ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0;',
+  // the Maskinporten scopes the token was exchanged with: the Correspondence API checks them, the broker does not
+  'ALTER TABLE token ADD COLUMN scope TEXT;',
 ]
 
 export type BrokerStore = ReturnType<typeof openBrokerStore>
@@ -88,8 +92,8 @@ export function openBrokerStore(dataDir: string) {
   return {
     addToken: (row: TokenRow) =>
       void db
-        .prepare('INSERT INTO token (token, org, expires) VALUES (?, ?, ?)')
-        .run(row.token, row.org, row.expires),
+        .prepare('INSERT INTO token (token, org, expires, scope) VALUES (?, ?, ?, ?)')
+        .run(row.token, row.org, row.expires, row.scope),
     token: (token: string) =>
       db.prepare('SELECT * FROM token WHERE token = ?').get(token) as TokenRow | undefined,
     dropExpiredTokens: (now: number) => void db.prepare('DELETE FROM token WHERE expires < ?').run(now),
