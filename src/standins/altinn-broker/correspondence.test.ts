@@ -19,6 +19,7 @@ import { capturingLogger, tempDir } from './test-support.js'
 const dir = tempDir()
 const clock = new ManualClock('2026-03-10T10:00:00Z')
 const PUBLISH_DELAY = 5_000
+const FAILING = '24816040074'
 let broker: Awaited<ReturnType<typeof startAltinnBroker>>
 let client: ReturnType<typeof correspondenceClient>
 let token: string
@@ -29,7 +30,7 @@ beforeAll(async () => {
     dataDir: dir.path,
     logger: capturingLogger().logger,
     clock,
-    correspondence: { publishDelayMs: PUBLISH_DELAY },
+    correspondence: { publishDelayMs: PUBLISH_DELAY, failingRecipients: [FAILING] },
   })
   client = correspondenceClient(broker.url)
   token = await client.token()
@@ -185,6 +186,15 @@ describe('status', () => {
     expect(failed).toMatchObject({ status: 'Failed', statusText: 'Mottaker finnes ikke', published: null })
   })
 
+  it('fails a configured failing recipient at publication time instead of publishing', async () => {
+    const id = await sent(ipFields({ 'recipients[0]': FAILING }, clock.now()))
+    expect((await client.overview(token, id)).json().status).toBe('ReadyForPublish')
+    clock.advance(PUBLISH_DELAY)
+    const failed = (await client.overview(token, id)).json()
+    expect(failed).toMatchObject({ status: 'Failed', published: null })
+    expect(failed.statusText).toContain(FAILING)
+  })
+
   it('lets a recipient organisation fetch and mark as read through the API, in that order', async () => {
     const id = await sent()
     clock.advance(PUBLISH_DELAY)
@@ -269,6 +279,30 @@ describe('tokens', () => {
     expect((await client.upload(read, fields, [file('test.txt', 'x')], DIRECT)).status).toBe(403)
     const write = await client.token(SENDER, 'altinn:correspondence.write')
     expect((await client.upload(write, fields, [file('test.txt', 'x')], DIRECT)).status).toBe(200)
+  })
+
+  it('lets only members of a configured access list through the proxy', async () => {
+    const listed = await startAltinnBroker({
+      port: 0,
+      dataDir: `${dir.path}/listed`,
+      logger: capturingLogger().logger,
+      clock,
+      correspondence: { accessList: ['910075918'] },
+    })
+    try {
+      const c = correspondenceClient(listed.url)
+      const refused = await c.upload(await c.token(SENDER), ipFields({}, clock.now()), [
+        file('test.txt', 'x'),
+      ])
+      expect(refused.status).toBe(403)
+      expect(refused.json().detail).toBe(
+        'Proxy AuthZ error : Access denied. Organization 910077473 is not on access list eformidling-meldingsteneste-test-tilgangsliste',
+      )
+      const member = await c.token('0192:910075918')
+      expect((await c.upload(member, ipFields({}, clock.now()), [file('test.txt', 'x')])).status).toBe(200)
+    } finally {
+      await listed.close()
+    }
   })
 
   it('serves the health probe with no token', async () => {

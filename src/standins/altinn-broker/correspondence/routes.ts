@@ -4,7 +4,7 @@ import { CORRESPONDENCE_BASE, PROXY_CORRESPONDENCE_BASE } from '../paths.js'
 import type { BrokerStore } from '../store.js'
 import { type Access, correspondenceCaller, type Prefix } from './access.js'
 import { CorrespondenceError, sendCorrespondenceError, ValidationProblem } from './errors.js'
-import { toInitializeResponse, toOverview } from './mapper.js'
+import { iso, toInitializeResponse, toOverview } from './mapper.js'
 import { registerCorrespondenceSandbox } from './sandbox.js'
 import {
   attachmentsOf,
@@ -131,7 +131,7 @@ function routes(
     const d = derive(row, now())
     const statusHistory = d.events.map((e) => ({
       status: e.status,
-      statusChanged: new Date(e.at).toISOString(),
+      statusChanged: iso(e.at),
     }))
     return json(reply, { ...toOverview(row, d, attachmentsOf(deps, row), asRecipient), statusHistory })
   })
