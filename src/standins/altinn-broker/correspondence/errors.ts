@@ -65,7 +65,7 @@ const CATALOGUE = {
 
 export type ErrorCode = keyof typeof CATALOGUE
 
-/** A business error as Altinn answers it: problem details with `errorCode` and `code` (§ "Errors" in the docs). */
+/** A business error as Altinn answers it: problem details with `errorCode` and `code` (docs/altinn-broker-standin.md, "Checks"). */
 export class CorrespondenceError extends Error {
   override name = 'CorrespondenceError'
   readonly status: number
