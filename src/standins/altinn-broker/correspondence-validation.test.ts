@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../util/time.js'
 import { correspondenceClient, type FilePart, file, ipFields } from './correspondence/test-support.js'
@@ -275,5 +276,42 @@ describe('order', () => {
     const res = await client.upload(token, broken, [])
     expect(res.status).toBe(409)
     expect(res.json().errorCode).toBe(1034)
+  })
+})
+
+describe('robustness', () => {
+  it('never answers 500 to any form, whatever its keys, values and files', async () => {
+    const keys = ipFields().map(([k]) => k)
+    const key = fc.oneof(
+      fc.constantFrom(...keys),
+      fc.constantFrom(...keys).map((k) => k.toUpperCase()),
+      fc.string({ minLength: 1, maxLength: 30 }),
+      fc.constantFrom('__proto__', 'correspondence.propertyList.__proto__', 'recipients[7]', 'constructor'),
+    )
+    const value = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('true', '', ' ', '2026-13-40', '0192:910094092'),
+    )
+    const form = fc.record({
+      base: fc.boolean(),
+      extra: fc.uniqueArray(fc.tuple(key, value), { maxLength: 8, selector: ([k]) => k }),
+      files: fc.array(fc.tuple(fc.constantFrom('test.txt', 'b.pdf', 'x', ''), fc.string({ maxLength: 5 })), {
+        maxLength: 3,
+      }),
+    })
+    await fc.assert(
+      fc.asyncProperty(form, async ({ base, extra, files }) => {
+        const fields = new Map(base ? ipFields({}, clock.now()) : [])
+        for (const [k, v] of extra) fields.set(k, v)
+        const res = await client.upload(
+          token,
+          [...fields],
+          files.map(([name, text]) => file(name, text)),
+        )
+        expect([200, 400, 404, 409, 422], res.text).toContain(res.status)
+        if (res.status !== 200) expect(res.json().status).toBe(res.status)
+      }),
+      { numRuns: 200, seed: 16 },
+    )
   })
 })
