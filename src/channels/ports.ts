@@ -110,6 +110,12 @@ export interface Intake {
     authenticatedSender: string
     /** the check of the package (or a refusal made already) before anything is queued */
     verify?: () => Promise<AsicVerdict>
+    /**
+     * A receipt the integration point made itself for its fagsystem (DPV's arkivmelding_kvittering when
+     * a correspondence is published): queued like any other, but it reports nothing on the message it
+     * names, whose statuses the channel registers itself.
+     */
+    localReceipt?: boolean
   }): Promise<string>
   /** records a delivery refused before its SBD could be read, so it is never read again */
   refuse(d: { transferRef: string; reason: string }): Promise<void>

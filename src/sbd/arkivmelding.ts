@@ -126,7 +126,13 @@ function integer(value: string | null): bigint | undefined {
   return /^(\+?\d+|-\d+)$/.test(text) ? BigInt(text.replace('+', '')) : undefined
 }
 
-function summarise(root: XmlElement): ArkivmeldingSummary {
+/** The summary and the journalpost's `tittel` (DPV sends it as the message body). */
+export interface ArkivmeldingContent extends ArkivmeldingSummary {
+  /** journalpost.tittel */
+  journalpostTitle: string | null
+}
+
+function summarise(root: XmlElement): ArkivmeldingContent {
   const saksmappe = children(root, 'mappe').find((m) => hasXsiType(m, 'saksmappe'))
   const journalpost =
     saksmappe && children(saksmappe, 'basisregistrering').find((r) => hasXsiType(r, 'journalpost'))
@@ -147,6 +153,7 @@ function summarise(root: XmlElement): ArkivmeldingSummary {
     title: firstText(journalpost, 'offentligTittel'),
     reference: nummer !== undefined && systemId !== null ? `${systemId}-${nummer}` : null,
     referencedFiles,
+    journalpostTitle: firstText(journalpost, 'tittel'),
   }
 }
 
@@ -167,6 +174,12 @@ function rootOf(xml: string): XmlElement {
  * a journalpost: `MissingSaksmappe` (400; the reference fails with a 500 there).
  */
 export function parseArkivmelding(xml: string): ArkivmeldingSummary {
+  const { journalpostTitle: _, ...summary } = parseArkivmeldingContent(xml)
+  return summary
+}
+
+/** As parseArkivmelding, with the journalpost's `tittel` too. */
+export function parseArkivmeldingContent(xml: string): ArkivmeldingContent {
   try {
     return summarise(rootOf(xml))
   } catch (err) {

@@ -60,6 +60,8 @@ export interface IncomingDelivery {
    * FEIL goes back to the sender; a throw leaves the delivery for the next poll.
    */
   verify?: () => Promise<AsicVerdict>
+  /** made by this integration point for its fagsystem (ports.ts, Intake): registers nothing on the related message */
+  localReceipt?: boolean
 }
 
 export type IntakeOutcome = 'stored' | 'duplicate' | 'status' | 'expired' | 'refused'
@@ -232,7 +234,8 @@ async function store(trx: Executor, deps: IntakeDeps, x: Delivery, key: string |
   const conversation = await incomingConversation(trx, x, expiry, nowMs)
   await registerStatus(trx, conversation, { status: 'OPPRETTET' }, nowMs)
   await registerStatus(trx, conversation, { status: 'INNKOMMENDE_MOTTATT' }, nowMs)
-  if (sbd.type === 'arkivmelding_kvittering') await registerKvittering(trx, deps.logger, sbd, nowMs)
+  if (sbd.type === 'arkivmelding_kvittering' && !x.d.localReceipt)
+    await registerKvittering(trx, deps.logger, sbd, nowMs)
   await enqueueStatusReply(trx, deps.config, sbd, x.d.serviceIdentifier, 'MOTTATT', now)
 }
 

@@ -1,0 +1,169 @@
+// DPV's status poller: each sent correspondence's overview, as the reference's DpvStatusStrategy, and what
+// it misses. Published → LEVERT (with a synthesised arkivmelding_kvittering for the fagsystem when
+// difi.move.arkivmelding.generate-arkivmelding-receipts is on), read → LEST, Failed or Reserved → FEIL with
+// Altinn's reason (the reference never surfaces them), purged or gone (404/410) → ANNET and no more polling.
+// A round may run twice (another instance takes over the lease): registering is idempotent and the receipt
+// has a messageId made from the original's, so the intake takes it once.
+
+import { createHash } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Config } from '../../config/types.js'
+import { conversationsByMessageId } from '../../conversations/repository.js'
+import type { Db } from '../../db/open.js'
+import { defaultTypeVersion } from '../../sbd/prototype.js'
+import { ISO6523_ACTORID_UPIS, type StandardBusinessDocument } from '../../sbd/types.js'
+import { forMessage } from '../../util/log.js'
+import { type Clock, formatOslo } from '../../util/time.js'
+import { BrokerError } from '../altinn-errors.js'
+import type { Intake, PolledMessage, StatusPort, StatusUpdate } from '../ports.js'
+import type { CorrespondenceClient, CorrespondenceOverview } from './client.js'
+
+export interface DpvStatusDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  logger: Logger
+  client: CorrespondenceClient
+  statuses: StatusPort
+  intake: Intake
+}
+
+const PAGE = 100
+/** the reference's words when Altinn no longer knows a correspondence */
+export const DELETED_IN_ALTINN = 'Melding slettet i Altinn, stopper polling.'
+const PURGED = new Set(['PurgedByRecipient', 'PurgedByAltinn'])
+const FAILED = new Set(['Failed', 'Reserved'])
+
+/**
+ * One round over every polled DPV message, page by page. A message whose overview cannot be read is
+ * logged and asked about again next round; it does not hold up the others. Returns 0: the round saw
+ * them all, so nothing waits for an immediate next one.
+ */
+export async function pollDpvStatuses(deps: DpvStatusDeps): Promise<number> {
+  let after: string | undefined
+  for (;;) {
+    const page = await deps.statuses.pollable({ limit: PAGE, ...(after ? { after } : {}) })
+    for (const m of page) {
+      try {
+        await pollOne(deps, m)
+      } catch (err) {
+        forMessage(deps.logger, m.messageId).warn(
+          { err, messageId: m.messageId, correspondenceId: m.reference },
+          `DPV: the status of correspondence ${m.reference} could not be read; asking again next round: ${(err as Error).message}`,
+        )
+      }
+    }
+    if (page.length < PAGE) return 0
+    after = page.at(-1)!.messageId
+  }
+}
+
+async function pollOne(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
+  let overview: CorrespondenceOverview
+  try {
+    overview = await deps.client.overview(m.reference)
+  } catch (error) {
+    if (error instanceof BrokerError && (error.status === 404 || error.status === 410)) {
+      await deps.statuses.register(m.messageId, [{ status: 'ANNET', description: DELETED_IN_ALTINN }])
+      await deps.statuses.stopPolling(m.messageId)
+      return
+    }
+    throw error
+  }
+  const status = overview.status ?? ''
+  const raw = JSON.stringify(overview)
+  if (FAILED.has(status)) {
+    const reason = overview.statusText || status
+    await deps.statuses.register(m.messageId, [
+      { status: 'FEIL', description: `Altinn: ${status}: ${reason}`, rawReceipt: raw },
+    ])
+    await deps.statuses.stopPolling(m.messageId)
+    return
+  }
+  if (PURGED.has(status)) {
+    await deps.statuses.register(m.messageId, [
+      { status: 'ANNET', description: DELETED_IN_ALTINN, rawReceipt: raw },
+    ])
+    await deps.statuses.stopPolling(m.messageId)
+    return
+  }
+  const updates: StatusUpdate[] = []
+  if (overview.published) {
+    if (!m.statuses.includes('LEVERT') && wantsReceipt(deps.config, m)) await queueReceipt(deps, m)
+    updates.push({ status: 'LEVERT', rawReceipt: raw })
+  }
+  // anything else (Initialized, ReadyForPublish, Fetched, Forwarded, a status Altinn adds later) says nothing new
+  if (overview.read) updates.push({ status: 'LEST', rawReceipt: raw })
+  if (updates.length > 0) await deps.statuses.register(m.messageId, updates)
+}
+
+function wantsReceipt(config: Config, m: PolledMessage): boolean {
+  return config.arkivmelding.generateReceipts && m.type === 'arkivmelding'
+}
+
+/**
+ * As the reference: an OK arkivmelding_kvittering from the recipient, on our own incoming queue, when the
+ * correspondence is published. It reports nothing on the message (the channel registers LEVERT itself).
+ */
+async function queueReceipt(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
+  const [conversation] = await conversationsByMessageId(deps.db.kysely, m.messageId, 'OUTGOING')
+  if (!conversation?.receiver || !conversation.sender) return
+  const sbd = receiptFor(deps, m.messageId, conversation)
+  await deps.intake.take({
+    sbd,
+    asic: null,
+    transferRef: `dpv-receipt:${m.messageId}`,
+    // Altinn published it to this recipient: the receipt speaks for it, made here
+    authenticatedSender: conversation.receiver,
+    localReceipt: true,
+  })
+}
+
+function receiptFor(
+  deps: DpvStatusDeps,
+  messageId: string,
+  c: { conversation_id: string; sender: string | null; receiver: string | null },
+): StandardBusinessDocument {
+  const now = deps.clock.now().getTime()
+  const party = (value: string) => [{ identifier: { value, authority: ISO6523_ACTORID_UPIS } }]
+  const { arkivmelding } = deps.config
+  return {
+    standardBusinessDocumentHeader: {
+      headerVersion: '1.0',
+      sender: party(c.receiver!),
+      receiver: party(c.sender!),
+      documentIdentification: {
+        standard: arkivmelding.receiptDocumentType,
+        typeVersion: defaultTypeVersion('arkivmelding_kvittering'),
+        instanceIdentifier: receiptMessageId(messageId),
+        type: 'arkivmelding_kvittering',
+        creationDateAndTime: formatOslo(now),
+      },
+      businessScope: {
+        scope: [
+          {
+            type: 'ConversationId',
+            instanceIdentifier: c.conversation_id,
+            identifier: arkivmelding.receiptProcess,
+            scopeInformation: [
+              {
+                expectedResponseDateTime: formatOslo(now + deps.config.nextmove.defaultTtlHours * 3_600_000),
+              },
+            ],
+          },
+        ],
+      },
+    },
+    type: 'arkivmelding_kvittering',
+    businessMessage: { receiptType: 'OK', relatedToMessageId: messageId, messages: [] },
+  }
+}
+
+/** A UUID (version 5 layout) made from the original's messageId: the same receipt every round. */
+export function receiptMessageId(messageId: string): string {
+  const h = createHash('sha1').update(`dpv-arkivmelding-kvittering:${messageId}`).digest()
+  h[6] = (h[6]! & 0x0f) | 0x50
+  h[8] = (h[8]! & 0x3f) | 0x80
+  const hex = h.subarray(0, 16).toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
