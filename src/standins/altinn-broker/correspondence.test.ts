@@ -320,13 +320,15 @@ describe('sandbox', () => {
     expect(byBare.map((c: { correspondenceId: string }) => c.correspondenceId)).toContain(id)
     expect(byUrn).toEqual(byBare)
     const page = await (await fetch(`${broker.url}/sandbox/correspondence?recipient=${PERSON}`)).text()
-    expect(page).toContain(`action="/sandbox/correspondence/${id}/read"`)
+    const action = `/sandbox/correspondence/${id}/read?recipient=${PERSON}`
+    expect(page).toContain(`action="${action}"`)
     expect(page).toContain('Nye lysrør')
-    const press = await fetch(`${broker.url}/sandbox/correspondence/${id}/read`, {
-      method: 'POST',
-      redirect: 'manual',
-    })
+    const press = await fetch(`${broker.url}${action}`, { method: 'POST', redirect: 'manual' })
     expect(press.status).toBe(303)
+    expect(press.headers.get('location')).toBe(`/sandbox/correspondence?recipient=${PERSON}`)
+    const again = await fetch(`${broker.url}${action}`, { method: 'POST', redirect: 'manual' })
+    expect(again.status).toBe(303) // read twice changes nothing
+    expect((await client.sandbox('/0198408f-979c-75e0-b23e-aef6e907015f')).status).toBe(404)
     expect((await client.sandbox(`/${id}`)).json().status).toBe('Read')
   })
 

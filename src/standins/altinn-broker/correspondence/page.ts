@@ -43,7 +43,7 @@ export function renderInbox(
       `<section><h2>Inbox of ${esc(id)} <a class="meta" href="?recipient=${esc(encodeURIComponent(id))}">only this</a></h2>${list
         .slice()
         .reverse()
-        .map(article)
+        .map((item) => article(item, recipient))
         .join('')}</section>`,
   )
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Altinn Correspondence stand-in</title>
@@ -54,7 +54,7 @@ ${error ? `<p class="error">${esc(error)}</p>` : ''}
 ${sections.join('') || '<p>No correspondences yet.</p>'}</body></html>`
 }
 
-function article({ row, derived, attachments }: InboxItem): string {
+function article({ row, derived, attachments }: InboxItem, recipient: string | undefined): string {
   const content = (JSON.parse(row.request) as { content?: Record<string, string> }).content ?? {}
   const canRead =
     derived.published !== null && derived.read === null && derived.status !== 'Failed' && !derived.purged
@@ -69,5 +69,5 @@ function article({ row, derived, attachments }: InboxItem): string {
   }</span></p>
 ${content.messageSummary ? `<p><em>${esc(content.messageSummary)}</em></p>` : ''}<pre>${esc(content.messageBody)}</pre>
 ${files.length ? `<ul>${files.join('')}</ul>` : ''}
-${canRead ? `<form method="post" action="/sandbox/correspondence/${esc(row.id)}/read"><button>Read</button></form>` : ''}</article>`
+${canRead ? `<form method="post" action="/sandbox/correspondence/${esc(row.id)}/read${recipient ? `?recipient=${esc(encodeURIComponent(recipient))}` : ''}"><button>Read</button></form>` : ''}</article>`
 }

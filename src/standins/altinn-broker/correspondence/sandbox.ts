@@ -88,20 +88,17 @@ export function registerCorrespondenceSandbox(app: FastifyInstance, deps: Corres
       .header('content-type', 'text/html; charset=utf-8')
       .send(renderInbox(items, recipient, req.query.error))
   })
-  // the page's Read button: a plain form post, answered with the page again
+  // the page's Read button: a plain form post, answered with the page again (the same recipient's)
   app.post(`${SANDBOX_PAGE}/:id/read`, async (req: Req, reply) => {
-    const back = (req.headers.referer ?? '').includes('recipient=')
-      ? new URL(req.headers.referer!).search
-      : ''
+    const query = new URLSearchParams()
+    if (req.query.recipient) query.set('recipient', req.query.recipient)
     try {
       markRead(deps, existing(deps, req.params.id), false)
     } catch (error) {
       if (!(error instanceof NotReadable)) throw error
-      const query = new URLSearchParams(back)
       query.set('error', error.message)
-      return reply.redirect(`${SANDBOX_PAGE}?${query}`, 303)
     }
-    return reply.redirect(`${SANDBOX_PAGE}${back}`, 303)
+    return reply.redirect(query.size ? `${SANDBOX_PAGE}?${query}` : SANDBOX_PAGE, 303)
   })
   app.get(`${SANDBOX_PAGE}/:id/attachments/:aid`, async (req: Req, reply) => {
     const row = known(req.params.id)
