@@ -50,13 +50,13 @@ describe('warnings at start', () => {
   })
 
   it("name a service without a channel that a profile enabled (the production profile's DPE); the operator's own enableX stops the start", () => {
-    const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPV: 'true' } })
+    const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPI: 'true' } })
     expect(settings(startupWarnings({ config, datasource: postgres, keys: null, now }))).toEqual([
-      'difi.move.feature.enableDPV',
+      'difi.move.feature.enableDPI',
     ])
     expect(startupErrors(config)).toEqual([
       expect.stringMatching(
-        /^difi\.move\.feature\.enableDPV=true, but this integration point has no channel for DPV/,
+        /^difi\.move\.feature\.enableDPI=true, but this integration point has no channel for DPI/,
       ),
     ])
     const production = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'production' } })
