@@ -40,7 +40,11 @@ describe.each(STORES)('/manage on %s', (kind) => {
 
   it('answers health, info and metrics without credentials while the API asks for them', async () => {
     ip = await startTestIp(kind, {
-      overrides: { 'difi.security.enable': 'true', 'difi.move.feature.enableDPO': 'false' },
+      overrides: {
+        'difi.security.enable': 'true',
+        'difi.move.feature.enableDPO': 'false',
+        'difi.move.feature.enableDPV': 'false',
+      },
     })
     expect((await fetch(`${ip.url}/api/conversations`)).status).toBe(401)
     // a path no route serves is behind the password too: no spelling of a path falls between the two
@@ -98,7 +102,9 @@ describe.each(STORES)('/manage on %s', (kind) => {
   })
 
   it('answers the probes while draining: not ready, still alive; the API answers 503', async () => {
-    ip = await startTestIp(kind, { overrides: { 'difi.move.feature.enableDPO': 'false' } })
+    ip = await startTestIp(kind, {
+      overrides: { 'difi.move.feature.enableDPO': 'false', 'difi.move.feature.enableDPV': 'false' },
+    })
     const app = await buildApp(ip.deps)
     try {
       const base = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -121,7 +127,9 @@ describe.each(STORES)('/manage on %s', (kind) => {
   })
 
   it('says DOWN with 503 while a job waits too long for a worker, and counts the queue', async () => {
-    ip = await startTestIp(kind, { overrides: { 'difi.move.feature.enableDPO': 'false' } })
+    ip = await startTestIp(kind, {
+      overrides: { 'difi.move.feature.enableDPO': 'false', 'difi.move.feature.enableDPV': 'false' },
+    })
     const now = ip.clock.now().getTime()
     // no job runner here: a due job waits until the test removes it
     await enqueue(
@@ -153,7 +161,9 @@ describe.each(STORES)('/manage on %s', (kind) => {
   })
 
   it('goes DOWN with 503 when the database goes away and UP when it is back', async () => {
-    ip = await startTestIp(kind, { overrides: { 'difi.move.feature.enableDPO': 'false' } })
+    ip = await startTestIp(kind, {
+      overrides: { 'difi.move.feature.enableDPO': 'false', 'difi.move.feature.enableDPV': 'false' },
+    })
     expect((await get(`${ip.url}/manage/health`)).status).toBe(200)
 
     await ip.db.close()

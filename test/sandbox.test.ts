@@ -86,16 +86,26 @@ describe('the sandbox', () => {
     expect(await statuses(again!)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
   })
 
-  it('enables exactly what it can deliver: a message for DPV is refused at once, not failed later', async () => {
+  it('enables exactly what it can deliver: DPV is on, a message for DPI is refused at once, not failed later', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
     sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
     const [a] = sandbox.points.map((p) => p.url)
     const info = (await (await fetch(`${a}/manage/info`)).json()) as Json
-    expect(info.app.services).toEqual(['DPO'])
+    expect(info.app.services).toEqual(['DPO', 'DPV'])
     expect(info.app.servicesWithoutTransport).toEqual([])
     // 910094092 takes only DPV in the sandbox catalogue
-    const sbd = (await (
+    const dpv = (await (
       await fetch(`${a}/api/prototype/arkivmelding?receiverIdentifier=910094092`)
+    ).json()) as Json
+    const accepted = await fetch(`${a}/api/messages/out`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(dpv),
+    })
+    expect(accepted.status, await accepted.clone().text()).toBe(200)
+    // 01819040180 has a digital mailbox (DPI), which the sandbox has no channel for
+    const sbd = (await (
+      await fetch(`${a}/api/prototype/digital?receiverIdentifier=01819040180`)
     ).json()) as Json
     const created = await fetch(`${a}/api/messages/out`, {
       method: 'POST',
@@ -103,10 +113,10 @@ describe('the sandbox', () => {
       body: JSON.stringify(sbd),
     })
     expect(created.status).toBe(400)
-    expect(await created.json()).toMatchObject({ message: 'Service DPV is not enabled' })
-    const page = await (await fetch(`${a}/capabilities?identifier=910094092`)).text()
+    expect(await created.json()).toMatchObject({ message: 'Service DPI is not enabled' })
+    const page = await (await fetch(`${a}/capabilities?identifier=01819040180`)).text()
     expect(page).toMatch(
-      /<tr data-service="DPV">[\s\S]*?<td class="from-here"><span class="badge">off<\/span>/,
+      /<tr data-service="DPI">[\s\S]*?<td class="from-here"><span class="badge">off<\/span>/,
     )
   })
 
