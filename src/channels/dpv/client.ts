@@ -47,7 +47,13 @@ export function createCorrespondenceClient(opts: CorrespondenceClientOptions): C
     body?: MultipartBody,
   ): Promise<{ status: number; json: T }> => {
     const what = `Altinn Correspondence ${method} ${path.split('?')[0]}`
-    const token = await opts.tokens.token(DPV_SCOPE)
+    const token = await opts.tokens.token(DPV_SCOPE).catch((cause: unknown) => {
+      // no token is no answer from Altinn about the message: a key or a delegation may be fixed meanwhile
+      throw new BrokerError(`${what}: no Altinn token: ${(cause as Error).message}`, {
+        retryable: true,
+        cause,
+      })
+    })
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       accept: 'application/json, application/problem+json',
