@@ -78,3 +78,29 @@ describe('parseDatasource', () => {
     expect(() => parseDatasource('jdbc:sqlite:', null, null)).toThrow(/needs a file path/)
   })
 })
+
+describe.runIf(STORES.includes('postgres'))('a PostgreSQL connection lost between two statements', () => {
+  let store: TestStore
+  afterEach(async () => store?.cleanup())
+
+  it('fails that transaction only: the process lives on and the next query gets a new connection', async () => {
+    store = await createTestStore('postgres')
+    const db = await store.open()
+    const other = await store.open()
+    try {
+      const lost = db.kysely.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
+        // the server ends this connection while no statement of it runs (as a restart or a proxy would)
+        await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(other.kysely)
+        await new Promise((r) => setTimeout(r, 200))
+        await sql`select 1`.execute(trx)
+      })
+      await expect(lost).rejects.toThrow()
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db.kysely)
+      expect(rows).toEqual([{ one: 1 }])
+    } finally {
+      await other.close()
+      await db.close()
+    }
+  })
+})

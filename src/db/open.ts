@@ -84,6 +84,12 @@ function openPostgres(source: Extract<Datasource, { kind: 'postgres' }>): Db {
   })
   // an idle client losing its server must not crash the process; the next query reconnects
   pool.on('error', () => {})
+  // nor one that is checked out between two statements (inside a transaction, or between the checkout
+  // and its first query): pg emits the socket's error on the client then, with no query to fail; the
+  // client is marked unusable, its next statement fails, and the pool drops it when it is released
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { kysely, caps: POSTGRES, close: () => kysely.destroy() }
 }
