@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from 'pino'
+import { altinnStandIn } from './channels/altinn-standin.js'
 import type { StandIn } from './channels/ports.js'
 import { CHANNEL_SERVICES, channelOf, standIns } from './channels/registry.js'
 import { loadConfig } from './config/load.js'
@@ -204,6 +205,7 @@ export function sandboxBanner(sandbox: Sandbox): string {
   const [a, b] = SANDBOX_ORGS
   const [urlA, urlB] = sandbox.points.map((p) => p.url)
   const example = relativeOrAbsolute(join(dirname(sandboxCatalogPath()), 'example'))
+  const altinn = sandbox.standIns.find((s) => s.name === altinnStandIn.name)?.url
   return `
 eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a restart keeps everything)
 
@@ -230,6 +232,10 @@ The same with the command line (\`--help\` on each command shows more):
   npx integrasjonspunkt-client --url ${urlA} send --to ${b.org} ${example}/vedtak.pdf
   npx integrasjonspunkt-client --url ${urlB} receive --out inbox --once
   npx integrasjonspunkt-client --url ${urlA} status MESSAGE_ID --follow
+
+Send 910094092 the same by DPV (it has no eFormidling: the Altinn stand-in plays its Altinn inbox,
+where a Read button makes the sender's LEVERT a LEST):
+  ${altinn}/sandbox/correspondence?recipient=910094092
 
 Web pages (conversations, a message's timeline, queues, health): ${urlA}/ and ${urlB}/
 `

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -118,6 +119,51 @@ describe('the sandbox', () => {
     expect(page).toMatch(
       /<tr data-service="DPI">[\s\S]*?<td class="from-here"><span class="badge">off<\/span>/,
     )
+  })
+
+  it('delivers an arkivmelding to a DPV receiver: LEVERT by itself, LEST once read in the Altinn inbox, files intact', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
+    const [a] = sandbox.points.map((p) => p.url) as [string]
+    expect(sandboxBanner(sandbox)).toContain(`${altinn(sandbox)}/sandbox/correspondence`)
+    const sbd = (await (
+      await fetch(`${a}/api/prototype/arkivmelding?receiverIdentifier=910094092`)
+    ).json()) as Json
+    sbd.arkivmelding = { hoveddokument: 'vedtak.pdf' }
+    const messageId = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+    const example = new URL('../sandbox/example/', import.meta.url)
+    const pdf = readFileSync(new URL('vedtak.pdf', example))
+    const form = new FormData()
+    form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
+    form.append(
+      'Arkivmelding',
+      new Blob([readFileSync(new URL('arkivmelding.xml', example))], { type: 'application/xml' }),
+      'arkivmelding.xml',
+    )
+    form.append('Vedtak', new Blob([pdf], { type: 'application/pdf' }), 'vedtak.pdf')
+    const sent = await fetch(`${a}/api/messages/out/multipart`, { method: 'POST', body: form })
+    expect(sent.status, await sent.clone().text()).toBe(200)
+
+    const statuses = async () =>
+      ((await (await fetch(`${a}/api/statuses/${messageId}?sort=id`)).json()) as Json).content.map(
+        (s: Json) => s.status,
+      )
+    await until(async () => (await statuses()).includes('LEVERT'))
+    const inbox = (await (
+      await fetch(`${altinn(sandbox)}/sandbox/api/correspondences?recipient=910094092`)
+    ).json()) as Json[]
+    const mine = inbox.find((c) => c.sendersReference === messageId)!
+    // only the document the arkivmelding names, byte for byte; never arkivmelding.xml itself
+    expect(mine.attachments.map((f: Json) => [f.fileName, f.sha256])).toEqual([
+      ['vedtak.pdf', createHash('sha256').update(pdf).digest('hex')],
+    ])
+    expect(await statuses()).toEqual(['OPPRETTET', 'SENDT', 'LEVERT'])
+    const read = await fetch(`${altinn(sandbox)}/sandbox/api/correspondences/${mine.correspondenceId}/read`, {
+      method: 'POST',
+    })
+    expect(read.status).toBe(200)
+    await until(async () => (await statuses()).includes('LEST'))
+    expect(await statuses()).toEqual(['OPPRETTET', 'SENDT', 'LEVERT', 'LEST'])
   })
 
   it('prints a send line that works as printed', async () => {
