@@ -101,6 +101,8 @@ describe.each(STORES)('DPV through the Altinn stand-in on %s', (kind) => {
       'correspondence.notification.emailBody':
         '$correspondenceRecipientName$: Du har mottatt en melding fra TEST - SANDKASSE ETAT A.',
     })
+    // the correspondence exists at Altinn a moment before the answer to its upload is committed here
+    await w.untilStatuses(messageId, ['SENDT'])
     const conversation = (await json(`${w.ip.url}/api/conversations/messageId/${messageId}`)).body
     expect(conversation.externalSystemReference).toBe(c.correspondenceId)
 

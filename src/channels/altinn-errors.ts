@@ -100,3 +100,31 @@ function describe(err: unknown): string {
     return `no answer in time (${code})`
   return typeof code === 'string' ? `${message} (${code})` : message
 }
+
+/** Whether undici gave up waiting (connect, headers or body), as opposed to the peer failing. */
+export function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  )
+}
+
+/** An answer's body, at most `max` bytes (the rest is not read): only ids and problem details are wanted. */
+export async function readCapped(
+  body: AsyncIterable<unknown> & { destroy(): unknown },
+  max: number,
+): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer)
+    size += (chunk as Buffer).length
+    if (size >= max) {
+      body.destroy()
+      break
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, max)
+}

@@ -4,13 +4,20 @@
 
 import { PassThrough, type Readable } from 'node:stream'
 import { Agent, type Dispatcher, request } from 'undici'
+import {
+  BrokerError,
+  httpError,
+  isTimeout,
+  MAX_PROBLEM_BYTES,
+  networkError,
+  readCapped,
+} from '../altinn-errors.js'
 import type {
   FileTransferInitalizeExt,
   FileTransferInitializeResponseExt,
   FileTransferListQuery,
   FileTransferOverviewExt,
 } from './broker-types.js'
-import { BrokerError, httpError, MAX_PROBLEM_BYTES, networkError } from './errors.js'
 import type { BrokerScope } from './token.js'
 
 export interface BrokerClientOptions {
@@ -150,7 +157,7 @@ async function callBroker(
     throw networkError(what, timeoutMs, isTimeout(cause), cause)
   }
   if (res.statusCode >= 200 && res.statusCode <= 299) return res
-  throw httpError(what, res.statusCode, await readCapped(res.body, what, timeoutMs))
+  throw httpError(what, res.statusCode, await readProblem(res.body, what, timeoutMs))
 }
 
 async function readJson<T>(res: Dispatcher.ResponseData, what: string, timeoutMs: number): Promise<T> {
@@ -172,35 +179,16 @@ async function readJson<T>(res: Dispatcher.ResponseData, what: string, timeoutMs
 }
 
 /** An error answer's body, kept short: it is only read for its ProblemDetails. */
-async function readCapped(
+async function readProblem(
   body: Dispatcher.ResponseData['body'],
   what: string,
   timeoutMs: number,
 ): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
   try {
-    for await (const chunk of body) {
-      chunks.push(chunk as Buffer)
-      size += (chunk as Buffer).length
-      if (size >= MAX_PROBLEM_BYTES) {
-        body.destroy()
-        break
-      }
-    }
+    return await readCapped(body, MAX_PROBLEM_BYTES)
   } catch (cause) {
     throw networkError(`${what}: reading the error answer`, timeoutMs, isTimeout(cause), cause)
   }
-  return Buffer.concat(chunks).toString('utf8').slice(0, MAX_PROBLEM_BYTES)
-}
-
-function isTimeout(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return (
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  )
 }
 
 /**

@@ -4,7 +4,14 @@
 // may help, with Altinn's problem details.
 
 import { Agent, type Dispatcher, request } from 'undici'
-import { BrokerError, httpError, MAX_PROBLEM_BYTES, networkError } from '../altinn-errors.js'
+import {
+  BrokerError,
+  httpError,
+  isTimeout,
+  MAX_PROBLEM_BYTES,
+  networkError,
+  readCapped,
+} from '../altinn-errors.js'
 import type { MultipartBody } from './multipart.js'
 
 export const DPV_SCOPE = 'eformidling:dpv'
@@ -116,28 +123,4 @@ export function createCorrespondenceClient(opts: CorrespondenceClientOptions): C
     },
     close: () => agent.close(),
   }
-}
-
-/** An answer's body, at most `max` bytes: only ids and problem details are read from it. */
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer)
-    size += (chunk as Buffer).length
-    if (size >= max) {
-      body.destroy()
-      break
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, max)
-}
-
-function isTimeout(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return (
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  )
 }
