@@ -197,11 +197,12 @@ export function openBrokerStore(dataDir: string) {
   }
 }
 
-function migrate(db: SQLite.Database): void {
+/** Runs the SQL steps `db` has not had yet (its `user_version` counts them), each in a transaction. */
+export function migrate(db: SQLite.Database, migrations: readonly string[] = MIGRATIONS): void {
   const version = db.pragma('user_version', { simple: true }) as number
-  for (let v = version; v < MIGRATIONS.length; v++) {
+  for (let v = version; v < migrations.length; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
+      db.exec(migrations[v]!)
       db.pragma(`user_version = ${v + 1}`)
     })()
   }

@@ -12,7 +12,7 @@ import {
   existing,
   markRead,
   NotReadable,
-  openAttachment,
+  sendAttachment,
   uploadCorrespondence,
 } from './service.js'
 import { derive } from './status.js'
@@ -147,14 +147,7 @@ function routes(
     const { row } = visible(req, 'read')
     const attachment = attachmentsOf(deps, row).find((a) => a.id === req.params.aid.toLowerCase())
     if (!attachment) throw new CorrespondenceError(1001)
-    return reply
-      .header('content-type', 'application/octet-stream')
-      .header('content-length', attachment.size)
-      .header(
-        'content-disposition',
-        `attachment; filename="${attachment.file_name.replace(/["\\\r\n]/g, '_')}"`,
-      )
-      .send(openAttachment(deps, attachment.id))
+    return sendAttachment(reply, deps, attachment)
   })
 }
 

@@ -9,7 +9,7 @@ import {
   existing,
   markRead,
   NotReadable,
-  openAttachment,
+  sendAttachment,
 } from './service.js'
 import { derive } from './status.js'
 import type { CorrespondenceRow } from './store.js'
@@ -104,14 +104,7 @@ export function registerCorrespondenceSandbox(app: FastifyInstance, deps: Corres
     const row = known(req.params.id)
     const attachment = attachmentsOf(deps, row).find((a) => a.id === req.params.aid.toLowerCase())
     if (!attachment || row.purged_at !== null) throw notFound('No such attachment')
-    return reply
-      .header('content-type', 'application/octet-stream')
-      .header('content-length', attachment.size)
-      .header(
-        'content-disposition',
-        `attachment; filename="${attachment.file_name.replace(/["\\\r\n]/g, '_')}"`,
-      )
-      .send(openAttachment(deps, attachment.id))
+    return sendAttachment(reply, deps, attachment)
   })
 }
 

@@ -2,6 +2,7 @@ import { createReadStream, mkdirSync, renameSync, rmSync } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
+import type { FastifyReply } from 'fastify'
 import type pino from 'pino'
 import { discardMultipart, MultipartError, readMultipart } from '../../../files/multipart.js'
 import type { Clock } from '../../../util/time.js'
@@ -207,3 +208,19 @@ export class NotReadable extends Error {
 
 export const openAttachment = (deps: CorrespondenceDeps, id: string) =>
   createReadStream(attachmentPath(deps, id))
+
+/** Answers a stored attachment as a download, for the API and the sandbox page alike. */
+export function sendAttachment(
+  reply: FastifyReply,
+  deps: CorrespondenceDeps,
+  attachment: { id: string; size: number; file_name: string },
+) {
+  return reply
+    .header('content-type', 'application/octet-stream')
+    .header('content-length', attachment.size)
+    .header(
+      'content-disposition',
+      `attachment; filename="${attachment.file_name.replace(/["\\\r\n]/g, '_')}"`,
+    )
+    .send(openAttachment(deps, attachment.id))
+}

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import { migrate } from '../store.js'
 
 /**
  * Correspondences in their own SQLite file beside the broker's (`correspondence.sqlite` under dataDir),
@@ -87,7 +88,7 @@ export function openCorrespondenceStore(dataDir: string) {
   const db = new SQLite(join(dataDir, 'correspondence.sqlite'))
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
-  migrate(db)
+  migrate(db, MIGRATIONS)
   const one = (sql: string, ...args: unknown[]) =>
     db.prepare(sql).get(...args) as CorrespondenceRow | undefined
   const set = (sql: string, ...args: unknown[]) => db.prepare(sql).run(...args).changes === 1
@@ -163,15 +164,5 @@ export function openCorrespondenceStore(dataDir: string) {
         id,
       ),
     close: () => db.close(),
-  }
-}
-
-function migrate(db: SQLite.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    })()
   }
 }
