@@ -37,8 +37,12 @@ export interface CorrespondenceClient {
   upload(body: MultipartBody): Promise<string>
   /** `GET /correspondence/{id}` */
   overview(correspondenceId: string): Promise<CorrespondenceOverview>
-  /** `GET /correspondence?resourceId&role=Sender&idempotentKey`: the ids Altinn has under the key */
-  findByIdempotentKey(resourceId: string, idempotentKey: string): Promise<string[]>
+  /**
+   * `GET /correspondence?resourceId&role=Sender&sendersReference`: the ids of our correspondences with that
+   * reference (the messageId, as the idempotentKey is; sendersReference is in Altinn's published API, the
+   * idempotentKey filter only in its newer code)
+   */
+  findBySendersReference(resourceId: string, sendersReference: string): Promise<string[]>
   close(): Promise<void>
 }
 
@@ -114,9 +118,9 @@ export function createCorrespondenceClient(opts: CorrespondenceClientOptions): C
     async overview(id) {
       return (await call<CorrespondenceOverview>('GET', `/correspondence/${encodeURIComponent(id)}`)).json
     },
-    async findByIdempotentKey(resourceId, idempotentKey) {
+    async findBySendersReference(resourceId, sendersReference) {
       // the reference sends sendersReference alone, which Altinn refuses (400: `role` is required)
-      const query = new URLSearchParams({ resourceId, role: 'Sender', idempotentKey })
+      const query = new URLSearchParams({ resourceId, role: 'Sender', sendersReference })
       const { json } = await call<{ ids?: unknown }>('GET', `/correspondence?${query}`)
       const ids = json?.ids
       return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : []

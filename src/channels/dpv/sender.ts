@@ -106,7 +106,7 @@ async function upload(
   }
   // an earlier attempt of ours got there and its answer was lost (Altinn checks the key before anything else)
   try {
-    const ids = await deps.client.findByIdempotentKey(c.resourceId, c.messageId)
+    const ids = await deps.client.findBySendersReference(c.resourceId, c.messageId)
     if (ids[0]) return ids[0]
     deps.logger.warn({ messageId: c.messageId }, `DPV: ${NOT_FOUND_AFTER_409}`)
   } catch (error) {
