@@ -149,11 +149,19 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.fiks.ut.kun-digital-levering': 'false',
   'difi.move.fiks.ut.upload-size-limit': '1GB',
   'difi.move.fiks.ut.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
-  'difi.move.fiks.ut.type': 'ws',
+  // ours: rest (the reference: ws). SOAP stops working on 2026-12-31; an explicit ws is refused at start
+  'difi.move.fiks.ut.type': 'rest',
   'difi.move.fiks.ut.ws.endpointUrl':
     '${difi.move.fiks.ut.endpointUrl}/tjenester/forsendelseservice/ForsendelsesServiceV9',
   'difi.move.fiks.ut.rest.endpointUrl': '${difi.move.fiks.ut.endpointUrl}',
   'difi.move.fiks.ut.rest.maskinporten.scopes': 'ks:fiks',
+  'difi.move.fiks.ut.rest.maskinporten.audience': '${difi.move.oidc.audience}',
+  'difi.move.fiks.ut.rest.maskinporten.token-uri': '${difi.move.oidc.url}',
+  'difi.move.fiks.kryptert': 'true',
+  // ours: KS advises a 16-minute read timeout for large files (SvarUt gives up after about 15)
+  'difi.move.fiks.ut.requestTimeout': '960000',
+  // ours: the reference's status poll is the shared cron, each minute
+  'difi.move.fiks.ut.status-pollingrate': '60000',
 
   'difi.move.deadlock.retryCount': '5',
   'difi.move.deadlock.delay': '1000',
@@ -297,4 +305,11 @@ export const KEYS_WITHOUT_DEFAULT: readonly string[] = [
   'difi.move.dpo.message-channel',
   'difi.move.dpo.reportees',
   'difi.move.dph.her-ids',
+  'difi.move.fiks.ut.rest.kontoid',
+  'difi.move.fiks.ut.rest.integrasjon-id',
+  'difi.move.fiks.ut.rest.integrasjon-passord',
+  'difi.move.fiks.ut.konteringsKode',
+  'difi.move.fiks.ut.ekskluderes-fra-print',
+  'difi.move.fiks.inn.username',
+  'difi.move.fiks.inn.password',
 ]

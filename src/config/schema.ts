@@ -286,6 +286,80 @@ const dpv = section({
   }),
 })
 
+const FIKS_TYPE = 'difi.move.fiks.ut.type'
+const fiks = section({
+  fields: {
+    // a wrong value is refused here; `ws` is refused by the DPF channel, and only when DPF is enabled
+    type: field.custom(FIKS_TYPE, (raw) => {
+      const v = (raw ?? 'rest').trim().toLowerCase()
+      return v === 'rest' || v === 'ws'
+        ? ok(v as 'rest' | 'ws')
+        : fail(`${FIKS_TYPE} must be rest (SvarUt REST v3), got ${JSON.stringify(raw)}`)
+    }),
+    kryptert: field.bool('difi.move.fiks.kryptert'),
+    endpointUrl: field.httpUrl('difi.move.fiks.ut.rest.endpointUrl'),
+    kontoId: field.optionalText('difi.move.fiks.ut.rest.kontoid'),
+    integrasjonId: field.optionalText('difi.move.fiks.ut.rest.integrasjon-id'),
+    integrasjonPassord: field.optionalText('difi.move.fiks.ut.rest.integrasjon-passord'),
+    konteringskode: field.optionalText('difi.move.fiks.ut.konteringsKode'),
+    kunDigitalLevering: field.bool('difi.move.fiks.ut.kun-digital-levering'),
+    ekskluderesFraPrint: field.strings(
+      'difi.move.fiks.ut.ekskluderes-fra-print',
+      /^(\*|\.?[A-Za-z0-9]+)$/,
+      'file extensions (docx, odt, …) or *',
+    ),
+    scopes: field.text('difi.move.fiks.ut.rest.maskinporten.scopes'),
+    maskinportenAudience: field.text('difi.move.fiks.ut.rest.maskinporten.audience'),
+    tokenUri: field.httpUrl('difi.move.fiks.ut.rest.maskinporten.token-uri'),
+    oidcEnable: field.bool('difi.move.oidc.enable'),
+    requestTimeoutMs: field.int('difi.move.fiks.ut.requestTimeout'),
+    statusPollingRateMs: field.int('difi.move.fiks.ut.status-pollingrate'),
+    innEnable: field.bool('difi.move.fiks.inn.enable'),
+    baseUrl: field.httpUrl('difi.move.fiks.inn.baseUrl'),
+    username: field.optionalText('difi.move.fiks.inn.username'),
+    password: field.optionalText('difi.move.fiks.inn.password'),
+    process: field.text('difi.move.fiks.inn.process'),
+    documentType: field.text('difi.move.fiks.inn.document-type'),
+    orgnr: field.text('difi.move.fiks.inn.orgnr'),
+    fallbackSenderOrgNr: field.text('difi.move.fiks.inn.fallback-sender-org-nr'),
+    connectTimeoutMs: field.int('difi.move.fiks.inn.connectTimeout'),
+    readTimeoutMs: field.int('difi.move.fiks.inn.readTimeout'),
+    pollingRateMs: field.int('difi.move.fiks.pollingrate'),
+  },
+  finish: (v): Config['fiks'] => ({
+    type: v.type,
+    kryptert: v.kryptert,
+    ut: {
+      endpointUrl: v.endpointUrl.replace(/\/+$/, ''),
+      kontoId: v.kontoId,
+      integrasjonId: v.integrasjonId,
+      integrasjonPassord: v.integrasjonPassord,
+      konteringskode: v.konteringskode,
+      kunDigitalLevering: v.kunDigitalLevering,
+      // kept without the dot and in lower case: they are compared with a file name's extension
+      ekskluderesFraPrint: v.ekskluderesFraPrint.map((e) => e.replace(/^\./, '').toLowerCase()),
+      scopes: v.scopes,
+      maskinportenAudience: v.maskinportenAudience,
+      maskinportenUrl: v.oidcEnable ? v.tokenUri : null,
+      requestTimeoutMs: v.requestTimeoutMs,
+      statusPollingRateMs: v.statusPollingRateMs,
+    },
+    inn: {
+      enable: v.innEnable,
+      baseUrl: v.baseUrl.replace(/\/+$/, ''),
+      username: v.username,
+      password: v.password,
+      process: v.process,
+      documentType: v.documentType,
+      orgnr: v.orgnr,
+      fallbackSenderOrgNr: v.fallbackSenderOrgNr,
+      connectTimeoutMs: v.connectTimeoutMs,
+      readTimeoutMs: v.readTimeoutMs,
+      pollingRateMs: v.pollingRateMs,
+    },
+  }),
+})
+
 const jobs = section({
   fields: {
     concurrency: field.int('difi.move.nextmove.send-concurrency'),
@@ -377,6 +451,7 @@ export const SECTIONS = {
   avtalt,
   dpo,
   dpv,
+  fiks,
   dph,
   jobs,
   webhooks,

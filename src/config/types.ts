@@ -175,6 +175,63 @@ export interface Config {
     /** difi.move.oidc.url when difi.move.oidc.enable, else null */
     maskinportenUrl: string | null
   }
+  /** DPF: KS FIKS SvarUt REST v3 (send) and SvarInn (receive), `difi.move.fiks.*` (docs/configuration.md, "DPF") */
+  fiks: {
+    /** difi.move.fiks.ut.type (ours: rest; the reference: ws): `ws`, SOAP, is retired and refused at start */
+    type: 'rest' | 'ws'
+    /** difi.move.fiks.kryptert (true): documents are CMS-encrypted to SvarUt's certificate */
+    kryptert: boolean
+    ut: {
+      /** difi.move.fiks.ut.rest.endpointUrl (${difi.move.fiks.ut.endpointUrl}): SvarUt's host, no `/api` */
+      endpointUrl: string
+      /** difi.move.fiks.ut.rest.kontoid: the sending account, a UUID */
+      kontoId: string | null
+      /** difi.move.fiks.ut.rest.integrasjon-id: the Fiks integration's UUID */
+      integrasjonId: string | null
+      /** difi.move.fiks.ut.rest.integrasjon-passord */
+      integrasjonPassord: string | null
+      /** difi.move.fiks.ut.konteringsKode: SvarUt's `konteringskode`, null when unset */
+      konteringskode: string | null
+      /** difi.move.fiks.ut.kun-digital-levering (false) */
+      kunDigitalLevering: boolean
+      /** difi.move.fiks.ut.ekskluderes-fra-print: file extensions kept out of print, `*` for every one but pdf */
+      ekskluderesFraPrint: string[]
+      /** difi.move.fiks.ut.rest.maskinporten.scopes (ks:fiks) */
+      scopes: string
+      /** difi.move.fiks.ut.rest.maskinporten.audience (${difi.move.oidc.audience}) */
+      maskinportenAudience: string
+      /** difi.move.fiks.ut.rest.maskinporten.token-uri (${difi.move.oidc.url}) when difi.move.oidc.enable, else null */
+      maskinportenUrl: string | null
+      /** difi.move.fiks.ut.requestTimeout (ours, 960000 ms as KS advises): an answer, or a pause in a body */
+      requestTimeoutMs: number
+      /** difi.move.fiks.ut.status-pollingrate (ours, 60000 ms) */
+      statusPollingRateMs: number
+    }
+    inn: {
+      /** difi.move.fiks.inn.enable (${difi.move.feature.enableDPF}) */
+      enable: boolean
+      /** difi.move.fiks.inn.baseUrl: `…/tjenester/svarinn` */
+      baseUrl: string
+      /** difi.move.fiks.inn.username: the SvarInn mottakersystem */
+      username: string | null
+      /** difi.move.fiks.inn.password */
+      password: string | null
+      /** difi.move.fiks.inn.process: the process of received messages */
+      process: string
+      /** difi.move.fiks.inn.document-type: their document type */
+      documentType: string
+      /** difi.move.fiks.inn.orgnr (${difi.move.org.number}): the receiver polled for */
+      orgnr: string
+      /** difi.move.fiks.inn.fallback-sender-org-nr (999999999): the sender when svarSendesTil has no orgnr */
+      fallbackSenderOrgNr: string
+      /** difi.move.fiks.inn.connectTimeout (10000 ms) */
+      connectTimeoutMs: number
+      /** difi.move.fiks.inn.readTimeout (30000 ms) */
+      readTimeoutMs: number
+      /** difi.move.fiks.pollingrate (900000 ms; `dev`: 15000) */
+      pollingRateMs: number
+    }
+  }
   /** the outbox workers (ours) */
   jobs: {
     /** difi.move.nextmove.send-concurrency (10, as the reference's queue consumers) */
