@@ -20,7 +20,8 @@ export interface ArkivmeldingSummary {
   referencedFiles: string[]
 }
 
-interface XmlElement {
+/** An element of a parsed arkivmelding, its namespace resolved. */
+export interface XmlElement {
   ns: string | null
   local: string
   attrs: Record<string, string>
@@ -102,15 +103,16 @@ function build(nodes: unknown[], parentScope: Map<string, string>): { elements: 
   return { elements, text }
 }
 
-const children = (el: XmlElement, local: string) =>
+/** The element's arkivmelding children named `local`. */
+export const children = (el: XmlElement, local: string) =>
   el.elements.filter((c) => c.ns === ARKIVMELDING_NS && c.local === local)
 
-function firstText(el: XmlElement, local: string): string | null {
+export function firstText(el: XmlElement, local: string): string | null {
   return children(el, local)[0]?.text ?? null
 }
 
 /** `xsi:type="saksmappe"` (or with a prefix), resolved in the element's namespaces. */
-function hasXsiType(el: XmlElement, local: string): boolean {
+export function hasXsiType(el: XmlElement, local: string): boolean {
   for (const [key, value] of Object.entries(el.attrs)) {
     const [prefix, name] = splitName(key)
     if (prefix === null || name !== 'type' || resolve(el.scope, prefix) !== XSI_NS) continue
@@ -198,5 +200,17 @@ export function decodeXml(bytes: Uint8Array): string {
     return new TextDecoder(declared ?? 'utf-8').decode(bytes)
   } catch {
     throw new ApiError('UnmarshalArkivmelding')
+  }
+}
+
+/**
+ * The whole tree, for readers that need more than the summary (DPF maps the saksmappe's and the
+ * journalpost's metadata). Not XML or not an arkivmelding: `UnmarshalArkivmelding`.
+ */
+export function parseArkivmeldingTree(xml: string): XmlElement {
+  try {
+    return rootOf(xml)
+  } catch (err) {
+    throw new ApiError('UnmarshalArkivmelding', [], { cause: err })
   }
 }
