@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { opensslAvailable, openssl } from '../../packaging/test-support.js'
+import { openssl, opensslAvailable } from '../../packaging/test-support.js'
 import {
   basic,
+  fiksHeaders,
   forsendelse,
   harness,
   KOMMUNE,
@@ -73,7 +74,7 @@ describe('sending a forsendelse (REST v3)', () => {
     ])
     const res = await h.call(`/api/v3/kontoer/${KONTO_A}/forsendelser/organisasjon`, {
       method: 'POST',
-      headers: { ...(await import('./test-support.js')).fiksHeaders(ORG_A), 'content-type': contentType },
+      headers: { ...fiksHeaders(ORG_A), 'content-type': contentType },
       body: new Uint8Array(body),
     })
     expect(res.status).toBe(200)
