@@ -22,10 +22,13 @@ Commands:
                         ./sandbox-data, on 127.0.0.1 only (this is what npm start runs)
   service-registry      run the ServiceRegistry stand-in (port 9099) from a catalogue file
   altinn-broker         run the Altinn 3 Broker stand-in (port 9098), data in ./sandbox-data
+  svarut                run the KS SvarUt and SvarInn stand-in (port 9097), data in
+                        ./sandbox-data/svarut, receivers' certificates from the ServiceRegistry
+                        stand-in on 127.0.0.1:9099
 
 Options:
   --config FILE         start: read this properties file instead of ./integrasjonspunkt-local.properties
-  --port N              listen on this port (start, service-registry, altinn-broker)
+  --port N              listen on this port (start, service-registry, altinn-broker, svarut)
   --port-base N         sandbox: move all its ports together: the integration points on N and
                         N+1, the stand-ins on N+2 to N+6 (default 9093: 9093 to 9099), e.g.
                         npm start -- --port-base 19093
@@ -33,7 +36,7 @@ Options:
   --help                show this help
 
 Configuration keys: docs/configuration.md. Stand-ins: docs/service-registry-standin.md,
-docs/altinn-broker-standin.md`
+docs/altinn-broker-standin.md, docs/svarut-standin.md`
 
 /** Something that runs until a signal stops it. */
 interface Running {
@@ -111,6 +114,19 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
         logger,
       })
       return { running: { stop: () => broker.close() } }
+    }
+    case 'svarut': {
+      const { startSvarUt } = await import('./standins/svarut/server.js')
+      const svarut = await startSvarUt({
+        port: args.port ?? 9097,
+        host: '127.0.0.1',
+        dataDir: join(cwd, 'sandbox-data', 'svarut'),
+        // one SvarUt key pair with the ServiceRegistry stand-in's catalogue (`{"generated": "svarut"}`)
+        keysDir: join(cwd, 'sandbox-data', 'service-registry'),
+        settings: { serviceRegistryUrl: 'http://127.0.0.1:9099' },
+        logger,
+      })
+      return { running: { stop: () => svarut.close() } }
     }
     default: {
       const config = loadConfig({

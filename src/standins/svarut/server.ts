@@ -22,8 +22,14 @@ export interface SvarUtOptions {
   faults?: SvarUtFaults
   /** accounts, mottakersystemer, types and limits; each field defaults to the sandbox's (settings.ts) */
   settings?: Partial<SvarUtSettings>
-  /** SvarUt's key pair; default one generated into dataDir at first start */
+  /** SvarUt's key pair; default the one in `keysDir` (generated there at first start) */
   keys?: SvarUtKeys
+  /**
+   * where SvarUt's generated key pair is kept (`keys/svarut.key.pem`, `certs/svarut.cert.pem`); default
+   * dataDir. The sandbox gives the ServiceRegistry stand-in's data folder, whose catalogue generates the
+   * same credential for its DPF records, so both use one pair.
+   */
+  keysDir?: string
   /** told when a forsendelse waits in a mottakersystem's SvarInn (the sandbox nudges the receiving IP) */
   onArrived?: (f: { id: string; mottaker: string; mottakersystem: string }) => void
 }
@@ -42,7 +48,7 @@ export interface SvarUtStandIn {
  */
 export async function startSvarUt(opts: SvarUtOptions): Promise<SvarUtStandIn> {
   const clock = opts.clock ?? systemClock
-  const keys = await svarUtKeys(opts.dataDir, clock, opts.keys)
+  const keys = await svarUtKeys(opts.keysDir ?? opts.dataDir, clock, opts.keys)
   const settings: SvarUtSettings = { ...DEFAULT_SETTINGS, ...opts.settings }
   const store = openSvarUtStore(opts.dataDir)
   let url = ''
