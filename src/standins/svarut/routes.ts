@@ -21,9 +21,9 @@ export function registerSvarUtApi(app: FastifyInstance, deps: SvarUtDeps): void 
   const konto = (req: Req) => kontoOf(deps.settings, caller(req), req.params.kontoId)
 
   app.post('/api/v3/kontoer/:kontoId/forsendelser/organisasjon', async (req: Req, reply) => {
-    const k = konto(req)
     let upload: Awaited<ReturnType<typeof readUpload>> | undefined
     try {
+      const k = konto(req)
       upload = await readUpload(deps, { headers: req.headers, stream: req.raw })
       const id = await sendForsendelse(deps, k, upload)
       // as SvarUt: 200, never 201 (KS's client takes any other status as an error)

@@ -261,4 +261,13 @@ describe('SvarUt’s validation', () => {
     )
     expect(await (await h.call('/sandbox/api/forsendelser')).json()).toEqual([])
   })
+
+  it('413 for documents over maxBytes, while streaming; nothing kept', async () => {
+    const h = await harness({ settings: { maxBytes: 1000 } })
+    open.push(h)
+    const f = forsendelse({ kryptert: false })
+    const res = await h.send(f, [{ name: 'vedtak.pdf', bytes: Buffer.alloc(5000, 1) }], { plain: true })
+    await expectError(res, 413, /større enn 1000 bytes/, 'FOR_STOR')
+    expect(await (await h.call('/sandbox/api/forsendelser')).json()).toEqual([])
+  })
 })
