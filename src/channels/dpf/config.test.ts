@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { load, loadError } from '../../config/test-helpers.js'
+import { load, loadError, MINIMAL_ENV } from '../../config/test-helpers.js'
 import { fiksConfigErrors } from './config.js'
 
 const KONTO = '7f1c6e2a-3d6b-4a8e-9a51-0c1d2e3f4a5b'
@@ -55,6 +55,25 @@ describe('the fiks configuration', () => {
     expect(fiks.inn.baseUrl).toBe('https://svarut.ks.no/tjenester/svarinn')
     const own = load({ file: `${REST}\ndifi.move.fiks.ut.endpointUrl=http://localhost:9097/` }).fiks.ut
     expect(own.endpointUrl).toBe('http://localhost:9097')
+  })
+
+  it('binds the environment spellings, the credentials included', () => {
+    const { fiks } = load({
+      env: {
+        ...MINIMAL_ENV,
+        DIFI_MOVE_FIKS_UT_REST_KONTOID: KONTO,
+        DIFI_MOVE_FIKS_UT_REST_INTEGRASJONPASSORD: 'fra-miljøet',
+        DIFI_MOVE_FIKS_UT_REST_MASKINPORTEN_TOKENURI: 'http://127.0.0.1:9098/token',
+        DIFI_MOVE_FIKS_INN_PASSWORD: 'svarinn',
+        DIFI_MOVE_FIKS_POLLINGRATE: '5000',
+      },
+    })
+    expect(fiks.ut).toMatchObject({
+      kontoId: KONTO,
+      integrasjonPassord: 'fra-miljøet',
+      maskinportenUrl: 'http://127.0.0.1:9098/token',
+    })
+    expect(fiks.inn).toMatchObject({ password: 'svarinn', pollingRateMs: 5000 })
   })
 
   it('keeps the print exclusions as bare lower-case extensions', () => {
