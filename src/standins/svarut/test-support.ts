@@ -154,12 +154,22 @@ export function opensslDecrypt(dir: string, who: TestIdentity, cms: Buffer): Buf
   ])
 }
 
-/** A running stand-in in a temp dir, with receiver identities for A and B made by openssl. */
+let made: { a: TestIdentity; b: TestIdentity } | undefined
+
+/** Receiver identities for A and B made by openssl, once per test file (RSA key generation is slow). */
+function identities(): { a: TestIdentity; b: TestIdentity } {
+  if (made) return made
+  const dir = tempDir()
+  process.once('exit', () => dir.remove())
+  made = { a: makeIdentity(dir.path, ORG_A), b: makeIdentity(dir.path, ORG_B) }
+  return made
+}
+
+/** A running stand-in in a temp dir, with receiver identities for A and B. */
 export async function harness(opts: Partial<SvarUtOptions> = {}) {
   const dir = tempDir()
   const idDir = tempDir()
-  const a = makeIdentity(idDir.path, ORG_A)
-  const b = makeIdentity(idDir.path, ORG_B)
+  const { a, b } = identities()
   const { capturingLogger } = await import('../../../test/support/logging.js')
   const log = capturingLogger()
   const options = (): SvarUtOptions => ({
