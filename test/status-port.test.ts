@@ -122,6 +122,9 @@ describe.each(STORES)('the status port on %s', (kind) => {
     expect([...first, ...rest].map((m) => m.messageId)).toEqual(ids)
     await port.stopPolling(ids[0]!)
     expect((await port.pollable({ limit: 10 })).map((m) => m.messageId)).toEqual(ids.slice(1))
+    // a last word and the end of polling in one transaction: whoever sees ANNET sees it no longer polled
+    expect(await port.register(ids[1]!, [{ status: 'ANNET' }], { stopPolling: true })).toEqual(['ANNET'])
+    expect((await port.pollable({ limit: 10 })).map((m) => m.messageId)).toEqual(ids.slice(2))
     // past the messages' lifetime (24 hours by default) nothing is polled any more
     ip.clock.advance(25 * 60 * 60 * 1000)
     expect(await port.pollable({ limit: 10 })).toEqual([])

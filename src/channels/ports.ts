@@ -86,8 +86,15 @@ export interface StatusPort {
    * from the previous page); those whose expiry has passed stop being polled first.
    */
   pollable(opts: { limit: number; after?: string }): Promise<PolledMessage[]>
-  /** registers statuses on the message's outgoing conversation; returns those that were new */
-  register(messageId: string, updates: readonly StatusUpdate[]): Promise<string[]>
+  /**
+   * registers statuses on the message's outgoing conversation, and with `stopPolling` ends its polling in
+   * the same transaction (nothing more will come); returns the statuses that were new
+   */
+  register(
+    messageId: string,
+    updates: readonly StatusUpdate[],
+    opts?: { stopPolling?: boolean },
+  ): Promise<string[]>
   /** stops polling the message without a status (nothing more will come) */
   stopPolling(messageId: string): Promise<void>
 }

@@ -47,18 +47,24 @@ export function createStatusPort(deps: { db: Db; clock: Clock }, service: string
         statuses: statuses.filter((s) => s.conversation_fk === r.id).map((s) => s.status),
       }))
     },
-    async register(messageId, updates) {
-      return db.transaction().execute((trx) => registerAll(trx, messageId, updates, now()))
+    async register(messageId, updates, opts) {
+      return db.transaction().execute(async (trx) => {
+        const added = await registerAll(trx, messageId, updates, now())
+        if (opts?.stopPolling) await stopPolling(trx, messageId, now())
+        return added
+      })
     },
-    async stopPolling(messageId) {
-      await db
-        .updateTable('conversations')
-        .set({ pollable: 0, last_update: now() })
-        .where('message_id', '=', messageId)
-        .where('direction', '=', 'OUTGOING')
-        .execute()
-    },
+    stopPolling: (messageId) => stopPolling(db, messageId, now()),
   }
+}
+
+async function stopPolling(db: Executor, messageId: string, now: number): Promise<void> {
+  await db
+    .updateTable('conversations')
+    .set({ pollable: 0, last_update: now })
+    .where('message_id', '=', messageId)
+    .where('direction', '=', 'OUTGOING')
+    .execute()
 }
 
 /** Registers each status on the message's outgoing conversations; returns the ones that were new. */

@@ -19,8 +19,9 @@ function memoryPort(messages: PolledMessage[]) {
         .sort((a, b) => a.messageId.localeCompare(b.messageId))
         .slice(0, limit)
     },
-    async register(id, updates) {
+    async register(id, updates, opts) {
       registered.set(id, [...(registered.get(id) ?? []), ...updates])
+      if (opts?.stopPolling) stopped.push(id)
       return updates.map((u) => u.status)
     },
     async stopPolling(id) {

@@ -64,8 +64,9 @@ async function pollOne(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
     overview = await deps.client.overview(m.reference)
   } catch (error) {
     if (error instanceof BrokerError && (error.status === 404 || error.status === 410)) {
-      await deps.statuses.register(m.messageId, [{ status: 'ANNET', description: DELETED_IN_ALTINN }])
-      await deps.statuses.stopPolling(m.messageId)
+      await deps.statuses.register(m.messageId, [{ status: 'ANNET', description: DELETED_IN_ALTINN }], {
+        stopPolling: true,
+      })
       return
     }
     throw error
@@ -74,17 +75,19 @@ async function pollOne(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
   const raw = JSON.stringify(overview)
   if (FAILED.has(status)) {
     const reason = overview.statusText || status
-    await deps.statuses.register(m.messageId, [
-      { status: 'FEIL', description: `Altinn: ${status}: ${reason}`, rawReceipt: raw },
-    ])
-    await deps.statuses.stopPolling(m.messageId)
+    await deps.statuses.register(
+      m.messageId,
+      [{ status: 'FEIL', description: `Altinn: ${status}: ${reason}`, rawReceipt: raw }],
+      { stopPolling: true },
+    )
     return
   }
   if (PURGED.has(status)) {
-    await deps.statuses.register(m.messageId, [
-      { status: 'ANNET', description: DELETED_IN_ALTINN, rawReceipt: raw },
-    ])
-    await deps.statuses.stopPolling(m.messageId)
+    await deps.statuses.register(
+      m.messageId,
+      [{ status: 'ANNET', description: DELETED_IN_ALTINN, rawReceipt: raw }],
+      { stopPolling: true },
+    )
     return
   }
   const updates: StatusUpdate[] = []
