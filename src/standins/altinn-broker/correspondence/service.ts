@@ -124,8 +124,25 @@ async function readForm(deps: CorrespondenceDeps, req: { headers: IncomingHttpHe
       ...FORM_LIMITS,
     })
   } catch (error) {
-    if (error instanceof MultipartError) throw new ValidationProblem({ '': [error.message] })
+    if (error instanceof MultipartError) {
+      // read the rest of a small malformed form, so the client, still writing it, gets the answer
+      // instead of a broken pipe; a large one is cut off with the connection
+      await drain(req.stream, 1024 * 1024)
+      throw new ValidationProblem({ '': [error.message] })
+    }
     throw error
+  }
+}
+
+async function drain(stream: Readable, maxBytes: number): Promise<void> {
+  let seen = 0
+  try {
+    for await (const chunk of stream) {
+      seen += (chunk as Buffer).length
+      if (seen > maxBytes) return
+    }
+  } catch {
+    // the client went away: nothing to answer
   }
 }
 
