@@ -1,4 +1,5 @@
 import { formatOslo } from '../../util/time.js'
+import { esc } from '../page-text.js'
 import type { DokumentRow, ForsendelseRow } from './store.js'
 
 /**
@@ -10,16 +11,6 @@ export interface PageItem {
   dokumenter: DokumentRow[]
   readable: boolean
 }
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-/** every value that reaches the page goes through this: titles and file names are the sender's text */
-const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!)
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#1a1a1a}
 h2{margin-top:2rem;border-bottom:1px solid #ccc}article{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}

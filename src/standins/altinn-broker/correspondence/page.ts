@@ -1,3 +1,4 @@
+import { esc } from '../../page-text.js'
 import { iso } from './mapper.js'
 import type { Derived } from './status.js'
 import type { AttachmentRow, CorrespondenceRow } from './store.js'
@@ -11,16 +12,6 @@ export interface InboxItem {
   derived: Derived
   attachments: AttachmentRow[]
 }
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-/** every value that reaches the page goes through this: titles and bodies are the sender's text */
-const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!)
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#1a1a1a}
 h2{margin-top:2rem;border-bottom:1px solid #ccc}article{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}
