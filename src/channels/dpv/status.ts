@@ -5,16 +5,13 @@
 // A round may run twice (another instance takes over the lease): registering is idempotent and the receipt
 // has a messageId made from the original's, so the intake takes it once.
 
-import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
-import { conversationsByMessageId } from '../../conversations/repository.js'
 import type { Db } from '../../db/open.js'
-import { defaultTypeVersion } from '../../sbd/prototype.js'
-import { ISO6523_ACTORID_UPIS, type StandardBusinessDocument } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
-import { type Clock, formatOslo } from '../../util/time.js'
+import type { Clock } from '../../util/time.js'
 import { BrokerError } from '../altinn-errors.js'
+import { localReceiptMessageId, queueLocalReceipt, wantsLocalReceipt } from '../local-receipt.js'
 import type { Intake, PolledMessage, StatusPort, StatusUpdate } from '../ports.js'
 import type { CorrespondenceClient, CorrespondenceOverview } from './client.js'
 
@@ -92,7 +89,8 @@ async function pollOne(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
   }
   const updates: StatusUpdate[] = []
   if (overview.published) {
-    if (!m.statuses.includes('LEVERT') && wantsReceipt(deps.config, m)) await queueReceipt(deps, m)
+    if (!m.statuses.includes('LEVERT') && wantsLocalReceipt(deps.config, m))
+      await queueLocalReceipt(deps, 'dpv', m.messageId)
     updates.push({ status: 'LEVERT', rawReceipt: raw })
   }
   // anything else (Initialized, ReadyForPublish, Fetched, Forwarded, a status Altinn adds later) says nothing new
@@ -100,73 +98,7 @@ async function pollOne(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
   if (updates.length > 0) await deps.statuses.register(m.messageId, updates)
 }
 
-function wantsReceipt(config: Config, m: PolledMessage): boolean {
-  return config.arkivmelding.generateReceipts && m.type === 'arkivmelding'
-}
-
-/**
- * As the reference: an OK arkivmelding_kvittering from the recipient, on our own incoming queue, when the
- * correspondence is published. It reports nothing on the message (the channel registers LEVERT itself).
- */
-async function queueReceipt(deps: DpvStatusDeps, m: PolledMessage): Promise<void> {
-  const [conversation] = await conversationsByMessageId(deps.db.kysely, m.messageId, 'OUTGOING')
-  if (!conversation?.receiver || !conversation.sender) return
-  const sbd = receiptFor(deps, m.messageId, conversation)
-  await deps.intake.take({
-    sbd,
-    asic: null,
-    transferRef: `dpv-receipt:${m.messageId}`,
-    // Altinn published it to this recipient: the receipt speaks for it, made here
-    authenticatedSender: conversation.receiver,
-    localReceipt: true,
-  })
-}
-
-function receiptFor(
-  deps: DpvStatusDeps,
-  messageId: string,
-  c: { conversation_id: string; sender: string | null; receiver: string | null },
-): StandardBusinessDocument {
-  const now = deps.clock.now().getTime()
-  const party = (value: string) => [{ identifier: { value, authority: ISO6523_ACTORID_UPIS } }]
-  const { arkivmelding } = deps.config
-  return {
-    standardBusinessDocumentHeader: {
-      headerVersion: '1.0',
-      sender: party(c.receiver!),
-      receiver: party(c.sender!),
-      documentIdentification: {
-        standard: arkivmelding.receiptDocumentType,
-        typeVersion: defaultTypeVersion('arkivmelding_kvittering'),
-        instanceIdentifier: receiptMessageId(messageId),
-        type: 'arkivmelding_kvittering',
-        creationDateAndTime: formatOslo(now),
-      },
-      businessScope: {
-        scope: [
-          {
-            type: 'ConversationId',
-            instanceIdentifier: c.conversation_id,
-            identifier: arkivmelding.receiptProcess,
-            scopeInformation: [
-              {
-                expectedResponseDateTime: formatOslo(now + deps.config.nextmove.defaultTtlHours * 3_600_000),
-              },
-            ],
-          },
-        ],
-      },
-    },
-    type: 'arkivmelding_kvittering',
-    businessMessage: { receiptType: 'OK', relatedToMessageId: messageId, messages: [] },
-  }
-}
-
-/** A UUID (version 5 layout) made from the original's messageId: the same receipt every round. */
+/** The synthesised receipt's messageId (local-receipt.ts), as DPV has always named it. */
 export function receiptMessageId(messageId: string): string {
-  const h = createHash('sha1').update(`dpv-arkivmelding-kvittering:${messageId}`).digest()
-  h[6] = (h[6]! & 0x0f) | 0x50
-  h[8] = (h[8]! & 0x3f) | 0x80
-  const hex = h.subarray(0, 16).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  return localReceiptMessageId('dpv', messageId)
 }
