@@ -111,6 +111,7 @@ export async function startSandbox(opts: {
           onPublished: (orgs) => {
             for (const org of orgs) byOrg.get(org)?.nudgeReceivers()
           },
+          serviceRegistry: { url: registry.url, dataDir: join(dataDir, 'service-registry') },
         }),
       )
       started.push({ standIn, ...running })
@@ -158,24 +159,25 @@ export function businessKeystore(registryDir: string, org: string, dir: string):
 
 /**
  * An integration point's properties in the sandbox: each channel's properties for its stand-in
- * (`urlOf` says where that runs), and the settings every sandbox point shares.
+ * (`urlOf` says where that runs; a channel whose stand-in does not run is off), and the settings every
+ * sandbox point shares.
  */
 export function sandboxProperties(
   org: string,
   port: number,
   registryUrl: string,
-  urlOf: (standIn: StandIn) => string,
+  urlOf: (standIn: StandIn) => string | undefined,
   keystore: string,
 ): Record<string, string> {
+  const running = CHANNEL_SERVICES.map((s) => channelOf(s)!).flatMap((c) => {
+    const url = urlOf(c.sandbox.standIn)
+    return url === undefined ? [] : [{ channel: c, url }]
+  })
+  const on = new Set<string>(running.map((r) => r.channel.service))
   return {
     'difi.move.org.keystore.path': keystore,
     'difi.move.org.keystore.type': 'PEM',
-    ...Object.assign(
-      {},
-      ...CHANNEL_SERVICES.map((s) => channelOf(s)!).map((c) =>
-        c.sandbox.properties(urlOf(c.sandbox.standIn)),
-      ),
-    ),
+    ...Object.assign({}, ...running.map(({ channel, url }) => channel.sandbox.properties(url, org))),
     // a local broker: retry soon rather than the production back-off's 20 s
     'difi.move.nextmove.retry.initial-interval-ms': '1000',
     'difi.move.org.number': org,
@@ -189,7 +191,7 @@ export function sandboxProperties(
     'difi.move.nextmove.filedir': 'messages',
     // exactly the services that can be delivered here: a message to any other is refused at create
     ...Object.fromEntries(
-      SERVICE_IDENTIFIERS.map((s) => [`difi.move.feature.enable${s}`, String(CHANNEL_SERVICES.includes(s))]),
+      SERVICE_IDENTIFIERS.map((s) => [`difi.move.feature.enable${s}`, String(on.has(s))]),
     ),
   }
 }

@@ -26,6 +26,7 @@ import {
   warnIfPostgresSkipped,
 } from './support/db.js'
 import { arkivmeldingSbd } from './support/ip.js'
+import { altinnOnly } from './support/stand-ins.js'
 
 warnIfPostgresSkipped()
 
@@ -146,7 +147,7 @@ async function startWorld(kind: StoreKind): Promise<World> {
             org,
             0,
             registry.url,
-            () => broker.url,
+            altinnOnly(broker.url),
             businessKeystore(join(dir, 'sr'), org, dir),
           ),
           'difi.datasource.url': store.url,

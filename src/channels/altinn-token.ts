@@ -2,7 +2,8 @@
 // organisation's business key (its certificate in `x5c`), traded at Maskinporten for an access token, which
 // Altinn's exchange turns into an Altinn token. Each channel says what the grant claims besides the scope and
 // the consumer (DPO: its system user). The Altinn token is cached per scope and fetched again 5 minutes
-// before its 30-minute lifetime ends (the reference caches 25).
+// before its 30-minute lifetime ends (the reference caches 25). Without an exchange (DPF: KS Fiks takes the
+// Maskinporten token itself) the Maskinporten access token is the token, kept for its `expires_in`.
 
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto'
 import { SignJWT } from 'jose'
@@ -20,8 +21,11 @@ export interface AltinnTokenOptions {
   certPem: string
   /** Maskinporten's audience, `https://(test.)maskinporten.no/` */
   maskinportenAudience: string
-  /** Altinn's `/authentication/api/v1/exchange/maskinporten` */
-  exchangeUrl: string
+  /**
+   * Altinn's `/authentication/api/v1/exchange/maskinporten`; null when the service takes the Maskinporten
+   * access token as it is (KS Fiks), which then needs `maskinportenUrl`
+   */
+  exchangeUrl: string | null
   /**
    * Maskinporten's token endpoint (`difi.move.oidc.url`): the grant is traded there for an access token,
    * which is exchanged. null sends the grant straight to the exchange (`difi.move.oidc.enable=false`).
@@ -64,10 +68,18 @@ export function createAltinnTokenSource<S extends string>(opts: AltinnTokenOptio
       .setExpirationTime(Math.floor(now / 1000) + GRANT_LIFETIME_S)
       .setJti(randomUUID())
       .sign(key)
+    if (opts.exchangeUrl === null) {
+      if (!opts.maskinportenUrl) throw new Error('a Maskinporten token needs Maskinporten (no token URL)')
+      const { token, expiresInS } = await maskinporten(opts, opts.maskinportenUrl, grant)
+      // used until a quarter of its life (at most a minute) is left: a call made now still carries a live one
+      const lifeMs = expiresInS * 1000
+      cache.set(scope, { token, useUntil: now + lifeMs - Math.min(lifeMs / 4, 60_000) })
+      return token
+    }
     const maskinportenToken = opts.maskinportenUrl
-      ? await maskinporten(opts, opts.maskinportenUrl, grant)
+      ? (await maskinporten(opts, opts.maskinportenUrl, grant)).token
       : grant
-    const token = await exchange(opts, maskinportenToken)
+    const token = await exchange(opts, opts.exchangeUrl, maskinportenToken)
     cache.set(scope, { token, useUntil: now + ALTINN_TOKEN_LIFETIME_MS - ALTINN_TOKEN_MARGIN_MS })
     return token
   }
@@ -86,31 +98,40 @@ export function createAltinnTokenSource<S extends string>(opts: AltinnTokenOptio
   }
 }
 
-/** POST the JWT-bearer grant to Maskinporten; the answer's `access_token` is what Altinn exchanges. */
-async function maskinporten(opts: AltinnTokenOptions, url: string, grant: string): Promise<string> {
+/**
+ * POST the JWT-bearer grant to Maskinporten; the answer's `access_token` is what Altinn exchanges, and
+ * `expires_in` its lifetime (Maskinporten's default, 120 s, when the answer gives none).
+ */
+async function maskinporten(
+  opts: AltinnTokenOptions,
+  url: string,
+  grant: string,
+): Promise<{ token: string; expiresInS: number }> {
   const what = `Maskinporten POST ${url}`
   const { status, text } = await call(opts, what, url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant }).toString(),
   })
-  let token: unknown
+  let answer: { access_token?: unknown; expires_in?: unknown } = {}
   try {
-    token = (JSON.parse(text) as { access_token?: unknown }).access_token
+    answer = JSON.parse(text) ?? {}
   } catch {
-    token = undefined
+    answer = {}
   }
+  const token = answer.access_token
   if (typeof token !== 'string' || token === '')
     throw new BrokerError(`${what} answered ${status} without an access_token`, { status, retryable: false })
-  return token
+  const expires = answer.expires_in
+  return { token, expiresInS: typeof expires === 'number' && expires > 0 ? expires : 120 }
 }
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 /** GET the exchange with the Maskinporten token as bearer; the answer is the Altinn token as plain text. */
-async function exchange(opts: AltinnTokenOptions, bearer: string): Promise<string> {
-  const what = `The Altinn token exchange GET ${opts.exchangeUrl}`
-  const { status, text } = await call(opts, what, opts.exchangeUrl, {
+async function exchange(opts: AltinnTokenOptions, url: string, bearer: string): Promise<string> {
+  const what = `The Altinn token exchange GET ${url}`
+  const { status, text } = await call(opts, what, url, {
     method: 'GET',
     headers: { authorization: `Bearer ${bearer}`, accept: 'text/plain, application/json' },
   })

@@ -170,6 +170,11 @@ export interface StandIn {
     logger: Logger
     /** the counterpart says something was published for these organisations: poll at once */
     onPublished(organisations: readonly string[]): void
+    /**
+     * the sandbox's ServiceRegistry stand-in: where it answers, and its data folder, whose generated
+     * credentials (keys/, certs/) a counterpart shares when the registry publishes its certificate
+     */
+    serviceRegistry: { url: string; dataDir: string }
   }): Promise<{ url: string; close(): Promise<void> }>
 }
 
@@ -194,7 +199,7 @@ export interface Channel {
   start(ctx: ChannelContext): Promise<RunningChannel>
   sandbox: {
     standIn: StandIn
-    /** the properties an integration point needs to use the stand-in at `url` */
-    properties(url: string): Record<string, string>
+    /** the properties the integration point of organisation `org` needs to use the stand-in at `url` */
+    properties(url: string, org: string): Record<string, string>
   }
 }

@@ -4,6 +4,7 @@
 import type { Config } from '../config/types.js'
 import type { Migration } from '../db/migrations.js'
 import type { ServiceIdentifier } from '../sbd/types.js'
+import { dpfChannel } from './dpf/channel.js'
 import { dpoChannel } from './dpo/channel.js'
 import { dpvChannel } from './dpv/channel.js'
 import type { Channel, StandIn } from './ports.js'
@@ -11,6 +12,7 @@ import type { Channel, StandIn } from './ports.js'
 const CHANNELS: Readonly<Partial<Record<ServiceIdentifier, Channel>>> = {
   DPO: dpoChannel,
   DPV: dpvChannel,
+  DPF: dpfChannel,
 }
 
 /**

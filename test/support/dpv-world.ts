@@ -13,6 +13,7 @@ import {
 import { startServiceRegistry } from '../../src/standins/service-registry/server.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
 import { eventually, json } from './poll.js'
+import { altinnOnly } from './stand-ins.js'
 
 type Json = Record<string, any>
 
@@ -82,7 +83,7 @@ export async function startDpvWorld(
           SENDER,
           0,
           registry.url,
-          () => altinnUrl,
+          altinnOnly(altinnUrl),
           businessKeystore(join(dir, 'sr'), SENDER, store.dir),
         ),
         'difi.datasource.url': store.url,

@@ -16,6 +16,7 @@ import { arkivmeldingXml } from './arkivmelding.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
 import { arkivmeldingSbd } from './ip.js'
 import { type IpProcess, spawnIp } from './process.js'
+import { altinnOnly } from './stand-ins.js'
 
 /**
  * Two organisations exchanging DPO messages on one machine, as the sandbox runs them but with the
@@ -103,7 +104,7 @@ export async function startExchange(kind: StoreKind, opts: ExchangeOptions = {})
           org,
           0,
           registry.url,
-          () => brokerUrl,
+          altinnOnly(brokerUrl),
           businessKeystore(registryDir, org, store.dir),
         ),
         'difi.datasource.url': store.url,

@@ -8,6 +8,7 @@ import { type AltinnBrokerStandIn, startAltinnBroker } from '../../src/standins/
 import { startServiceRegistry } from '../../src/standins/service-registry/server.js'
 import { createTestStore, POSTGRES_URL, type TestStore } from './db.js'
 import { type IpProcess, spawnIp } from './process.js'
+import { altinnOnly } from './stand-ins.js'
 
 /**
  * Several `integrasjonspunkt start` processes of one organisation on one PostgreSQL schema, and one of
@@ -99,7 +100,7 @@ export async function startMultiWorld(opts: MultiOptions): Promise<MultiWorld> {
         const own = join(dir, name)
         mkdirSync(own)
         const properties = {
-          ...sandboxProperties(org, 0, registry.url, () => started.url, keystore),
+          ...sandboxProperties(org, 0, registry.url, altinnOnly(started.url), keystore),
           'difi.datasource.url': store.url,
           'difi.move.nextmove.filedir': join(own, 'messages'),
           'difi.move.nextmove.use-db-persistence': 'true',

@@ -12,6 +12,7 @@ import { arkivmeldingXml } from './arkivmelding.js'
 import { createTestStore, POSTGRES_URL, type StoreKind, type TestStore } from './db.js'
 import { type FakeRegistry, startFakeRegistry } from './fake-registry.js'
 import { OWN_ORG } from './ip.js'
+import { altinnOnly } from './stand-ins.js'
 
 /**
  * What the /manage tests run against: two integration points exchanging over DPO with the stand-ins, a
@@ -56,7 +57,7 @@ export async function startWorld(kind: StoreKind): Promise<World> {
       cwd: store.dir,
       env: {},
       overrides: {
-        ...sandboxProperties(org, 0, registry.url, () => brokerUrl, keystore),
+        ...sandboxProperties(org, 0, registry.url, altinnOnly(brokerUrl), keystore),
         'difi.datasource.url': store.url,
         'difi.move.dpo.pollingrate': '100',
         'difi.move.nextmove.retry.initial-interval-ms': '50',

@@ -9,6 +9,7 @@ import { businessKeystore, sandboxProperties } from '../../src/sandbox.js'
 import { startAltinnBroker } from '../../src/standins/altinn-broker/server.js'
 import { startServiceRegistry } from '../../src/standins/service-registry/server.js'
 import { createTestStore, type StoreKind, type TestStore } from './db.js'
+import { altinnOnly } from './stand-ins.js'
 
 export const ORG_A = '910075918'
 export const ORG_B = '910077473'
@@ -71,7 +72,7 @@ export async function startPair(kind: StoreKind, opts: PairOptions = {}): Promis
       cwd: store.dir,
       env: {},
       overrides: {
-        ...sandboxProperties(org, 0, registry.url, () => brokerUrl, keystore),
+        ...sandboxProperties(org, 0, registry.url, altinnOnly(brokerUrl), keystore),
         'difi.datasource.url': store.url,
         'difi.move.dpo.pollingrate': '100',
         'difi.move.nextmove.retry.initial-interval-ms': '50',

@@ -13,22 +13,26 @@ export interface SvarUtFaults {
   latencyMs?: number
   dropResponseRate?: number
   random?: () => number
+  /** which calls the faults touch, by method and URL (default: all but the spared ones) */
+  applies?: (method: string, url: string) => boolean
 }
 
 export function installFaults(app: FastifyInstance, faults: SvarUtFaults | undefined, now: () => Date): void {
   if (!faults) return
   const random = faults.random ?? Math.random
   const { errorRate = 0, latencyMs = 0, dropResponseRate = 0 } = faults
-  const spared = (url: string) =>
+  const never = (url: string) =>
     url === '/health' || url === '/sandbox' || url.startsWith('/sandbox/') || url.startsWith('/sandbox?')
+  const spared = (req: { method: string; url: string }) =>
+    never(req.url) || (faults.applies !== undefined && !faults.applies(req.method, req.url))
   app.addHook('onRequest', async (req, reply) => {
-    if (spared(req.url)) return
+    if (spared(req)) return
     if (latencyMs > 0) await sleep(latencyMs)
     if (errorRate > 0 && random() < errorRate)
       return sendError(reply, req, new SvarUtError(503, 'Injected fault: SvarUt is unavailable', null), now())
   })
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (spared(req.url) || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
+    if (spared(req) || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
     if (random() >= dropResponseRate) return done(null, payload)
     req.log.info({ url: req.url }, 'injected fault: the answer is dropped')
     const stream = payload as { destroy?: () => void } | null
