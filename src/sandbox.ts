@@ -208,6 +208,7 @@ export function sandboxBanner(sandbox: Sandbox): string {
   const [urlA, urlB] = sandbox.points.map((p) => p.url)
   const example = relativeOrAbsolute(join(dirname(sandboxCatalogPath()), 'example'))
   const altinn = sandbox.standIns.find((s) => s.name === altinnStandIn.name)?.url
+  const svarut = sandbox.standIns.find((s) => s.name === channelOf('DPF')?.sandbox.standIn.name)?.url
   return `
 eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a restart keeps everything)
 
@@ -238,6 +239,10 @@ The same with the command line (\`--help\` on each command shows more):
 Send 910094092 the same by DPV (it has no eFormidling: the Altinn stand-in plays its Altinn inbox,
 where a Read button makes the sender's LEVERT a LEST):
   ${altinn}/sandbox/correspondence?recipient=910094092
+
+Send the municipality 910229028 the same by DPF (KS SvarUt: its stand-in holds the forsendelse, where a
+Read button makes the sender's LEVERT a LEST; the README's step 8 has the municipality answer):
+  ${svarut}/sandbox?mottaker=910229028
 
 Web pages (conversations, a message's timeline, queues, health): ${urlA}/ and ${urlB}/
 `

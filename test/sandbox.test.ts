@@ -9,11 +9,14 @@ import { promisify } from 'node:util'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Sandbox, SandboxPortError, sandboxBanner, sandboxPorts, startSandbox } from '../src/sandbox.js'
+import { unzip } from '../src/standins/svarut/test-support.js'
 
 type Json = Record<string, any>
 
 /** the Altinn stand-in's URL in a running sandbox */
 const altinn = (sandbox: Sandbox) => sandbox.standIns.find((s) => s.name === 'altinn-broker')!.url
+/** the SvarUt stand-in's URL in a running sandbox */
+const svarut = (sandbox: Sandbox) => sandbox.standIns.find((s) => s.name === 'svarut')!.url
 
 /** The sandbox as `npm start` runs it, on free ports: the README's walk-through, and a restart. */
 describe('the sandbox', () => {
@@ -166,6 +169,86 @@ describe('the sandbox', () => {
     expect(await statuses()).toEqual(['OPPRETTET', 'SENDT', 'LEVERT', 'LEST'])
   })
 
+  it('delivers an arkivmelding to the municipality by DPF: SENDT and LEVERT, LEST once read in SvarUt; its answer is peekable with a generated arkivmelding.xml', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
+    const [a] = sandbox.points.map((p) => p.url) as [string]
+    expect(sandboxBanner(sandbox)).toContain(`${svarut(sandbox)}/sandbox`)
+    const sbd = (await (
+      await fetch(`${a}/api/prototype/arkivmelding?receiverIdentifier=910229028`)
+    ).json()) as Json
+    sbd.arkivmelding = { hoveddokument: 'vedtak.pdf' }
+    const messageId = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+    const example = new URL('../sandbox/example/', import.meta.url)
+    const pdf = readFileSync(new URL('vedtak.pdf', example))
+    const form = new FormData()
+    form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
+    form.append(
+      'Arkivmelding',
+      new Blob([readFileSync(new URL('arkivmelding.xml', example))], { type: 'application/xml' }),
+      'arkivmelding.xml',
+    )
+    form.append('Vedtak', new Blob([pdf], { type: 'application/pdf' }), 'vedtak.pdf')
+    const sent = await fetch(`${a}/api/messages/out/multipart`, { method: 'POST', body: form })
+    expect(sent.status, await sent.clone().text()).toBe(200)
+
+    const statuses = async () =>
+      ((await (await fetch(`${a}/api/statuses/${messageId}?sort=id`)).json()) as Json).content.map(
+        (s: Json) => s.status,
+      )
+    await until(async () => (await statuses()).includes('LEVERT'))
+    expect(await statuses()).toEqual(['OPPRETTET', 'SENDT', 'LEVERT'])
+    // the municipality has no SvarInn of its own: the forsendelse waits in SvarUt, found by eksternRef
+    const waiting = (await (
+      await fetch(`${svarut(sandbox)}/sandbox/api/forsendelser?mottaker=910229028`)
+    ).json()) as Json[]
+    const mine = waiting.filter((f) => f.eksternRef === messageId)
+    expect(mine).toHaveLength(1)
+    // only the document the arkivmelding names, decrypted by SvarUt byte for byte
+    expect(mine[0]!.dokumenter.map((d: Json) => [d.filnavn, d.sha256])).toEqual([
+      ['vedtak.pdf', createHash('sha256').update(pdf).digest('hex')],
+    ])
+    const read = await fetch(`${svarut(sandbox)}/sandbox/api/forsendelser/${mine[0]!.id}/read`, {
+      method: 'POST',
+    })
+    expect(read.status).toBe(200)
+    await until(async () => (await statuses()).includes('LEST'))
+    expect(await statuses()).toEqual(['OPPRETTET', 'SENDT', 'LEVERT', 'LEST'])
+
+    // the municipality answers 910075918 through SvarUt: it arrives by SvarInn
+    const svar = Buffer.from(`%PDF-1.4 svar fra kommunen ${'s'.repeat(30_000)}`)
+    const answer = new FormData()
+    const forsendelse = { avsender: '910229028', mottaker: '910075918', tittel: 'Svar på søknad om tilskudd' }
+    answer.append('forsendelse', new Blob([JSON.stringify(forsendelse)], { type: 'application/json' }))
+    answer.append('dokument', new Blob([new Uint8Array(svar)], { type: 'application/pdf' }), 'svar.pdf')
+    answer.append('dokument', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedlegg.pdf')
+    const posted = await fetch(`${svarut(sandbox)}/sandbox/api/forsendelser`, {
+      method: 'POST',
+      body: answer,
+    })
+    expect(posted.status, await posted.clone().text()).toBe(200)
+    const { id } = (await posted.json()) as Json
+    let peek: Response | undefined
+    await until(async () => {
+      peek = await fetch(`${a}/api/messages/in/peek?messageId=${id}`)
+      return peek.status === 200
+    })
+    const header = ((await peek!.json()) as Json).standardBusinessDocumentHeader
+    expect(header.sender[0].identifier.value).toBe('0192:910229028')
+    expect(header.receiver[0].identifier.value).toBe('0192:910075918')
+    expect(header.documentIdentification).toMatchObject({ type: 'arkivmelding', instanceIdentifier: id })
+    const popped = await fetch(`${a}/api/messages/in/pop/${id}`)
+    expect(popped.status).toBe(200)
+    const entries = await unzip(Buffer.from(await popped.arrayBuffer()))
+    expect(entries.get('svar.pdf')?.equals(svar)).toBe(true)
+    expect(entries.get('vedlegg.pdf')?.equals(pdf)).toBe(true)
+    const xml = entries.get('arkivmelding.xml')?.toString('utf8')
+    expect(xml).toContain('<offentligTittel>Svar på søknad om tilskudd</offentligTittel>')
+    expect(xml).toContain('<referanseDokumentfil>svar.pdf</referanseDokumentfil>')
+    expect(xml).toContain('<referanseDokumentfil>vedlegg.pdf</referanseDokumentfil>')
+    expect((await fetch(`${a}/api/messages/in/${id}`, { method: 'DELETE' })).status).toBe(200)
+  })
+
   it('prints a send line that works as printed', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
     sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
@@ -197,6 +280,7 @@ describe('the sandbox ports', () => {
     try {
       expect(sandbox.points.map((p) => new URL(p.url).port)).toEqual([String(base), String(base + 1)])
       expect(new URL(altinn(sandbox)).port).toBe(String(sandboxPorts(base).broker))
+      expect(new URL(svarut(sandbox)).port).toBe(String(base + 4))
       expect(new URL(sandbox.registryUrl).port).toBe(String(base + 6))
       // a second sandbox on the same ports: the first it needs is taken
       const again = startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), portBase: base })
