@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import type { Channel, Intake, RunningChannel } from './channels/ports.js'
+import type { Channel, Intake, OutgoingRefusal, RunningChannel } from './channels/ports.js'
 import { channelMigrations, deliverableServices, enabledChannels } from './channels/registry.js'
 import type { Config } from './config/types.js'
 import { expireConversations } from './conversations/expiry.js'
@@ -40,6 +40,7 @@ import { closeHttp } from './ops/shutdown.js'
 import { logStartupWarnings, startupErrors, startupWarnings } from './ops/warnings.js'
 import { type BusinessKeys, KeystoreError, loadBusinessKeys } from './packaging/keys.js'
 import { createServiceRegistryClient, type ServiceRegistry } from './registry/client.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from './sbd/types.js'
 import { endsWithin } from './util/async.js'
 import { type Clock, systemClock } from './util/time.js'
 import { WEBHOOK_JOB } from './webhooks/deliveries.js'
@@ -146,6 +147,7 @@ export async function startIntegrationPoint(opts: {
         onSendJob: nudgeJobs,
         ops,
         transports,
+        checkOutgoing: outgoingChecks(running),
       },
       config.ssl.enabled ? { https: tlsOptions(config) } : {},
     )
@@ -313,6 +315,17 @@ async function startChannels(
     throw error
   }
   return running
+}
+
+/**
+ * The running channels' create-time checks, by service. The app is built only once every channel has
+ * started, so no message is created before its channel can check it; a service with no channel running
+ * here was refused at create already (ServiceNotEnabled), so there is nothing to ask.
+ */
+function outgoingChecks(
+  running: ReadonlyMap<string, RunningChannel>,
+): (service: ServiceIdentifier, sbd: StandardBusinessDocument) => Promise<OutgoingRefusal | null> {
+  return async (service, sbd) => (await running.get(service)?.checkOutgoing?.(sbd)) ?? null
 }
 
 /** The outbox's workers: send and status jobs of the services running here, and webhook deliveries. */

@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js'
 import type { Migration } from '../db/migrations.js'
 import type { Db } from '../db/open.js'
 import type { OutFileRow } from '../db/schema.js'
+import type { ErrorCode } from '../errors/catalogue.js'
 import type { PayloadStore } from '../files/payload-store.js'
 import type { AsicVerdict } from '../packaging/asic-verify.js'
 import type { BusinessKeys } from '../packaging/keys.js'
@@ -147,9 +148,20 @@ export interface ChannelContext {
   newUuid: () => string
 }
 
+/** Why a channel refuses a new message: the API answers the catalogue's error `code` with `args`. */
+export interface OutgoingRefusal {
+  code: ErrorCode
+  args: readonly unknown[]
+}
+
 /** A channel as it runs in one integration point. */
 export interface RunningChannel {
   send(delivery: OutgoingDelivery): Promise<SendOutcome>
+  /**
+   * The channel's own create-time check of an outgoing message to its service (checked, defaulted, not
+   * stored), run where the reference runs its per-service checks: null when the channel takes it.
+   */
+  checkOutgoing?(sbd: StandardBusinessDocument): Promise<OutgoingRefusal | null>
   pollers: readonly Poller[]
   /** after the pollers and jobs have stopped: closes the channel's connections */
   close(): Promise<void>

@@ -147,6 +147,16 @@ export const ERRORS = {
     exception: `${EX}MessageChannelInvalidException`,
     template: 'Valid channels: {0}, but found {1} in SBDH',
   },
+  ForsendelseTypeNotFound: {
+    status: 400,
+    exception: `${EX}ForsendelseTypeNotFoundException`,
+    template: 'Found forsendelseType {0}, but valid types are {1}',
+  },
+  MissingSvarUtCredentials: {
+    status: 400,
+    exception: `${EX}MissingSvarUtCredentialsException`,
+    template: 'SvarUt credentials not configured for orgnr {0}',
+  },
   InvalidCertificate: { status: 400, exception: `${EX}InvalidCertificateException`, template: '{0}' },
   NotUUID: {
     status: 400,

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino'
+import type { OutgoingRefusal } from '../channels/ports.js'
 import type { Config } from '../config/types.js'
 import type { Db } from '../db/open.js'
 import type { PayloadStore } from '../files/payload-store.js'
 import type { Ops } from '../ops/ops.js'
 import type { BusinessKeys } from '../packaging/keys.js'
 import type { ServiceRegistry } from '../registry/client.js'
-import type { ServiceIdentifier } from '../sbd/types.js'
+import type { ServiceIdentifier, StandardBusinessDocument } from '../sbd/types.js'
 import type { Clock } from '../util/time.js'
 
 /**
@@ -27,6 +28,11 @@ export interface AppDeps {
    * accepted and failing later.
    */
   transports: ReadonlySet<ServiceIdentifier>
+  /** the running channels' own checks of a new message, by service (CreateDeps.checkOutgoing) */
+  checkOutgoing?: (
+    service: ServiceIdentifier,
+    sbd: StandardBusinessDocument,
+  ) => Promise<OutgoingRefusal | null>
   /** wakes the job runner after a job (send, status reply) is committed */
   onSendJob?: () => void
   /** the business certificate and key (pop decrypts with them); null when no channel needs them */

@@ -8,6 +8,7 @@ import { SANDBOX_PASSWORD, sandboxIntegrasjonId, sandboxKontoId } from '../../st
 import { createAltinnTokenSource } from '../altinn-token.js'
 import type { Channel, ChannelContext, RunningChannel, StandIn } from '../ports.js'
 import { fiksConfigErrors } from './config.js'
+import { dpfCreateCheck } from './create-checks.js'
 import { pollSvarInn } from './receiver.js'
 import { sendDpf } from './sender.js'
 import { pollDpfStatuses } from './status.js'
@@ -121,6 +122,7 @@ async function startDpf(ctx: ChannelContext): Promise<RunningChannel> {
   const deps = { ...ctx, logger }
   return {
     send: (delivery) => sendDpf({ ...deps, client: svarut }, delivery),
+    checkOutgoing: dpfCreateCheck({ ownOrg: org, client: svarut, clock: ctx.clock, logger }),
     pollers: [
       {
         name: `poll:DPF:status:${org}`,

@@ -1,3 +1,4 @@
+import type { OutgoingRefusal } from '../../channels/ports.js'
 import { serviceState } from '../../channels/registry.js'
 import type { Config } from '../../config/types.js'
 import {
@@ -67,6 +68,14 @@ export interface CreateDeps {
   keys?: BusinessKeys | null
   /** the services this integration point can deliver; a message to another is refused */
   transports: ReadonlySet<ServiceIdentifier>
+  /**
+   * The running channel's own check of a message to `service` (RunningChannel.checkOutgoing); absent,
+   * or null for a service, when there is nothing more to check.
+   */
+  checkOutgoing?: (
+    service: ServiceIdentifier,
+    sbd: StandardBusinessDocument,
+  ) => Promise<OutgoingRefusal | null>
 }
 
 /** Parses, validates and defaults an SBD in the reference's order; stores nothing. */
@@ -114,6 +123,7 @@ export async function prepareMessage(
     checkPrintAddresses(sbd) ??
     checkStandardMatchesType(sbd) ??
     checkMessageChannel(sbd, deps.config.dpo.messageChannel, si) ??
+    (await channelRefusal(deps, si, sbd)) ??
     (si === 'DPH' ? checkDph(sbd, deps.config.dph.herIds) : undefined)
   if (failed) throw failed
   return { sbd, messageId, conversationId: getConversationId(sbd)!, serviceIdentifier: si, resolution }
@@ -129,6 +139,16 @@ async function checkNotExisting(
     (await outMessageByMessageId(db, messageId)) !== undefined ||
     (sbd.type !== 'status' && (await anyConversationWithMessageId(db, messageId)))
   if (exists) throw new ApiError('MessageAlreadyExists', ['messageId', messageId])
+}
+
+/** Check #11 (DPF's SvarUt checks) and any other channel's own: asked only once the rest have passed. */
+async function channelRefusal(
+  deps: CreateDeps,
+  si: ServiceIdentifier,
+  sbd: StandardBusinessDocument,
+): Promise<ApiError | undefined> {
+  const refusal = await deps.checkOutgoing?.(si, sbd)
+  return refusal ? new ApiError(refusal.code, refusal.args) : undefined
 }
 
 function groupInvalid(errors: FieldError[], messageId: string): ApiError {
