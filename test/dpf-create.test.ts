@@ -57,7 +57,7 @@ const unknownType = (path: string) => ({
   status: 400,
   error: 'Bad Request',
   exception: `${EX}ForsendelseTypeNotFoundException`,
-  message: 'Found forsendelseType Oppmåling, but valid types are Arkivmelding, Byggesak, Plansak',
+  message: 'Found forsendelseType Oppmåling, but valid types are Arkivmelding,Byggesak,Plansak',
   path,
 })
 

@@ -181,7 +181,10 @@ describe.each(STORES)('DPF through the SvarUt stand-in on %s', (kind) => {
     w.fault = 'none'
     await w.untilStatuses(messageId, ['LEVERT'])
 
-    // a forsendelsestype SvarUt does not have: 400, never right however often it is sent
+    // a forsendelsestype SvarUt does not have: 400, never right however often it is sent. The create checks
+    // the type against SvarUt's list too; with the list unavailable the message is taken unchecked
+    w.faultOn = (method, url) => method === 'GET' && url.startsWith('/api/v2/forsendelsestyper')
+    w.fault = 'error'
     const refused = await sendArkivmelding(w, (sbd) => {
       sbd.arkivmelding.dpf = { forsendelseType: 'Ukjent type' }
     })

@@ -47,13 +47,13 @@ describe("DPF's create-time checks", () => {
     const refusal = await w.check(sbd({ forsendelseType: 'Oppmåling' }))
     expect(refusal).toEqual({
       code: 'ForsendelseTypeNotFound',
-      args: ['Oppmåling', 'Arkivmelding, Byggesak, Plansak'],
+      args: ['Oppmåling', 'Arkivmelding,Byggesak,Plansak'],
     })
     const error = new ApiError(refusal!.code, refusal!.args)
     expect(error.status).toBe(400)
     expect(error.exception).toBe('no.difi.meldingsutveksling.exceptions.ForsendelseTypeNotFoundException')
     expect(error.message).toBe(
-      'Found forsendelseType Oppmåling, but valid types are Arkivmelding, Byggesak, Plansak',
+      'Found forsendelseType Oppmåling, but valid types are Arkivmelding,Byggesak,Plansak',
     )
   })
 

@@ -42,9 +42,9 @@ export function dpfCreateCheck(
     const wanted = forsendelseTypeOf(sbd)
     if (wanted !== null) {
       const known = await types.get()
-      // as the reference, the list in its message is SvarUt's, in SvarUt's order
+      // as the reference, the list in its message is SvarUt's, in SvarUt's order, joined by a bare comma
       if (known !== null && !known.includes(wanted))
-        return { code: 'ForsendelseTypeNotFound', args: [wanted, known.join(', ')] }
+        return { code: 'ForsendelseTypeNotFound', args: [wanted, known.join(',')] }
     }
     const sender = getSender(sbd)
     const orgnr = sender ? partOrPrimary(sender) : null
