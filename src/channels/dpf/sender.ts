@@ -21,6 +21,7 @@ import type { StandardBusinessDocument } from '../../sbd/types.js'
 import type { Clock } from '../../util/time.js'
 import { handoverOf, recordHandover } from '../handovers.js'
 import type { OutgoingDelivery, SendOutcome } from '../ports.js'
+import { ChannelSendError } from '../send-error.js'
 import { FiksError } from './errors.js'
 import {
   ForsendelseError,
@@ -42,23 +43,12 @@ export interface DpfSenderDeps {
   client: SvarUtClient
 }
 
-/** A failure with whether another try may help. */
-class DpfSendError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
-}
-
 /** What a handover record holds while SvarUt may have the forsendelse but its id is not known yet. */
 const IN_FLIGHT = 'sending'
 
 /** A stored document that failed while SvarUt was reading it: our failure, whatever SvarUt answers then. */
 interface ReadFailure {
-  error: DpfSendError | null
+  error: ChannelSendError | null
 }
 
 export async function sendDpf(deps: DpfSenderDeps, delivery: OutgoingDelivery): Promise<SendOutcome> {
@@ -112,7 +102,7 @@ async function earlierForsendelse(deps: DpfSenderDeps, messageId: string): Promi
 function failure(error: unknown): SendOutcome {
   const reason = error instanceof Error ? error.message : String(error)
   // FiksError's message is SvarUt's own: `SvarUt POST /api/v3/… answered 400: <message>`
-  if (error instanceof FiksError || error instanceof DpfSendError)
+  if (error instanceof FiksError || error instanceof ChannelSendError)
     return error.retryable ? { outcome: 'retry', reason } : { outcome: 'failed', reason }
   if (error instanceof ForsendelseError) return { outcome: 'failed', reason }
   return { outcome: 'retry', reason }
@@ -138,7 +128,7 @@ async function prepare(
   for (const d of forsendelse.dokumenter) {
     const file = byName.get(d.filnavn)!
     if (!(await deps.payloads.exists(file.storage_key)))
-      throw new DpfSendError(
+      throw new ChannelSendError(
         `its stored file ${file.filename} is missing; tried again until it is back`,
         true,
       )
@@ -157,20 +147,20 @@ async function messageOf(
   files: readonly OutFileRow[],
 ): Promise<ForsendelseMessage> {
   const xmlFile = files.find((f) => f.filename === ARKIVMELDING_FILE)
-  if (!xmlFile) throw new DpfSendError(`the arkivmelding has no ${ARKIVMELDING_FILE}`, false)
+  if (!xmlFile) throw new ChannelSendError(`the arkivmelding has no ${ARKIVMELDING_FILE}`, false)
   let xml: string
   try {
     xml = await readText(deps.payloads, xmlFile.storage_key, MAX_ARKIVMELDING_BYTES)
   } catch (error) {
     const missing = (error as { code?: unknown }).code === 'ENOENT'
-    throw new DpfSendError(`${ARKIVMELDING_FILE}: ${(error as Error).message}`, missing, { cause: error })
+    throw new ChannelSendError(`${ARKIVMELDING_FILE}: ${(error as Error).message}`, missing, { cause: error })
   }
   const uploaded = files.map((f) => ({ name: f.filename, mimeType: f.mime_type }))
   try {
     return forsendelseMessage(sbd, xml, uploaded)
   } catch (error) {
     if (error instanceof ForsendelseError) throw error
-    throw new DpfSendError(`${ARKIVMELDING_FILE}: ${(error as Error).message}`, false, { cause: error })
+    throw new ChannelSendError(`${ARKIVMELDING_FILE}: ${(error as Error).message}`, false, { cause: error })
   }
 }
 
@@ -199,9 +189,11 @@ async function lookups(
     ])
     return { certificate: certificateOf(deps, m, record.pemCertificate), parties: { receiver, sender } }
   } catch (error) {
-    if (error instanceof DpfSendError) throw error
+    if (error instanceof ChannelSendError) throw error
     const retryable = error instanceof ServiceRegistryUnavailableError
-    throw new DpfSendError(`the ServiceRegistry: ${(error as Error).message}`, retryable, { cause: error })
+    throw new ChannelSendError(`the ServiceRegistry: ${(error as Error).message}`, retryable, {
+      cause: error,
+    })
   }
 }
 
@@ -213,13 +205,14 @@ async function lookups(
 function certificateOf(deps: DpfSenderDeps, m: ForsendelseMessage, pem: string | null): string | null {
   if (!deps.config.fiks.kryptert) return null
   const what = `the ServiceRegistry's DPF record for ${m.receiverOrgnr}`
-  if (!pem) throw new DpfSendError(`${what} has no certificate (SvarUt's) to encrypt the documents to`, false)
+  if (!pem)
+    throw new ChannelSendError(`${what} has no certificate (SvarUt's) to encrypt the documents to`, false)
   try {
     // checked before anything is sent: a certificate we cannot encrypt to fails the same way every time
     encryptStream(pem).destroy()
   } catch (error) {
     if (!(error instanceof CmsError)) throw error
-    throw new DpfSendError(`${what} has a certificate that cannot be used: ${error.message}`, false, {
+    throw new ChannelSendError(`${what} has a certificate that cannot be used: ${error.message}`, false, {
       cause: error,
     })
   }
@@ -239,7 +232,7 @@ function opened(
 ): Readable {
   const source = payloads.read(file.storage_key)
   source.once('error', (error: Error) => {
-    reads.error ??= new DpfSendError(
+    reads.error ??= new ChannelSendError(
       `its stored file ${file.filename} could not be read: ${error.message}; tried again later`,
       true,
       { cause: error },

@@ -27,6 +27,7 @@ import type { Clock } from '../../util/time.js'
 import { BrokerError } from '../altinn-errors.js'
 import { handoverOf, recordHandover } from '../handovers.js'
 import type { OutgoingDelivery, SendOutcome } from '../ports.js'
+import { ChannelSendError } from '../send-error.js'
 import type { CorrespondenceClient } from './client.js'
 import { type Correspondence, correspondenceFields, type DpvSettings } from './form.js'
 import { type FilePart, multipartBody } from './multipart.js'
@@ -39,17 +40,6 @@ export interface DpvSenderDeps {
   payloads: PayloadStore
   registry: ServiceRegistry
   client: CorrespondenceClient
-}
-
-/** A failure with whether another try may help. */
-class DpvSendError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
 }
 
 /** What a handover record holds while Altinn may have the correspondence but its id is not known yet. */
@@ -124,7 +114,7 @@ function failure(error: unknown): SendOutcome {
     return error.retryable ? { outcome: 'retry', reason } : { outcome: 'failed', reason }
   }
   const reason = error instanceof Error ? error.message : String(error)
-  if (error instanceof DpvSendError && !error.retryable) return { outcome: 'failed', reason }
+  if (error instanceof ChannelSendError && !error.retryable) return { outcome: 'failed', reason }
   return { outcome: 'retry', reason }
 }
 
@@ -146,7 +136,7 @@ async function correspondenceOf(
 ): Promise<Prepared> {
   const sender = getSender(sbd)
   const receiver = getReceiver(sbd)
-  if (!sender || !receiver) throw new DpvSendError('the message has no sender or receiver', false)
+  if (!sender || !receiver) throw new ChannelSendError('the message has no sender or receiver', false)
   const messageId = getMessageId(sbd)!
   const process = getProcess(sbd) ?? ''
   const recipient = primaryIdentifier(receiver)
@@ -155,7 +145,10 @@ async function correspondenceOf(
   const content = await contentOf(deps, sbd, ordered)
   for (const f of content.files) {
     if (!(await deps.payloads.exists(f.storage_key)))
-      throw new DpvSendError(`its stored file ${f.filename} is missing; tried again until it is back`, true)
+      throw new ChannelSendError(
+        `its stored file ${f.filename} is missing; tried again until it is back`,
+        true,
+      )
   }
   return {
     correspondence: {
@@ -202,16 +195,18 @@ async function lookups(
     )
     const resource = record.service.resource
     if (!resource)
-      throw new DpvSendError(
+      throw new ChannelSendError(
         `the ServiceRegistry names no Altinn resource for ${recipient} and process ${getProcess(sbd)}`,
         false,
       )
     const info = await deps.registry.info(sender)
     return [resource, info.organizationName || null]
   } catch (error) {
-    if (error instanceof DpvSendError) throw error
+    if (error instanceof ChannelSendError) throw error
     const retryable = error instanceof ServiceRegistryUnavailableError
-    throw new DpvSendError(`the ServiceRegistry: ${(error as Error).message}`, retryable, { cause: error })
+    throw new ChannelSendError(`the ServiceRegistry: ${(error as Error).message}`, retryable, {
+      cause: error,
+    })
   }
 }
 
@@ -243,9 +238,9 @@ async function contentOf(
     }
   }
   if (sbd.type !== 'arkivmelding')
-    throw new DpvSendError(`DPV carries arkivmelding and digital_dpv, not ${sbd.type}`, false)
+    throw new ChannelSendError(`DPV carries arkivmelding and digital_dpv, not ${sbd.type}`, false)
   const xmlFile = files.find((f) => f.filename === ARKIVMELDING_FILE)
-  if (!xmlFile) throw new DpvSendError(`the arkivmelding has no ${ARKIVMELDING_FILE}`, false)
+  if (!xmlFile) throw new ChannelSendError(`the arkivmelding has no ${ARKIVMELDING_FILE}`, false)
   let parsed: ReturnType<typeof parseArkivmeldingContent>
   try {
     parsed = parseArkivmeldingContent(
@@ -253,7 +248,7 @@ async function contentOf(
     )
   } catch (error) {
     const missing = (error as { code?: unknown }).code === 'ENOENT'
-    throw new DpvSendError(`${ARKIVMELDING_FILE}: ${(error as Error).message}`, missing, { cause: error })
+    throw new ChannelSendError(`${ARKIVMELDING_FILE}: ${(error as Error).message}`, missing, { cause: error })
   }
   const title = parsed.title ?? parsed.journalpostTitle ?? ''
   const referenced = new Set(parsed.referencedFiles)
