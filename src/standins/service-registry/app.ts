@@ -11,7 +11,8 @@ import type { RegistrySigner } from './signing.js'
  * The registry's HTTP face (docs/service-registry-standin.md, "API"): every lookup as JSON, or as a
  * signed JWS when `Accept` prefers `application/jose`; only 200 answers are signed. Paths answer at
  * the root and under the real service's context path `/adressetjeneste`. The stand-in does not ask
- * for a Maskinporten token (it reads `consumer.ID` from one when sent, for print return addresses).
+ * for a Maskinporten token (it reads `consumer.ID` from one when sent, for print return addresses),
+ * so `/sastoken` answers without one too (the real service: 401 without a token with the DPE scope).
  */
 export interface RegistryAppDeps {
   /** the catalogue in force; a reload swaps it */
@@ -79,6 +80,13 @@ function registerLookups(app: FastifyInstance, prefix: string, deps: RegistryApp
     return sendAnswer(req, reply, pem, 'text/plain;charset=UTF-8', deps)
   })
   app.get(`${prefix}/jwk`, async (_req, reply) => send(reply, JSON_TYPE, deps.signer.jwkSetJson))
+  app.get(`${prefix}/sastoken`, async (_req, reply) => {
+    const { sasKey } = deps.catalogue().settings.dpe
+    // as the reference's SasTokenController: 404 (no body) when no key is configured
+    if (sasKey === null) throw new SrError(404, { kind: 'empty' })
+    // signed whatever Accept says: the reference produces this answer as application/jose only
+    return send(reply, 'application/jose', await deps.signer.sign(sasKey))
+  })
 }
 
 async function sendAnswer(

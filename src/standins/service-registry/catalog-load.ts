@@ -34,8 +34,19 @@ export async function loadCatalogue(path: string, credentials: CredentialStore):
   }
   const file = parseCatalogue(text, path)
   const certs = await readCertificates(file, dirname(path), credentials)
+  const sasKey = await readSasKey(file, credentials).catch((err: Error) => {
+    certs.problems.push({ path: 'settings.dpe.sasKey', message: err.message })
+    return null
+  })
   if (certs.problems.length > 0) throw new CatalogueError(path, certs.problems)
-  return buildCatalogue(file, certs.texts, { path, files: [path, ...certs.files] })
+  return buildCatalogue(file, certs.texts, { path, files: [path, ...certs.files], sasKey })
+}
+
+/** The Service Bus SAS key the file configures (literal, or generated into the data folder), or null. */
+export async function readSasKey(file: CatalogFile, credentials: CredentialStore): Promise<string | null> {
+  const spec = file.settings.dpe?.sasKey
+  if (spec === undefined) return null
+  return typeof spec === 'string' ? spec : credentials.sasKey(spec.generated)
 }
 
 /** JSON text → a checked catalogue file; every problem at once, or a {@link CatalogueError}. */

@@ -41,6 +41,21 @@ export const certificateSchema = z
     description: 'an X.509 certificate: inline PEM, {"file": ...} or {"generated": ...}',
   })
 
+const sasKeySchema = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .describe('the key itself, as the integration point uses it (the UTF-8 bytes of this text)'),
+    z.strictObject({
+      generated: z
+        .string()
+        .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-"')
+        .describe('made on first start and kept in the data folder as keys/<name>.sas-key'),
+    }),
+  ])
+  .describe('the Service Bus SAS key /sastoken hands out: the key itself or {"generated": ...}')
+
 const postadresseSchema = z
   .strictObject({ adresse: text, postnummer: text, poststed: text, land: text })
   .partial()
@@ -194,6 +209,15 @@ const settingsSchema = z
       })
       .partial(),
     dph: z.strictObject({ enabled: z.boolean(), endpointUrl: text, process: text }).partial(),
+    dpe: z
+      .strictObject({
+        sasKeyName: text.describe(
+          'the SAS policy the key belongs to (difi.move.nextmove.serviceBus.sasKeyName): for the Service Bus stand-in',
+        ),
+        sasKey: sasKeySchema,
+      })
+      .partial()
+      .describe('Azure Service Bus for DPE; without sasKey, /sastoken answers 404'),
   })
   .partial()
   .describe('left out: the reference’s test-environment values')
@@ -214,6 +238,7 @@ export type OrganisationEntry = z.output<typeof organisationSchema>
 export type PersonEntry = z.output<typeof personSchema>
 export type SettingsEntry = z.output<typeof settingsSchema>
 export type CertificateSpec = z.output<typeof certificateSchema>
+export type SasKeySpec = z.output<typeof sasKeySchema>
 export type ProcessOverride = z.output<typeof processOverrideSchema>
 
 /** The JSON Schema of the catalogue, as `catalog.schema.json` holds it. */

@@ -15,6 +15,8 @@ export interface Settings {
   dpf: { endpointUrl: string; certificate: string | null }
   dpi: { endpointUrl: string; infoProcess: string; vedtakProcess: string; printProvider: string | null }
   dph: { enabled: boolean; endpointUrl: string; process: string }
+  /** `sasKey` null: no key configured, `/sastoken` answers 404 */
+  dpe: { sasKeyName: string; sasKey: string | null }
 }
 
 export interface Override {
@@ -86,7 +88,7 @@ export function processesIn(catalogue: Catalogue, category: ProcessCategory): Pr
 export function buildCatalogue(
   file: CatalogFile,
   certs: CertificateTexts,
-  source: { path: string; files: string[] },
+  source: { path: string; files: string[]; sasKey: string | null },
 ): Catalogue {
   const organisations = new Map<string, Organisation>()
   const health = new Map<number, Organisation>()
@@ -101,7 +103,7 @@ export function buildCatalogue(
   })
   return deepFreeze({
     source: source.path,
-    settings: settings(file, certs),
+    settings: settings(file, certs, source.sasKey),
     processes: mergeProcesses(file),
     organisations,
     persons,
@@ -110,7 +112,7 @@ export function buildCatalogue(
   })
 }
 
-function settings(file: CatalogFile, certs: CertificateTexts): Settings {
+function settings(file: CatalogFile, certs: CertificateTexts, sasKey: string | null): Settings {
   const s = file.settings
   const d = DEFAULT_SETTINGS
   return {
@@ -125,6 +127,7 @@ function settings(file: CatalogFile, certs: CertificateTexts): Settings {
     },
     dpi: { ...d.dpi, ...s.dpi, printProvider: s.dpi?.printProvider ?? null },
     dph: { ...d.dph, ...s.dph },
+    dpe: { sasKeyName: s.dpe?.sasKeyName ?? d.dpe.sasKeyName, sasKey },
   }
 }
 

@@ -1,6 +1,6 @@
-import { createPrivateKey, generateKeyPair, type KeyObject, X509Certificate } from 'node:crypto'
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes, X509Certificate } from 'node:crypto'
+import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Clock } from '../../util/time.js'
 import { type CertificateSubject, createSelfSignedCertificate } from './x509.js'
@@ -8,7 +8,8 @@ import { type CertificateSubject, createSelfSignedCertificate } from './x509.js'
 /**
  * Keys and certificates the stand-in makes itself, kept under its data folder so they survive a
  * restart (an integration point configured with one must find the same one tomorrow):
- * `keys/<name>.key.pem` (PKCS#8, mode 0600) and `certs/<name>.cert.pem`.
+ * `keys/<name>.key.pem` (PKCS#8, mode 0600) and `certs/<name>.cert.pem`; and the Service Bus SAS keys
+ * it hands out at `/sastoken`, `keys/<name>.sas-key` (mode 0600).
  */
 export interface Credential {
   name: string
@@ -21,6 +22,11 @@ export interface Credential {
 export interface CredentialStore {
   /** the credential `name`, made with `subject` the first time it is asked for */
   get(name: string, subject: CertificateSubject): Promise<Credential>
+  /**
+   * the Service Bus SAS key `name`, made the first time it is asked for: 32 random bytes in base64,
+   * the form of the keys Azure makes (they are used as the UTF-8 bytes of that text, never decoded)
+   */
+  sasKey(name: string): Promise<string>
 }
 
 /** Names are file names: letters, digits, `.`, `_`, `-`, not starting with a dot. */
@@ -43,7 +49,39 @@ export function createCredentialStore(dataDir: string, clock: Clock): Credential
       }
       return credential
     },
+    sasKey(name) {
+      if (!CREDENTIAL_NAME.test(name)) throw new Error(`"${name}" cannot name a generated key`)
+      return loadOrCreateSasKey(join(dataDir, 'keys', `${name}.sas-key`))
+    },
   }
+}
+
+/**
+ * The key in `file`, or a new one put there. The Service Bus stand-in reads the same file, maybe at
+ * the same moment: the new key is linked into place, which fails when one is already there, so both
+ * always end with the one key that won.
+ */
+async function loadOrCreateSasKey(file: string): Promise<string> {
+  const existing = await readIfExists(file)
+  if (existing !== undefined) return sasKeyText(existing, file)
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  await writeFile(tmp, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' })
+  try {
+    await chmod(tmp, 0o600)
+    await link(tmp, file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw new Error(`cannot write the generated key ${file}: ${err.message}`)
+    })
+  } finally {
+    await unlink(tmp).catch(() => undefined)
+  }
+  return sasKeyText((await readIfExists(file)) ?? '', file)
+}
+
+function sasKeyText(text: string, file: string): string {
+  const key = text.trim()
+  if (key === '' || /\s/.test(key)) throw new Error(`${file} holds no SAS key: delete it to have one made`)
+  return key
 }
 
 async function loadOrCreate(

@@ -136,4 +136,8 @@ export const DEFAULT_SETTINGS = {
     endpointUrl: 'https://test.eformidling.no/nhn-adapter/api/lookup/{identifier}',
     process: `${PROFILE}:helse:helse:ver1.0`,
   },
+  dpe: {
+    // difi.move.nextmove.serviceBus.sasKeyName of the reference's test environment
+    sasKeyName: 'MoveDPE-pilotPolicy',
+  },
 }

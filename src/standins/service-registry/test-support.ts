@@ -48,6 +48,7 @@ export function testCertificatePem(): string {
 /** A credential store that must not be used (the catalogue under test has inline certificates). */
 export const NO_CREDENTIALS: CredentialStore = {
   get: (name) => Promise.reject(new Error(`unexpected generated certificate "${name}"`)),
+  sasKey: (name) => Promise.reject(new Error(`unexpected generated SAS key "${name}"`)),
 }
 
 export interface TempDir {
