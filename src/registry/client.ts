@@ -16,9 +16,11 @@ import {
   toSrParameter,
 } from './params.js'
 import { parseIdentifierResource, parseJsonText } from './parse.js'
+import { createSasKeySource, type SasKeySource } from './sas-key.js'
 import type { IdentifierResource, InfoRecord, ServiceRecord } from './types.js'
 
 export type { SrParams } from './params.js'
+export type { SasKeySource } from './sas-key.js'
 
 /** The integration point's port to the ServiceRegistry (reference: `ServiceRegistryLookup`). */
 export interface ServiceRegistry {
@@ -49,9 +51,12 @@ export interface ServiceRegistryClientOptions {
   maxCacheEntries?: number
   /** told whether each lookup was answered from the cache (metrics) */
   onCacheLookup?: (hit: boolean) => void
+  /** told when the registry could not be reached and the last good SAS key was used instead (a warning) */
+  onStaleSasKey?: (error: ServiceRegistryUnavailableError) => void
 }
 
-export type ServiceRegistryClient = ServiceRegistry & { clearCache(): void; close(): Promise<void> }
+export type ServiceRegistryClient = ServiceRegistry &
+  SasKeySource & { clearCache(): void; close(): Promise<void> }
 
 export function createServiceRegistryClient(opts: ServiceRegistryClientOptions): ServiceRegistryClient {
   const endpoint = opts.endpoint.replace(/\/+$/, '')
@@ -78,6 +83,13 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
     jwkUrl: opts.jwkUrl,
     clock: opts.clock,
     get: (url) => get(url, 'application/json'),
+  })
+  const sas = createSasKeySource({
+    url: `${endpoint}/sastoken`,
+    get,
+    verifier,
+    clock: opts.clock,
+    onStaleSasKey: opts.onStaleSasKey,
   })
 
   async function fetchResource(param: SrParameter): Promise<IdentifierResource> {
@@ -153,10 +165,13 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
       certificates.set(orgnr, pem)
       return pem
     },
+    sasKey: () => sas.sasKey(),
+    invalidateSasKey: () => sas.invalidateSasKey(),
     clearCache() {
       cache.clear()
       certificates.clear()
       verifier.clear()
+      sas.invalidateSasKey()
     },
     close: () => agent.close(),
   }
