@@ -44,6 +44,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.security.enable': 'true',
         'difi.move.feature.enableDPO': 'false',
         'difi.move.feature.enableDPV': 'false',
+        'difi.move.feature.enableDPF': 'false',
       },
     })
     expect((await fetch(`${ip.url}/api/conversations`)).status).toBe(401)
@@ -103,7 +104,11 @@ describe.each(STORES)('/manage on %s', (kind) => {
 
   it('answers the probes while draining: not ready, still alive; the API answers 503', async () => {
     ip = await startTestIp(kind, {
-      overrides: { 'difi.move.feature.enableDPO': 'false', 'difi.move.feature.enableDPV': 'false' },
+      overrides: {
+        'difi.move.feature.enableDPO': 'false',
+        'difi.move.feature.enableDPV': 'false',
+        'difi.move.feature.enableDPF': 'false',
+      },
     })
     const app = await buildApp(ip.deps)
     try {
@@ -128,7 +133,11 @@ describe.each(STORES)('/manage on %s', (kind) => {
 
   it('says DOWN with 503 while a job waits too long for a worker, and counts the queue', async () => {
     ip = await startTestIp(kind, {
-      overrides: { 'difi.move.feature.enableDPO': 'false', 'difi.move.feature.enableDPV': 'false' },
+      overrides: {
+        'difi.move.feature.enableDPO': 'false',
+        'difi.move.feature.enableDPV': 'false',
+        'difi.move.feature.enableDPF': 'false',
+      },
     })
     const now = ip.clock.now().getTime()
     // no job runner here: a due job waits until the test removes it
@@ -162,7 +171,11 @@ describe.each(STORES)('/manage on %s', (kind) => {
 
   it('goes DOWN with 503 when the database goes away and UP when it is back', async () => {
     ip = await startTestIp(kind, {
-      overrides: { 'difi.move.feature.enableDPO': 'false', 'difi.move.feature.enableDPV': 'false' },
+      overrides: {
+        'difi.move.feature.enableDPO': 'false',
+        'difi.move.feature.enableDPV': 'false',
+        'difi.move.feature.enableDPF': 'false',
+      },
     })
     expect((await get(`${ip.url}/manage/health`)).status).toBe(200)
 
