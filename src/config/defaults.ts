@@ -312,4 +312,6 @@ export const KEYS_WITHOUT_DEFAULT: readonly string[] = [
   'difi.move.fiks.ut.ekskluderes-fra-print',
   'difi.move.fiks.inn.username',
   'difi.move.fiks.inn.password',
+  'difi.move.nextmove.serviceBus.sasToken',
+  'difi.move.nextmove.serviceBus.receiptQueue',
 ]

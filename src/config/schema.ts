@@ -360,6 +360,36 @@ const fiks = section({
   }),
 })
 
+const SB = 'difi.move.nextmove.serviceBus'
+const serviceBus = section({
+  fields: {
+    baseUrl: field.text(`${SB}.baseUrl`),
+    useHttps: field.bool(`${SB}.useHttps`),
+    sasKeyName: field.text(`${SB}.sasKeyName`),
+    sasToken: field.optionalText(`${SB}.sasToken`),
+    // lower-cased: the reference checks the mode in any case but then uses it as written (dpe.md §9.9,
+    // src/channels/dpe/queues.ts); a wrong value is refused here, as the reference refuses it at start
+    mode: field.custom(`${SB}.mode`, (raw) => {
+      const v = (raw ?? 'innsyn').trim().toLowerCase()
+      return v === 'innsyn' || v === 'data' || v === 'meeting'
+        ? ok(v as 'innsyn' | 'data' | 'meeting')
+        : fail(`${SB}.mode must be innsyn, data or meeting, got ${JSON.stringify(raw)}`)
+    }),
+    receiptQueue: field.optionalText(`${SB}.receiptQueue`),
+    readMaxMessages: field.int(`${SB}.readMaxMessages`),
+    pollingRateMs: field.int(`${SB}.pollingrate`),
+    connectTimeoutMs: field.int(`${SB}.connectTimeout`),
+    batchRead: field.bool(`${SB}.batchRead`),
+    oidcEnable: field.bool('difi.move.oidc.enable'),
+  },
+  finish: ({ oidcEnable, ...v }): Config['serviceBus'] => ({
+    ...v,
+    baseUrl: v.baseUrl.trim().replace(/\/+$/, ''),
+    receiptQueue: v.receiptQueue?.trim() || null,
+    keyFromServiceRegistry: oidcEnable,
+  }),
+})
+
 const jobs = section({
   fields: {
     concurrency: field.int('difi.move.nextmove.send-concurrency'),
@@ -452,6 +482,7 @@ export const SECTIONS = {
   dpo,
   dpv,
   fiks,
+  serviceBus,
   dph,
   jobs,
   webhooks,

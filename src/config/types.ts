@@ -232,6 +232,31 @@ export interface Config {
       pollingRateMs: number
     }
   }
+  /** DPE: eInnsyn over Azure Service Bus's REST API, `difi.move.nextmove.serviceBus.*` (docs/configuration.md, "DPE") */
+  serviceBus: {
+    /** difi.move.nextmove.serviceBus.baseUrl (efm-dpe-qa.servicebus.windows.net): host, port and path prefix, no scheme */
+    baseUrl: string
+    /** difi.move.nextmove.serviceBus.useHttps (true): the calls go to `https://` (else `http://`) + baseUrl */
+    useHttps: boolean
+    /** difi.move.nextmove.serviceBus.sasKeyName (MoveDPE-pilotPolicy; production MoveDPE-prodPolicy), sent as `skn` */
+    sasKeyName: string
+    /** difi.move.nextmove.serviceBus.sasToken: the SAS key itself, used when the ServiceRegistry is not asked */
+    sasToken: string | null
+    /** difi.move.oidc.enable (true): the key comes from the ServiceRegistry's `/sastoken`; else sasToken */
+    keyFromServiceRegistry: boolean
+    /** difi.move.nextmove.serviceBus.mode (innsyn), lower-cased: the suffix of the queue read */
+    mode: 'innsyn' | 'data' | 'meeting'
+    /** difi.move.nextmove.serviceBus.receiptQueue: the suffix of status and einnsyn_kvittering queues instead of the rule; null when unset */
+    receiptQueue: string | null
+    /** difi.move.nextmove.serviceBus.readMaxMessages (50): messages peeked per round */
+    readMaxMessages: number
+    /** difi.move.nextmove.serviceBus.pollingrate (20000 ms; `dev`: 5000) */
+    pollingRateMs: number
+    /** difi.move.nextmove.serviceBus.connectTimeout (15000 ms): connect, answer and each pause in a body, as the reference */
+    connectTimeoutMs: number
+    /** difi.move.nextmove.serviceBus.batchRead (false): the reference's AMQP reading; we read over REST either way */
+    batchRead: boolean
+  }
   /** the outbox workers (ours) */
   jobs: {
     /** difi.move.nextmove.send-concurrency (10, as the reference's queue consumers) */

@@ -72,6 +72,18 @@ describe('defaults', () => {
       },
       avtalt: { receiptProcess: 'urn:no:difi:profile:avtalt:response:ver1.0' },
       dpo: { messageChannel: null },
+      serviceBus: {
+        baseUrl: 'efm-dpe-qa.servicebus.windows.net',
+        useHttps: true,
+        sasKeyName: 'MoveDPE-pilotPolicy',
+        sasToken: null,
+        mode: 'innsyn',
+        receiptQueue: null,
+        readMaxMessages: 50,
+        pollingRateMs: 20_000,
+        connectTimeoutMs: 15_000,
+        batchRead: false,
+      },
       dph: {
         herIds: [],
         dialogmeldingDocumentType: 'urn:no:difi:helse:xsd:schema::dialogmelding',
@@ -184,6 +196,15 @@ describe('validation errors name the property and what is expected', () => {
       `difi.move.dpo.message-channel must be at most 25 letters, digits, "-" or "_", got "${'a'.repeat(26)}"`,
     )
     expect(only({}, 'difi.move.dpo.message-channel=æøå').key).toBe('difi.move.dpo.message-channel')
+  })
+
+  it('the DPE mode is innsyn, data or meeting, in any case (kept in lower case)', () => {
+    const err = only({ DIFI_MOVE_NEXTMOVE_SERVICEBUS_MODE: 'journal' })
+    expect(err.message).toBe(
+      'difi.move.nextmove.serviceBus.mode must be innsyn, data or meeting, got "journal"',
+    )
+    expect(err.key).toBe('difi.move.nextmove.serviceBus.mode')
+    expect(load({ file: 'difi.move.nextmove.serviceBus.mode=Meeting' }).serviceBus.mode).toBe('meeting')
   })
 
   it('the ServiceRegistry endpoint and JWK URL are http(s) URLs', () => {
