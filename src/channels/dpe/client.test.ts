@@ -7,6 +7,7 @@ import {
   LockLostError,
   MessageTooLargeError,
   SasKeyRejectedError,
+  type SasKeySource,
   type ServiceBusClient,
   ServiceBusError,
 } from './client.js'
@@ -79,7 +80,11 @@ function keySource(...keys: string[]) {
   return source
 }
 
-function client(port: number, keys = keySource('nøkkel-1'), o: { timeoutMs?: number; max?: number } = {}) {
+function client(
+  port: number,
+  keys: SasKeySource = keySource('nøkkel-1'),
+  o: { timeoutMs?: number; max?: number } = {},
+) {
   const c = createServiceBusClient({
     baseUrl: `127.0.0.1:${port}/dpe/`,
     useHttps: false,
@@ -174,7 +179,7 @@ describe('send', () => {
       .catch((e: unknown) => e)
     expect(refused).toMatchObject({ retryable: true, message: expect.stringMatching(/ failed: /) })
     const noKey = { key: () => Promise.reject(new Error('the ServiceRegistry is down')), invalidate() {} }
-    const err = await client(sb.port, noKey as never)
+    const err = await client(sb.port, noKey)
       .send(QUEUE, Buffer.from('{}'))
       .catch((e: unknown) => e)
     expect(err).toMatchObject({
