@@ -204,7 +204,13 @@ export function createServiceBusClient(opts: ServiceBusClientOptions): ServiceBu
           },
         )
       }
-      const props = brokerProperties(res.headers.brokerproperties, queue)
+      let props: Omit<PeekedMessage, 'body'>
+      try {
+        props = brokerProperties(res.headers.brokerproperties, queue)
+      } catch (err) {
+        await res.body.dump()
+        throw err
+      }
       const body = await readLimited(res.body, opts.maxBodyBytes).catch((cause: unknown) => {
         throw new ServiceBusError(`Service Bus peek-lock on ${queue}: reading the message failed`, {
           retryable: true,
