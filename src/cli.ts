@@ -25,10 +25,13 @@ Commands:
   svarut                run the KS SvarUt and SvarInn stand-in (port 9097), data in
                         ./sandbox-data/svarut, receivers' certificates from the ServiceRegistry
                         stand-in on 127.0.0.1:9099
+  service-bus           run the Azure Service Bus stand-in for DPE (port 9095), data in
+                        ./sandbox-data/service-bus
 
 Options:
   --config FILE         start: read this properties file instead of ./integrasjonspunkt-local.properties
-  --port N              listen on this port (start, service-registry, altinn-broker, svarut)
+  --port N              listen on this port (start, service-registry, altinn-broker, svarut,
+                        service-bus)
   --port-base N         sandbox: move all its ports together: the integration points on N and
                         N+1, the stand-ins on N+2 to N+6 (default 9093: 9093 to 9099), e.g.
                         npm start -- --port-base 19093
@@ -36,7 +39,7 @@ Options:
   --help                show this help
 
 Configuration keys: docs/configuration.md. Stand-ins: docs/service-registry-standin.md,
-docs/altinn-broker-standin.md, docs/svarut-standin.md`
+docs/altinn-broker-standin.md, docs/svarut-standin.md, docs/service-bus-standin.md`
 
 /** Something that runs until a signal stops it. */
 interface Running {
@@ -127,6 +130,16 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
         logger,
       })
       return { running: { stop: () => svarut.close() } }
+    }
+    case 'service-bus': {
+      const { startServiceBus } = await import('./standins/service-bus/server.js')
+      const bus = await startServiceBus({
+        port: args.port ?? 9095,
+        host: '127.0.0.1',
+        dataDir: join(cwd, 'sandbox-data', 'service-bus'),
+        logger,
+      })
+      return { running: { stop: () => bus.close() } }
     }
     default: {
       const config = loadConfig({

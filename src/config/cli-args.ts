@@ -2,10 +2,17 @@ import { parseArgs as parseNodeArgs } from 'node:util'
 import { toPort } from './fields.js'
 
 /** The commands the `integrasjonspunkt` binary knows (cli.ts dispatches them); later work adds more. */
-export const COMMANDS = ['start', 'sandbox', 'service-registry', 'altinn-broker', 'svarut'] as const
+export const COMMANDS = [
+  'start',
+  'sandbox',
+  'service-registry',
+  'altinn-broker',
+  'svarut',
+  'service-bus',
+] as const
 
 export const USAGE =
-  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker|svarut> [--config FILE] [--port N] [--port-base N] [--catalog FILE] [--help]'
+  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker|svarut|service-bus> [--config FILE] [--port N] [--port-base N] [--catalog FILE] [--help]'
 
 export interface CliArgs {
   /** the first positional argument; undefined when none is given */
