@@ -39,7 +39,6 @@ export const MAX_HEAD_WAIT_MS = 1000
 export function registerServiceBusApi(app: FastifyInstance, deps: ServiceBusDeps): void {
   const now = () => deps.clock.now().getTime()
   const onRequest = async (req: FastifyRequest) => authorize(req, deps.settings.keys, now())
-  // `/q/…` and `/q/$DeadLetterQueue/…`; the `$` may come encoded, route parameters arrive decoded
   const on = (method: 'POST' | 'PUT' | 'DELETE', url: string, handler: Handler, bodyLimit?: number) =>
     app.route<Route>({ method, url, onRequest, ...(bodyLimit ? { bodyLimit } : {}), handler })
   const lockOp =
