@@ -367,7 +367,7 @@ const serviceBus = section({
     useHttps: field.bool(`${SB}.useHttps`),
     sasKeyName: field.text(`${SB}.sasKeyName`),
     sasToken: field.optionalText(`${SB}.sasToken`),
-    // lower-cased: the reference checks the mode in any case but then uses it as written (dpe.md §9.9,
+    // lower-cased: the reference checks the mode in any case but then uses it as written (see
     // src/channels/dpe/queues.ts); a wrong value is refused here, as the reference refuses it at start
     mode: field.custom(`${SB}.mode`, (raw) => {
       const v = (raw ?? 'innsyn').trim().toLowerCase()

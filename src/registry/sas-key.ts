@@ -10,7 +10,7 @@ import type { JwsVerifier } from './jws.js'
 /** As the reference's `getSasKey` cache (CacheConfig): a fetched key is used for a day. */
 export const SAS_KEY_TTL_MS = 24 * 60 * 60 * 1000
 
-/** The Service Bus SAS key DPE signs its requests with (docs of the reference: dpe.md §2). */
+/** The Service Bus SAS key DPE signs its requests with (the reference's ServiceRegistryClient.getSasKey). */
 export interface SasKeySource {
   /**
    * `GET {sr}/sastoken`, verified against the registry's JWK set; the payload is the key. Cached for

@@ -11,7 +11,7 @@ import { DpeBodyError, decodeBody, encodeBody, maxBodyBytes } from './body.js'
 
 const MAX = maxBodyBytes(2 * 1024 * 1024)
 
-// the start of every CMS from the reference's BouncyCastle stream generator (dpe.md §4)
+// the start of every CMS from the reference's BouncyCastle stream generator
 const CMS_HEAD = Buffer.from('308006092A864886F70D010703A080', 'hex')
 const cms = (size = 300) => Buffer.concat([CMS_HEAD, randomBytes(size)])
 
@@ -56,10 +56,10 @@ describe('the body sent', () => {
     )
   })
 
-  it('carries the CMS as base64 of its base64, which starts as dpe.md §4 predicts', () => {
+  it('carries the CMS as base64 of its base64, which starts as the stream generator makes it start', () => {
     const bytes = cms()
     const body = JSON.parse(encodeBody(STATUS_SBD, bytes).toString('utf8'))
-    // dpe.md's 27th character (E) holds only when the CMS's next base64 character is a digit, + or /;
+    // a 27th character (E) holds only when the CMS's next base64 character is a digit, + or /;
     // the first 26 do not depend on what follows the header
     expect(body.asic).toMatch(/^TUlBR0NTcUdTSWIzRFFFSEE2Q0/)
     expect(Buffer.from(Buffer.from(body.asic, 'base64').toString('ascii'), 'base64')).toEqual(bytes)

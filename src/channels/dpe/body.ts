@@ -1,5 +1,5 @@
 // The body of a DPE message on Service Bus: `{"sbd": <SBD JSON>, "asic": base64(base64(CMS))}`, as the
-// reference's NextMoveServiceBusPayloadFactory and its Jackson mapper write it (dpe.md §4).
+// reference's NextMoveServiceBusPayloadFactory and its Jackson mapper write it.
 
 /** A body DPE cannot take in, whatever happens later: the receiver dead-letters the message with this reason. */
 export class DpeBodyError extends Error {
@@ -18,8 +18,8 @@ export function maxBodyBytes(uploadSizeLimit: number): number {
 /**
  * The body the reference sends: Jackson's pretty printer (INDENT_OUTPUT) and null members left out
  * (its global mapper), so without files there is no `asic` key at all. `asic` is base64 of the CMS's
- * base64 text: the factory encodes the CMS into a byte[], which Jackson writes as base64 again
- * (dpe.md §9.1). Receivers decode twice, so this is kept on the wire.
+ * base64 text: the factory encodes the CMS into a byte[], which Jackson writes as base64 again.
+ * Receivers decode twice, so this is kept on the wire.
  */
 export function encodeBody(sbd: Record<string, unknown>, cms: Buffer | null): Buffer {
   const body: Record<string, unknown> = { sbd }

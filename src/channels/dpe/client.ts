@@ -1,9 +1,9 @@
-// A client for the Service Bus REST calls DPE makes (dpe.md §5-§6): send, peek-lock, complete (delete),
-// abandon (unlock) and renew. Every call carries a SAS computed for its URL with the key from the
+// A client for the Service Bus REST calls DPE makes (the reference's ServiceBusRestClient): send,
+// peek-lock, complete (delete), abandon (unlock) and renew. Every call carries a SAS computed for its URL with the key from the
 // given source; every failure becomes a ServiceBusError that says whether a later try may pass.
 //
 // The REST API has no dead-letter call (only AMQP has one, and the reference's REST mode never
-// dead-letters, dpe.md §9.5). A message that can never be taken in is abandoned at once, each time
+// dead-letters). A message that can never be taken in is abandoned at once, each time
 // it comes: Service Bus counts the delivery and, past the queue's MaxDeliveryCount (10 by default),
 // moves it to `<queue>/$DeadLetterQueue` itself. `deliveryCount` on each peeked message tells the
 // receiver which delivery it holds, so it can record its reason before the last one.
@@ -179,7 +179,7 @@ export function createServiceBusClient(opts: ServiceBusClientOptions): ServiceBu
         headers: {
           // as the reference: Service Bus assigns the MessageId; no TTL, label or session
           brokerproperties: '{}',
-          // ours: the reference sends Spring's default for a byte[] (application/octet-stream, dpe.md §4);
+          // ours: the reference sends Spring's default for a byte[] (application/octet-stream);
           // with charset=utf-8 a receiver that reads the body as text does not fall back to ISO-8859-1
           'content-type': 'application/json;charset=utf-8',
         },
@@ -188,7 +188,7 @@ export function createServiceBusClient(opts: ServiceBusClientOptions): ServiceBu
     },
     async peekLock(queue) {
       // ours: ?timeout= so that Azure answers 204 on an empty queue before our timeout, where the
-      // reference sends none and waits for its socket timeout (dpe.md §5); the SAS signs the URL without it
+      // reference sends none and waits for its socket timeout; the SAS signs the URL without it
       const res = await call('POST', url(queue, '/head'), { query: `?timeout=${wait}` })
       if (res.statusCode === 204) {
         await res.body.dump()
@@ -259,7 +259,7 @@ function answerError(
 
 /**
  * The header Service Bus sends with a locked message. SequenceNumber is read from the text, as digits,
- * before JSON.parse would round an int64; it may come as a number (Azure) or a string (dpe.md §9.8).
+ * before JSON.parse would round an int64; it may come as a number (Azure) or a string.
  */
 function brokerProperties(header: string | string[] | undefined, queue: string): Omit<PeekedMessage, 'body'> {
   const text = Array.isArray(header) ? header[0] : header

@@ -13,7 +13,7 @@ import {
 const AGENCY = '0192:910075935'
 const EINNSYN = '0192:991825827'
 
-describe('the queues of dpe.md §1', () => {
+describe("the queues of the reference's ServiceBusUtil", () => {
   it('reads nextbestqueue<orgnr><mode>', () => {
     expect(ownQueue('910075935', 'innsyn')).toBe('nextbestqueue910075935innsyn')
     expect(ownQueue('0192:991825827', 'meeting')).toBe('nextbestqueue991825827meeting')
@@ -69,7 +69,7 @@ describe('the queues of dpe.md §1', () => {
     expect(() => statusQueue(EINNSYN, 'innsyn', 'da ta')).toThrow(/receiptQueue must be a queue suffix/)
   })
 
-  it("gives dpe.md §1's traffic between an agency and eInnsyn", () => {
+  it('gives the traffic between an agency and eInnsyn', () => {
     const agency = { mode: 'innsyn' as const, receiptQueue: null }
     const einnsynData = { mode: 'data' as const, receiptQueue: null }
     // eInnsyn → agency: innsynskrav; agency → eInnsyn: status for it, publisering

@@ -1,5 +1,5 @@
 // Which Service Bus queue DPE reads and which it writes each message to: the pure rules of the
-// reference's ServiceBusUtil (dpe.md §1). Every queue is `nextbestqueue` + an organisation number +
+// reference's ServiceBusUtil. Every queue is `nextbestqueue` + an organisation number +
 // a suffix; the suffix says which of an organisation's integration points reads it.
 
 export const SERVICE_BUS_MODES = ['innsyn', 'data', 'meeting'] as const
@@ -8,7 +8,7 @@ export const SERVICE_BUS_MODES = ['innsyn', 'data', 'meeting'] as const
  * `meeting` for eInnsyn's integration points (journal posts and meetings).
  *
  * Always lower case here: the configuration lower-cases what it reads. The reference validates the mode
- * case-insensitively but uses it as written (dpe.md §9.9), so `mode=INNSYN` reads the queue
+ * case-insensitively but uses it as written, so `mode=INNSYN` reads the queue
  * `nextbestqueue<org>INNSYN` and, not being equal to `innsyn`, sends its MOTTATT and LEVERT to eInnsyn's
  * `…innsyn` queue, which no eInnsyn integration point reads. Whoever writes `INNSYN` means `innsyn`.
  */
@@ -58,7 +58,7 @@ export function statusQueue(receiver: string, mode: ServiceBusMode, receiptQueue
 
 /**
  * The queue of an `einnsyn_kvittering`: `data` for a receipt of an innsynskrav, `innsyn` for one of a
- * publisering; `receiptQueue`, when set, is the suffix instead (as for status messages, dpe.md §9.7).
+ * publisering; `receiptQueue`, when set, is the suffix instead (as for status messages).
  */
 export function kvitteringQueue(
   receiver: string,

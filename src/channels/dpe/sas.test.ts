@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkSas, javaUrlDecode, javaUrlEncode, sasAuthorization, sasExpiry } from './sas.js'
 
-// dpe.md §3's worked examples (an invented key)
+// the worked examples of the reference's SAS token (an invented key, a fixed se), checked with openssl
 const KEY = 'c2FtcGxlLWtleS1ub3QtcmVhbC0xMjM0NTY3ODkwYWI='
 const KEY_NAME = 'MoveDPE-pilotPolicy'
 const SE = 1767225728
@@ -13,14 +13,14 @@ const HEAD_URL = 'https://efm-dpe-qa.servicebus.windows.net/nextbestqueue9918258
 const keyFor = (name: string) => (name === KEY_NAME ? KEY : undefined)
 
 describe('the SAS header', () => {
-  it("is dpe.md's first worked example, byte for byte", () => {
+  it('is the first worked example (a send URL), byte for byte', () => {
     expect(sasAuthorization({ resourceUrl: SEND_URL, keyName: KEY_NAME, key: KEY, expiry: SE })).toBe(
       'SharedAccessSignature sr=https%3A%2F%2Fefm-dpe-qa.servicebus.windows.net%2Fnextbestqueue910075935innsyn' +
         '%2Fmessages&sig=zTIGB6bj57zaGKO9UzNGvh9wj3amsS5w1WPSWwObEG0%3D&se=1767225728&skn=MoveDPE-pilotPolicy',
     )
   })
 
-  it("is dpe.md's second worked example, byte for byte", () => {
+  it('is the second worked example (a receive URL), byte for byte', () => {
     expect(sasAuthorization({ resourceUrl: HEAD_URL, keyName: KEY_NAME, key: KEY, expiry: SE })).toBe(
       'SharedAccessSignature sr=https%3A%2F%2Fefm-dpe-qa.servicebus.windows.net%2Fnextbestqueue991825827data' +
         '%2Fmessages%2Fhead&sig=LuuNhO1QqxpwW%2FN8DJ6nALfDeDQPH36ex04PVyaPBfc%3D&se=1767225728' +

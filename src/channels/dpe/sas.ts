@@ -1,5 +1,5 @@
 // The Shared Access Signature the reference computes for every Service Bus call
-// (ServiceBusRestClient.createAuthorizationHeader, dpe.md §3), and its check, for tests and stand-ins.
+// (ServiceBusRestClient.createAuthorizationHeader), and its check, for tests and stand-ins.
 
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -39,7 +39,7 @@ function signature(key: string, encodedResource: string, expiry: number | string
 export const MIN_LIFETIME_SECONDS = 20
 export const MAX_LIFETIME_SECONDS = 300
 /**
- * Ours: two minutes. The reference's float rounding (dpe.md §3) gives anything from now − 44 s to
+ * Ours: two minutes. The reference's float rounding gives anything from now − 44 s to
  * now + 84 s, so a third of its tokens are already expired when sent and Azure must tolerate some
  * skew. We compute `se` in whole seconds so a token is never born expired, and give it enough to cover
  * a 15 s connect and a clock a minute off, while a header caught in a log stops working soon after.
@@ -92,7 +92,7 @@ export interface SasCheckOptions {
 }
 
 /**
- * Checks an Authorization header as dpe.md §8 says a stand-in should: parameters in any order, the
+ * Checks an Authorization header as a Service Bus stand-in should: parameters in any order, the
  * HMAC recomputed over `sr` as received (still encoded), the decoded `sr` a prefix of the URL
  * (case-insensitive), and `se` at most `graceSeconds` in the past.
  */

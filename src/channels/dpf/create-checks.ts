@@ -1,7 +1,7 @@
-// DPF's create-time checks, #11 of the reference's NextMoveValidator (nextmove-api.md §4.7, dpf-svarut.md
-// §3.2.1): an arkivmelding's `dpf.forsendelseType`, when set, must be one SvarUt lists, and the sender must
+// DPF's create-time checks, #11 of the reference's NextMoveValidator
+// (validateDpfForsendelse): an arkivmelding's `dpf.forsendelseType`, when set, must be one SvarUt lists, and the sender must
 // be an organisation we have SvarUt credentials for. In REST mode that is our own organisation only: every
-// send goes from the one konto (dpf-svarut.md §3.6.2), and `difi.move.fiks.ut.paa-vegne-av.*` is not read.
+// send goes from the one konto, and `difi.move.fiks.ut.paa-vegne-av.*` is not read.
 
 import type { Logger } from 'pino'
 import { getSender } from '../../sbd/accessors.js'

@@ -1,5 +1,5 @@
-// DPF receiving (issue 17 §4): list what waits in our SvarInn, and take each forsendelse in as the
-// reference does (dpf-svarut.md §3.4): download it, decrypt it with the business key, unzip it, build
+// DPF receiving (issue 17, "Receive"): list what waits in our SvarInn, and take each forsendelse in as the
+// reference does: download it, decrypt it with the business key, unzip it, build
 // the arkivmelding SBD and arkivmelding.xml, pack an ASiC-E for our own queue, commit, and only then
 // kvitterMottak. A crash before the acknowledgement means SvarInn lists it again; the intake's record of
 // received deliveries turns the second copy into an acknowledgement only. Unlike the reference, which

@@ -1,8 +1,8 @@
 // DPF sending: an arkivmelding becomes one SvarUt organisation forsendelse (REST v3), its documents streamed
 // from the payload store one at a time, each CMS-encrypted to SvarUt's certificate from the receiver's DPF
 // record in the ServiceRegistry. SvarUt picks the forsendelse's id; it is the delivery's reference, which the
-// status poller asks about (the reference throws it away and polls an id SvarUt never issued, dpf-svarut.md
-// §3.6). SvarUt has no idempotent key, so an in-flight handover record and a lookup by eksternReferanse
+// status poller asks about (the reference throws it away and polls an id SvarUt never issued:
+// its SvarUtService.send). SvarUt has no idempotent key, so an in-flight handover record and a lookup by eksternReferanse
 // (our messageId) keep a lost answer from becoming a second forsendelse.
 
 import { pipeline, type Readable } from 'node:stream'

@@ -3,7 +3,7 @@ import { esc } from '../page-text.js'
 
 /**
  * A Service Bus REST error: Azure answers with a small XML document, `<Error><Code>…</Code><Detail>…</Detail></Error>`.
- * Clients switch on the status alone (the reference's RestTemplate error handler, dpe.md §5).
+ * Clients switch on the status alone (the reference's RestTemplate error handler).
  */
 export class ServiceBusError extends Error {
   override name = 'ServiceBusError'

@@ -75,7 +75,7 @@ export function toBrokerProperties(row: MessageRow): Record<string, unknown> {
 
 /**
  * The Content-Type a receiver gets: the sender's, with `charset=utf-8` added when it has none, since the
- * reference reads the body as a Spring String, which falls back to ISO-8859-1 without one (dpe.md §8.4).
+ * reference reads the body as a Spring String, which falls back to ISO-8859-1 without one.
  */
 export function deliveredContentType(row: MessageRow): string {
   const type = row.content_type?.trim() || 'application/octet-stream'

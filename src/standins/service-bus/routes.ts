@@ -9,7 +9,7 @@ import type { ServiceBusSettings } from './settings.js'
 import type { Entity, MessageRow, ServiceBusStore } from './store.js'
 
 /**
- * The Service Bus REST runtime subset the reference uses and a little more (dpe.md §6, §8): send,
+ * The Service Bus REST runtime subset the reference uses and a little more: send,
  * peek-lock, complete, unlock and renew, on a queue and on its `$DeadLetterQueue`, each call signed.
  */
 export interface ServiceBusDeps {
@@ -32,7 +32,7 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$/
 const DEAD_LETTER = '$DeadLetterQueue'
 /**
  * The longest a peek-lock waits for a message: Azure would hold an idle `head` for its whole `timeout`,
- * but a stand-in that answers within a second keeps clients' polls and tests quick (dpe.md §5).
+ * but a stand-in that answers within a second keeps clients' polls and tests quick.
  */
 export const MAX_HEAD_WAIT_MS = 1000
 
@@ -104,7 +104,7 @@ async function peekLock(deps: ServiceBusDeps, entity: Entity, req: Req, reply: F
     await deps.arrivals.wait(entity.queue, waitMs)
     row = take()
   }
-  // as Azure: 204 with no body when nothing is there; the reference ends its round on it (dpe.md §5)
+  // as Azure: 204 with no body when nothing is there; the reference ends its round on it
   if (!row) return reply.code(204).send()
   return deliver(reply, row, `${baseOf(req)}/${entityPath(entity)}`)
 }

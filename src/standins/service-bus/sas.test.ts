@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { openssl, opensslAvailable } from '../../packaging/test-support.js'
 import { checkSas, EXPIRY_TOLERANCE_S, javaUrlEncode, parseSas, sasSignature, sasToken } from './sas.js'
 
-// dpe.md §3's worked example: an invented key, the reference's key name, se fixed
+// the reference's SAS token worked through: an invented key, the reference's key name, se fixed
 const KEY = 'c2FtcGxlLWtleS1ub3QtcmVhbC0xMjM0NTY3ODkwYWI='
 const KEY_NAME = 'MoveDPE-pilotPolicy'
 const SE = 1767225728
@@ -14,7 +14,7 @@ const HEAD_SIG = 'LuuNhO1QqxpwW%2FN8DJ6nALfDeDQPH36ex04PVyaPBfc%3D'
 const KEYS = { [KEY_NAME]: KEY }
 const AT_SE = SE * 1000
 
-describe('the SAS token (dpe.md §3)', () => {
+describe('the SAS token', () => {
   it('makes the worked example’s send header exactly', () => {
     expect(sasToken({ resourceUrl: SEND_URL, keyName: KEY_NAME, key: KEY, expiresAt: SE })).toBe(SEND_HEADER)
   })
@@ -48,7 +48,7 @@ describe('the SAS token (dpe.md §3)', () => {
   })
 })
 
-describe('checking a SAS token (dpe.md §8.2)', () => {
+describe('checking a SAS token', () => {
   const check = (header: string | undefined, url = SEND_URL, nowMs = AT_SE, keys = KEYS) =>
     checkSas(header, [url], keys, nowMs)
 
@@ -106,7 +106,7 @@ describe('checking a SAS token (dpe.md §8.2)', () => {
   })
 
   it('tolerates the reference’s float-rounded expiry, up to 300 s past se, and no further', () => {
-    // the reference's se lands as far as 44 s before now (dpe.md §3)
+    // the reference's se lands as far as 44 s before now
     expect(check(SEND_HEADER, SEND_URL, AT_SE + 44_000).ok).toBe(true)
     expect(check(SEND_HEADER, SEND_URL, AT_SE + EXPIRY_TOLERANCE_S * 1000).ok).toBe(true)
     expect(check(SEND_HEADER, SEND_URL, AT_SE + (EXPIRY_TOLERANCE_S + 1) * 1000)).toMatchObject({

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 /**
- * Shared Access Signatures as the reference makes them and Azure checks them (dpe.md §3, §8.2):
+ * Shared Access Signatures as the reference makes them and Azure checks them:
  * `SharedAccessSignature sr=<url-encoded resource URL>&sig=<url-encoded base64 HMAC>&se=<epoch s>&skn=<key name>`,
  * the HMAC-SHA256 keyed with the key string's UTF-8 bytes over `sr` as sent (still encoded) + "\n" + `se`.
  */
@@ -69,7 +69,7 @@ export function parseSas(header: string | undefined): SasFields | undefined {
 /**
  * How far past `se` a token is still taken: the reference rounds its expiry through a 32-bit float
  * (`Math.round((now + 20000) / 1000f)`), which lands anywhere from now − 44 s to now + 84 s, and Azure
- * takes those tokens (dpe.md §3, quirk).
+ * takes those tokens (a quirk of the reference).
  */
 export const EXPIRY_TOLERANCE_S = 300
 

@@ -12,7 +12,7 @@ async function start(opts: Parameters<typeof harness>[0] = {}) {
   return h
 }
 
-// the reference's body: pretty-printed JSON with non-ASCII text, sent as octet-stream (dpe.md §4)
+// the reference's body: pretty-printed JSON with non-ASCII text, sent as octet-stream
 const BODY = '{\n  "sbd" : { "innsynskrav" : { "orgnr" : "910075918", "epost" : "ærlig@example.no" } }\n}'
 
 describe('send (POST /{queue}/messages)', () => {

@@ -27,7 +27,7 @@ export const DEFAULT_SETTINGS: ServiceBusSettings = {
   keys: { [SANDBOX_KEY_NAME]: SANDBOX_KEY },
   lockDurationMs: 60_000,
   maxDeliveryCount: 10,
-  // the reference's 2 MB of files grows to about 3.6 MB after its double base64 (dpe.md §4)
+  // the reference's 2 MB of files grows to about 3.6 MB after its double base64
   maxMessageBytes: 4 * 1024 * 1024,
   defaultTimeToLiveMs: 14 * 24 * 60 * 60 * 1000,
 }
