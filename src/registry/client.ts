@@ -22,8 +22,11 @@ import type { IdentifierResource, InfoRecord, ServiceRecord } from './types.js'
 export type { SrParams } from './params.js'
 export type { SasKeySource } from './sas-key.js'
 
-/** The integration point's port to the ServiceRegistry (reference: `ServiceRegistryLookup`). */
-export interface ServiceRegistry {
+/**
+ * The integration point's port to the ServiceRegistry (reference: `ServiceRegistryLookup`); `sasKey()` is
+ * DPE's Service Bus key (`/sastoken`).
+ */
+export interface ServiceRegistry extends SasKeySource {
   /** `GET identifier/{id}[/process/{p}]?securityLevel&conversationId&print=false` */
   lookup(params: SrParams): Promise<IdentifierResource>
   /** The first record of the process that lists `documentType` (reference: `getServiceRecord(param, docType)`). */
@@ -55,8 +58,7 @@ export interface ServiceRegistryClientOptions {
   onStaleSasKey?: (error: ServiceRegistryUnavailableError) => void
 }
 
-export type ServiceRegistryClient = ServiceRegistry &
-  SasKeySource & { clearCache(): void; close(): Promise<void> }
+export type ServiceRegistryClient = ServiceRegistry & { clearCache(): void; close(): Promise<void> }
 
 export function createServiceRegistryClient(opts: ServiceRegistryClientOptions): ServiceRegistryClient {
   const endpoint = opts.endpoint.replace(/\/+$/, '')
