@@ -10,9 +10,6 @@ import type { Config } from '../../config/types.js'
 import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
 import type { PayloadStore } from '../../files/payload-store.js'
-import { type AsicDocument, writeAsic } from '../../packaging/asic.js'
-import { encryptStream } from '../../packaging/cms.js'
-import { documentNamesProblem } from '../../packaging/document-names.js'
 import type { BusinessKeys } from '../../packaging/keys.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
@@ -31,6 +28,7 @@ import { serializeSbd } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
 import type { Clock } from '../../util/time.js'
 import { forgetHandover, handoverOf, recordHandover } from '../handovers.js'
+import { checkPackable, encryptedAsic } from '../outgoing-asic.js'
 import type { BrokerClient } from './broker-client.js'
 import type { FileTransferOverviewExt } from './broker-types.js'
 import { BrokerError } from './errors.js'
@@ -79,7 +77,8 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
   const sender = senderOrg(deps, s.sbd)
   const broker = deps.brokers.get(sender)!
   const receiver = receiverOrg(s.sbd)
-  await checkPackable(deps, s.files)
+  // checked before a transfer is made
+  await checkPackable(deps.payloads, s.files)
   // the certificate is looked up before any transfer is made: a receiver without one makes none
   const cert = s.files.length > 0 ? await receiverCertificate(deps.registry, s.sbd) : null
   let id = await existingTransfer(deps, s.purpose)
@@ -107,7 +106,7 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
     await recordHandover(deps.db.kysely, s.purpose, id, deps.clock.now().getTime())
   }
   const sbdJson = JSON.stringify(serializeSbd(s.sbd))
-  const body = writeSbdZip(sbdJson, cert ? () => encryptedAsic(deps, s, cert, sender, receiver) : null)
+  const body = writeSbdZip(sbdJson, cert ? () => dpoAsic(deps, s, cert, sender, receiver) : null)
   try {
     await broker.upload(id, body)
   } catch (error) {
@@ -121,47 +120,23 @@ export async function ship(deps: DpoSenderDeps, s: Shipment): Promise<{ fileTran
   return { fileTransferId: id }
 }
 
-/**
- * Checked before a transfer is made. A name the container cannot hold fails every attempt alike: a
- * failure for good. A stored file that is missing is retried: it may be back after a storage hiccup
- * or a restore, and an operator can then retry the send at once from its web page.
- */
-async function checkPackable(deps: DpoSenderDeps, files: readonly OutFileRow[]): Promise<void> {
-  const unpackable = documentNamesProblem(files.map((f) => f.filename))
-  if (unpackable) throw new DpoSendError(`the message cannot be packed: ${unpackable}`, false)
-  for (const f of files) {
-    if (!(await deps.payloads.exists(f.storage_key)))
-      throw new DpoSendError(
-        `its stored file ${f.filename} is missing (ENOENT); tried again until it is back`,
-        true,
-      )
-  }
-}
-
-function encryptedAsic(
+function dpoAsic(
   deps: DpoSenderDeps,
   s: Shipment,
   certPem: string,
   sender: string,
   receiver: string,
 ): Readable {
-  const documents: AsicDocument[] = s.files.map((f) => ({
-    filename: f.filename,
-    mimeType: f.mime_type,
-    title: f.title,
-    primary: f.primary_document === 1,
-    open: () => deps.payloads.read(f.storage_key),
-  }))
-  const asic = writeAsic({
+  const { payloads, keys, clock } = deps
+  return encryptedAsic({
+    payloads,
+    keys,
+    clock,
+    files: s.files,
     sender: `0192:${sender}`,
     receiver: `0192:${receiver}`,
-    documents,
-    signer: deps.keys,
-    now: () => deps.clock.now(),
+    certPem,
   })
-  const cms = encryptStream(certPem)
-  asic.on('error', (err) => cms.destroy(err))
-  return asic.pipe(cms)
 }
 
 /** As the reference: the system user of the sender, `0192:A:B` sending as B, which must be a reportee. */

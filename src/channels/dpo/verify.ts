@@ -1,25 +1,16 @@
 // What the DPO receiver checks of an ASiC-E before the intake queues it (issue 13; the reference does
 // not check it at all): the container, its signature, and that the signer is the sender by the
-// certificate the ServiceRegistry (Virksert) holds for it. The SBD's sender is only as good as the
-// broker's word for it; the intake refuses an SBD whose sender the broker did not authenticate.
+// certificate the ServiceRegistry (Virksert) holds for it (asic-verifier.ts). The SBD's sender is only
+// as good as the broker's word for it; the intake refuses an SBD whose sender the broker did not
+// authenticate.
 
 import type { Config } from '../../config/types.js'
 import type { PayloadStore } from '../../files/payload-store.js'
-import { type AsicVerdict, verifyEncryptedAsic } from '../../packaging/asic-verify.js'
 import type { BusinessKeys } from '../../packaging/keys.js'
 import type { ServiceRegistry } from '../../registry/client.js'
-import { NotFoundInServiceRegistryError } from '../../registry/errors.js'
-import { getSender } from '../../sbd/accessors.js'
-import { primaryIdentifier } from '../../sbd/identifiers.js'
-import type { StandardBusinessDocument } from '../../sbd/types.js'
+import { type AsicVerifier, createAsicVerifier } from '../asic-verifier.js'
 
-export type DpoVerifier = (
-  sbd: StandardBusinessDocument,
-  asic: { tempPath: string; size: number },
-) => Promise<AsicVerdict>
-
-/** far more documents than a message has; each costs a little CPU only, nothing is kept */
-const MAX_ENTRIES = 10_000
+export type DpoVerifier = AsicVerifier
 
 export function createDpoVerifier(deps: {
   config: Config
@@ -28,31 +19,10 @@ export function createDpoVerifier(deps: {
   payloads: PayloadStore
 }): DpoVerifier {
   const { config } = deps
-  return (sbd, asic) => {
-    const sender = getSender(sbd)
-    // the key that signs is the integration point's own: the organisation before any on-behalf-of part
-    const primary = sender?.kind === 'iso6523' ? primaryIdentifier(sender) : ''
-    const org = /^\d{9}$/.test(primary) ? primary : null
-    return verifyEncryptedAsic({
-      cmsPath: asic.tempPath,
-      keys: deps.keys,
-      tempDir: deps.payloads.tempDir,
-      // as for the CMS itself (receiver.ts): room for a sender with a larger limit than ours
-      maxBytes: config.uploadSizeLimit.DPO * 2,
-      maxRatio: config.nextmove.maxCompressionRatio,
-      maxEntries: MAX_ENTRIES,
-      expectedSigner: () => (org ? senderCertificate(deps.registry, org) : Promise.resolve(null)),
-      signerName: org ? `0192:${org}` : String(sender?.value ?? 'a sender without an organisation number'),
-    })
-  }
-}
-
-/** Not found is an answer (the sender has no certificate); anything else may pass, so it throws. */
-async function senderCertificate(registry: ServiceRegistry, org: string): Promise<string | null> {
-  try {
-    return await registry.certificate(org)
-  } catch (error) {
-    if (error instanceof NotFoundInServiceRegistryError) return null
-    throw error
-  }
+  return createAsicVerifier({
+    ...deps,
+    // as for the CMS itself (receiver.ts): room for a sender with a larger limit than ours
+    maxBytes: config.uploadSizeLimit.DPO * 2,
+    maxRatio: config.nextmove.maxCompressionRatio,
+  })
 }
