@@ -17,10 +17,14 @@ export interface ServiceBusExtension {
   pageSection?(): string
 }
 
-/** What an extension gets: the queues (store and arrivals) and this stand-in's own URL once it listens. */
+/**
+ * What an extension gets: the queues (store and arrivals), this stand-in's own URL once it listens, and
+ * its data folder, where an extension keeps a database of its own so it survives a restart too.
+ */
 export interface ExtensionContext extends ServiceBusDeps {
   arrivals: Arrivals
   baseUrl(): string
+  dataDir: string
 }
 
 /**
@@ -32,6 +36,7 @@ export function buildServiceBusApp(
     faults?: ServiceBusFaults
     extensions?: ServiceBusExtension[]
     baseUrl: () => string
+    dataDir: string
   },
 ): FastifyInstance {
   const level = deps.logger.isLevelEnabled('debug') ? deps.logger.level : 'warn'
@@ -71,7 +76,7 @@ export function buildServiceBusApp(
   const extensions = deps.extensions ?? []
   registerSandbox(app, deps, () => extensions.flatMap((x) => (x.pageSection ? [x.pageSection()] : [])))
   for (const extension of extensions)
-    app.register(async (scope) => extension.register(scope, { ...deps, baseUrl: deps.baseUrl }))
+    app.register(async (scope) => extension.register(scope, { ...deps, baseUrl: deps.baseUrl, dataDir: deps.dataDir }))
   return app
 }
 

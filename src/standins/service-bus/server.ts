@@ -54,6 +54,7 @@ export async function startServiceBus(opts: ServiceBusOptions): Promise<ServiceB
     faults: opts.faults,
     extensions: opts.extensions,
     baseUrl: () => url,
+    dataDir: opts.dataDir,
   })
   app.addHook('onClose', async () => arrivals.close())
   try {
