@@ -69,6 +69,8 @@ export interface FakeRegistry {
   registry: ServiceRegistry
   /** the service record lookups made, by receiver */
   asked: string[]
+  /** the certificate lookups made (a receiver checking a signature), by orgnr */
+  certificates: string[]
   /** true: every call answers as a registry that cannot be reached */
   down: boolean
 }
@@ -78,7 +80,12 @@ export interface FakeRegistry {
  * the certificates by orgnr (`virksert`), and the stand-in's SAS key at `/sastoken`.
  */
 export function fakeRegistry(orgs: Record<string, { endpointUrl: string; certPem: string }>): FakeRegistry {
-  const fake: FakeRegistry = { asked: [], down: false, registry: undefined as unknown as ServiceRegistry }
+  const fake: FakeRegistry = {
+    asked: [],
+    certificates: [],
+    down: false,
+    registry: undefined as unknown as ServiceRegistry,
+  }
   const unavailable = () => new ServiceRegistryUnavailableError('the ServiceRegistry cannot be reached')
   fake.registry = {
     async serviceRecord(params: SrParams, documentType: string) {
@@ -95,6 +102,7 @@ export function fakeRegistry(orgs: Record<string, { endpointUrl: string; certPem
       }
     },
     async certificate(orgnr: string) {
+      fake.certificates.push(orgnr)
       if (fake.down) throw unavailable()
       const org = orgs[orgnr]
       if (!org) throw new NotFoundInServiceRegistryError(`no certificate for ${orgnr}`)
