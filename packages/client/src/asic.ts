@@ -3,6 +3,7 @@
  * name and renamed into place, so a reader never sees half a file. Entry names come from the sender:
  * only plain relative names are written (no `..`, no absolute path, no drive, no backslash).
  */
+
 import { randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
@@ -22,10 +23,14 @@ export async function writeAtomically(
   const tmp = join(dirname(target), `.${randomUUID()}.part`)
   const source =
     stream instanceof Readable ? stream : Readable.fromWeb(stream as import('node:stream/web').ReadableStream)
+  const out = createWriteStream(tmp, { flags: 'wx' })
   try {
-    await pipeline(source, createWriteStream(tmp, { flags: 'wx' }))
+    await pipeline(source, out)
     await rename(tmp, target)
   } catch (error) {
+    // the pipeline may fail before the file is even opened, which then happens after: wait until the
+    // stream has let go of it, or the removal comes first and the opened file stays behind
+    if (!out.closed) await new Promise((done) => out.once('close', done))
     await rm(tmp, { force: true })
     throw error
   }
