@@ -161,7 +161,7 @@ describe.each(STORES)('pollServiceBus on %s', (kind) => {
     return (await h.head(entity)).status === 204
   }
 
-  it('takes in an innsynskrav (its signature checked) and an einnsyn_kvittering, then deletes them', async () => {
+  it('takes in an innsynskrav (its signature checked), an einnsyn_kvittering and a status, then deletes them', async () => {
     const w = await world()
     const krav = innsynskrav()
     const kvittering = einnsynSbd('einnsyn_kvittering', EINNSYN, AGENCY, {
@@ -169,12 +169,15 @@ describe.each(STORES)('pollServiceBus on %s', (kind) => {
       status: '{"publisert":true}',
       referanseType: 'publisering',
     })
+    // a status for a message we never sent: registered on nothing, and deleted all the same
+    const status = einnsynSbd('status', EINNSYN, AGENCY, { status: 'MOTTATT' })
     await w.send(krav)
     await w.send(kvittering)
+    await w.send(status)
 
-    expect(await pollServiceBus(w.deps)).toBe(2)
+    expect(await pollServiceBus(w.deps)).toBe(3)
 
-    expect(w.outcomes).toEqual(['stored', 'stored'])
+    expect(w.outcomes).toEqual(['stored', 'stored', 'status'])
     expect(w.fake.certificates).toEqual([EINNSYN])
     const rows = await w.inMessages()
     expect(rows.map((r) => [r.message_id, r.type, r.asic_key !== null])).toEqual([

@@ -78,6 +78,8 @@ export async function pollServiceBus(deps: DpeReceiverDeps): Promise<number> {
     }
     if (message === null) break
     const handled = await handle(deps, queue, message, verifier)
+    // a message abandoned for the dead-letter queue is at the head again: peeking it at once spends its
+    // deliveries within the round, cheaply (recorded already), and the messages behind it are not held up
     if (handled === 'settled') settled++
     // Each delivery counts towards MaxDeliveryCount: a message that failed for a passing reason (the
     // registry, the disk) is not peeked again at once, or one round would use up its deliveries and
