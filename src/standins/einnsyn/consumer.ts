@@ -15,7 +15,7 @@ import type { StandardBusinessDocument } from '../../sbd/types.js'
 import type { Clock } from '../../util/time.js'
 import type { ExtensionContext } from '../service-bus/server.js'
 import type { MessageRow } from '../service-bus/store.js'
-import { type EinnsynKeys, virksert } from './keys.js'
+import { EinnsynError, type EinnsynKeys, virksert } from './keys.js'
 import { EINNSYN_ORGNR, kvitteringSbd, statusSbd } from './messages.js'
 import { kvitteringStatus, readPublisering } from './publisering.js'
 import type { EinnsynStore } from './store.js'
@@ -170,7 +170,12 @@ async function answerPublisering(
         cms,
         keys: await deps.keys(),
         tempDir: deps.tempDir,
-        senderCert: () => virksert(deps.registryUrl, sender),
+        // an organisation the registry does not know is refused; the registry down is tried again
+        senderCert: () =>
+          virksert(deps.registryUrl, sender).catch((error) => {
+            if (error instanceof EinnsynError && error.status === 422) return null
+            throw error
+          }),
       })
     : ({ ok: false, reason: 'the publisering has no ASiC-E' } as const)
   const base = {

@@ -27,7 +27,6 @@ let registryDir: string
 let tempDir: string
 let registry: ServiceRegistryStandIn
 let h: Harness
-const ext = () => extension
 let extension: ReturnType<typeof einnsynExtension>
 
 beforeAll(async () => {
@@ -206,7 +205,7 @@ describe('eInnsyn stand-in', () => {
     const journalpost = JSON.stringify({ '@id': 'http://example.com/jp/1', offentligTittel: 'Søknad' })
     const pub = await publisering(journalpost)
     expect((await h.send(DATA_QUEUE, pub.body)).status).toBe(201)
-    await ext().tick()
+    await extension.tick()
     const answers = [await take(AGENCY_QUEUE), await take(AGENCY_QUEUE), await take(AGENCY_QUEUE)].map((a) =>
       parseSbd(a!.sbd),
     )
@@ -244,7 +243,7 @@ describe('eInnsyn stand-in', () => {
     })
     // the same publisering again (a retry after a lost answer): taken, not answered twice
     expect((await h.send(DATA_QUEUE, pub.body)).status).toBe(201)
-    await ext().tick()
+    await extension.tick()
     expect(await take(AGENCY_QUEUE)).toBeUndefined()
     expect((await api('/sandbox/api/publiseringer')).body).toHaveLength(1)
   })
@@ -252,11 +251,29 @@ describe('eInnsyn stand-in', () => {
   it("refuses a publisering not signed with the sender's certificate, and answers nothing", async () => {
     const pub = await publisering('{"id":"2"}', '910077473')
     await h.send(DATA_QUEUE, pub.body)
-    await ext().tick()
+    await extension.tick()
     expect(await take(AGENCY_QUEUE)).toBeUndefined()
     const row = (await api('/sandbox/api/publiseringer')).body.find((p: any) => p.messageId === pub.messageId)
     expect(row).toMatchObject({ outcome: 'refused', kvittering: null })
     expect(row.reason).toMatch(/sender's certificate/)
+  })
+
+  it('gives a publisering back while the registry cannot be reached, and answers it once the registry is back', async () => {
+    const pub = await publisering('{"id":"3"}')
+    const port = Number(new URL(registry.url).port)
+    await registry.close()
+    await h.send(DATA_QUEUE, pub.body)
+    await extension.tick()
+    expect(await take(AGENCY_QUEUE)).toBeUndefined()
+    const waiting = (await api(`/sandbox/api/queues/${DATA_QUEUE}/messages`)).body
+    // tried (once per round: the arrival's and this tick's) and given back, not completed
+    expect(waiting).toMatchObject([{ state: 'active' }])
+    expect(waiting[0].deliveryCount).toBeGreaterThanOrEqual(1)
+    registry = await startServiceRegistry({ port, dataDir: registryDir, logger, watch: false })
+    await extension.tick()
+    const answers = [await take(AGENCY_QUEUE), await take(AGENCY_QUEUE), await take(AGENCY_QUEUE)]
+    expect(answers.map((a) => parseSbd(a!.sbd).type)).toEqual(['status', 'status', 'einnsyn_kvittering'])
+    expect((await api(`/sandbox/api/queues/${DATA_QUEUE}/messages`)).body).toEqual([])
   })
 
   it('records MOTTATT and LEVERT against the innsynskrav, anything else as other, and keeps it all over a restart', async () => {
@@ -274,7 +291,7 @@ describe('eInnsyn stand-in', () => {
     stray.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier = randomUUID()
     await h.send(DATA_QUEUE, encodeBody(stray, null))
     await h.send(DATA_QUEUE, 'not json at all')
-    await ext().tick()
+    await extension.tick()
     const statuses = async () =>
       (await api('/sandbox/api/innsynskrav')).body.find((k: any) => k.messageId === sent.body.messageId)
         .statuses

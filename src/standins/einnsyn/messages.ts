@@ -2,7 +2,7 @@
 // LEVERT as `status` messages, then an einnsyn_kvittering). Plain data, no I/O.
 
 import { randomUUID } from 'node:crypto'
-import { getConversationId, getMessageId, getProcess } from '../../sbd/accessors.js'
+import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { serializeSbd } from '../../sbd/parse.js'
 import { ISO6523_ACTORID_UPIS, type Partner, type StandardBusinessDocument } from '../../sbd/types.js'
 import { formatOslo } from '../../util/time.js'
@@ -142,9 +142,6 @@ export function kvitteringSbd(
     { dokumentId: o.dokumentId, status: o.status, referanseType: 'publisering' },
   )
 }
-
-/** whether a publisering is of meetings (mote.json) rather than journal posts */
-export const isMeeting = (sbd: StandardBusinessDocument) => getProcess(sbd) === PROCESS.meeting
 
 function identifiersOnly(partners: Partner[] | null | undefined): Partner[] {
   const id = partners?.[0]?.identifier

@@ -21,13 +21,14 @@ const KNOWN_FILES = ['journalpost.json', 'mote.json']
 
 /**
  * The publisering's file, or why it cannot be taken in (refused for good). `senderCert` is asked only
- * once the container reads; whatever it throws (the registry down) is thrown, to be tried again later.
+ * once the container reads, null when the registry has none for the sender; whatever it throws (the
+ * registry down) is thrown, to be tried again later.
  */
 export async function readPublisering(o: {
   cms: Buffer
   keys: EinnsynKeys
   tempDir: string
-  senderCert: () => Promise<string>
+  senderCert: () => Promise<string | null>
 }): Promise<ReadPublisering> {
   const dir = await mkdtemp(join(o.tempDir, 'einnsyn-'))
   try {
@@ -61,11 +62,11 @@ export async function readPublisering(o: {
         ok: false,
         reason: `the ASiC-E's signature does not hold: ${read.signatureError ?? 'invalid'}`,
       }
-    const expected = new X509Certificate(await o.senderCert())
-    if (
-      !read.signerCertPem ||
-      new X509Certificate(read.signerCertPem).fingerprint256 !== expected.fingerprint256
-    )
+    const expected = await o.senderCert()
+    if (expected === null)
+      return { ok: false, reason: 'the ServiceRegistry has no certificate for the sender' }
+    const fingerprint = new X509Certificate(expected).fingerprint256
+    if (!read.signerCertPem || new X509Certificate(read.signerCertPem).fingerprint256 !== fingerprint)
       return {
         ok: false,
         reason: "the ASiC-E is not signed with the sender's certificate in the ServiceRegistry",
