@@ -30,7 +30,7 @@ export async function writeAtomically(
   } catch (error) {
     // the pipeline may fail before the file is even opened, which then happens after: wait until the
     // stream has let go of it, or the removal comes first and the opened file stays behind
-    if (!out.closed) await new Promise((done) => out.once('close', done))
+    if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()))
     await rm(tmp, { force: true })
     throw error
   }

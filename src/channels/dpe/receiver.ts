@@ -121,8 +121,13 @@ async function handle(
     if (outcome === 'refused') return abandonForGood(deps, queue, message, log, 'the intake refused it')
     return await complete(deps, queue, message, log)
   } catch (error) {
-    log.warn({ err: error }, `could not receive a DPE message; it comes again: ${(error as Error).message}`)
-    await abandon(deps, queue, message, log)
+    // Left locked, as the reference leaves it: it comes again when its lock expires (a minute by default),
+    // so the queue's MaxDeliveryCount outlasts an outage of the registry or the disk of about ten lock
+    // durations instead of ten polling rounds, and a good message is not dead-lettered for our failure.
+    log.warn(
+      { err: error },
+      `could not receive a DPE message; it comes again when its lock expires: ${(error as Error).message}`,
+    )
     return 'later'
   }
 }
