@@ -90,12 +90,12 @@ describe('the sandbox', () => {
     expect(await statuses(again!)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
   })
 
-  it('enables exactly what it can deliver: DPV and DPF are on, a message for DPI is refused at once, not failed later', async () => {
+  it('enables exactly what it can deliver: DPV, DPF and DPE are on, a message for DPI is refused at once, not failed later', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
     sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
     const [a] = sandbox.points.map((p) => p.url)
     const info = (await (await fetch(`${a}/manage/info`)).json()) as Json
-    expect(info.app.services).toEqual(['DPO', 'DPV', 'DPF'])
+    expect(info.app.services).toEqual(['DPO', 'DPV', 'DPF', 'DPE'])
     expect(info.app.servicesWithoutTransport).toEqual([])
     // 910094092 takes only DPV in the sandbox catalogue
     const dpv = (await (

@@ -199,19 +199,6 @@ describe('starting with the services and peers it has', () => {
     expect(existsSync(join(store.dir, 'ip.sqlite'))).toBe(false)
   })
 
-  it("starts with a profile's default for such a service, and warns naming the key", async () => {
-    store = await createTestStore('sqlite')
-    const lines: string[] = []
-    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) })
-    const config = configFor(store.dir, store.url, {}, { SPRING_PROFILES_ACTIVE: 'production' })
-    expect(config.features.enabled.DPE).toBe(true)
-    running.push(await startIntegrationPoint({ config, cwd: store.dir, logger }))
-    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.setting === 'difi.move.feature.enableDPE')
-    expect(warning?.msg).toMatch(
-      /^DPE is enabled \(difi\.move\.feature\.enableDPE\) but this integration point has no transport/,
-    )
-  })
-
   it('refuses to start beside an instance that keeps payloads elsewhere on the same database', async () => {
     store = await createTestStore('sqlite')
     const logger = pino({ level: 'silent' })

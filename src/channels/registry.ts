@@ -4,6 +4,7 @@
 import type { Config } from '../config/types.js'
 import type { Migration } from '../db/migrations.js'
 import type { ServiceIdentifier } from '../sbd/types.js'
+import { dpeChannel } from './dpe/channel.js'
 import { dpfChannel } from './dpf/channel.js'
 import { dpoChannel } from './dpo/channel.js'
 import { dpvChannel } from './dpv/channel.js'
@@ -13,6 +14,7 @@ const CHANNELS: Readonly<Partial<Record<ServiceIdentifier, Channel>>> = {
   DPO: dpoChannel,
   DPV: dpvChannel,
   DPF: dpfChannel,
+  DPE: dpeChannel,
 }
 
 /**

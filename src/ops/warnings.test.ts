@@ -49,7 +49,7 @@ describe('warnings at start', () => {
     expect(startupWarnings({ config, datasource: postgres, keys: null, now })).toEqual([])
   })
 
-  it("name a service without a channel that a profile enabled (the production profile's DPE); the operator's own enableX stops the start", () => {
+  it("name a service without a channel that a profile enabled; the operator's own enableX stops the start", () => {
     const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPI: 'true' } })
     expect(settings(startupWarnings({ config, datasource: postgres, keys: null, now }))).toEqual([
       'difi.move.feature.enableDPI',
@@ -59,11 +59,23 @@ describe('warnings at start', () => {
         /^difi\.move\.feature\.enableDPI=true, but this integration point has no channel for DPI/,
       ),
     ])
-    const production = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'production' } })
-    const w = startupWarnings({ config: production, datasource: postgres, keys: null, now })
-    expect(settings(w)).toEqual(['difi.move.feature.enableDPE'])
+    // a profile's default (none lacks a channel today: production's DPE has one) only warns
+    const base = load({ env: SECURE })
+    const defaulted = {
+      ...base,
+      features: { ...base.features, enabled: { ...base.features.enabled, DPI: true } },
+    }
+    const w = startupWarnings({ config: defaulted, datasource: postgres, keys: null, now })
+    expect(settings(w)).toEqual(['difi.move.feature.enableDPI'])
     expect(w[0]!.message).toMatch(
-      /^DPE is enabled \(difi\.move\.feature\.enableDPE\) but this integration point has no transport/,
+      /^DPI is enabled \(difi\.move\.feature\.enableDPI\) but this integration point has no transport/,
+    )
+    expect(startupErrors(defaulted)).toEqual([])
+    // the production profile's DPE has its channel, and its defaults need nothing more
+    const production = load({ env: { ...SECURE, SPRING_PROFILES_ACTIVE: 'production' } })
+    expect(production.features.enabled.DPE).toBe(true)
+    expect(settings(startupWarnings({ config: production, datasource: postgres, keys: null, now }))).toEqual(
+      [],
     )
     expect(startupErrors(production)).toEqual([])
   })
