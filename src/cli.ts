@@ -25,7 +25,7 @@ Commands:
   svarut                run the KS SvarUt and SvarInn stand-in (port 9097), data in
                         ./sandbox-data/svarut, receivers' certificates from the ServiceRegistry
                         stand-in on 127.0.0.1:9099
-  service-bus           run the Azure Service Bus stand-in for DPE (port 9095), data in
+  service-bus           run the Azure Service Bus stand-in with eInnsyn for DPE (port 9095), data in
                         ./sandbox-data/service-bus
 
 Options:
@@ -132,12 +132,18 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
       return { running: { stop: () => svarut.close() } }
     }
     case 'service-bus': {
-      const { startServiceBus } = await import('./standins/service-bus/server.js')
-      const bus = await startServiceBus({
+      // as the sandbox runs it: eInnsyn on the same port, the SAS key the ServiceRegistry stand-in's
+      const { serviceBusStandIn } = await import('./channels/dpe/channel.js')
+      const bus = await serviceBusStandIn.start({
         port: args.port ?? 9095,
         host: '127.0.0.1',
         dataDir: join(cwd, 'sandbox-data', 'service-bus'),
         logger,
+        onPublished: () => {},
+        serviceRegistry: {
+          url: 'http://127.0.0.1:9099',
+          dataDir: join(cwd, 'sandbox-data', 'service-registry'),
+        },
       })
       return { running: { stop: () => bus.close() } }
     }
