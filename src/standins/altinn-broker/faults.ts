@@ -1,40 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import { installFaults as install, type StandInFaults } from '../faults.js'
 import { BrokerProblem, sendProblem } from './problem.js'
 
-/**
- * Injected faults for reliability tests and benchmarks (issue 4): every call but `/health` may wait
- * `latencyMs`, fail with a 503 before doing anything (`errorRate`), or do its work and then lose
- * the answer, the socket closed without a byte (`dropResponseRate`). Rates are 0..1; `random`
- * makes the draws reproducible.
- */
-export interface BrokerFaults {
-  errorRate?: number
-  latencyMs?: number
-  dropResponseRate?: number
-  random?: () => number
-}
+/** Injected faults (src/standins/faults.ts) on every Broker and Correspondence call but the health probes. */
+export type BrokerFaults = StandInFaults
 
 export function installFaults(app: FastifyInstance, faults: BrokerFaults | undefined): void {
-  if (!faults) return
-  const random = faults.random ?? Math.random
-  const { errorRate = 0, latencyMs = 0, dropResponseRate = 0 } = faults
-  // the sandbox API reports on the faults; it is not one of the calls that suffer them
-  const spared = (url: string) => url === '/health' || url === '/health-probe' || url.startsWith('/sandbox/')
-  app.addHook('onRequest', async (req, reply) => {
-    if (spared(req.url)) return
-    if (latencyMs > 0) await sleep(latencyMs)
-    if (errorRate > 0 && random() < errorRate) {
-      return sendProblem(reply, req, new BrokerProblem(503, 'Injected fault: the broker is unavailable'))
-    }
-  })
-  app.addHook('onSend', (req, reply, payload, done) => {
-    if (spared(req.url) || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
-    if (random() >= dropResponseRate) return done(null, payload)
-    req.log.info({ url: req.url }, 'injected fault: the answer is dropped')
-    const stream = payload as { destroy?: () => void } | null
-    if (stream && typeof stream.destroy === 'function') stream.destroy()
-    req.raw.socket?.destroy()
-    done(null, payload)
+  install(app, faults, {
+    // the sandbox API reports on the faults; it is not one of the calls that suffer them
+    spared: (url) => url === '/health' || url === '/health-probe' || url.startsWith('/sandbox/'),
+    unavailable: (req, reply) =>
+      sendProblem(reply, req, new BrokerProblem(503, 'Injected fault: the broker is unavailable')),
   })
 }

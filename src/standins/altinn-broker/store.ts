@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import { migrate } from '../sqlite-steps.js'
 
 /**
  * The broker's state in SQLite under dataDir (`broker.sqlite`), so a restart loses nothing: issued
@@ -88,7 +89,7 @@ export function openBrokerStore(dataDir: string) {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
-  migrate(db)
+  migrate(db, MIGRATIONS)
   return {
     addToken: (row: TokenRow) =>
       void db
@@ -194,16 +195,5 @@ export function openBrokerStore(dataDir: string) {
       return (db.prepare(sql).all(now, confirmedBefore) as { id: string }[]).map((r) => r.id)
     },
     close: () => db.close(),
-  }
-}
-
-/** Runs the SQL steps `db` has not had yet (its `user_version` counts them), each in a transaction. */
-export function migrate(db: SQLite.Database, migrations: readonly string[] = MIGRATIONS): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  for (let v = version; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    })()
   }
 }

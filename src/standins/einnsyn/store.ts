@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import { migrate } from '../sqlite-steps.js'
 
 /**
  * What the eInnsyn stand-in remembers, in SQLite under the Service Bus stand-in's data folder
@@ -76,7 +77,7 @@ export function openEinnsynStore(dataDir: string) {
   const db = new SQLite(join(dir, 'einnsyn.sqlite'))
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
-  migrate(db)
+  migrate(db, MIGRATIONS)
   return {
     addInnsynskrav: (row: InnsynskravRow) =>
       void db
@@ -124,15 +125,5 @@ export function openEinnsynStore(dataDir: string) {
         .run(row),
     others: () => db.prepare('SELECT * FROM other ORDER BY seq DESC').all() as OtherRow[],
     close: () => db.close(),
-  }
-}
-
-function migrate(db: SQLite.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    })()
   }
 }

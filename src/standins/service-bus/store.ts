@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import { migrate } from '../sqlite-steps.js'
 
 /**
  * The stand-in's queues in SQLite under dataDir (`service-bus.sqlite`), so a restart loses nothing.
@@ -76,7 +77,7 @@ export function openServiceBusStore(dataDir: string) {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
-  migrate(db)
+  migrate(db, MIGRATIONS)
   const ensure = db.prepare('INSERT OR IGNORE INTO queue (name, created) VALUES (?, ?)')
   const next = db.prepare('UPDATE queue SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq')
   // a message past its time to live goes unless someone holds it; Azure drops it by default
@@ -179,15 +180,5 @@ export function openServiceBusStore(dataDir: string) {
       return db.prepare('SELECT * FROM message WHERE queue = ? ORDER BY seq').all(queue) as MessageRow[]
     },
     close: () => db.close(),
-  }
-}
-
-function migrate(db: SQLite.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    })()
   }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import { migrate } from '../sqlite-steps.js'
 
 /**
  * The stand-in's state in SQLite under dataDir (`svarut.sqlite`), so a restart loses nothing:
@@ -89,7 +90,7 @@ export function openSvarUtStore(dataDir: string) {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
-  migrate(db)
+  migrate(db, MIGRATIONS)
   const addHendelse = db.prepare(
     'INSERT INTO hendelse (forsendelse_id, tidspunkt, hendelse) VALUES (?, ?, ?)',
   )
@@ -154,15 +155,5 @@ export function openSvarUtStore(dataDir: string) {
         ? db.prepare('SELECT * FROM forsendelse WHERE mottaker_orgnr = ? ORDER BY seq').all(mottaker)
         : db.prepare('SELECT * FROM forsendelse ORDER BY seq').all()) as ForsendelseRow[],
     close: () => db.close(),
-  }
-}
-
-function migrate(db: SQLite.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    })()
   }
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { migrate } from '../store.js'
+import { migrate } from '../../sqlite-steps.js'
 
 /**
  * Correspondences in their own SQLite file beside the broker's (`correspondence.sqlite` under dataDir),
