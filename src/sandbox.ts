@@ -209,12 +209,15 @@ export function sandboxBanner(sandbox: Sandbox): string {
   const example = relativeOrAbsolute(join(dirname(sandboxCatalogPath()), 'example'))
   const altinn = sandbox.standIns.find((s) => s.name === altinnStandIn.name)?.url
   const svarut = sandbox.standIns.find((s) => s.name === channelOf('DPF')?.sandbox.standIn.name)?.url
+  const serviceBus = sandbox.standIns.find((s) => s.name === channelOf('DPE')?.sandbox.standIn.name)?.url
+  // the longest label and a space, so a long one ("Service Bus + eInnsyn stand-in") does not run into its URL
+  const width = Math.max(28, ...sandbox.standIns.map((s) => s.label.length + 2))
   return `
 eFormidling sandbox is running (data in ./sandbox-data; Ctrl-C stops it, a restart keeps everything)
 
-  ServiceRegistry stand-in    ${sandbox.registryUrl}
-${sandbox.standIns.map((s) => `  ${s.label.padEnd(28)}${s.url}\n`).join('')}  integration point ${a.org}  ${urlA}   (API open, no password: local only)
-  integration point ${b.org}  ${urlB}
+  ${'ServiceRegistry stand-in'.padEnd(width)}${sandbox.registryUrl}
+${sandbox.standIns.map((s) => `  ${s.label.padEnd(width)}${s.url}\n`).join('')}  ${`integration point ${a.org}`.padEnd(width)}${urlA}   (API open, no password: local only)
+  ${`integration point ${b.org}`.padEnd(width)}${urlB}
 
 Ask what ${b.org} can receive:
   curl ${urlA}/api/capabilities/${b.org}
@@ -243,6 +246,10 @@ where a Read button makes the sender's LEVERT a LEST):
 Send the municipality 910229028 the same by DPF (KS SvarUt: its stand-in holds the forsendelse, where a
 Read button makes the sender's LEVERT a LEST; the README's step 8 has the municipality answer):
   ${svarut}/sandbox?mottaker=910229028
+
+Have eInnsyn send ${a.org} an innsynskrav by DPE (its page lists them and the publiseringer it took in):
+  curl -X POST ${serviceBus}/sandbox/api/innsynskrav -H 'content-type: application/json' -d '{"to":"${a.org}","email":"ola@example.com","documents":[{"journalpostId":"2026/1-1"}]}'
+  ${serviceBus}/sandbox
 
 Web pages (conversations, a message's timeline, queues, health): ${urlA}/ and ${urlB}/
 `
