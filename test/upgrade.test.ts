@@ -80,6 +80,8 @@ describe.each(STORES)('an upgrade on %s', (kind) => {
         '0006-upload-leases',
         '0007-payloads',
         '0008-instances',
+        // the channels' own, which run whether or not the service is enabled
+        'DPE-0001-sas-key',
       ])
       // nothing lost: every old conversation, status and file is there
       for (const id of [made.created, made.sending]) {

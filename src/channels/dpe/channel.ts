@@ -11,6 +11,7 @@ import { createServiceBusClient, type SasKeySource } from './client.js'
 import { serviceBusConfigErrors, serviceBusStartupWarnings } from './config.js'
 import { ownQueue } from './queues.js'
 import { pollServiceBus } from './receiver.js'
+import { persistedSasKeySource, SAS_KEY_MIGRATION } from './sas-store.js'
 import { sendDpe } from './sender.js'
 
 /** `nextbestqueue910075918innsyn` → `910075918`: whom a message on a queue is for */
@@ -59,7 +60,7 @@ export const dpeChannel: Channel = {
   // DPE's limit (difi.move.nextmove.service-bus.upload-size-limit, 2 MB) is on the files, as the reference
   // checks it; the queue's own limit is on the double-base64 body, which the namespace is sized for
   packagingHeadroom: 0,
-  migrations: {},
+  migrations: { 'DPE-0001-sas-key': SAS_KEY_MIGRATION },
   configErrors: serviceBusConfigErrors,
   startupWarnings: (config) => serviceBusStartupWarnings(config),
   reachable: (config) => ({
@@ -86,7 +87,13 @@ async function startDpe(ctx: ChannelContext): Promise<RunningChannel> {
   const sb = config.serviceBus
   const logger = ctx.logger.child({ channel: 'DPE' })
   const keys: SasKeySource = sb.keyFromServiceRegistry
-    ? { key: () => ctx.registry.sasKey(), invalidate: () => ctx.registry.invalidateSasKey() }
+    ? persistedSasKeySource({
+        db: ctx.db,
+        registry: { key: () => ctx.registry.sasKey(), invalidate: () => ctx.registry.invalidateSasKey() },
+        keyName: sb.sasKeyName,
+        clock: ctx.clock,
+        logger,
+      })
     : // configErrors stopped the start unless the key is set
       { key: async () => sb.sasToken!, invalidate: () => {} }
   const client = createServiceBusClient({

@@ -35,7 +35,7 @@ import {
 const QUEUE = `nextbestqueue${AGENCY}innsyn`
 const DEAD = `${QUEUE}/$DeadLetterQueue`
 const ORDER = Buffer.from('<bestilling><dokument><journalpostId>77</journalpostId></dokument></bestilling>')
-const logger = pino({ level: 'silent' })
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 
 let tmp: ReturnType<typeof makeTempDir>
 let einnsyn: TestIdentity

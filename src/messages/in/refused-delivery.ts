@@ -40,8 +40,9 @@ export async function refuseIncoming(deps: RefusalDeps, r: Refusal): Promise<voi
   const now = deps.clock.now()
   const messageId = (r.sbd && getMessageId(r.sbd)) || null
   const key = `refused:${r.transferRef ?? messageId ?? now.getTime()}`
-  const fresh = await deps.db.kysely.transaction().execute(async (trx) => {
-    try {
+  let fresh: boolean
+  try {
+    fresh = await deps.db.kysely.transaction().execute(async (trx) => {
       await insertReceived(trx, {
         dedupeKey: key,
         messageId: messageId ?? r.transferRef ?? '',
@@ -49,14 +50,15 @@ export async function refuseIncoming(deps: RefusalDeps, r: Refusal): Promise<voi
         transferRef: r.transferRef,
         now: now.getTime(),
       })
-    } catch (error) {
-      // refused before (a confirm that was lost): the FEIL is queued already
-      if (isUniqueViolation(error)) return false
-      throw error
-    }
-    if (r.sbd) await enqueueStatusReply(trx, deps.config, r.sbd, r.serviceIdentifier, 'FEIL', now, r.reason)
-    return true
-  })
+      if (r.sbd) await enqueueStatusReply(trx, deps.config, r.sbd, r.serviceIdentifier, 'FEIL', now, r.reason)
+      return true
+    })
+  } catch (error) {
+    // refused before (a confirm that was lost, a message delivered again): the FEIL is queued already.
+    // Caught outside the transaction: PostgreSQL cannot go on in one after a failed statement.
+    if (!isUniqueViolation(error)) throw error
+    fresh = false
+  }
   if (fresh) deps.onRefused?.({ service: r.serviceIdentifier, reason: r.kind })
   const sender = r.sbd ? getSender(r.sbd) : undefined
   forMessage(deps.logger, messageId ?? '').error(
