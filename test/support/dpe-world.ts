@@ -59,8 +59,8 @@ export interface DpeWorld {
   faultOn: (method: string, url: string) => boolean
   /** true: every call of the integration points to the ServiceRegistry answers 503 */
   registryDown: boolean
-  /** the calls the registry switch answered 503 while down */
-  readonly registryRefused: number
+  /** the paths of the calls the registry switch answered 503 while down */
+  readonly registryRefused: readonly string[]
   /** each queue a send was stored on, in order */
   readonly arrived: string[]
   /** eInnsyn sends an innsynskrav (its sandbox API); the answer's body */
@@ -78,10 +78,14 @@ export interface DpeWorld {
 }
 
 /** A proxy to the registry that answers 503 while `down()` says so. */
-async function registrySwitch(target: string, down: () => boolean, refused: () => void): Promise<Server> {
+async function registrySwitch(
+  target: string,
+  down: () => boolean,
+  refused: (path: string) => void,
+): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (down()) {
-      refused()
+      refused(req.url ?? '')
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"switched off"}')
       return
     }
@@ -122,7 +126,7 @@ export async function startDpeWorld(
   let fault: Fault = 'none'
   let faultOn: (method: string, url: string) => boolean = () => true
   let registryDown = false
-  let registryRefused = 0
+  const registryRefused: string[] = []
   const arrived: string[] = []
   const agencies = new Map<string, { ip?: RunningIntegrationPoint; store: TestStore; agency: Agency }>()
   let bus: ServiceBusStandIn | undefined
@@ -141,7 +145,7 @@ export async function startDpeWorld(
     proxy = await registrySwitch(
       registry.url,
       () => registryDown,
-      () => registryRefused++,
+      (path) => registryRefused.push(path),
     )
     const registryUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
     // as the sandbox: the stand-in accepts the key the registry hands the integration points
@@ -261,9 +265,7 @@ export async function startDpeWorld(
       set registryDown(d: boolean) {
         registryDown = d
       },
-      get registryRefused() {
-        return registryRefused
-      },
+      registryRefused,
       arrived,
       async innsynskrav(to, journalpostIds) {
         const res = await json(`${busUrl}/sandbox/api/innsynskrav`, {
@@ -275,7 +277,8 @@ export async function startDpeWorld(
             documents: journalpostIds.map((journalpostId) => ({ journalpostId })),
           }),
         })
-        if (res.status !== 201) throw new Error(`the innsynskrav was refused ${res.status}: ${JSON.stringify(res.body)}`)
+        if (res.status !== 201)
+          throw new Error(`the innsynskrav was refused ${res.status}: ${JSON.stringify(res.body)}`)
         return res.body
       },
       einnsynInnsynskrav: () => get('/sandbox/api/innsynskrav'),
