@@ -249,6 +249,107 @@ describe('the sandbox', () => {
     expect((await fetch(`${a}/api/messages/in/${id}`, { method: 'DELETE' })).status).toBe(200)
   })
 
+  it("carries DPE: an innsynskrav from eInnsyn taken in (MOTTATT, LEVERT at eInnsyn), a publisering answered with its einnsyn_kvittering, an innsynskrav between the agencies arriving once", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
+    const [a, b] = sandbox.points.map((p) => p.url) as [string, string]
+    const bus = sandbox.standIns.find((s) => s.name === 'service-bus')!.url
+    const idOf = (sbd: Json): string =>
+      sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+    const peek = async (url: string, messageId: string) => {
+      let res: Response | undefined
+      await until(async () => {
+        res = await fetch(`${url}/api/messages/in/peek?messageId=${messageId}`)
+        return res.status === 200
+      })
+      return (await res!.json()) as Json
+    }
+    const statuses = async (url: string, messageId: string) =>
+      ((await (await fetch(`${url}/api/statuses/${messageId}?sort=id`)).json()) as Json).content.map(
+        (s: Json) => s.status,
+      )
+
+    // eInnsyn asks 910075918 for access to a journal post
+    const asked = await fetch(`${bus}/sandbox/api/innsynskrav`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        to: '910075918',
+        email: 'ola@example.com',
+        documents: [{ journalpostId: '123' }],
+      }),
+    })
+    expect(asked.status, await asked.clone().text()).toBe(201)
+    const krav = ((await asked.json()) as Json).messageId as string
+    expect((await peek(a, krav)).standardBusinessDocumentHeader.sender[0].identifier.value).toBe(
+      '0192:910076787',
+    )
+    const order = (
+      await unzip(Buffer.from(await (await fetch(`${a}/api/messages/in/pop/${krav}`)).arrayBuffer()))
+    )
+      .get('order.xml')
+      ?.toString('utf8')
+    expect(order).toContain('123')
+    expect((await fetch(`${a}/api/messages/in/${krav}`, { method: 'DELETE' })).status).toBe(200)
+    const atEinnsyn = async () =>
+      (
+        ((await (await fetch(`${bus}/sandbox/api/innsynskrav`)).json()) as Json[]).find(
+          (k) => k.messageId === krav,
+        )?.statuses ?? []
+      ).map((s: Json) => s.status)
+    await until(async () => (await atEinnsyn()).includes('LEVERT'))
+    expect(await atEinnsyn()).toEqual(['MOTTATT', 'LEVERT'])
+
+    // 910075918 publishes a journal post: eInnsyn answers with MOTTATT, LEVERT and an einnsyn_kvittering
+    const proto = (await (
+      await fetch(`${a}/api/prototype/publisering?receiverIdentifier=910076787`)
+    ).json()) as Json
+    proto.publisering = { hoveddokument: 'journalpost.json', orgnr: '910075918' }
+    const journalpost = {
+      '@id': 'http://example.com/journalpost/123',
+      offentligTittel: 'Svar på innsynskrav',
+    }
+    const form = new FormData()
+    form.append('sbd', new Blob([JSON.stringify(proto)], { type: 'application/json' }))
+    form.append(
+      'Journalpost',
+      new Blob([JSON.stringify(journalpost)], { type: 'application/json' }),
+      'journalpost.json',
+    )
+    const published = await fetch(`${a}/api/messages/out/multipart`, { method: 'POST', body: form })
+    expect(published.status, await published.clone().text()).toBe(200)
+    const pub = idOf(proto)
+    await until(async () => (await statuses(a, pub)).includes('LEVERT'))
+    expect(await statuses(a, pub)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+    const answered = ((await (await fetch(`${bus}/sandbox/api/publiseringer`)).json()) as Json[]).find(
+      (p) => p.messageId === pub,
+    )!
+    const kvittering = await peek(a, answered.kvittering.messageId)
+    expect(kvittering.standardBusinessDocumentHeader.documentIdentification.type).toBe('einnsyn_kvittering')
+    expect(JSON.parse(kvittering.einnsyn_kvittering.status)).toMatchObject({
+      publisert: true,
+      dokumentId: journalpost['@id'],
+    })
+
+    // an innsynskrav from 910075918 to 910077473 over DPE arrives there once
+    const between = (await (
+      await fetch(`${a}/api/prototype/innsynskrav?receiverIdentifier=910077473`)
+    ).json()) as Json
+    between.innsynskrav = { hoveddokument: 'order.xml', orgnr: '910077473', epost: 'kari@example.com' }
+    const sent = new FormData()
+    sent.append('sbd', new Blob([JSON.stringify(between)], { type: 'application/json' }))
+    sent.append('Bestilling', new Blob(['<bestilling/>'], { type: 'application/xml' }), 'order.xml')
+    const posted = await fetch(`${a}/api/messages/out/multipart`, { method: 'POST', body: sent })
+    expect(posted.status, await posted.clone().text()).toBe(200)
+    const id = idOf(between)
+    expect(idOf(await peek(b, id))).toBe(id)
+    const list = (await (await fetch(`${b}/api/messages/in?messageId=${id}`)).json()) as Json
+    expect(list.content).toHaveLength(1)
+    expect(await statuses(a, id)).toEqual(['OPPRETTET', 'SENDT'])
+    const queues = (await (await fetch(`${bus}/sandbox/api/queues`)).json()) as Json[]
+    expect(queues.every((q) => q.deadLettered === 0)).toBe(true)
+  })
+
   it('prints a send line that works as printed', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
     sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
