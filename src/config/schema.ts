@@ -381,12 +381,15 @@ const serviceBus = section({
     connectTimeoutMs: field.int(`${SB}.connectTimeout`),
     batchRead: field.bool(`${SB}.batchRead`),
     oidcEnable: field.bool('difi.move.oidc.enable'),
+    oidcUrl: field.httpUrl('difi.move.oidc.url'),
+    maskinportenAudience: field.text('difi.move.oidc.audience'),
   },
-  finish: ({ oidcEnable, ...v }): Config['serviceBus'] => ({
+  finish: ({ oidcEnable, oidcUrl, ...v }): Config['serviceBus'] => ({
     ...v,
     baseUrl: v.baseUrl.trim().replace(/\/+$/, ''),
     receiptQueue: v.receiptQueue?.trim() || null,
     keyFromServiceRegistry: oidcEnable,
+    maskinportenUrl: oidcEnable ? oidcUrl : null,
   }),
 })
 

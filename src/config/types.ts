@@ -256,6 +256,10 @@ export interface Config {
     connectTimeoutMs: number
     /** difi.move.nextmove.serviceBus.batchRead (false): the reference's AMQP reading; we read over REST either way */
     batchRead: boolean
+    /** difi.move.oidc.audience: of the Maskinporten grant for the registry's `/sastoken` (scope eformidling:dpe) */
+    maskinportenAudience: string
+    /** difi.move.oidc.url when difi.move.oidc.enable, else null (the key is then serviceBus.sasToken) */
+    maskinportenUrl: string | null
   }
   /** the outbox workers (ours) */
   jobs: {

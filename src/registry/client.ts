@@ -74,10 +74,10 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
     accept: opts.signEnable ? 'application/jose, application/json' : 'application/json',
   }
   if (opts.betaFeatures) headers['x-enable-beta-features'] = 'true'
-  const get = (url: string, accept?: string): Promise<HttpAnswer> =>
+  const get = (url: string, accept?: string, extra?: Record<string, string>): Promise<HttpAnswer> =>
     httpGet(url, {
       dispatcher: agent,
-      headers: accept ? { ...headers, accept } : headers,
+      headers: { ...headers, ...(accept ? { accept } : {}), ...extra },
       timeoutMs: opts.timeoutMs,
       maxBytes: MAX_ANSWER_BYTES,
     })
@@ -167,7 +167,7 @@ export function createServiceRegistryClient(opts: ServiceRegistryClientOptions):
       certificates.set(orgnr, pem)
       return pem
     },
-    sasKey: () => sas.sasKey(),
+    sasKey: (auth) => sas.sasKey(auth),
     invalidateSasKey: () => sas.invalidateSasKey(),
     clearCache() {
       cache.clear()

@@ -60,13 +60,21 @@ interface Hold {
  * and may hold the next answer back after reading it from the registry.
  */
 async function proxy(target: string) {
-  const state = { sastokenRequests: 0, tamper: false, url: '', hold: undefined as Hold | undefined }
+  const state = {
+    sastokenRequests: 0,
+    tamper: false,
+    url: '',
+    hold: undefined as Hold | undefined,
+    /** the Authorization header of each /sastoken request */
+    authorizations: [] as (string | undefined)[],
+  }
   const server: Server = createServer(async (req, res) => {
     const path = req.url ?? '/'
     const upstream = await fetch(`${target}${path}`, { headers: { accept: req.headers.accept ?? '*/*' } })
     let body = await upstream.text()
     if (path.endsWith('/sastoken')) {
       state.sastokenRequests++
+      state.authorizations.push(req.headers.authorization)
       const hold = state.hold
       state.hold = undefined
       if (hold) {
@@ -121,6 +129,23 @@ describe('ServiceRegistry client: the Service Bus SAS key', () => {
     expect(await client(sr.url, clock, { signEnable: true }).sasKey()).toBe(expected)
     // under the real service's context path too
     expect(await client(`${sr.url}/adressetjeneste`, clock).sasKey()).toBe(expected)
+  })
+
+  it('carries the Maskinporten token it is given, and without one keeps the last key it had', async () => {
+    const { sr } = await registry('the real key')
+    const front = await proxy(sr.url)
+    const sr1 = client(front.url, new ManualClock())
+    expect(await sr1.sasKey({ bearer: async () => 'mp-token' })).toBe('the real key')
+    expect(front.authorizations).toEqual(['Bearer mp-token'])
+    // Maskinporten down: no call without a token, and the key the registry gave last is still good
+    sr1.invalidateSasKey()
+    const failing = { bearer: () => Promise.reject(new Error('Maskinporten is down')) }
+    expect(await sr1.sasKey(failing)).toBe('the real key')
+    expect(front.authorizations).toHaveLength(1)
+    const fresh = client(front.url, new ManualClock())
+    await expect(fresh.sasKey(failing)).rejects.toThrow(
+      /No Maskinporten token for GET .*sastoken: Maskinporten is down/,
+    )
   })
 
   it('refuses a tampered JWS, and does not fall back to the last good key for it', async () => {

@@ -16,15 +16,20 @@ export interface SasKeySource {
    * `GET {sr}/sastoken`, verified against the registry's JWK set; the payload is the key. Cached for
    * {@link SAS_KEY_TTL_MS}; while the registry cannot be reached, the last key it gave.
    */
-  sasKey(): Promise<string>
+  sasKey(auth?: SasKeyAuth): Promise<string>
   /** Forgets the cached key, so the next `sasKey()` asks the registry (the reference does on a 401 from Service Bus). */
   invalidateSasKey(): void
+}
+
+/** The Maskinporten token the registry wants for `/sastoken` (scope eformidling:dpe), made by the caller. */
+export interface SasKeyAuth {
+  bearer(): Promise<string>
 }
 
 export interface SasKeySourceOptions {
   /** `{endpoint}/sastoken` */
   url: string
-  get: (url: string, accept: string) => Promise<HttpAnswer>
+  get: (url: string, accept: string, headers?: Record<string, string>) => Promise<HttpAnswer>
   verifier: JwsVerifier
   clock: Clock
   /** told when the registry could not be reached and the last good key was used instead */
@@ -44,9 +49,20 @@ export function createSasKeySource(opts: SasKeySourceOptions): SasKeySource {
   // a fetch that began before an invalidation may still bring the old key: it is returned, not cached
   let generation = 0
 
-  async function fetchKey(): Promise<string> {
+  async function fetchKey(auth: SasKeyAuth | undefined): Promise<string> {
+    let headers: Record<string, string> | undefined
+    if (auth) {
+      const token = await auth.bearer().catch((cause: unknown) => {
+        // no token is no answer from the registry: the key it gave last is still good meanwhile
+        throw new ServiceRegistryUnavailableError(
+          `No Maskinporten token for GET ${url}: ${(cause as Error).message}`,
+          { url, cause },
+        )
+      })
+      headers = { authorization: `Bearer ${token}` }
+    }
     // the registry answers this only as application/jose, whatever difi.move.sign.enable says
-    const answer = await opts.get(url, 'application/jose')
+    const answer = await opts.get(url, 'application/jose', headers)
     if (answer.status !== 200) throw errorFor(answer.status, url)
     const key = await opts.verifier.verify(answer.body, url)
     if (key === '')
@@ -54,14 +70,14 @@ export function createSasKeySource(opts: SasKeySourceOptions): SasKeySource {
     return key
   }
 
-  async function load(): Promise<string> {
+  async function load(auth: SasKeyAuth | undefined): Promise<string> {
     const started = generation
     const keep = (key: string) => {
       if (started === generation) cached = { key, expiresAt: opts.clock.now().getTime() + SAS_KEY_TTL_MS }
       return key
     }
     try {
-      const key = await fetchKey()
+      const key = await fetchKey(auth)
       lastGood = key
       return keep(key)
     } catch (err) {
@@ -75,10 +91,10 @@ export function createSasKeySource(opts: SasKeySourceOptions): SasKeySource {
   }
 
   return {
-    sasKey() {
+    sasKey(auth) {
       if (cached && cached.expiresAt > opts.clock.now().getTime()) return Promise.resolve(cached.key)
       if (!inFlight) {
-        const pending = load().finally(() => {
+        const pending = load(auth).finally(() => {
           if (inFlight === pending) inFlight = undefined
         })
         inFlight = pending

@@ -5,6 +5,7 @@
 // runs the Service Bus stand-in with the eInnsyn stand-in on the same port.
 
 import { KeystoreError } from '../../packaging/keys.js'
+import { createAltinnTokenSource } from '../altinn-token.js'
 import type { Channel, ChannelContext, RunningChannel, StandIn } from '../ports.js'
 import { maxBodyBytes } from './body.js'
 import { createServiceBusClient, type SasKeySource } from './client.js'
@@ -13,6 +14,9 @@ import { ownQueue } from './queues.js'
 import { pollServiceBus } from './receiver.js'
 import { persistedSasKeySource, SAS_KEY_MIGRATION } from './sas-store.js'
 import { sendDpe } from './sender.js'
+
+/** the scope Digdir's ServiceRegistry wants for `/sastoken` */
+const SASTOKEN_SCOPE = 'eformidling:dpe'
 
 /** `nextbestqueue910075918innsyn` → `910075918`: whom a message on a queue is for */
 const QUEUE_ORG = /^nextbestqueue(\d{9})[a-z]+$/i
@@ -86,10 +90,24 @@ async function startDpe(ctx: ChannelContext): Promise<RunningChannel> {
   if (!ctx.keys) throw new KeystoreError('no business certificate was loaded')
   const sb = config.serviceBus
   const logger = ctx.logger.child({ channel: 'DPE' })
+  // the registry hands out the key only with a Maskinporten token for eformidling:dpe, taken as it is
+  const maskinporten = sb.maskinportenUrl
+    ? createAltinnTokenSource<typeof SASTOKEN_SCOPE>({
+        org: config.org.number,
+        keyPem: ctx.keys.keyPem,
+        certPem: ctx.keys.certPem,
+        maskinportenAudience: sb.maskinportenAudience,
+        exchangeUrl: null,
+        maskinportenUrl: sb.maskinportenUrl,
+        clock: ctx.clock,
+        timeoutMs: sb.connectTimeoutMs,
+      })
+    : null
+  const auth = maskinporten ? { bearer: () => maskinporten.token(SASTOKEN_SCOPE) } : undefined
   const keys: SasKeySource = sb.keyFromServiceRegistry
     ? persistedSasKeySource({
         db: ctx.db,
-        registry: { key: () => ctx.registry.sasKey(), invalidate: () => ctx.registry.invalidateSasKey() },
+        registry: { key: () => ctx.registry.sasKey(auth), invalidate: () => ctx.registry.invalidateSasKey() },
         keyName: sb.sasKeyName,
         clock: ctx.clock,
         logger,

@@ -19,6 +19,8 @@ describe('the serviceBus configuration', () => {
       pollingRateMs: 20_000,
       connectTimeoutMs: 15_000,
       batchRead: false,
+      maskinportenAudience: 'https://test.maskinporten.no/',
+      maskinportenUrl: 'https://test.maskinporten.no/token',
     })
     expect(config.uploadSizeLimit.DPE).toBe(2 * 1024 * 1024)
     expect(serviceBusConfigErrors(config)).toEqual([])

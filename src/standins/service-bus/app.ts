@@ -76,7 +76,9 @@ export function buildServiceBusApp(
   const extensions = deps.extensions ?? []
   registerSandbox(app, deps, () => extensions.flatMap((x) => (x.pageSection ? [x.pageSection()] : [])))
   for (const extension of extensions)
-    app.register(async (scope) => extension.register(scope, { ...deps, baseUrl: deps.baseUrl, dataDir: deps.dataDir }))
+    app.register(async (scope) =>
+      extension.register(scope, { ...deps, baseUrl: deps.baseUrl, dataDir: deps.dataDir }),
+    )
   return app
 }
 
