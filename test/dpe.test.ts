@@ -1,5 +1,7 @@
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeBody } from '../src/channels/dpe/body.js'
+import type { Db } from '../src/db/open.js'
 import { unzip } from '../src/standins/svarut/test-support.js'
 import { ManualClock } from '../src/util/time.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
@@ -12,6 +14,7 @@ import {
   startDpeWorld,
 } from './support/dpe-world.js'
 import { eventually, json } from './support/poll.js'
+import { type IpProcess, spawnIp } from './support/process.js'
 
 warnIfPostgresSkipped()
 
@@ -95,7 +98,10 @@ async function send(
 
 describe.each(STORES)('DPE through the Service Bus and eInnsyn stand-ins on %s', (kind) => {
   let w: DpeWorld | undefined
+  let child: IpProcess | undefined
   afterEach(async () => {
+    if (child && child.child.exitCode === null && child.child.signalCode === null) await child.kill()
+    child = undefined
     await w?.close()
     w = undefined
   })
@@ -321,4 +327,66 @@ describe.each(STORES)('DPE through the Service Bus and eInnsyn stand-ins on %s',
     await remove(w.a, messageId)
     expect(await takeAll(w.a)).toEqual([])
   })
+
+  it('a receiver killed between the commit and the delete: the message comes again when its lock expires and is completed, taken in once', async () => {
+    const clock = new ManualClock(new Date())
+    // the killed process's lease on the poller runs out soon, for the restarted one to take it
+    w = await startDpeWorld(kind, { clock, props: { 'difi.move.nextmove.job-lease-ms': '3000' } })
+    await w.a.stop()
+    let deletes = 0
+    // asked as the delete reaches Service Bus, before it acts: the intake has committed, and the process
+    // dies there; the delete itself fails, as it would never have been sent
+    w.faultOn = (method, url) => {
+      if (method !== 'DELETE' || !url.startsWith(`/${QUEUE_A}/messages/`)) return false
+      if (deletes++ === 0) child?.child.kill('SIGKILL')
+      return true
+    }
+    w.fault = 'error'
+    // the same store and properties in a process of its own; its files under the store's folder
+    child = await spawnIp(w.a.dir, {
+      ...w.a.properties,
+      'difi.move.nextmove.filedir': join(w.a.dir, 'messages'),
+    })
+    const { messageId } = await w.innsynskrav(AGENCY_A, ['2026/11-1'])
+    await eventually(async () => (child!.child.signalCode === 'SIGKILL' ? true : undefined), 'the kill')
+    expect(deletes).toBeGreaterThan(0)
+    expect(await queueOf(w, QUEUE_A)).toMatchObject({ active: 0, locked: 1 })
+    // the dead process had committed it
+    const received = async (db: Db) =>
+      (
+        await db.kysely
+          .selectFrom('received')
+          .select('dedupe_key')
+          .where('message_id', '=', messageId)
+          .execute()
+      ).length
+    const db = await w.a.store.open()
+    try {
+      expect(await received(db)).toBe(1)
+    } finally {
+      await db.close()
+    }
+
+    w.fault = 'none'
+    clock.advance(60_001)
+    await w.a.start()
+    w.a.ip.nudgeReceivers()
+    await eventually(
+      async () => ((await w!.queueMessages(QUEUE_A)).length === 0 ? true : undefined),
+      'the delete',
+    )
+    expect(await incoming(w.a, messageId)).toHaveLength(1)
+    expect(await received(w.a.ip.db)).toBe(1)
+    const atEinnsyn = async () =>
+      ((await w!.einnsynInnsynskrav()).find((k) => k.messageId === messageId)?.statuses ?? []).map(
+        (s: Json) => s.status,
+      )
+    await eventually(async () => ((await atEinnsyn()).includes('MOTTATT') ? true : undefined), 'MOTTATT')
+    const peeked = await peekFor(w.a, messageId)
+    expect(idOf(peeked)).toBe(messageId)
+    await remove(w.a, messageId)
+    await eventually(async () => ((await atEinnsyn()).includes('LEVERT') ? true : undefined), 'LEVERT')
+    expect(await atEinnsyn()).toEqual(['MOTTATT', 'LEVERT'])
+    expect(await takeAll(w.a)).toEqual([])
+  }, 30_000)
 })

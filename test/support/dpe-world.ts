@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
+import { altinnStandIn } from '../../src/channels/altinn-standin.js'
 import { serviceBusStandIn } from '../../src/channels/dpe/channel.js'
 import type { StandIn } from '../../src/channels/ports.js'
 import { loadConfig } from '../../src/config/load.js'
 import { type RunningIntegrationPoint, startIntegrationPoint } from '../../src/main.js'
 import { businessKeystore, sandboxProperties } from '../../src/sandbox.js'
+import { type AltinnBrokerStandIn, startAltinnBroker } from '../../src/standins/altinn-broker/server.js'
 import { einnsynExtension } from '../../src/standins/einnsyn/extension.js'
 import {
   type ServiceBusSettings,
@@ -37,6 +39,11 @@ export type Fault = 'none' | 'error' | 'drop'
 /** One agency's integration point in the world. */
 export interface Agency {
   readonly org: string
+  /** its store's folder, and the properties it runs with there (a child process is given the same) */
+  readonly dir: string
+  readonly properties: Record<string, string>
+  /** its store, to look at while the integration point is stopped */
+  readonly store: TestStore
   readonly ip: RunningIntegrationPoint
   statuses(messageId: string): Promise<string[]>
   untilStatuses(messageId: string, want: string[]): Promise<string[]>
@@ -46,7 +53,7 @@ export interface Agency {
 
 /**
  * Integration points with DPE (910075918, and 910077473 when asked) through the Service Bus stand-in with
- * the eInnsyn stand-in in this process, its key the ServiceRegistry stand-in's `/sastoken` key, on stores
+ * the eInnsyn stand-in in this process (the Altinn stand-in for its Maskinporten), its key the ServiceRegistry stand-in's `/sastoken` key, on stores
  * of `kind`. The integration points reach the registry through a switch (`registryDown`) the stand-ins do
  * not go through. Service Bus is polled every 100 ms, and at once when the stand-in says something arrived.
  */
@@ -130,6 +137,7 @@ export async function startDpeWorld(
   const arrived: string[] = []
   const agencies = new Map<string, { ip?: RunningIntegrationPoint; store: TestStore; agency: Agency }>()
   let bus: ServiceBusStandIn | undefined
+  let altinn: AltinnBrokerStandIn | undefined
   let proxy: Server | undefined
   const close = async () => {
     for (const a of agencies.values()) {
@@ -137,6 +145,7 @@ export async function startDpeWorld(
       await a.store.cleanup()
     }
     await bus?.close()
+    await altinn?.close()
     if (proxy) await new Promise((ok) => proxy!.close(ok))
     await registry.close()
     rmSync(dir, { recursive: true, force: true })
@@ -173,29 +182,32 @@ export async function startDpeWorld(
       extensions: [einnsynExtension({ registryDataDir: registryDir, registryUrl: registry.url, logger })],
     })
     const busUrl = bus.url
-    const urls = new Map<StandIn, string>([[serviceBusStandIn, busUrl]])
+    // the registry hands out the Service Bus key for a Maskinporten token, the Altinn stand-in's as in the
+    // sandbox (which turns DPO and DPV on too, as there)
+    altinn = await startAltinnBroker({ port: 0, dataDir: join(dir, 'altinn'), logger })
+    const urls = new Map<StandIn, string>([
+      [serviceBusStandIn, busUrl],
+      [altinnStandIn, altinn.url],
+    ])
     for (const org of opts.both ? [AGENCY_A, AGENCY_B] : [AGENCY_A]) {
       const store = await createTestStore(kind)
-      const config = loadConfig({
-        cwd: store.dir,
-        env: {},
-        overrides: {
-          ...sandboxProperties(
-            org,
-            0,
-            registryUrl,
-            (s) => urls.get(s),
-            businessKeystore(registryDir, org, store.dir),
-          ),
-          'difi.datasource.url': store.url,
-          'difi.move.nextmove.serviceBus.pollingrate': '100',
-          'difi.move.nextmove.retry.initial-interval-ms': '100',
-          'difi.move.nextmove.retry.max-interval-ms': '300',
-          // every send asks the registry, so a registry switched off is felt by the send it is meant for
-          'difi.move.serviceregistry.cache-ttl-seconds': '0',
-          ...opts.props,
-        },
-      })
+      const properties = {
+        ...sandboxProperties(
+          org,
+          0,
+          registryUrl,
+          (s) => urls.get(s),
+          businessKeystore(registryDir, org, store.dir),
+        ),
+        'difi.datasource.url': store.url,
+        'difi.move.nextmove.serviceBus.pollingrate': '100',
+        'difi.move.nextmove.retry.initial-interval-ms': '100',
+        'difi.move.nextmove.retry.max-interval-ms': '300',
+        // every send asks the registry, so a registry switched off is felt by the send it is meant for
+        'difi.move.serviceregistry.cache-ttl-seconds': '0',
+        ...opts.props,
+      }
+      const config = loadConfig({ cwd: store.dir, env: {}, overrides: properties })
       const start = { config, cwd: store.dir, logger: logger.child({ org }) }
       const entry: { ip?: RunningIntegrationPoint; store: TestStore; agency: Agency } = {
         store,
@@ -203,6 +215,9 @@ export async function startDpeWorld(
       }
       const agency: Agency = {
         org,
+        dir: store.dir,
+        properties,
+        store,
         get ip() {
           if (!entry.ip) throw new Error(`the integration point of ${org} is stopped`)
           return entry.ip
