@@ -53,7 +53,7 @@ const peekFor = (agency: Agency, messageId?: string) =>
     return r.status === 200 ? r.body : undefined
   }, `a message at ${agency.org}`)
 
-/** every incoming message the agency has, peeked, popped where it has files, and deleted */
+/** every incoming message the agency has that is not locked, peeked and deleted */
 async function takeAll(agency: Agency): Promise<Json[]> {
   const out: Json[] = []
   for (;;) {
