@@ -249,7 +249,7 @@ describe('the sandbox', () => {
     expect((await fetch(`${a}/api/messages/in/${id}`, { method: 'DELETE' })).status).toBe(200)
   })
 
-  it("carries DPE: an innsynskrav from eInnsyn taken in (MOTTATT, LEVERT at eInnsyn), a publisering answered with its einnsyn_kvittering, an innsynskrav between the agencies arriving once", async () => {
+  it('carries DPE: an innsynskrav from eInnsyn taken in (MOTTATT, LEVERT at eInnsyn), a publisering answered with its einnsyn_kvittering, an innsynskrav between the agencies arriving once', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
     sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
     const [a, b] = sandbox.points.map((p) => p.url) as [string, string]
