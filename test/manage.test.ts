@@ -45,6 +45,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPO': 'false',
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
+        'difi.move.feature.enableDPE': 'false',
       },
     })
     expect((await fetch(`${ip.url}/api/conversations`)).status).toBe(401)
@@ -108,6 +109,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPO': 'false',
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
+        'difi.move.feature.enableDPE': 'false',
       },
     })
     const app = await buildApp(ip.deps)
@@ -137,6 +139,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPO': 'false',
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
+        'difi.move.feature.enableDPE': 'false',
       },
     })
     const now = ip.clock.now().getTime()
@@ -175,6 +178,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPO': 'false',
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
+        'difi.move.feature.enableDPE': 'false',
       },
     })
     expect((await get(`${ip.url}/manage/health`)).status).toBe(200)
