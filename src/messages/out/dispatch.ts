@@ -149,9 +149,9 @@ export function statusReplyJobHandler(deps: DispatchDeps): JobHandler {
       case 'delivered':
         break
     }
-    // the record of the handover has done its job; a crash before this line at worst sends the status
-    // again, which the sender's intake recognises as a duplicate
-    await forgetHandover(deps.db.kysely, purpose)
+    // The record of the handover stays (retention removes it): were it forgotten here, a crash before the
+    // job is marked done would run the job again without it and hand the service a second copy. With it,
+    // the rerun finds what it handed over and makes nothing new.
     return { ok: true }
   }
 }
