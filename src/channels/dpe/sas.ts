@@ -29,7 +29,7 @@ export function javaUrlDecode(text: string): string | undefined {
 }
 
 /** base64(HMAC-SHA256) with the key as the UTF-8 bytes of its text (not base64-decoded), as the reference and Azure. */
-function signature(key: string, encodedResource: string, expiry: number | string): string {
+export function sasSignature(key: string, encodedResource: string, expiry: number | string): string {
   return createHmac('sha256', Buffer.from(key, 'utf8'))
     .update(`${encodedResource}\n${expiry}`, 'utf8')
     .digest('base64')
@@ -75,7 +75,7 @@ export function sasAuthorization({ resourceUrl, keyName, key, expiry }: SasInput
   if (resourceUrl.includes('?'))
     throw new Error(`a SAS signs the request URL without its query, got ${resourceUrl}`)
   const sr = javaUrlEncode(resourceUrl)
-  const sig = javaUrlEncode(signature(key, sr, expiry))
+  const sig = javaUrlEncode(sasSignature(key, sr, expiry))
   return `SharedAccessSignature sr=${sr}&sig=${sig}&se=${expiry}&skn=${javaUrlEncode(keyName)}`
 }
 
@@ -112,7 +112,7 @@ export function checkSas(header: string | undefined, opts: SasCheckOptions): Sas
   const keyName = javaUrlDecode(skn)
   const key = keyName === undefined ? undefined : opts.keyFor(keyName)
   if (keyName === undefined || key === undefined) return { ok: false, reason: `no key named ${skn}` }
-  const expected = Buffer.from(signature(key, sr, se))
+  const expected = Buffer.from(sasSignature(key, sr, se))
   const given = Buffer.from(javaUrlDecode(sig) ?? '')
   if (expected.length !== given.length || !timingSafeEqual(expected, given))
     return { ok: false, reason: 'the signature does not match' }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { javaUrlDecode, sasAuthorization, sasSignature } from '../../channels/dpe/sas.js'
 
 /**
  * Shared Access Signatures as the reference makes them and Azure checks them:
@@ -6,31 +7,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
  * the HMAC-SHA256 keyed with the key string's UTF-8 bytes over `sr` as sent (still encoded) + "\n" + `se`.
  */
 
-/**
- * Java's `URLEncoder.encode(s, "UTF-8")`, which the reference signs with: keeps `A-Z a-z 0-9 . - * _`,
- * turns a space into `+` and everything else into upper-case `%XX`.
- */
-export function javaUrlEncode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+')
-}
-
-/** Java's `URLDecoder.decode`: `+` is a space; undefined for a broken escape. */
-function javaUrlDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '))
-  } catch {
-    return undefined
-  }
-}
-
-/** base64 of HMAC-SHA256(key, sr + "\n" + se); `sr` exactly as it travels (encoded) */
-export function sasSignature(key: string, sr: string, se: string | number): string {
-  return createHmac('sha256', Buffer.from(key, 'utf8'))
-    .update(Buffer.from(`${sr}\n${se}`, 'utf8'))
-    .digest('base64')
-}
+// the reference's encoding and HMAC, as the integration point signs with them (src/channels/dpe/sas.ts)
+export { javaUrlEncode, sasSignature } from '../../channels/dpe/sas.js'
 
 /** The `Authorization` value for a request to `resourceUrl` (no query), valid until `expiresAt` (epoch s). */
 export function sasToken(opts: {
@@ -39,9 +17,8 @@ export function sasToken(opts: {
   key: string
   expiresAt: number
 }): string {
-  const sr = javaUrlEncode(opts.resourceUrl)
-  const sig = javaUrlEncode(sasSignature(opts.key, sr, opts.expiresAt))
-  return `SharedAccessSignature sr=${sr}&sig=${sig}&se=${opts.expiresAt}&skn=${javaUrlEncode(opts.keyName)}`
+  const { expiresAt, ...rest } = opts
+  return sasAuthorization({ ...rest, expiry: expiresAt })
 }
 
 export interface SasFields {
