@@ -45,7 +45,7 @@ const MAX_DEPTH = 64
 export function parseXml(input: Buffer | string): XmlElement {
   let src = typeof input === 'string' ? input : input.toString('utf8')
   if (src.charCodeAt(0) === 0xfeff) src = src.slice(1)
-  // end-of-line handling (XML 1.0 §2.11) before anything else; `&#13;` survives as a CR
+  // end-of-line handling (XML 1.0, section 2.11) before anything else; `&#13;` survives as a CR
   src = src.replace(/\r\n?/g, '\n')
   return new Reader(src).document()
 }
@@ -155,7 +155,7 @@ class Reader {
       const raw = this.until(quote, 'attribute value')
       if (raw.includes('<')) throw new XmlError(`"<" in the value of ${name}`)
       if (attrs.some((a) => a.name === name)) throw new XmlError(`the attribute ${name} appears twice`)
-      // attribute-value normalisation (XML 1.0 §3.3.3, CDATA type): literal white space becomes a space
+      // attribute-value normalisation (XML 1.0, section 3.3.3, CDATA type): literal white space becomes a space
       attrs.push({ name, value: decode(raw.replace(/[\t\n]/g, ' ')) })
     }
   }
