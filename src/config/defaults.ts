@@ -121,6 +121,10 @@ export const BASE_DEFAULTS: Readonly<Record<string, string>> = {
   'difi.move.dpi.default-ttl-hours': '${difi.move.nextmove.default-ttl-hours}',
   'difi.move.dpi.pollingrate': '10000',
   'difi.move.dpi.pageSize': '100',
+  // the reference's default; `file` is refused at start
+  'difi.move.dpi.c2-type': 'web',
+  // ours: the reference asks about sent messages on difi.move.nextmove.statusPollingCron, each minute
+  'difi.move.dpi.status-pollingrate': '60000',
 
   'difi.move.dph.uri': 'https://test.eformidling.no/nhn-adapter/api',
   'difi.move.dph.upload-size-limit': '18MB',
@@ -305,6 +309,8 @@ export const KEYS_WITHOUT_DEFAULT: readonly string[] = [
   'difi.move.dpo.message-channel',
   'difi.move.dpo.reportees',
   'difi.move.dph.her-ids',
+  'difi.move.dpi.mpcIdListe',
+  'difi.move.dpi.avsenderidentifikatorListe',
   'difi.move.fiks.ut.rest.kontoid',
   'difi.move.fiks.ut.rest.integrasjon-id',
   'difi.move.fiks.ut.rest.integrasjon-passord',

@@ -286,6 +286,54 @@ const dpv = section({
   }),
 })
 
+const DPI = 'difi.move.dpi'
+const dpi = section({
+  fields: {
+    uri: field.httpUrl(`${DPI}.uri`),
+    // a wrong value is refused here; `file` is refused by the DPI channel, and only when DPI is enabled
+    c2Type: field.custom(`${DPI}.c2-type`, (raw) => {
+      const v = (raw || 'web').trim().toLowerCase()
+      return v === 'web' || v === 'file'
+        ? ok(v as 'web' | 'file')
+        : fail(`${DPI}.c2-type must be web (the access point's REST API), got ${JSON.stringify(raw)}`)
+    }),
+    mpcId: field.text(`${DPI}.mpcId`),
+    // 0 is read so that the DPI channel, when enabled, can say what is wrong with it
+    mpcConcurrency: field.int(`${DPI}.mpcConcurrency`, 0),
+    mpcIdListe: field.strings(`${DPI}.mpcIdListe`, /\S/, 'channel names'),
+    pageSize: field.int(`${DPI}.pageSize`),
+    pollingRateMs: field.int(`${DPI}.pollingrate`),
+    avsenderidentifikatorListe: field.strings(
+      `${DPI}.avsenderidentifikatorListe`,
+      /^.{1,100}$/,
+      'avsenderidentifikatorer (at most 100 characters each)',
+    ),
+    pollWithoutAvsenderidentifikator: field.bool(`${DPI}.pollWithoutAvsenderidentifikator`),
+    connectMs: field.int(`${DPI}.timeout.connect`),
+    readMs: field.int(`${DPI}.timeout.read`),
+    writeMs: field.int(`${DPI}.timeout.write`),
+    certificateMode: field.text(`${DPI}.certificate.mode`),
+    krrPrintUrl: field.httpUrl(`${DPI}.krr-print-url`),
+    scopes: field.strings(`${DPI}.oidc.scopes`, /^\S+$/, 'Maskinporten scopes'),
+    language: field.text(`${DPI}.language`),
+    statusPollingRateMs: field.int(`${DPI}.status-pollingrate`),
+    maskinportenAudience: field.text('difi.move.oidc.audience'),
+    oidcEnable: field.bool('difi.move.oidc.enable'),
+    oidcUrl: field.httpUrl('difi.move.oidc.url'),
+  },
+  finish: ({ oidcEnable, oidcUrl, connectMs, readMs, writeMs, ...v }, _ctx, issue): Config['dpi'] => {
+    if (v.scopes.length === 0)
+      issue(`${DPI}.oidc.scopes`, `${DPI}.oidc.scopes is empty: leave it out for digitalpostinnbygger:send`)
+    return {
+      ...v,
+      certificateMode: v.certificateMode.trim().toUpperCase(),
+      scopes: v.scopes.join(' '),
+      timeouts: { connectMs, readMs, writeMs },
+      maskinportenUrl: oidcEnable ? oidcUrl : null,
+    }
+  },
+})
+
 const FIKS_TYPE = 'difi.move.fiks.ut.type'
 const fiks = section({
   fields: {
@@ -484,6 +532,7 @@ export const SECTIONS = {
   avtalt,
   dpo,
   dpv,
+  dpi,
   fiks,
   serviceBus,
   dph,

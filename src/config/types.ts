@@ -175,6 +175,46 @@ export interface Config {
     /** difi.move.oidc.url when difi.move.oidc.enable, else null */
     maskinportenUrl: string | null
   }
+  /** DPI: digital post to citizens through Digdir's access point (corner 2), `difi.move.dpi.*` (docs/configuration.md, "DPI") */
+  dpi: {
+    /** difi.move.dpi.uri (`https://sandbox1.ediex.no/api/v2/dpi`; production: Orbyt's): the access point's REST API, no trailing slash */
+    uri: string
+    /** difi.move.dpi.c2-type (web): `file` (the reference writes the messages into a folder) is refused at start */
+    c2Type: 'web' | 'file'
+    /** difi.move.dpi.mpcId (no_difi_move_integrasjonspunkt; a profile may change it): the channel (`kanal`) */
+    mpcId: string
+    /** difi.move.dpi.mpcConcurrency (1): above 1 sends round-robin over `{mpcId}-0` … `{mpcId}-{n-1}` */
+    mpcConcurrency: number
+    /** difi.move.dpi.mpcIdListe: the channels to round-robin over instead of mpcId and mpcConcurrency; empty when unset */
+    mpcIdListe: string[]
+    /** difi.move.dpi.pageSize (100): `page_size` of a receipt poll */
+    pageSize: number
+    /** difi.move.dpi.pollingrate (10000 ms): between receipt polls */
+    pollingRateMs: number
+    /** difi.move.dpi.avsenderidentifikatorListe: one more receipt poll per channel for each; empty when unset */
+    avsenderidentifikatorListe: string[]
+    /** difi.move.dpi.pollWithoutAvsenderidentifikator (true): a receipt poll per channel without one */
+    pollWithoutAvsenderidentifikator: boolean
+    /**
+     * difi.move.dpi.timeout.connect|read|write (5000, 60000, 60000 ms): connecting; waiting for an answer or
+     * the next bytes of it; the access point taking no more of an upload
+     */
+    timeouts: { connectMs: number; readMs: number; writeMs: number }
+    /** difi.move.dpi.certificate.mode (TEST; production: PRODUCTION), upper case: whose certificates sign receipts */
+    certificateMode: string
+    /** difi.move.dpi.krr-print-url: the print provider's organisation number and certificate (KRR) */
+    krrPrintUrl: string
+    /** difi.move.dpi.oidc.scopes (digitalpostinnbygger:send), space-separated: the Maskinporten token's scope */
+    scopes: string
+    /** difi.move.dpi.language (NO): `spraak` and the manifest's language when neither message nor registry gives one */
+    language: string
+    /** difi.move.oidc.audience: the Maskinporten audience of the JWT grant */
+    maskinportenAudience: string
+    /** difi.move.oidc.url when difi.move.oidc.enable, else null (DPI then cannot start) */
+    maskinportenUrl: string | null
+    /** difi.move.dpi.status-pollingrate (ours, 60000 ms as the reference's status cron): asking the access point about sent messages */
+    statusPollingRateMs: number
+  }
   /** DPF: KS FIKS SvarUt REST v3 (send) and SvarInn (receive), `difi.move.fiks.*` (docs/configuration.md, "DPF") */
   fiks: {
     /** difi.move.fiks.ut.type (ours: rest; the reference: ws): `ws`, SOAP, is retired and refused at start */

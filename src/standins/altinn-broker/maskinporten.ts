@@ -23,7 +23,7 @@ export class GrantError extends Error {
  * key, its certificate in `x5c`. The signature is checked against that certificate (a grant that was
  * tampered with is refused), but nothing checks who issued the certificate: the stand-in trusts
  * whoever reaches it. The answer is an access token carrying the grant's claims (scope, consumer,
- * authorization_details), which the token exchange reads.
+ * authorization_details), which the token exchange reads; with `consumer_org`, a delegation (see parties).
  */
 export async function grant(form: URLSearchParams, clock: Clock): Promise<Record<string, unknown>> {
   if (form.get('grant_type') !== JWT_BEARER)
@@ -44,7 +44,7 @@ export async function grant(form: URLSearchParams, clock: Clock): Promise<Record
   const now = Math.floor(clock.now().getTime() / 1000)
   const accessToken = new UnsecuredJWT({
     scope: claims.scope,
-    consumer: claims.consumer,
+    ...parties(claims),
     authorization_details: claims.authorization_details,
     client_id: claims.iss,
   })
@@ -57,5 +57,22 @@ export async function grant(form: URLSearchParams, clock: Clock): Promise<Record
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_S,
     scope: claims.scope,
+  }
+}
+
+/**
+ * Who the token is for. A grant with `consumer_org` asks for a token on behalf of that organisation
+ * (Maskinporten's delegation, as DPI's sends use it): the token's `consumer` is then that organisation
+ * and its `supplier` the grant's own consumer, the organisation that signed it. The stand-in trusts every
+ * delegation; Maskinporten checks it in Altinn.
+ */
+function parties(claims: Record<string, unknown>): Record<string, unknown> {
+  const onBehalfOf = claims.consumer_org
+  if (onBehalfOf === undefined) return { consumer: claims.consumer }
+  if (typeof onBehalfOf !== 'string' || !/^\d{9}$/.test(onBehalfOf))
+    throw new GrantError('invalid_grant', 'consumer_org must be an organisation number (9 digits)')
+  return {
+    consumer: { authority: 'iso6523-actorid-upis', ID: `0192:${onBehalfOf}` },
+    supplier: claims.consumer,
   }
 }

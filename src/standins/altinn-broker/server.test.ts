@@ -1,6 +1,9 @@
-import { randomBytes } from 'node:crypto'
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto'
+import { decodeJwt, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeIdentity, makeTempDir } from '../../packaging/test-support.js'
 import { ManualClock } from '../../util/time.js'
+import { MASKINPORTEN_PATH } from './paths.js'
 import { startAltinnBroker } from './server.js'
 import {
   brokerClient,
@@ -227,4 +230,54 @@ describe('expiry and purging', () => {
 it('answers /health', async () => {
   const res = await client.call('/health')
   expect([res.status, res.type, res.text]).toEqual([200, 'application/json', '{"status":"UP"}'])
+})
+
+describe("the Maskinporten token endpoint's delegation (consumer_org)", () => {
+  const keys = makeTempDir('maskinporten-grant-')
+  const ip = makeIdentity(keys.dir, 'ip')
+  afterAll(() => keys.cleanup())
+
+  async function grant(extra: Record<string, unknown>) {
+    const now = Math.floor(clock.now().getTime() / 1000)
+    const assertion = await new SignJWT({
+      scope: 'digitalpostinnbygger:send',
+      consumer: { authority: 'iso6523-actorid-upis', ID: ORG_A },
+      ...extra,
+    })
+      .setProtectedHeader({ alg: 'RS256', x5c: [new X509Certificate(ip.certPem).raw.toString('base64')] })
+      .setIssuer('MOVE_IP_910075918')
+      .setAudience('https://test.maskinporten.no/')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 120)
+      .sign(createPrivateKey(ip.keyPem))
+    return client.call(MASKINPORTEN_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion,
+      }).toString(),
+    })
+  }
+
+  it('makes the delegating organisation the consumer and the signer the supplier', async () => {
+    const res = await grant({ consumer_org: '910077473' })
+    expect(res.status).toBe(200)
+    const token = decodeJwt(res.json().access_token)
+    expect(token.consumer).toEqual({ authority: 'iso6523-actorid-upis', ID: ORG_B })
+    expect(token.supplier).toEqual({ authority: 'iso6523-actorid-upis', ID: ORG_A })
+    expect(token.scope).toBe('digitalpostinnbygger:send')
+  })
+
+  it('keeps the signer as the consumer, with no supplier, without consumer_org', async () => {
+    const token = decodeJwt((await grant({})).json().access_token)
+    expect(token.consumer).toEqual({ authority: 'iso6523-actorid-upis', ID: ORG_A })
+    expect(token).not.toHaveProperty('supplier')
+  })
+
+  it('refuses a consumer_org that is not an organisation number', async () => {
+    const res = await grant({ consumer_org: '0192:910077473' })
+    expect(res.status).toBe(400)
+    expect(res.json()).toMatchObject({ error: 'invalid_grant' })
+  })
 })
