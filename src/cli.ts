@@ -27,11 +27,14 @@ Commands:
                         stand-in on 127.0.0.1:9099
   service-bus           run the Azure Service Bus stand-in with eInnsyn for DPE (port 9095), data in
                         ./sandbox-data/service-bus
+  dpi                   run the DPI access point stand-in with its mailboxes and printer (port
+                        9096), data in ./sandbox-data/dpi, providers' keys and business
+                        certificates from the ServiceRegistry stand-in on 127.0.0.1:9099
 
 Options:
   --config FILE         start: read this properties file instead of ./integrasjonspunkt-local.properties
   --port N              listen on this port (start, service-registry, altinn-broker, svarut,
-                        service-bus)
+                        service-bus, dpi)
   --port-base N         sandbox: move all its ports together: the integration points on N and
                         N+1, the stand-ins on N+2 to N+6 (default 9093: 9093 to 9099), e.g.
                         npm start -- --port-base 19093
@@ -39,7 +42,8 @@ Options:
   --help                show this help
 
 Configuration keys: docs/configuration.md. Stand-ins: docs/service-registry-standin.md,
-docs/altinn-broker-standin.md, docs/svarut-standin.md, docs/service-bus-standin.md`
+docs/altinn-broker-standin.md, docs/svarut-standin.md, docs/service-bus-standin.md,
+docs/dpi-standin.md`
 
 /** Something that runs until a signal stops it. */
 interface Running {
@@ -146,6 +150,22 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
         },
       })
       return { running: { stop: () => bus.close() } }
+    }
+    case 'dpi': {
+      // as the sandbox runs it: the providers' keys and the trusted certificates the registry stand-in's
+      const { dpiStandIn } = await import('./standins/dpi/index.js')
+      const dpi = await dpiStandIn.start({
+        port: args.port ?? dpiStandIn.port,
+        host: '127.0.0.1',
+        dataDir: join(cwd, 'sandbox-data', 'dpi'),
+        logger,
+        onPublished: () => {},
+        serviceRegistry: {
+          url: 'http://127.0.0.1:9099',
+          dataDir: join(cwd, 'sandbox-data', 'service-registry'),
+        },
+      })
+      return { running: { stop: () => dpi.close() } }
     }
     default: {
       const config = loadConfig({

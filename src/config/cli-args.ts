@@ -9,10 +9,11 @@ export const COMMANDS = [
   'altinn-broker',
   'svarut',
   'service-bus',
+  'dpi',
 ] as const
 
 export const USAGE =
-  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker|svarut|service-bus> [--config FILE] [--port N] [--port-base N] [--catalog FILE] [--help]'
+  'usage: integrasjonspunkt <start|sandbox|service-registry|altinn-broker|svarut|service-bus|dpi> [--config FILE] [--port N] [--port-base N] [--catalog FILE] [--help]'
 
 export interface CliArgs {
   /** the first positional argument; undefined when none is given */

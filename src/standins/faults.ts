@@ -29,16 +29,18 @@ export function installFaults(
   },
 ): void {
   if (!faults) return
-  const random = faults.random ?? Math.random
-  const { errorRate = 0, latencyMs = 0, dropResponseRate = 0 } = faults
+  // read at each call, so a stand-in may change its faults while it runs (the DPI sandbox's PUT)
+  const random = () => (faults.random ?? Math.random)()
   const spared = (req: { method: string; url: string }) =>
     o.spared(req.url) || (faults.applies !== undefined && !faults.applies(req.method, req.url))
   app.addHook('onRequest', async (req, reply) => {
     if (spared(req)) return
+    const { errorRate = 0, latencyMs = 0 } = faults
     if (latencyMs > 0) await sleep(latencyMs)
     if (errorRate > 0 && random() < errorRate) return o.unavailable(req, reply)
   })
   app.addHook('onSend', (req, reply, payload, done) => {
+    const { dropResponseRate = 0 } = faults
     if (spared(req) || dropResponseRate <= 0 || reply.statusCode === 503) return done(null, payload)
     if (random() >= dropResponseRate) return done(null, payload)
     req.log.info({ url: req.url }, 'injected fault: the answer is dropped')
