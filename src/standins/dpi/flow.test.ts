@@ -323,6 +323,21 @@ describe('faults', () => {
     expect(opened).not.toHaveBeenCalled()
   })
 
+  it('FEILET when no access point serves the receiver (the registry made no key for it)', async () => {
+    const h = await start()
+    const l = await signedLetter(registry.dataDir, { type: 'digital', provider: '910229028' })
+    expect((await send(h.url, l)).status).toBe(201)
+    await vi.waitFor(
+      async () => {
+        const item = (await sandbox(h, `/messages/${l.id}`)).body!
+        expect(item).toMatchObject({ status: 'FEILET', detail: expect.stringContaining('0192:910229028') })
+      },
+      { timeout: 5_000, interval: 20 },
+    )
+    expect(opened).not.toHaveBeenCalled()
+    expect((await poll(h.url, token())).status).toBe(204)
+  })
+
   it('an answer dropped after the letter was stored: the identical resend is 201 and it is delivered once', async () => {
     const h = await start({
       faults: { dropResponseRate: 1, applies: (m, url) => m === 'POST' && url.includes('/messages/out') },

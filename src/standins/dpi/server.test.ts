@@ -159,6 +159,16 @@ describe('POST /messages/out refuses, in the order of the access point’s check
   })
 })
 
+describe('the registry out of reach', () => {
+  it('503 problem+json: the caller tries again later', async () => {
+    const h = await harness({ url: 'http://127.0.0.1:9', dataDir: registry.dataDir })
+    open.push(h)
+    const l = await signedLetter(registry.dataDir, { type: 'digital' })
+    const body = await problem(await send(h.url, l), 503, 'registry-unavailable')
+    expect(body.detail).toMatch(/Cannot reach the ServiceRegistry/)
+  })
+})
+
 describe('accepting a letter', () => {
   it('201 and OPPRETTET; an identical resend is 201 again and stored once; another with that id is 409', async () => {
     const h = await start()

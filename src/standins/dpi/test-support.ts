@@ -141,6 +141,8 @@ export function businessMessage(o: {
   avsenderidentifikator?: string
   aapningskvittering?: boolean
   postkasseadresse?: string
+  /** the SBD receiver (default: the sandbox's mailbox provider, or its printer) */
+  provider?: string
 }) {
   const org = o.org ?? ORG_A
   const avsender = {
@@ -186,7 +188,7 @@ export function businessMessage(o: {
           {
             identifier: {
               authority: 'iso6523-actorid-upis',
-              value: `0192:${o.type === 'digital' ? MAILBOX_PROVIDER : PRINT_PROVIDER}`,
+              value: `0192:${o.provider ?? (o.type === 'digital' ? MAILBOX_PROVIDER : PRINT_PROVIDER)}`,
             },
           },
         ],
