@@ -1,0 +1,155 @@
+// The ASiC-E of a DPI document package, streamed in constant memory: documents flow from their sources
+// through a SHA-256 into yazl and out, one at a time, and META-INF/signatures.xml (which needs every
+// digest) is added once the last one has passed. The layout follows the reference (felleslosninger/efm-asic
+// XadesAsicWriter, efm-common CreateAsice) except where noted.
+
+import { createHash } from 'node:crypto'
+import { type PassThrough, pipeline, type Readable, Transform } from 'node:stream'
+import yazl from 'yazl'
+import { AsicWriteError, orderDocuments } from './asic.js'
+import { ASIC_MIMETYPE } from './asic-xml.js'
+import { documentNamesProblem } from './document-names.js'
+import { type SdpDocument, type SdpManifest, sdpManifestXml } from './sdp-manifest.js'
+import { type SignedObject, type XadesSigner, xadesSignaturesXml } from './xades.js'
+
+export interface DpiAsicDocument extends SdpDocument {
+  /** opened only when the document's turn comes, so at most one source is open at a time */
+  open: () => Readable
+}
+
+export interface DpiMetadataFile {
+  filename: string
+  mimeType: string
+  open: () => Readable
+}
+
+export interface WriteDpiAsicOptions {
+  manifest: SdpManifest
+  documents: readonly DpiAsicDocument[]
+  /** the contents of the metadata files the documents name (`SdpDocument.metadata`) */
+  metadataFiles?: readonly DpiMetadataFile[]
+  signer: XadesSigner
+  now: () => Date
+}
+
+interface Entry {
+  filename: string
+  mimeType: string
+  open: () => Readable
+}
+
+/** Throws AsicWriteError (synchronously) when the package cannot be written however often it is tried. */
+export function writeDpiAsic(o: WriteDpiAsicOptions): Readable {
+  if (o.documents.length === 0) throw new AsicWriteError('a DPI package needs at least one document')
+  const docs = orderDocuments([...o.documents])
+  // checks the XSD's limits, among them href 4..100 characters
+  const manifest = sdpManifestXml(o.manifest, docs)
+  const entries: Entry[] = [...docs, ...metadataEntries(docs, o.metadataFiles ?? [])]
+  const refused = documentNamesProblem(entries.map((e) => e.filename))
+  if (refused) throw new AsicWriteError(refused)
+
+  const zip = new yazl.ZipFile()
+  const out = zip.outputStream as PassThrough
+  const sources = new Set<Readable>()
+  const fail = (err: unknown): void => {
+    out.destroy(err instanceof Error ? err : new Error(String(err)))
+  }
+  zip.on('error', fail)
+  // a consumer that gives up (an abort, a failed upload) closes the sources still open
+  out.on('close', () => {
+    for (const s of sources) s.destroy()
+  })
+  const mtime = o.now()
+  // as the reference: stored, first, entry and zip comment naming the type, no extra field
+  zip.addBuffer(Buffer.from(ASIC_MIMETYPE), 'mimetype', {
+    compress: false,
+    mtime,
+    forceDosTimestamp: true,
+    fileComment: `mimetype=${ASIC_MIMETYPE}`,
+  } as Partial<yazl.Options>) // yazl takes fileComment on every entry; its types list it only for files
+  zip.addBuffer(manifest, 'manifest.xml', { mtime })
+  const digests = entries.map((e) => addEntry(zip, e, mtime, sources, fail))
+  Promise.all(digests)
+    .then((sums) => {
+      const objects: SignedObject[] = [
+        { uri: 'manifest.xml', mimeType: 'application/xml', sha256: sha256(manifest) },
+        ...entries.map((e, i) => ({ uri: e.filename, mimeType: e.mimeType, sha256: sums[i]! })),
+      ]
+      // signed when the last byte has passed: the profile wants SigningTime within seconds of the signing
+      zip.addBuffer(xadesSignaturesXml(objects, o.signer, o.now()), 'META-INF/signatures.xml', { mtime })
+      // no META-INF/manifest.xml: the DPI ASiC profile says it shall not be present (the reference writes one)
+      zip.end({ comment: `mimetype=${ASIC_MIMETYPE}`, forceZip64Format: false })
+    })
+    .catch(fail)
+  return out
+}
+
+/**
+ * The metadata files after the documents, in the documents' order: every one the manifest names (the
+ * reference packs only the main document's, though the manifest names the attachments' too).
+ */
+function metadataEntries(docs: readonly DpiAsicDocument[], files: readonly DpiMetadataFile[]): Entry[] {
+  const byName = new Map(files.map((f) => [f.filename, f]))
+  const named = new Map<string, Entry>()
+  for (const d of docs) {
+    if (!d.metadata) continue
+    const file = byName.get(d.metadata.filename)
+    if (!file)
+      throw new AsicWriteError(
+        `the metadata file ${JSON.stringify(d.metadata.filename)} of ${d.filename} is missing`,
+      )
+    if (file.mimeType !== d.metadata.mimeType)
+      throw new AsicWriteError(
+        `the metadata file ${JSON.stringify(file.filename)} is ${file.mimeType}, but ${d.filename} names it ${d.metadata.mimeType}`,
+      )
+    named.set(file.filename, file)
+  }
+  const unnamed = files.find((f) => !named.has(f.filename))
+  if (unnamed)
+    throw new AsicWriteError(`no document names the metadata file ${JSON.stringify(unnamed.filename)}`)
+  return [...named.values()]
+}
+
+/** Streams one entry into the zip through a SHA-256; resolves with the digest when it has passed. */
+function addEntry(
+  zip: yazl.ZipFile,
+  entry: Entry,
+  mtime: Date,
+  sources: Set<Readable>,
+  fail: (e: unknown) => void,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.addReadStreamLazy(entry.filename, { mtime }, (cb) => {
+      const hash = createHash('sha256')
+      const tap = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          hash.update(chunk)
+          done(null, chunk)
+        },
+        flush(done) {
+          resolve(hash.digest())
+          done()
+        },
+      })
+      let source: Readable
+      try {
+        source = entry.open()
+      } catch (e) {
+        reject(e)
+        return
+      }
+      sources.add(source)
+      // yazl pipes without watching the source for errors; pipeline does, and fails the whole zip
+      pipeline(source, tap, (err) => {
+        sources.delete(source)
+        if (err) {
+          reject(err)
+          fail(err)
+        }
+      })
+      cb(null, tap)
+    })
+  })
+}
+
+const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()

@@ -1,0 +1,58 @@
+// The DPI "dokumentpakke": the ASiC-E encrypted to the mailbox or print provider as CMS (the reference's
+// CreateCMSEncryptedAsice), written to a temp file while its SHA-256 is taken. The business message
+// carries that digest and is signed before the upload, so the package is made first and uploaded from
+// the file afterwards.
+
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { encryptStream } from './cms.js'
+import { type WriteDpiAsicOptions, writeDpiAsic } from './dpi-asic.js'
+
+export interface DpiPackage {
+  path: string
+  size: number
+  /** base64 SHA-256 of the CMS bytes */
+  sha256: string
+  remove(): Promise<void>
+}
+
+export interface WriteDpiPackageOptions extends WriteDpiAsicOptions {
+  recipientCertPem: string
+  tempDir: string
+  signal?: AbortSignal
+}
+
+/**
+ * Writes the package to a new file in `tempDir`; on any failure or abort the file is removed and the
+ * error thrown (AsicWriteError or CmsError for what no retry can fix).
+ */
+export async function writeDpiPackage(o: WriteDpiPackageOptions): Promise<DpiPackage> {
+  // RSA-OAEP with SHA-256 and AES-256-CBC, as the reference (the DPI text says OAEP with SHA-1; receivers take both).
+  // Made before the container, whose first source opens at once: a bad certificate leaves nothing open.
+  const encrypt = encryptStream(o.recipientCertPem)
+  const asic = writeDpiAsic(o)
+  const path = join(o.tempDir, `dpi-${randomUUID()}.cms`)
+  const hash = createHash('sha256')
+  let size = 0
+  const tap = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      hash.update(chunk)
+      size += chunk.length
+      done(null, chunk)
+    },
+  })
+  try {
+    await pipeline(asic, encrypt, tap, createWriteStream(path, { flags: 'wx', mode: 0o600 }), {
+      signal: o.signal,
+    })
+  } catch (e) {
+    asic.destroy()
+    await rm(path, { force: true })
+    throw e
+  }
+  return { path, size, sha256: hash.digest('base64'), remove: () => rm(path, { force: true }) }
+}
