@@ -15,7 +15,7 @@ import { JwsError, verifyJws } from '../../packaging/jws.js'
 import { checkDpiDocument } from '../../sbd/dpi.js'
 import type { Clock } from '../../util/time.js'
 import { type Caller, orgnrOf } from './auth.js'
-import { badRequest, conflict, forbidden } from './errors.js'
+import { badRequest, conflict, DpiProblem, forbidden } from './errors.js'
 import { virksert } from './keys.js'
 import type { DpiSettings } from './settings.js'
 import type { DpiStore, LetterRow } from './store.js'
@@ -100,8 +100,13 @@ async function readUpload(
   try {
     form = await readMultipart(req, {
       tempDir,
-      maxFileBytes: Number.MAX_SAFE_INTEGER,
-      onFileTooLarge: () => badRequest('too-large', 'The package is too large'),
+      maxFileBytes: deps.settings.maxPackageBytes,
+      onFileTooLarge: (name) =>
+        new DpiProblem(
+          413,
+          'too-large',
+          `The part "${name}" is larger than ${deps.settings.maxPackageBytes} bytes`,
+        ),
       maxFields: 2,
       maxFieldBytes: MAX_JWS_BYTES,
       maxParts: 2,

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { signJws } from '../../packaging/jws.js'
+import type { DpiSettings } from './settings.js'
 import {
   API,
   businessMessage,
@@ -30,7 +31,7 @@ afterEach(async () => {
 })
 
 // the chain behind the access point is held back: these tests are about what the access point accepts
-async function start(settings = { handoverDelayMs: 3_600_000 }) {
+async function start(settings: Partial<DpiSettings> = { handoverDelayMs: 3_600_000 }) {
   const h = await harness(registry, { settings })
   open.push(h)
   return h
@@ -143,6 +144,13 @@ describe('POST /messages/out refuses, in the order of the access point’s check
       'digest',
     )
     expect(body.detail).toContain(digestOf(Buffer.from('another package')))
+  })
+
+  it('413 for a package over maxPackageBytes, refused while it streams', async () => {
+    const h = await start({ handoverDelayMs: 3_600_000, maxPackageBytes: 20_000 })
+    const l = await signedLetter(registry.dataDir, { type: 'digital', pkg: Buffer.alloc(30_000, 1) })
+    const body = await problem(await send(h.url, l), 413, 'too-large')
+    expect(body.detail).toMatch(/dokumentpakke/)
   })
 
   it('400 unless the body is exactly the two parts', async () => {

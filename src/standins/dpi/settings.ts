@@ -16,6 +16,8 @@ export interface DpiSettings {
   printProvider: string
   /** `page_size` of `GET /messages/in` when the caller gives none */
   defaultPageSize: number
+  /** a larger `dokumentpakke` is refused with 413 while it streams (DPI allows 50 MB of documents) */
+  maxPackageBytes: number
 }
 
 /** the catalogue's print service (sandbox/catalog.json, `settings.dpi.printProvider`) */
@@ -28,4 +30,5 @@ export const DEFAULT_SETTINGS: DpiSettings = {
   printReturnAfterMs: null,
   printProvider: SANDBOX_PRINT_PROVIDER,
   defaultPageSize: 100,
+  maxPackageBytes: 100 * 1024 * 1024,
 }
