@@ -153,7 +153,7 @@ async function run(args: CliArgs, logger: pino.Logger): Promise<Started> {
     }
     case 'dpi': {
       // as the sandbox runs it: the providers' keys and the trusted certificates the registry stand-in's
-      const { dpiStandIn } = await import('./standins/dpi/index.js')
+      const { dpiStandIn } = await import('./channels/dpi/channel.js')
       const dpi = await dpiStandIn.start({
         port: args.port ?? dpiStandIn.port,
         host: '127.0.0.1',

@@ -6,6 +6,7 @@ import type { Migration } from '../db/migrations.js'
 import type { ServiceIdentifier } from '../sbd/types.js'
 import { dpeChannel } from './dpe/channel.js'
 import { dpfChannel } from './dpf/channel.js'
+import { dpiChannel } from './dpi/channel.js'
 import { dpoChannel } from './dpo/channel.js'
 import { dpvChannel } from './dpv/channel.js'
 import type { Channel, StandIn } from './ports.js'
@@ -13,6 +14,7 @@ import type { Channel, StandIn } from './ports.js'
 const CHANNELS: Readonly<Partial<Record<ServiceIdentifier, Channel>>> = {
   DPO: dpoChannel,
   DPV: dpvChannel,
+  DPI: dpiChannel,
   DPF: dpfChannel,
   DPE: dpeChannel,
 }

@@ -68,6 +68,8 @@ function compact(o: Json): Json {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+/** an optional text: empty or blank (a prototype's `""`) is none, as neither the schema nor the manifest takes it */
+const optionalText = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null)
 const obj = (v: unknown): Json =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {}
 
@@ -113,8 +115,8 @@ export function manifestInput(i: {
     // as the reference: a print manifest has no <mottaker>
     postkasseadresse: i.sbd.type === 'digital' ? i.record.postkasseAdresse : null,
     avsender: dpiSender(i.sbd),
-    avsenderidentifikator: str(bm.avsenderId),
-    fakturaReferanse: str(bm.fakturaReferanse),
+    avsenderidentifikator: optionalText(bm.avsenderId),
+    fakturaReferanse: optionalText(bm.fakturaReferanse),
     language: language(i.sbd, i.record, i.defaultLanguage),
   }
 }
@@ -122,8 +124,8 @@ export function manifestInput(i: {
 function avsender(sbd: StandardBusinessDocument): Json {
   return compact({
     virksomhetsidentifikator: { authority: ISO6523_ACTORID_UPIS, value: dpiSender(sbd) },
-    avsenderidentifikator: str(sbd.businessMessage.avsenderId),
-    fakturaReferanse: str(sbd.businessMessage.fakturaReferanse),
+    avsenderidentifikator: optionalText(sbd.businessMessage.avsenderId),
+    fakturaReferanse: optionalText(sbd.businessMessage.fakturaReferanse),
   })
 }
 
