@@ -210,6 +210,7 @@ export function sandboxBanner(sandbox: Sandbox): string {
   const altinn = sandbox.standIns.find((s) => s.name === altinnStandIn.name)?.url
   const svarut = sandbox.standIns.find((s) => s.name === channelOf('DPF')?.sandbox.standIn.name)?.url
   const serviceBus = sandbox.standIns.find((s) => s.name === channelOf('DPE')?.sandbox.standIn.name)?.url
+  const dpi = sandbox.standIns.find((s) => s.name === channelOf('DPI')?.sandbox.standIn.name)?.url
   // the longest label and a space, so a long one ("Service Bus + eInnsyn stand-in") does not run into its URL
   const width = Math.max(28, ...sandbox.standIns.map((s) => s.label.length + 2))
   return `
@@ -246,6 +247,11 @@ where a Read button makes the sender's LEVERT a LEST):
 Send the municipality 910229028 the same by DPF (KS SvarUt: its stand-in holds the forsendelse, where a
 Read button makes the sender's LEVERT a LEST; the README's step 8 has the municipality answer):
   ${svarut}/sandbox?mottaker=910229028
+
+Send the citizen 01819040180 a letter by DPI (digital post: the access point stand-in plays the mailbox,
+where opening it makes LEVERT a LEST; 15857540015 has no mailbox and gets a print letter from its
+printer; the README's step 10 sends both):
+  ${dpi}/sandbox
 
 Have eInnsyn send ${a.org} an innsynskrav by DPE (its page lists them and the publiseringer it took in):
   curl -X POST ${serviceBus}/sandbox/api/innsynskrav -H 'content-type: application/json' -d '{"to":"${a.org}","email":"ola@example.com","documents":[{"journalpostId":"2026/1-1"}]}'

@@ -12,6 +12,7 @@ import { type Sandbox, SandboxPortError, sandboxBanner, sandboxPorts, startSandb
 import { unzip } from '../src/standins/svarut/test-support.js'
 
 type Json = Record<string, any>
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 /** the Altinn stand-in's URL in a running sandbox */
 const altinn = (sandbox: Sandbox) => sandbox.standIns.find((s) => s.name === 'altinn-broker')!.url
@@ -90,12 +91,12 @@ describe('the sandbox', () => {
     expect(await statuses(again!)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
   })
 
-  it('enables exactly what it can deliver: DPV, DPF and DPE are on, a message for DPI is refused at once, not failed later', async () => {
+  it('enables exactly what it can deliver: DPV, DPI, DPF and DPE are on, DPH stays off', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
     sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
     const [a] = sandbox.points.map((p) => p.url)
     const info = (await (await fetch(`${a}/manage/info`)).json()) as Json
-    expect(info.app.services).toEqual(['DPO', 'DPV', 'DPF', 'DPE'])
+    expect(info.app.services).toEqual(['DPO', 'DPV', 'DPI', 'DPF', 'DPE'])
     expect(info.app.servicesWithoutTransport).toEqual([])
     // 910094092 takes only DPV in the sandbox catalogue
     const dpv = (await (
@@ -107,21 +108,62 @@ describe('the sandbox', () => {
       body: JSON.stringify(dpv),
     })
     expect(accepted.status, await accepted.clone().text()).toBe(200)
-    // 01819040180 has a digital mailbox (DPI), which the sandbox has no channel for
-    const sbd = (await (
-      await fetch(`${a}/api/prototype/digital?receiverIdentifier=01819040180`)
-    ).json()) as Json
-    const created = await fetch(`${a}/api/messages/out`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(sbd),
-    })
-    expect(created.status).toBe(400)
-    expect(await created.json()).toMatchObject({ message: 'Service DPI is not enabled' })
+    // DPH has no channel yet: the sandbox leaves it off, and says so where a person looks up a receiver
+    expect(info.app.services).not.toContain('DPH')
     const page = await (await fetch(`${a}/capabilities?identifier=01819040180`)).text()
     expect(page).toMatch(
-      /<tr data-service="DPI">[\s\S]*?<td class="from-here"><span class="badge">off<\/span>/,
+      /<tr data-service="DPI">[\s\S]*?<td class="from-here"><span class="badge UP">can send<\/span>/,
     )
+  })
+
+  it('delivers a digital letter to 01819040180 (SENDT, MOTTATT, LEVERT, LEST once opened) and a print letter to 15857540015 (LEVERT) by DPI', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-'))
+    sandbox = await startSandbox({ cwd: dir, logger: pino({ level: 'silent' }), anyPorts: true })
+    const [a] = sandbox.points.map((p) => p.url) as [string]
+    const dpi = sandbox.standIns.find((s) => s.name === 'dpi')!.url
+    expect(sandboxBanner(sandbox)).toContain(`${dpi}/sandbox`)
+    const pdf = readFileSync(new URL('../sandbox/example/vedtak.pdf', import.meta.url))
+    const statuses = async (messageId: string) =>
+      ((await (await fetch(`${a}/api/statuses/${messageId}?sort=id`)).json()) as Json).content.map(
+        (s: Json) => s.status,
+      )
+    const send = async (type: 'digital' | 'print', person: string, body: Json) => {
+      const sbd = (await (
+        await fetch(`${a}/api/prototype/${type}?receiverIdentifier=${person}`)
+      ).json()) as Json
+      Object.assign(sbd[type], { hoveddokument: 'vedtak.pdf', ...body })
+      const form = new FormData()
+      form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
+      form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
+      const res = await fetch(`${a}/api/messages/out/multipart`, { method: 'POST', body: form })
+      expect(res.status, await res.clone().text()).toBe(200)
+      return sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier as string
+    }
+    // from 910075918 to the citizen's mailbox
+    const digital = await send('digital', '01819040180', {
+      tittel: 'Vedtak om barnehageplass',
+      digitalPostInfo: { virkningsdato: null, aapningskvittering: true },
+    })
+    await until(async () => (await statuses(digital)).includes('LEVERT'))
+    expect(await statuses(digital)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+    const inbox = (await (await fetch(`${dpi}/sandbox/api/messages?recipient=01819040180`)).json()) as Json[]
+    const letter = inbox.find((m) => m.messageId === digital)!
+    expect(letter).toMatchObject({ type: 'digital', status: 'LEVERT' })
+    const doc = await fetch(letter.documents[0].url)
+    expect(sha(Buffer.from(await doc.arrayBuffer()))).toBe(sha(pdf))
+    const opened = await fetch(`${dpi}/sandbox/api/messages/${digital}/open`, { method: 'POST' })
+    expect(opened.status, await opened.clone().text()).toBe(200)
+    await until(async () => (await statuses(digital)).includes('LEST'))
+    expect(await statuses(digital)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT', 'LEST'])
+    // on paper to a person without a mailbox: the address comes from the register
+    const print = await send('print', '15857540015', {})
+    await until(async () => (await statuses(print)).includes('LEVERT'))
+    expect(await statuses(print)).toEqual(['OPPRETTET', 'SENDT', 'MOTTATT', 'LEVERT'])
+    const tray = (await (await fetch(`${dpi}/sandbox/api/messages?recipient=15857540015`)).json()) as Json[]
+    // the printer has it (mottakskvittering: LEVERT here); it is ready for posting a moment later
+    const printed = tray.find((m) => m.messageId === print)!
+    expect(printed.type).toBe('utskrift')
+    expect(printed.receipts).toContain('mottakskvittering')
   })
 
   it('delivers an arkivmelding to a DPV receiver: LEVERT by itself, LEST once read in the Altinn inbox, files intact', async () => {

@@ -190,11 +190,11 @@ describe('starting with the services and peers it has', () => {
 
   it("stops on an operator's enableX for a service without a channel, before opening anything", async () => {
     store = await createTestStore('sqlite')
-    const config = configFor(store.dir, store.url, { 'difi.move.feature.enableDPI': 'true' })
+    const config = configFor(store.dir, store.url, { 'difi.move.feature.enableDPH': 'true' })
     const start = startIntegrationPoint({ config, cwd: store.dir, logger: pino({ level: 'silent' }) })
     await expect(start).rejects.toThrow(StartupError)
     await expect(start).rejects.toThrow(
-      /difi\.move\.feature\.enableDPI=true, but this integration point has no channel for DPI yet: set difi\.move\.feature\.enableDPI=false/,
+      /difi\.move\.feature\.enableDPH=true, but this integration point has no channel for DPH yet: set difi\.move\.feature\.enableDPH=false/,
     )
     expect(existsSync(join(store.dir, 'ip.sqlite'))).toBe(false)
   })

@@ -50,25 +50,25 @@ describe('warnings at start', () => {
   })
 
   it("name a service without a channel that a profile enabled; the operator's own enableX stops the start", () => {
-    const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPI: 'true' } })
+    const config = load({ env: { ...SECURE, DIFI_MOVE_FEATURE_ENABLEDPH: 'true' } })
     expect(settings(startupWarnings({ config, datasource: postgres, keys: null, now }))).toEqual([
-      'difi.move.feature.enableDPI',
+      'difi.move.feature.enableDPH',
     ])
     expect(startupErrors(config)).toEqual([
       expect.stringMatching(
-        /^difi\.move\.feature\.enableDPI=true, but this integration point has no channel for DPI/,
+        /^difi\.move\.feature\.enableDPH=true, but this integration point has no channel for DPH/,
       ),
     ])
     // a profile's default (none lacks a channel today: production's DPE has one) only warns
     const base = load({ env: SECURE })
     const defaulted = {
       ...base,
-      features: { ...base.features, enabled: { ...base.features.enabled, DPI: true } },
+      features: { ...base.features, enabled: { ...base.features.enabled, DPH: true } },
     }
     const w = startupWarnings({ config: defaulted, datasource: postgres, keys: null, now })
-    expect(settings(w)).toEqual(['difi.move.feature.enableDPI'])
+    expect(settings(w)).toEqual(['difi.move.feature.enableDPH'])
     expect(w[0]!.message).toMatch(
-      /^DPI is enabled \(difi\.move\.feature\.enableDPI\) but this integration point has no transport/,
+      /^DPH is enabled \(difi\.move\.feature\.enableDPH\) but this integration point has no transport/,
     )
     expect(startupErrors(defaulted)).toEqual([])
     // the production profile's DPE has its channel, and its defaults need nothing more
