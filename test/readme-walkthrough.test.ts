@@ -65,6 +65,7 @@ describe('the README walk-through', () => {
         .replaceAll('http://127.0.0.1:9098', sandbox.standIns.find((s) => s.name === 'altinn-broker')!.url)
         .replaceAll('http://127.0.0.1:9097', sandbox.standIns.find((s) => s.name === 'svarut')!.url)
         .replaceAll('http://127.0.0.1:9095', sandbox.standIns.find((s) => s.name === 'service-bus')!.url)
+        .replaceAll('http://127.0.0.1:9096', sandbox.standIns.find((s) => s.name === 'dpi')!.url)
         .replaceAll('8080', String(hookPort))
     const { script, background } = walkThrough()
     expect(background).toHaveLength(1)
