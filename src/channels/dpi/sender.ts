@@ -95,7 +95,19 @@ export async function sendDpi(deps: DpiSenderDeps, delivery: OutgoingDelivery): 
       return delivered(messageId)
     }
     await checkPackable(deps.payloads, delivery.files)
-    await send(deps, delivery)
+    try {
+      await send(deps, delivery)
+    } catch (error) {
+      // an earlier attempt's letter may have reached the access point only after we asked: a 409 for the
+      // reused messageId then means it has ours
+      if (!(known === IN_FLIGHT && error instanceof C2Error && error.status === 409)) throw error
+      if (!(await accessPointHasIt(deps, messageId))) throw error
+      log.info(
+        { messageId },
+        `DPI: the access point has ${messageId} from an earlier attempt (409); not sent again`,
+      )
+    }
+    await recordHandover(deps.db.kysely, delivery.purpose, HANDED_OVER, deps.clock.now().getTime())
     return delivered(messageId)
   } catch (error) {
     return failure(error)
@@ -157,7 +169,6 @@ async function send(deps: DpiSenderDeps, delivery: OutgoingDelivery): Promise<vo
     )
     await recordHandover(deps.db.kysely, delivery.purpose, IN_FLIGHT, now)
     await deps.client.send({ kanal, jws, token, package: { path: pkg.path, size: pkg.size } })
-    await recordHandover(deps.db.kysely, delivery.purpose, HANDED_OVER, deps.clock.now().getTime())
     forMessage(deps.logger, messageId).info(
       { messageId, kanal, type: sbd.type, bytes: pkg.size },
       `DPI: ${sbd.type} letter ${messageId} handed to the access point on channel ${kanal}`,
