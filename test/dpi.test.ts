@@ -4,48 +4,17 @@ import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import {
   DIGITAL_PERSON,
   type DpiWorld,
+  LETTER_PDF as PDF,
   PRINT_PERSON,
   RESERVED_PERSON,
+  sendLetter,
   startDpiWorld,
 } from './support/dpi-world.js'
-import { eventually, json } from './support/poll.js'
 
 warnIfPostgresSkipped()
 
 type Json = Record<string, any>
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
-const idOf = (sbd: Json): string =>
-  sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
-
-const PDF = Buffer.from(`%PDF-1.4 vedtak ${'x'.repeat(50_000)}`)
-const HTML = Buffer.from('<html><body>Informasjon</body></html>')
-
-/** A letter from a prototype of `type` to `person`, one-step multipart with vedtak.pdf and info.html. */
-async function sendLetter(
-  w: DpiWorld,
-  type: 'digital' | 'print',
-  person: string,
-  edit: (sbd: Json) => void = () => {},
-  files: [string, Buffer, string][] = [
-    ['vedtak.pdf', PDF, 'application/pdf'],
-    ['info.html', HTML, 'text/html'],
-  ],
-): Promise<{ messageId: string; status: number; body: unknown }> {
-  const proto = await json(`${w.ip.url}/api/prototype/${type}?receiverIdentifier=${person}`)
-  expect(proto.status, JSON.stringify(proto.body)).toBe(200)
-  const sbd = proto.body
-  sbd[type] = { ...sbd[type], hoveddokument: 'vedtak.pdf' }
-  if (type === 'digital')
-    Object.assign(sbd.digital, { tittel: 'Vedtak om barnehageplass', sikkerhetsnivaa: 3 })
-  edit(sbd)
-  const messageId = idOf(sbd)
-  const form = new FormData()
-  form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
-  for (const [name, bytes, mime] of files)
-    form.append(`Tittel ${name}`, new Blob([new Uint8Array(bytes)], { type: mime }), name)
-  const res = await fetch(`${w.ip.url}/api/messages/out/multipart`, { method: 'POST', body: form })
-  return { messageId, status: res.status, body: await res.json().catch(() => null) }
-}
 
 describe.each(STORES)('DPI through the access point stand-in (%s)', (kind) => {
   let w: DpiWorld | undefined

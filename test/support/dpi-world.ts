@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { sql } from 'kysely'
 import { pino } from 'pino'
 import { altinnStandIn } from '../../src/channels/altinn-standin.js'
 import { dpiStandIn } from '../../src/channels/dpi/channel.js'
@@ -183,4 +185,88 @@ export async function startDpiWorld(
     await close()
     throw error
   }
+}
+
+export const LETTER_PDF = Buffer.from(`%PDF-1.4 vedtak ${'x'.repeat(50_000)}`)
+export const LETTER_HTML = Buffer.from('<html><body>Informasjon</body></html>')
+
+/**
+ * A letter from a prototype of `type` to `person`, one-step multipart with vedtak.pdf and info.html;
+ * `query` is added to the prototype's (e.g. `&process=…`). The answer's status and body, and the messageId.
+ */
+export async function sendLetter(
+  w: DpiWorld,
+  type: 'digital' | 'print',
+  person: string,
+  edit: (sbd: Json) => void = () => {},
+  files: [string, Buffer, string][] = [
+    ['vedtak.pdf', LETTER_PDF, 'application/pdf'],
+    ['info.html', LETTER_HTML, 'text/html'],
+  ],
+  query = '',
+): Promise<{ messageId: string; status: number; body: unknown }> {
+  const proto = await json(`${w.ip.url}/api/prototype/${type}?receiverIdentifier=${person}${query}`)
+  if (proto.status !== 200)
+    throw new Error(`the prototype answered ${proto.status}: ${JSON.stringify(proto.body)}`)
+  const sbd = proto.body
+  sbd[type] = { ...sbd[type], hoveddokument: 'vedtak.pdf' }
+  if (type === 'digital')
+    Object.assign(sbd.digital, { tittel: 'Vedtak om barnehageplass', sikkerhetsnivaa: 3 })
+  edit(sbd)
+  const messageId: string = sbd.standardBusinessDocumentHeader.documentIdentification.instanceIdentifier
+  const form = new FormData()
+  form.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
+  for (const [name, bytes, mime] of files)
+    form.append(`Tittel ${name}`, new Blob([new Uint8Array(bytes)], { type: mime }), name)
+  const res = await fetch(`${w.ip.url}/api/messages/out/multipart`, { method: 'POST', body: form })
+  return { messageId, status: res.status, body: await res.json().catch(() => null) }
+}
+
+/** `GET /api/statuses/{messageId}` in order: each status with its description */
+export async function statusItems(
+  w: DpiWorld,
+  messageId: string,
+): Promise<{ status: string; description: string | null }[]> {
+  const res = await json(`${w.ip.url}/api/statuses/${messageId}?sort=id&size=100`)
+  if (res.status !== 200) throw new Error(`statuses answered ${res.status}`)
+  return (res.body.content as Json[]).map((s) => ({ status: s.status, description: s.description ?? null }))
+}
+
+/** The receipts the access point stand-in queued for a letter, in order, from its own database. */
+export function standInReceipts(
+  w: DpiWorld,
+  messageId: string,
+): { id: string; type: string; kanal: string; read: boolean }[] {
+  const db = new SQLite(join(dirname(w.registryDir), 'dpi', 'dpi.sqlite'), { readonly: true })
+  try {
+    const rows = db
+      .prepare('SELECT id, type, kanal, read_at FROM receipt WHERE message_id = ? ORDER BY seq')
+      .all(messageId) as { id: string; type: string; kanal: string; read_at: number | null }[]
+    return rows.map((r) => ({ id: r.id, type: r.type, kanal: r.kanal, read: r.read_at !== null }))
+  } finally {
+    db.close()
+  }
+}
+
+/** The integration point's `dpi_receipts` rows (every receipt it took), oldest first. */
+export async function takenReceipts(
+  w: DpiWorld,
+): Promise<
+  { receiptId: string; kanal: string; outcome: string; messageId: string | null; reason: string | null }[]
+> {
+  const { rows } = await sql<{
+    receipt_id: string
+    kanal: string
+    outcome: string
+    message_id: string | null
+    reason: string | null
+  }>`select receipt_id, kanal, outcome, message_id, reason from dpi_receipts
+    order by received_at, receipt_id`.execute(w.ip.db.kysely)
+  return rows.map((r) => ({
+    receiptId: r.receipt_id,
+    kanal: r.kanal,
+    outcome: r.outcome,
+    messageId: r.message_id,
+    reason: r.reason,
+  }))
 }

@@ -102,7 +102,9 @@ export async function takeReceipt(deps: DpiReceiptDeps, kanal: string, item: C2M
       letters[0]!.messageId,
     )
   }
-  const updates = receiptStatuses(receipt, [])
+  // a receipt proves the access point has the letter: SENDT comes first when the upload's answer was lost or
+  // is still on its way (the sender's SENDT is then a no-op), so that a late SENDT never follows LEVERT or FEIL
+  const updates = [{ status: 'SENDT' }, ...receiptStatuses(receipt, [])]
   const final = updates.some((u) => u.status === 'LEVERT' || u.status === 'FEIL')
   await deps.statuses.register(letter.messageId, updates, final ? { stopPolling: true } : undefined)
   await recordReceipt(

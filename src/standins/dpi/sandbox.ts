@@ -179,17 +179,23 @@ function pickLetter(
   return letter
 }
 
+/** `only`: the calls the HTTP faults touch: the send, or the acknowledgement of a receipt */
+const ONLY = {
+  send: (method: string, url: string) => method === 'POST' && /\/messages\/out(\?|$)/.test(url),
+  read: (method: string, url: string) => method === 'POST' && /\/messages\/in\/[^/?]+\/read(\?|$)/.test(url),
+} as const
+
 function faultView(f: DpiFaults) {
   return {
     errorRate: f.errorRate ?? 0,
     latencyMs: f.latencyMs ?? 0,
     dropResponseRate: f.dropResponseRate ?? 0,
     feilet: f.feilet ?? null,
-    only: f.applies ? 'send' : null,
+    only: f.applies === ONLY.read ? 'read' : f.applies ? 'send' : null,
   }
 }
 
-/** `{errorRate, latencyMs, dropResponseRate, feilet, only: "send"|null}`; fields left out stay as they are */
+/** `{errorRate, latencyMs, dropResponseRate, feilet, only: "send"|"read"|null}`; fields left out stay as they are */
 function setFaults(f: DpiFaults, body: Record<string, unknown>): void {
   const rate = (name: string, v: unknown) => {
     if (typeof v !== 'number' || !(v >= 0 && v <= 1))
@@ -205,11 +211,9 @@ function setFaults(f: DpiFaults, body: Record<string, unknown>): void {
   }
   if ('feilet' in body) f.feilet = typeof body.feilet === 'string' && body.feilet ? body.feilet : null
   if ('only' in body) {
-    if (body.only !== null && body.only !== 'send') throw badRequest('sandbox', 'only must be "send" or null')
-    f.applies =
-      body.only === 'send'
-        ? (method, url) => method === 'POST' && /\/messages\/out(\?|$)/.test(url)
-        : undefined
+    if (body.only !== null && body.only !== 'send' && body.only !== 'read')
+      throw badRequest('sandbox', 'only must be "send", "read" or null')
+    f.applies = body.only === null ? undefined : ONLY[body.only]
   }
 }
 
