@@ -46,6 +46,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
         'difi.move.feature.enableDPE': 'false',
+        'difi.move.feature.enableDPI': 'false',
       },
     })
     expect((await fetch(`${ip.url}/api/conversations`)).status).toBe(401)
@@ -110,6 +111,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
         'difi.move.feature.enableDPE': 'false',
+        'difi.move.feature.enableDPI': 'false',
       },
     })
     const app = await buildApp(ip.deps)
@@ -140,6 +142,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
         'difi.move.feature.enableDPE': 'false',
+        'difi.move.feature.enableDPI': 'false',
       },
     })
     const now = ip.clock.now().getTime()
@@ -179,6 +182,7 @@ describe.each(STORES)('/manage on %s', (kind) => {
         'difi.move.feature.enableDPV': 'false',
         'difi.move.feature.enableDPF': 'false',
         'difi.move.feature.enableDPE': 'false',
+        'difi.move.feature.enableDPI': 'false',
       },
     })
     expect((await get(`${ip.url}/manage/health`)).status).toBe(200)

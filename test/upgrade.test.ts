@@ -82,6 +82,7 @@ describe.each(STORES)('an upgrade on %s', (kind) => {
         '0008-instances',
         // the channels' own, which run whether or not the service is enabled
         'DPE-0001-sas-key',
+        'DPI-0001-sent-and-receipts',
       ])
       // nothing lost: every old conversation, status and file is there
       for (const id of [made.created, made.sending]) {
