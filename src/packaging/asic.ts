@@ -86,7 +86,7 @@ export function writeAsic(opts: WriteAsicOptions): Readable {
   const objects: DataObject[] = [
     { uri: 'manifest.xml', mimeType: 'application/xml', sha256: sha256(manifest) },
   ]
-  const digests = docs.map((doc) => addDocument(zip, doc, mtime, fail))
+  const digests = docs.map((doc) => addHashedEntry(zip, doc, mtime, fail))
   Promise.all(digests)
     .then(async (sums) => {
       for (const [i, d] of docs.entries())
@@ -103,15 +103,20 @@ export function writeAsic(opts: WriteAsicOptions): Readable {
   return out
 }
 
-/** Streams one document into the zip through a SHA-256; resolves with the digest when it has passed. */
-function addDocument(
+/**
+ * Streams one entry into the zip through a SHA-256; resolves with the digest when it has passed. The
+ * source is opened only when yazl reaches the entry; while it streams it is in `open` (when given), so a
+ * writer that is abandoned can close it.
+ */
+export function addHashedEntry(
   zip: yazl.ZipFile,
-  doc: AsicDocument,
+  entry: { filename: string; open: () => Readable },
   mtime: Date,
   fail: (e: unknown) => void,
+  open?: Set<Readable>,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    zip.addReadStreamLazy(doc.filename, { mtime }, (cb) => {
+    zip.addReadStreamLazy(entry.filename, { mtime }, (cb) => {
       const hash = createHash('sha256')
       const tap = new Transform({
         transform(chunk: Buffer, _e, done) {
@@ -125,13 +130,15 @@ function addDocument(
       })
       let source: Readable
       try {
-        source = doc.open()
+        source = entry.open()
       } catch (e) {
         reject(e)
         return
       }
+      open?.add(source)
       // yazl pipes without watching the source for errors; pipeline does, and fails the whole zip
       pipeline(source, tap, (err) => {
+        open?.delete(source)
         if (err) {
           reject(err)
           fail(err)

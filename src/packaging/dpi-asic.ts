@@ -4,9 +4,9 @@
 // XadesAsicWriter, efm-common CreateAsice) except where noted.
 
 import { createHash } from 'node:crypto'
-import { type PassThrough, pipeline, type Readable, Transform } from 'node:stream'
+import type { PassThrough, Readable } from 'node:stream'
 import yazl from 'yazl'
-import { AsicWriteError, orderDocuments } from './asic.js'
+import { AsicWriteError, addHashedEntry, orderDocuments } from './asic.js'
 import { ASIC_MIMETYPE } from './asic-xml.js'
 import { documentNamesProblem } from './document-names.js'
 import { type SdpDocument, type SdpManifest, sdpManifestXml } from './sdp-manifest.js'
@@ -68,7 +68,7 @@ export function writeDpiAsic(o: WriteDpiAsicOptions): Readable {
     fileComment: `mimetype=${ASIC_MIMETYPE}`,
   } as Partial<yazl.Options>) // yazl takes fileComment on every entry; its types list it only for files
   zip.addBuffer(manifest, 'manifest.xml', { mtime })
-  const digests = entries.map((e) => addEntry(zip, e, mtime, sources, fail))
+  const digests = entries.map((e) => addHashedEntry(zip, e, mtime, fail, sources))
   Promise.all(digests)
     .then((sums) => {
       const objects: SignedObject[] = [
@@ -108,48 +108,6 @@ function metadataEntries(docs: readonly DpiAsicDocument[], files: readonly DpiMe
   if (unnamed)
     throw new AsicWriteError(`no document names the metadata file ${JSON.stringify(unnamed.filename)}`)
   return [...named.values()]
-}
-
-/** Streams one entry into the zip through a SHA-256; resolves with the digest when it has passed. */
-function addEntry(
-  zip: yazl.ZipFile,
-  entry: Entry,
-  mtime: Date,
-  sources: Set<Readable>,
-  fail: (e: unknown) => void,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zip.addReadStreamLazy(entry.filename, { mtime }, (cb) => {
-      const hash = createHash('sha256')
-      const tap = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          hash.update(chunk)
-          done(null, chunk)
-        },
-        flush(done) {
-          resolve(hash.digest())
-          done()
-        },
-      })
-      let source: Readable
-      try {
-        source = entry.open()
-      } catch (e) {
-        reject(e)
-        return
-      }
-      sources.add(source)
-      // yazl pipes without watching the source for errors; pipeline does, and fails the whole zip
-      pipeline(source, tap, (err) => {
-        sources.delete(source)
-        if (err) {
-          reject(err)
-          fail(err)
-        }
-      })
-      cb(null, tap)
-    })
-  })
 }
 
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()

@@ -37,17 +37,10 @@ export interface XadesSigner {
   chainPem?: string[]
 }
 
-/** Text and attribute values escaped as Canonical XML 1.0 writes them. */
-export const c14nText = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;')
-export const c14nAttr = (s: string): string =>
-  s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#x9;')
-    .replace(/\n/g, '&#xA;')
-    .replace(/\r/g, '&#xD;')
+/** Text and attribute values escaped as Canonical XML 1.0 writes them (xml-c14n.ts). */
+import { escAttr as c14nAttr, escText as c14nText } from './xml-c14n.js'
+
+export { c14nAttr, c14nText }
 
 /** An element in canonical form: namespace declarations first, then the attributes sorted by name. */
 function el(name: string, attrs: Record<string, string>, content: string, decls = ''): string {

@@ -75,10 +75,12 @@ function attrNs(el: XmlElement, name: string): string {
 /** C14N sorts by code point (UCS), not UTF-16 units: equal for the BMP names signatures use. */
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-const escText = (s: string): string =>
+/** Text escaped as Canonical XML writes it. */
+export const escText = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;')
 
-const escAttr = (s: string): string =>
+/** An attribute value escaped as Canonical XML writes it. */
+export const escAttr = (s: string): string =>
   s
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
