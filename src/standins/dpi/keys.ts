@@ -47,10 +47,21 @@ export function providerKeySource(registryDataDir: string, clock: Clock): Provid
  * registry has none (404); a registry out of reach is a 503 for the caller to retry.
  */
 export async function virksert(registryUrl: string, orgnr: string): Promise<string | undefined> {
-  const url = `${registryUrl.replace(/\/+$/, '')}/virksert/${orgnr}`
-  let res: Response
+  const { res, url } = await registryGet(registryUrl, `virksert/${orgnr}`)
+  const text = await res.text()
+  if (res.status === 200 && text.includes('BEGIN CERTIFICATE')) return text
+  if (res.status === 404) return undefined
+  throw new DpiProblem(502, 'registry-unavailable', `The ServiceRegistry answered ${res.status} for ${url}`)
+}
+
+/** `GET {registryUrl}/{path}`; a registry out of reach is a 503 for the caller to retry. */
+export async function registryGet(
+  registryUrl: string,
+  path: string,
+): Promise<{ res: Response; url: string }> {
+  const url = `${registryUrl.replace(/\/+$/, '')}/${path}`
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+    return { res: await fetch(url, { signal: AbortSignal.timeout(10_000) }), url }
   } catch (cause) {
     throw new DpiProblem(
       503,
@@ -58,8 +69,4 @@ export async function virksert(registryUrl: string, orgnr: string): Promise<stri
       `Cannot reach the ServiceRegistry at ${url}: ${(cause as Error).message}`,
     )
   }
-  const text = await res.text()
-  if (res.status === 200 && text.includes('BEGIN CERTIFICATE')) return text
-  if (res.status === 404) return undefined
-  throw new DpiProblem(502, 'registry-unavailable', `The ServiceRegistry answered ${res.status} for ${url}`)
 }

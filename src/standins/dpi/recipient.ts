@@ -1,4 +1,5 @@
 import { DpiProblem } from './errors.js'
+import { registryGet } from './keys.js'
 
 interface RecordJson {
   service?: { identifier?: string }
@@ -18,17 +19,7 @@ export async function recipientOf(
 ): Promise<(type: 'digital' | 'utskrift', body: Record<string, unknown>) => boolean> {
   if (!/^[0-9]{11}$/.test(fnr))
     throw new DpiProblem(400, 'sandbox', `recipient must be a person number (11 digits), not "${fnr}"`)
-  const url = `${registryUrl.replace(/\/+$/, '')}/identifier/${fnr}`
-  let res: Response
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
-  } catch (cause) {
-    throw new DpiProblem(
-      503,
-      'registry-unavailable',
-      `Cannot reach the ServiceRegistry at ${url}: ${(cause as Error).message}`,
-    )
-  }
+  const { res, url } = await registryGet(registryUrl, `identifier/${fnr}`)
   if (res.status === 404) return () => false
   if (res.status !== 200)
     throw new DpiProblem(502, 'registry-unavailable', `The ServiceRegistry answered ${res.status} for ${url}`)
