@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import yauzl from 'yauzl'
@@ -81,7 +82,12 @@ export function checkName(raw: Buffer, flags: number): string {
   return name
 }
 
-export function checkSizes(name: string, e: yauzl.Entry, opts: ReadAsicOptions, total: number): void {
+export function checkSizes(
+  name: string,
+  e: yauzl.Entry,
+  opts: Pick<ReadAsicOptions, 'maxEntryBytes' | 'maxTotalBytes' | 'maxRatio'>,
+  total: number,
+): void {
   if (e.uncompressedSize > opts.maxEntryBytes) {
     throw new AsicError('limit', `${name} is ${e.uncompressedSize} bytes, more than ${opts.maxEntryBytes}`)
   }
@@ -135,4 +141,72 @@ export async function inflateEntry(
   const stream = await zip.openReadStreamPromise(entry)
   await pipeline(stream, limit(Math.min(o.max, entry.uncompressedSize), o.name), tap, sink)
   return { size, sha256: hash.digest() }
+}
+
+/** An entry as extracted: its name, where it was written (`''` when only hashed), its size and digest. */
+export interface ExtractedEntry {
+  name: string
+  path: string
+  size: number
+  sha256: Buffer
+  /** its place among the file entries, from 0 */
+  order: number
+}
+
+export interface ExtractOptions extends Omit<ReadAsicOptions, 'tempDir' | 'discardData'> {
+  /** where entry `order` is written, or null to hash and count it only */
+  pathFor(name: string, order: number): string | null
+  /** what one entry may inflate to (default maxEntryBytes) */
+  maxFor?(name: string): number
+  /** a check of each entry before it inflates (`order` counts the entries before it) */
+  inspect?(name: string, entry: yauzl.Entry, order: number): void
+}
+
+/**
+ * Every entry of the zip at `zipPath`, checked and inflated one at a time: the entry count, each name,
+ * no name twice, the declared sizes and ratio before a byte is inflated, and the real bytes of all the
+ * entries together against the ratio to the file's real size (entries may share their compressed bytes:
+ * an overlapping zip bomb). A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
+ * passes as it is.
+ */
+export async function extractEntries(
+  zipPath: string,
+  o: ExtractOptions,
+): Promise<Map<string, ExtractedEntry>> {
+  const zip = await openZip(zipPath)
+  const found = new Map<string, ExtractedEntry>()
+  let total = 0
+  // what `inspect` threw, which passes as it is
+  let inspected: unknown
+  const budget = inflationBudget(
+    Math.min(o.maxTotalBytes, o.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size)),
+  )
+  try {
+    if (zip.entryCount > o.maxEntries) {
+      throw new AsicError('limit', `the container has ${zip.entryCount} entries, more than ${o.maxEntries}`)
+    }
+    for await (const entry of entries(zip)) {
+      const name = checkName(entry.fileName as unknown as Buffer, entry.generalPurposeBitFlag)
+      try {
+        o.inspect?.(name, entry, found.size)
+      } catch (e) {
+        inspected = e
+        throw e
+      }
+      if (found.has(name)) throw new AsicError('duplicate', `the container holds ${name} twice`)
+      total += entry.uncompressedSize
+      checkSizes(name, entry, o, total)
+      if (name.endsWith('/')) continue
+      const path = o.pathFor(name, found.size)
+      const max = o.maxFor?.(name) ?? o.maxEntryBytes
+      const { size, sha256 } = await inflateEntry(zip, entry, { name, max, path, budget })
+      found.set(name, { name, path: path ?? '', size, sha256, order: found.size })
+    }
+  } catch (e) {
+    if (e instanceof AsicError || e === inspected) throw e
+    throw new AsicError('malformed', `broken zip: ${(e as Error).message}`, { cause: e })
+  } finally {
+    zip.close()
+  }
+  return found
 }

@@ -6,22 +6,11 @@
 // in asic-entries.ts.
 
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import {
-  AsicError,
-  checkName,
-  checkSizes,
-  entries,
-  inflateEntry,
-  inflationBudget,
-  isMeta,
-  limit,
-  openZip,
-  RATIO_FLOOR,
-} from './asic-entries.js'
+import { AsicError, type ExtractedEntry, extractEntries, isMeta, limit } from './asic-entries.js'
 import { type SignatureCheck, verifyDetached } from './asic-signature.js'
 
 export { AsicError, type AsicErrorReason, checkName } from './asic-entries.js'
@@ -70,13 +59,7 @@ export interface ReadAsicResult {
 /** the entries read into memory (manifests, signature) */
 const MAX_META_BYTES = 1024 * 1024
 
-interface Extracted {
-  name: string
-  path: string
-  size: number
-  sha256: Buffer
-  order: number
-}
+type Extracted = ExtractedEntry
 
 export async function readAsic(source: Readable | string, opts: ReadAsicOptions): Promise<ReadAsicResult> {
   const dir = await mkdtemp(join(opts.tempDir, 'asic-'))
@@ -100,42 +83,13 @@ export async function readAsic(source: Readable | string, opts: ReadAsicOptions)
 }
 
 async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Promise<Map<string, Extracted>> {
-  const zip = await openZip(zipPath)
-  const found = new Map<string, Extracted>()
-  let total = 0
-  // entries may share their compressed bytes (an overlapping zip bomb), so all of them together are
-  // held to the ratio against the file's real size too
-  const budget = inflationBudget(
-    Math.min(opts.maxTotalBytes, opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size)),
-  )
-  try {
-    if (zip.entryCount > opts.maxEntries) {
-      throw new AsicError(
-        'limit',
-        `the container has ${zip.entryCount} entries, more than ${opts.maxEntries}`,
-      )
-    }
-    for await (const entry of entries(zip)) {
-      const name = checkName(entry.fileName as unknown as Buffer, entry.generalPurposeBitFlag)
-      if (found.has(name)) throw new AsicError('duplicate', `the container holds ${name} twice`)
-      total += entry.uncompressedSize
-      checkSizes(name, entry, opts, total)
-      if (name.endsWith('/')) continue
-      const keep = !opts.discardData || isMeta(name)
-      const path = keep ? join(dir, String(found.size)) : null
-      // checking only: the entries read into memory are small, and held to that as they inflate
-      const max = keep && opts.discardData ? MAX_META_BYTES : opts.maxEntryBytes
-      const { size, sha256 } = await inflateEntry(zip, entry, { name, max, path, budget })
-      found.set(name, { name, path: path ?? '', size, sha256, order: found.size })
-    }
-  } catch (e) {
-    throw e instanceof AsicError
-      ? e
-      : new AsicError('malformed', `broken zip: ${(e as Error).message}`, { cause: e })
-  } finally {
-    zip.close()
-  }
-  return found
+  return extractEntries(zipPath, {
+    ...opts,
+    // checking only: the documents are hashed, never written; the entries read into memory are small,
+    // and held to that as they inflate
+    pathFor: (name, order) => (!opts.discardData || isMeta(name) ? join(dir, String(order)) : null),
+    maxFor: (name) => (opts.discardData && isMeta(name) ? MAX_META_BYTES : opts.maxEntryBytes),
+  })
 }
 
 async function small(found: Map<string, Extracted>, name: string): Promise<Buffer | null> {

@@ -10,21 +10,15 @@
 
 import { X509Certificate } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { ByteBudget } from '../../files/byte-budget.js'
 import {
   AsicError,
-  checkName,
-  checkSizes,
-  entries,
-  inflateEntry,
-  inflationBudget,
+  type ExtractedEntry,
+  extractEntries,
   isMeta,
   limit,
-  openZip,
-  RATIO_FLOOR,
 } from '../../packaging/asic-entries.js'
 import { ASIC_MIMETYPE } from '../../packaging/asic-xml.js'
 import { CmsError, decryptStream } from '../../packaging/cms.js'
@@ -69,12 +63,7 @@ export interface OpenPackageInput {
 
 class Refusal extends Error {}
 
-interface Entry {
-  name: string
-  path: string
-  size: number
-  sha256: Buffer
-}
+type Entry = ExtractedEntry
 
 export async function openPackage(o: OpenPackageInput): Promise<OpenPackageResult> {
   await mkdir(o.workDir, { recursive: true })
@@ -118,62 +107,27 @@ async function decrypt(o: OpenPackageInput, zipPath: string): Promise<void> {
 
 /** Every entry into its own file; the first must be the ASiC-E mimetype, STORED, as ETSI's ASiC asks. */
 async function extract(zipPath: string, dir: string, max: number): Promise<Map<string, Entry>> {
-  const zip = await openZip(zipPath)
-  const found = new Map<string, Entry>()
-  const opts = {
+  const found = await extractEntries(zipPath, {
     maxEntries: MAX_ENTRIES,
     maxEntryBytes: max,
     maxTotalBytes: max,
     maxRatio: MAX_RATIO,
-    tempDir: dir,
-  }
-  const budget = inflationBudget(Math.min(max, MAX_RATIO * Math.max(RATIO_FLOOR, (await stat(zipPath)).size)))
-  try {
-    if (zip.entryCount > MAX_ENTRIES)
-      throw new AsicError('limit', `it has ${zip.entryCount} entries, more than ${MAX_ENTRIES}`)
-    let total = 0
-    for await (const entry of entries(zip)) {
-      const name = checkName(entry.fileName as unknown as Buffer, entry.generalPurposeBitFlag)
+    pathFor: (_name, order) => join(dir, `entry-${order}`),
+    maxFor: (name) => (isMeta(name) ? MAX_META_BYTES : max),
+    inspect(name, entry, order) {
       if (
-        found.size === 0 &&
+        order === 0 &&
         (name !== 'mimetype' || entry.compressionMethod !== 0 || entry.relativeOffsetOfLocalHeader !== 0)
       )
         throw new Refusal(
           `The package's container does not start with the mimetype entry, stored uncompressed, as ASiC-E requires.`,
         )
-      if (found.has(name)) throw new AsicError('duplicate', `it holds ${name} twice`)
-      total += entry.uncompressedSize
-      checkSizes(name, entry, opts, total)
-      if (name.endsWith('/')) continue
-      await take(zip, entry, { name, dir, max: isMeta(name) ? MAX_META_BYTES : max, budget }, found)
-    }
-  } catch (e) {
-    throw e instanceof Refusal || e instanceof AsicError
-      ? e
-      : new AsicError('malformed', `broken zip: ${(e as Error).message}`, { cause: e })
-  } finally {
-    zip.close()
-  }
+    },
+  })
   const mimetype = found.get('mimetype')
   if (!mimetype || (await readFile(mimetype.path, 'utf8')) !== ASIC_MIMETYPE)
     throw new Refusal(`The package's mimetype entry does not say ${ASIC_MIMETYPE}.`)
   return found
-}
-
-async function take(
-  zip: Awaited<ReturnType<typeof openZip>>,
-  entry: Parameters<typeof inflateEntry>[1],
-  o: { name: string; dir: string; max: number; budget: ByteBudget },
-  found: Map<string, Entry>,
-): Promise<void> {
-  const path = join(o.dir, `entry-${found.size}`)
-  const { size, sha256 } = await inflateEntry(zip, entry, {
-    name: o.name,
-    max: o.max,
-    path,
-    budget: o.budget,
-  })
-  found.set(o.name, { name: o.name, path, size, sha256 })
 }
 
 async function readManifest(found: Map<string, Entry>): Promise<ParsedSdpManifest> {
