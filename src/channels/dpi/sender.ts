@@ -31,6 +31,7 @@ import {
   getReceiver,
   getSikkerhetsnivaa,
 } from '../../sbd/accessors.js'
+import { defaultStandard } from '../../sbd/prototype.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
 import { forMessage } from '../../util/log.js'
 import type { Clock } from '../../util/time.js'
@@ -63,12 +64,6 @@ export interface DpiSenderDeps {
   /** the next channel to send on (round-robin over the configured ones) */
   nextKanal: () => string
 }
-
-/** the ServiceRegistry's document types of the two DPI records */
-const DOCUMENT_TYPE = {
-  digital: 'urn:no:difi:digitalpost:xsd:digital::digital',
-  print: 'urn:no:difi:digitalpost:xsd:fysisk::print',
-} as const
 
 /** what a handover record holds while the access point may have the letter */
 const IN_FLIGHT = 'sending'
@@ -240,7 +235,8 @@ async function lookup(
         securityLevel: getSikkerhetsnivaa(sbd) ?? null,
         ...(print ? { print: true } : {}),
       },
-      print ? DOCUMENT_TYPE.print : DOCUMENT_TYPE.digital,
+      // the ServiceRegistry's document type of the DPI record asked for
+      defaultStandard(print ? 'print' : 'digital'),
     )
   } catch (error) {
     if (error instanceof ServiceRegistryUnavailableError)
