@@ -1,6 +1,8 @@
 // The stand-ins' own SQLite files grow by numbered SQL steps: `user_version` counts those a file has had.
 
-import type SQLite from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import SQLite from 'better-sqlite3'
 
 /** Runs the SQL steps `db` has not had yet (its `user_version` counts them), each in a transaction. */
 export function migrate(db: SQLite.Database, migrations: readonly string[]): void {
@@ -11,4 +13,24 @@ export function migrate(db: SQLite.Database, migrations: readonly string[]): voi
       db.pragma(`user_version = ${v + 1}`)
     })()
   }
+}
+
+/**
+ * A stand-in's SQLite file `<dir>/<file>`, made with `dir` when missing: WAL, every commit on disk
+ * (`synchronous = FULL`, so a stand-in that is killed keeps what it answered), foreign keys enforced when
+ * asked, and the steps it has not had yet run.
+ */
+export function openStandInDb(
+  dir: string,
+  file: string,
+  migrations: readonly string[],
+  opts: { foreignKeys: boolean },
+): SQLite.Database {
+  mkdirSync(dir, { recursive: true })
+  const db = new SQLite(join(dir, file))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  if (opts.foreignKeys) db.pragma('foreign_keys = ON')
+  migrate(db, migrations)
+  return db
 }

@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { migrate } from '../sqlite-steps.js'
+import { openStandInDb } from '../sqlite-steps.js'
 
 /**
  * The broker's state in SQLite under dataDir (`broker.sqlite`), so a restart loses nothing: issued
@@ -84,12 +81,7 @@ const MIGRATIONS = [
 export type BrokerStore = ReturnType<typeof openBrokerStore>
 
 export function openBrokerStore(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true })
-  const db = new SQLite(join(dataDir, 'broker.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('foreign_keys = ON')
-  migrate(db, MIGRATIONS)
+  const db = openStandInDb(dataDir, 'broker.sqlite', MIGRATIONS, { foreignKeys: true })
   return {
     addToken: (row: TokenRow) =>
       void db

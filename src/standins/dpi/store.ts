@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { migrate } from '../sqlite-steps.js'
+import { openStandInDb } from '../sqlite-steps.js'
 
 /**
  * The stand-in's state in SQLite under dataDir (`dpi.sqlite`), so a restart loses nothing: the letters
@@ -131,12 +128,7 @@ const MIGRATIONS = [
 export type DpiStore = ReturnType<typeof openDpiStore>
 
 export function openDpiStore(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true })
-  const db = new SQLite(join(dataDir, 'dpi.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('foreign_keys = ON')
-  migrate(db, MIGRATIONS)
+  const db = openStandInDb(dataDir, 'dpi.sqlite', MIGRATIONS, { foreignKeys: true })
   const addStatus = db.prepare(
     'INSERT INTO c2_status (message_id, status, beskrivelse, timestamp) VALUES (?, ?, ?, ?)',
   )

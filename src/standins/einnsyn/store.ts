@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { migrate } from '../sqlite-steps.js'
+import { openStandInDb } from '../sqlite-steps.js'
 
 /**
  * What the eInnsyn stand-in remembers, in SQLite under the Service Bus stand-in's data folder
@@ -73,11 +71,7 @@ export type EinnsynStore = ReturnType<typeof openEinnsynStore>
 
 export function openEinnsynStore(dataDir: string) {
   const dir = join(dataDir, 'einnsyn')
-  mkdirSync(dir, { recursive: true })
-  const db = new SQLite(join(dir, 'einnsyn.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  migrate(db, MIGRATIONS)
+  const db = openStandInDb(dir, 'einnsyn.sqlite', MIGRATIONS, { foreignKeys: false })
   return {
     addInnsynskrav: (row: InnsynskravRow) =>
       void db

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { migrate } from '../sqlite-steps.js'
+import { openStandInDb } from '../sqlite-steps.js'
 
 /**
  * The stand-in's queues in SQLite under dataDir (`service-bus.sqlite`), so a restart loses nothing.
@@ -72,12 +69,7 @@ const LOCKED = `queue = @queue AND dead_lettered = @dead AND lock_token = @token
 export type ServiceBusStore = ReturnType<typeof openServiceBusStore>
 
 export function openServiceBusStore(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true })
-  const db = new SQLite(join(dataDir, 'service-bus.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('foreign_keys = ON')
-  migrate(db, MIGRATIONS)
+  const db = openStandInDb(dataDir, 'service-bus.sqlite', MIGRATIONS, { foreignKeys: true })
   const ensure = db.prepare('INSERT OR IGNORE INTO queue (name, created) VALUES (?, ?)')
   const next = db.prepare('UPDATE queue SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq')
   // a message past its time to live goes unless someone holds it; Azure drops it by default

@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { migrate } from '../sqlite-steps.js'
+import { openStandInDb } from '../sqlite-steps.js'
 
 /**
  * The stand-in's state in SQLite under dataDir (`svarut.sqlite`), so a restart loses nothing:
@@ -85,12 +82,7 @@ const MIGRATIONS = [
 export type SvarUtStore = ReturnType<typeof openSvarUtStore>
 
 export function openSvarUtStore(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true })
-  const db = new SQLite(join(dataDir, 'svarut.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('foreign_keys = ON')
-  migrate(db, MIGRATIONS)
+  const db = openStandInDb(dataDir, 'svarut.sqlite', MIGRATIONS, { foreignKeys: true })
   const addHendelse = db.prepare(
     'INSERT INTO hendelse (forsendelse_id, tidspunkt, hendelse) VALUES (?, ?, ?)',
   )

@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { migrate } from '../../sqlite-steps.js'
+import { openStandInDb } from '../../sqlite-steps.js'
 
 /**
  * Correspondences in their own SQLite file beside the broker's (`correspondence.sqlite` under dataDir),
@@ -84,11 +81,7 @@ const MIGRATIONS = [
 export type CorrespondenceStore = ReturnType<typeof openCorrespondenceStore>
 
 export function openCorrespondenceStore(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true })
-  const db = new SQLite(join(dataDir, 'correspondence.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  migrate(db, MIGRATIONS)
+  const db = openStandInDb(dataDir, 'correspondence.sqlite', MIGRATIONS, { foreignKeys: false })
   const one = (sql: string, ...args: unknown[]) =>
     db.prepare(sql).get(...args) as CorrespondenceRow | undefined
   const set = (sql: string, ...args: unknown[]) => db.prepare(sql).run(...args).changes === 1
