@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose'
+import { claimedOrgnr, maskinportenClaims, orgnrOf } from '../maskinporten-claims.js'
 import { forbidden, unauthorized } from './errors.js'
 
 /** The Maskinporten scope every call to the access point needs. */
@@ -24,32 +24,13 @@ export interface Caller {
  * same way, its `consumer` then being the supplier.
  */
 export function callerOf(authorization: string | undefined, now: Date): Caller {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1]
-  if (!token)
-    throw unauthorized(`Authorization: Bearer <Maskinporten token with scope ${DPI_SCOPE}> is required`)
-  let claims: Record<string, unknown>
-  try {
-    claims = decodeJwt(token)
-  } catch (error) {
-    throw unauthorized(`The bearer token is not a JWT: ${(error as Error).message}`)
-  }
-  if (typeof claims.exp === 'number' && claims.exp * 1000 < now.getTime())
-    throw unauthorized('The Maskinporten token has expired')
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/) : []
-  if (!scopes.includes(DPI_SCOPE))
-    throw forbidden(`The Maskinporten token lacks the scope ${DPI_SCOPE} (it has "${scopes.join(' ')}")`)
-  const consumer = orgnrOf((claims.consumer as { ID?: unknown } | null)?.ID)
-  const supplier = orgnrOf((claims.supplier as { ID?: unknown } | null)?.ID)
+  const { token, claims } = maskinportenClaims(authorization, now, DPI_SCOPE, { unauthorized, forbidden })
+  const consumer = claimedOrgnr(claims.consumer)
+  const supplier = claimedOrgnr(claims.supplier)
   const onBehalfOf = orgnrOf(claims.consumer_org)
   if (!consumer)
     throw unauthorized('The Maskinporten token names no organisation: expected consumer.ID as 0192:<orgnr>')
   if (supplier) return { token, consumer, signer: supplier }
   if (onBehalfOf) return { token, consumer: onBehalfOf, signer: consumer }
   return { token, consumer, signer: consumer }
-}
-
-/** `0192:910075918` or `910075918` → `910075918` */
-export function orgnrOf(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  return /^(?:0192:)?([0-9]{9})$/.exec(value)?.[1]
 }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { decodeJwt } from 'jose'
+import { claimedOrgnr, maskinportenClaims, orgnrOf } from '../maskinporten-claims.js'
 import { forbidden, notFound, unauthorized } from './errors.js'
 import type { Integrasjon, Konto, Mottakersystem, SvarUtSettings } from './settings.js'
 
@@ -43,20 +43,8 @@ export function kontoOf(settings: SvarUtSettings, integrasjon: Integrasjon, kont
 
 /** The organisation a Maskinporten token speaks for: `consumer_org` when delegated, else `consumer.ID`. */
 function tokenOrganisation(authorization: string | undefined, now: Date): string {
-  const jwt = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1]
-  if (!jwt) throw unauthorized('Authorization: Bearer <Maskinporten token with scope ks:fiks> is required')
-  let claims: Record<string, unknown>
-  try {
-    claims = decodeJwt(jwt)
-  } catch (error) {
-    throw unauthorized(`The bearer token is not a JWT: ${(error as Error).message}`)
-  }
-  if (typeof claims.exp === 'number' && claims.exp * 1000 < now.getTime())
-    throw unauthorized('The Maskinporten token has expired')
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/) : []
-  if (!scopes.includes(FIKS_SCOPE))
-    throw forbidden(`The Maskinporten token lacks the scope ${FIKS_SCOPE} (it has "${scopes.join(' ')}")`)
-  const org = orgnrOf(claims.consumer_org) ?? orgnrOf((claims.consumer as { ID?: unknown } | null)?.ID)
+  const { claims } = maskinportenClaims(authorization, now, FIKS_SCOPE, { unauthorized, forbidden })
+  const org = orgnrOf(claims.consumer_org) ?? claimedOrgnr(claims.consumer)
   if (!org)
     throw unauthorized('The Maskinporten token names no organisation: expected consumer.ID as 0192:<orgnr>')
   return org
@@ -75,11 +63,6 @@ export function mottakersystemOf(
   const system = settings.mottakersystemer.find((m) => m.username === username)
   if (!system || !same(system.password, password)) throw unauthorized('Wrong username or password')
   return system
-}
-
-function orgnrOf(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  return /^(?:0192:)?([0-9]{9})$/.exec(value)?.[1]
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
