@@ -10,10 +10,9 @@ import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebStream } from 'node:stream/web'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DIGITAL_PERSON, type DpiWorld, startDpiWorld } from './support/dpi-world.js'
+import { liveMemorySampler } from './support/live-memory.js'
 import { eventually, json } from './support/poll.js'
 
 /**
@@ -76,49 +75,6 @@ function upload(
   })
 }
 
-/**
- * What is alive after full collections (not RSS, which holds garbage not yet collected), sampled when
- * asked and, once `every()` is called, again and again until stopped, counted per phase. A collection
- * takes a while with a big heap, so the next timed sample waits three times as long as the last took
- * (at least 100 ms): sampling never starves the work it watches.
- */
-function liveMemorySampler() {
-  setFlagsFromString('--expose_gc')
-  const gc = runInNewContext('gc') as () => void
-  const live = () => {
-    // twice: the first collection may leave freed buffers' memory to be given back by the next
-    gc()
-    gc()
-    const m = process.memoryUsage()
-    return m.heapUsed + m.external
-  }
-  let timer: NodeJS.Timeout | undefined
-  const start = live()
-  const s = {
-    start,
-    peak: start,
-    phase: 'before',
-    samples: {} as Record<string, number>,
-    sample() {
-      s.peak = Math.max(s.peak, live())
-      s.samples[s.phase] = (s.samples[s.phase] ?? 0) + 1
-    },
-    every() {
-      const tick = () => {
-        const t = performance.now()
-        s.sample()
-        timer = setTimeout(tick, Math.max(100, 3 * (performance.now() - t)))
-      }
-      timer = setTimeout(tick, 100)
-    },
-    stop() {
-      clearTimeout(timer)
-      s.sample()
-    },
-  }
-  return s
-}
-
 // SQLite only: the store holds rows, never the document, so PostgreSQL would measure the same streams
 describe('a 50 MB DPI letter', () => {
   let w: DpiWorld | undefined
@@ -174,8 +130,7 @@ describe('a 50 MB DPI letter', () => {
     } finally {
       sampler.stop()
     }
-    const growth = sampler.peak - sampler.start
-    const said = `grew ${(growth / 2 ** 20).toFixed(1)} MiB; samples ${JSON.stringify(sampler.samples)}`
+    const { growth, said } = sampler.report()
     // samples all along the upload, and along the packing, the access point's upload and the mailbox's unpacking
     expect(sampler.samples.upload, said).toBeGreaterThanOrEqual(10)
     expect(sampler.samples.send, said).toBeGreaterThanOrEqual(5)

@@ -3,9 +3,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { liveBytes } from '../../test/support/live-memory.js'
 import { AsicWriteError } from './asic.js'
 import { CmsError } from './cms.js'
 import type { DpiAsicDocument } from './dpi-asic.js'
@@ -151,14 +150,7 @@ describe.skipIf(!opensslAvailable() || !unzipAvailable)('writeDpiPackage', () =>
       for (let i = 0; i < TOTAL / block.length; i++)
         for (let j = 0; j < block.length; j += 64 * 1024) yield block.subarray(j, j + 64 * 1024)
     }
-    // what is alive after a collection, not RSS, which grows with garbage the runtime has yet to collect
-    setFlagsFromString('--expose_gc')
-    const gc = runInNewContext('gc') as () => void
-    const live = () => {
-      gc()
-      const m = process.memoryUsage()
-      return m.heapUsed + m.external
-    }
+    const live = liveBytes()
     const start = live()
     let peak = start
     const sampler = setInterval(() => {

@@ -6,12 +6,11 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import SQLite from 'better-sqlite3'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
+import { liveBytes } from '../../../test/support/live-memory.js'
 import { loadConfig } from '../../config/load.js'
 import type { Config } from '../../config/types.js'
 import { createLocalPayloadStore, type PayloadStore } from '../../files/payload-store.js'
@@ -395,15 +394,7 @@ describe('pollSvarInn', () => {
     const id = await streamSend('stor.pdf', pieces)
 
     const r = receiver({ discardData: true })
-    // what is alive, not what the runtime has yet to collect (Node.js 24 collects buffers late, so its RSS
-    // grows with the bytes that passed): a collection before each sample
-    setFlagsFromString('--expose_gc')
-    const gc = runInNewContext('gc') as () => void
-    const live = () => {
-      gc()
-      const m = process.memoryUsage()
-      return m.heapUsed + m.external
-    }
+    const live = liveBytes()
     const start = live()
     let peak = start
     const sampler = setInterval(() => {

@@ -4,11 +4,10 @@ import { createServer, type IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import busboy from 'busboy'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { liveBytes } from '../../../test/support/live-memory.js'
 import { makeTempDir } from '../../packaging/test-support.js'
 import { generatedStream, silentServer } from '../dpo/test-support.js'
 import { type C2Client, C2Error, createC2Client, isRetryableC2Status } from './c2-client.js'
@@ -157,17 +156,6 @@ async function failure(p: Promise<unknown>): Promise<C2Error> {
   )
   expect(error).toBeInstanceOf(C2Error)
   return error as C2Error
-}
-
-/** what is alive (heap and buffers) after a collection: not garbage the runtime has yet to collect */
-function liveBytes(): () => number {
-  setFlagsFromString('--expose_gc')
-  const gc = runInNewContext('gc') as () => void
-  return () => {
-    gc()
-    const m = process.memoryUsage()
-    return m.heapUsed + m.external
-  }
 }
 
 describe('send', () => {
