@@ -1,20 +1,38 @@
-// One-step multipart send of a 10 KiB file (POST /api/messages/out/multipart) against SQLite, beside a
-// baseline in the same run: a bare Fastify handler that streams the same multipart file to disk
-// (temp file + rename) and inserts one row. Reports requests/s, the ratio, and peak RSS.
-import { randomUUID } from 'node:crypto'
+// One-step multipart send of a 10 KiB file (POST /api/messages/out/multipart), beside baselines in the
+// same run that make the same bytes durable with nothing else around them.
+//
+// BENCH_STORE=sqlite (the default): the integration point on SQLite with payloads in files; baselines, bare
+// Fastify handlers streaming the parts with busboy:
+//   - "durable": each part to a temp file that is fsynced, renamed into the message's folder, the folder
+//     fsynced, and one row committed in SQLite (WAL, synchronous=FULL): the promise our 200 makes;
+//   - "no file fsync": the same without the file and folder fsyncs (the baseline before issue 20).
+// BENCH_STORE=postgres (BENCH_POSTGRES_URL or TEST_POSTGRES_URL): the integration point on PostgreSQL
+// with payloads in the database (`use-db-persistence`); baseline, a bare handler inserting the message row
+// and the two parts' bytes in one transaction.
+// Reports requests/s, latency, the ratios, and the integration point's peak RSS.
+import { randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { createWriteStream, mkdtempSync, renameSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { open, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import Busboy from 'busboy'
 import Fastify from 'fastify'
+import pg from 'pg'
 import { benchProperties, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from './support.mjs'
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
+const STORE = process.env.BENCH_STORE ?? 'sqlite'
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL
+if (STORE !== 'sqlite' && STORE !== 'postgres')
+  throw new Error(`BENCH_STORE is sqlite or postgres, not ${STORE}`)
+if (STORE === 'postgres' && !POSTGRES_URL) {
+  console.error('BENCH_STORE=postgres needs BENCH_POSTGRES_URL or TEST_POSTGRES_URL')
+  process.exit(2)
+}
 const FILE = Buffer.alloc(10 * 1024, 'a')
 // an arkivmelding needs its arkivmelding.xml; both servers get the same two-file body
 const ARKIVMELDING = `<?xml version="1.0" encoding="utf-8"?>
@@ -71,8 +89,42 @@ async function load(url, duration = DURATION) {
   }
 }
 
-/** The baseline: what any server must do for this request, and nothing more. */
-async function startBaseline() {
+/** Reads a multipart request with busboy: the sbd field, and each file given to `onFile`. */
+async function readParts(req, onFile) {
+  const bb = Busboy({ headers: req.headers })
+  let sbd = ''
+  const files = []
+  bb.on('field', (name, value) => {
+    if (name === 'sbd') sbd = value
+  })
+  bb.on('file', (_name, stream, info) => files.push(onFile(stream, info)))
+  req.raw.pipe(bb)
+  await once(bb, 'close')
+  return { sbd, files: await Promise.all(files) }
+}
+
+async function fsyncPath(path) {
+  const h = await open(path, 'r')
+  try {
+    await h.sync()
+  } finally {
+    await h.close()
+  }
+}
+
+/** A file written, and fsynced before it is closed when `durable`. */
+async function writeFile(path, stream, durable) {
+  const h = await open(path, 'w')
+  try {
+    for await (const chunk of stream) await h.write(chunk)
+    if (durable) await h.sync()
+  } finally {
+    await h.close()
+  }
+}
+
+/** The SQLite baseline: what any server must do for this request to be durable, and nothing more. */
+async function startSqliteBaseline({ durable }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'))
   const db = new Database(join(dir, 'baseline.sqlite'))
   db.pragma('journal_mode = WAL')
@@ -81,67 +133,136 @@ async function startBaseline() {
     'create table files (id integer primary key, message_id text unique, filename text, size integer, sbd text)',
   )
   const insert = db.prepare('insert into files (message_id, filename, size, sbd) values (?, ?, ?, ?)')
+  mkdirSync(join(dir, 'tmp'))
   const app = Fastify()
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
   app.post('/upload', async (req, reply) => {
-    const bb = Busboy({ headers: req.headers })
-    let sbd = ''
-    const files = []
-    bb.on('field', (name, value) => {
-      if (name === 'sbd') sbd = value
+    const id = randomUUID()
+    const { sbd, files } = await readParts(req, async (stream, info) => {
+      const tmp = join(dir, 'tmp', randomUUID())
+      await writeFile(tmp, stream, durable)
+      return { tmp, name: info.filename }
     })
-    bb.on('file', (_name, stream, info) => {
-      const tmp = join(dir, randomUUID())
-      files.push(
-        pipeline(stream, createWriteStream(tmp))
-          .then(() => renameSync(tmp, `${tmp}.done`))
-          .then(() => info.filename),
+    const folder = join(dir, id)
+    mkdirSync(folder)
+    await Promise.all(files.map((f) => rename(f.tmp, join(folder, f.name))))
+    if (durable) await Promise.all([fsyncPath(folder), fsyncPath(dir)])
+    insert.run(id, files.map((f) => f.name).join(','), FILE.length, sbd)
+    return reply.send({ ok: true })
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { url: `http://127.0.0.1:${app.server.address().port}/upload`, close: () => app.close() }
+}
+
+/** The PostgreSQL baseline: the message row and the parts' bytes inserted in one transaction. */
+async function startPostgresBaseline(url) {
+  const pool = new pg.Pool({ connectionString: url, max: 10 })
+  await pool.query(
+    `create table messages (id uuid primary key, sbd text not null);
+     create table files (message_id uuid not null references messages(id), filename text not null, data bytea not null,
+       primary key (message_id, filename))`,
+  )
+  const app = Fastify()
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+  app.post('/upload', async (req, reply) => {
+    const { sbd, files } = await readParts(req, async (stream, info) => {
+      const chunks = []
+      for await (const c of stream) chunks.push(c)
+      return { name: info.filename, data: Buffer.concat(chunks) }
+    })
+    const id = randomUUID()
+    const c = await pool.connect()
+    try {
+      await c.query('begin')
+      await c.query('insert into messages (id, sbd) values ($1, $2)', [id, sbd])
+      await c.query(
+        'insert into files (message_id, filename, data) select $1, * from unnest($2::text[], $3::bytea[])',
+        [id, files.map((f) => f.name), files.map((f) => f.data)],
       )
-    })
-    req.raw.pipe(bb)
-    await once(bb, 'close')
-    const names = await Promise.all(files)
-    insert.run(randomUUID(), names.join(','), FILE.length, sbd)
+      await c.query('commit')
+    } catch (e) {
+      await c.query('rollback')
+      throw e
+    } finally {
+      c.release()
+    }
     return reply.send({ ok: true })
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     url: `http://127.0.0.1:${app.server.address().port}/upload`,
-    pid: process.pid,
-    close: () => app.close(),
+    close: async () => {
+      await app.close()
+      await pool.end()
+    },
   }
 }
 
+/** A fresh schema on the benchmark's PostgreSQL, and a URL naming it (as the integration point reads one). */
+async function freshSchema(admin, what) {
+  const schema = `bench_${what}_${randomBytes(4).toString('hex')}`
+  await admin.query(`create schema ${schema}`)
+  const url = new URL(POSTGRES_URL)
+  url.searchParams.set('currentSchema', schema)
+  // node-postgres reads the search path from `options`
+  const pgUrl = new URL(POSTGRES_URL)
+  pgUrl.searchParams.set('options', `-c search_path=${schema}`)
+  return { schema, url: url.toString(), pgUrl: pgUrl.toString() }
+}
+
 const registry = await startRegistry()
-const ip = await startIp(benchProperties(registry.url))
-const baseline = await startBaseline()
+const admin = STORE === 'postgres' ? new pg.Client({ connectionString: POSTGRES_URL }) : null
+await admin?.connect()
+const schemas = []
+let ipProps = benchProperties(registry.url)
+const baselines = []
+if (STORE === 'postgres') {
+  const forIp = await freshSchema(admin, 'ip')
+  const forBase = await freshSchema(admin, 'base')
+  schemas.push(forIp.schema, forBase.schema)
+  ipProps = benchProperties(registry.url, {
+    'difi.datasource.url': forIp.url,
+    'difi.move.nextmove.use-db-persistence': 'true',
+  })
+  baselines.push({ name: 'durable', server: await startPostgresBaseline(forBase.pgUrl) })
+} else {
+  baselines.push({ name: 'durable', server: await startSqliteBaseline({ durable: true }) })
+  baselines.push({ name: 'no file fsync', server: await startSqliteBaseline({ durable: false }) })
+}
+const ip = await startIp(ipProps)
 
 let ours
-let base
+const base = {}
 let oursRss
 try {
   const warm = await load(`${ip.url}/api/messages/out/multipart`, 3)
   if (warm.non2xx) throw new Error(`integration point answered ${warm.non2xx} non-2xx during warm-up`)
-  await load(baseline.url, 3)
+  for (const b of baselines) await load(b.server.url, 3)
   ours = await load(`${ip.url}/api/messages/out/multipart`)
   if (ours.non2xx) throw new Error(`integration point answered ${ours.non2xx} non-2xx`)
-  base = await load(baseline.url)
+  for (const b of baselines) {
+    base[b.name] = await load(b.server.url)
+    if (base[b.name].non2xx) throw new Error(`baseline ${b.name} answered ${base[b.name].non2xx} non-2xx`)
+  }
   oursRss = peakRssMiB(ip.child.pid)
 } finally {
   await ip.stop()
-  await baseline.close()
+  for (const b of baselines) await b.server.close()
   registry.close()
+  for (const schema of schemas) await admin.query(`drop schema ${schema} cascade`)
+  await admin?.end()
 }
 
 console.log(
   JSON.stringify(
     {
       benchmark: 'multipart-send-10KiB',
+      store: STORE,
       seconds: DURATION,
       connections: CONNECTIONS,
       ours,
       baseline: base,
-      ratio: +(ours.rps / base.rps).toFixed(2),
+      ratios: Object.fromEntries(Object.entries(base).map(([k, v]) => [k, +(ours.rps / v.rps).toFixed(2)])),
       oursPeakRssMiB: oursRss,
       registryCalls: registry.calls(),
     },
