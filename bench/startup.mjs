@@ -7,7 +7,9 @@
 //   npm run build && node bench/startup.mjs
 //
 // Knobs: BENCH_RUNS (10 per variant), BENCH_PROBE_PATH (/manage/health/readiness; /api/conversations is
-// used when that answers 404), BENCH_NODE_ARGS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+// used when that answers 404), BENCH_NODE_ARGS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_CLI (another
+// build's cli.js, e.g. a prototype's, instead of dist/src/cli.js), BENCH_NODE (another node binary, e.g. a Node 22
+// or 24 runtime, for the integration point and the baseline alike).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +21,8 @@ import { benchProperties, startRegistry } from './support.mjs'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? ''
-const CLI = new URL('../dist/src/cli.js', import.meta.url).pathname
+const CLI = process.env.BENCH_CLI ?? new URL('../dist/src/cli.js', import.meta.url).pathname
+const NODE = process.env.BENCH_NODE ?? process.execPath
 let probePath = process.env.BENCH_PROBE_PATH ?? '/manage/health/readiness'
 
 /**
@@ -29,7 +32,7 @@ let probePath = process.env.BENCH_PROBE_PATH ?? '/manage/health/readiness'
  */
 async function timeToReady(args, cwd) {
   const started = performance.now()
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(NODE, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let port = null
   let exited = null
