@@ -102,9 +102,7 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     expect(await ip.db.kysely.selectFrom('payload_chunks').select('seq').execute()).toEqual([])
   })
 
-  it('adopts the parts of a one-step multipart send into the database', async () => {
-    const messageId = 'ff88849c-e281-4809-8555-7cd54952b916'
-    const pdf = bytes(1024 * 1024 + 5)
+  function multipartForm(messageId: string, pdf: Buffer): FormData {
     const form = new FormData()
     form.append(
       'sbd',
@@ -115,14 +113,61 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
     form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
     form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
-    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: form })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    return form
+  }
+
+  async function expectStored(pdf: Buffer) {
     const files = await ip.db.kysely.selectFrom('out_files').selectAll().orderBy('dokumentnummer').execute()
     expect(files.map((f) => f.filename)).toEqual(['arkivmelding.xml', 'vedtak.pdf'])
     for (const f of files) expect(await ip.payloads.exists(f.storage_key)).toBe(true)
     expect(files[1]).toMatchObject({ size: pdf.length, sha256: sha256(pdf) })
-    expect(await text(ip.payloads.read(files[0]!.storage_key))).toBe(xml)
-    // the multipart parts were local temp files: adopted, then gone
+    const back = Buffer.concat(await ip.payloads.read(files[1]!.storage_key).toArray())
+    expect(sha256(back)).toBe(sha256(pdf))
+    expect(await text(ip.payloads.read(files[0]!.storage_key))).toBe(
+      arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' }),
+    )
+    // the multipart parts were local temp files: stored, then gone
     expect(filesUnder(ip, '')).toEqual([])
+    return files
+  }
+
+  it('stores the parts of a one-step multipart send in the transaction that stores the message', async () => {
+    const pdf = bytes(1024 * 1024 + 5)
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: multipartForm('ff88849c-e281-4809-8555-7cd54952b916', pdf),
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    await expectStored(pdf)
+    // two chunks for the 1 MiB + 5 document, one for arkivmelding.xml
+    expect(await ip.db.kysely.selectFrom('payload_chunks').select('seq').execute()).toHaveLength(3)
+  })
+
+  it('adopts parts larger together than a transaction takes chunk by chunk first, as an upload', async () => {
+    const pdf = bytes(4 * 1024 * 1024 + 3)
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: multipartForm('0c0b4c54-5b0e-4d8c-9a57-3a3f2f3d0e11', pdf),
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    await expectStored(pdf)
+  })
+
+  it("keeps only the winner's parts when the same message is sent twice at once", async () => {
+    const messageId = '5d7e3f9a-58a4-4b0e-9d43-6c1f2a7b8e90'
+    const pdf = bytes(64 * 1024)
+    const answers = await Promise.all(
+      [0, 1, 2].map(() =>
+        ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: multipartForm(messageId, pdf) }),
+      ),
+    )
+    const statuses = answers.map((a) => a.status).sort()
+    expect(statuses[0]).toBe(200)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+    for (const s of statuses.slice(1)) expect(s).toBeGreaterThanOrEqual(400)
+    for (const s of statuses) expect(s).toBeLessThan(500)
+    const files = await expectStored(pdf)
+    // the losers' payloads rolled back with their transactions, or were never stored
+    expect((await payloadRows()).map((r) => r.key)).toEqual(files.map((f) => f.storage_key).sort())
   })
 })

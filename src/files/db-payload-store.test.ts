@@ -126,6 +126,33 @@ for (const kind of STORES) {
       expect(await t.db.kysely.selectFrom('payloads').select('id').execute()).toEqual([])
     })
 
+    it("stores payloads in the caller's transaction: there after its commit, in chunks, and nothing after a rollback", async () => {
+      const big = Buffer.from(Array.from({ length: 2 * CHUNK + 7 }, (_, i) => i % 251))
+      const payloads = [
+        { key: 'm/big', data: big, sha256: createHash('sha256').update(big).digest('hex') },
+        { key: 'm/empty', data: Buffer.alloc(0), sha256: createHash('sha256').digest('hex') },
+      ]
+      await expect(
+        t.db.kysely.transaction().execute(async (trx) => {
+          await store.insertInTransaction!(trx, payloads)
+          throw new Error('the rest of the transaction failed')
+        }),
+      ).rejects.toThrow('the rest of the transaction failed')
+      expect(await store.exists('m/big')).toBe(false)
+      expect(await t.chunks()).toBe(0)
+
+      await t.db.kysely.transaction().execute((trx) => store.insertInTransaction!(trx, payloads))
+      expect(await t.chunks()).toBe(3)
+      expect(Buffer.concat(await store.read('m/big').toArray())).toEqual(big)
+      expect(await text(store.read('m/empty'))).toBe('')
+      expect(await store.list('m')).toEqual(['m/big', 'm/empty'])
+      // a key taken is refused, never overwritten behind the writer's back
+      await expect(
+        t.db.kysely.transaction().execute((trx) => store.insertInTransaction!(trx, payloads.slice(1))),
+      ).rejects.toThrow()
+      expect(await text(store.read('m/empty'))).toBe('')
+    })
+
     it('lets two writers of one key both finish: the key holds one whole payload, nothing is left over', async () => {
       const a = manualSource()
       const b = manualSource()

@@ -126,6 +126,24 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
 
   const store: PayloadStore = {
     tempDir: local.tempDir,
+    // a temp file's bytes are copied into the database before anything answers 200: its commit is the fsync
+    tempFilesNeedSync: false,
+    async insertInTransaction(trx, payloads) {
+      const at = now()
+      for (const { key, data, sha256 } of payloads) {
+        checkKey(key)
+        // keyed at once: the payload is visible only when the caller's transaction commits
+        const { id } = await trx
+          .insertInto('payloads')
+          .values({ key, size: data.length, sha256, created_at: at, written_at: at })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        const chunks = []
+        for (let seq = 0; seq * chunkBytes < data.length; seq++)
+          chunks.push({ payload_fk: id, seq, data: data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes) })
+        if (chunks.length > 0) await trx.insertInto('payload_chunks').values(chunks).execute()
+      }
+    },
     async write(key, source, opts) {
       checkKey(key)
       // the sink stages the row as it starts, after the pipeline has taken `source` in hand: no error

@@ -66,6 +66,8 @@ export class FileSink implements PartSink {
     private readonly maxBytes: number,
     private readonly tooLarge: () => Error,
     private readonly retainBytes: number,
+    /** false where the bytes are made durable elsewhere before anyone relies on them (PayloadStore.tempFilesNeedSync) */
+    private readonly sync: boolean,
     private readonly done: (size: number, sha256: string, bytes: Buffer | undefined) => void,
   ) {
     this.#copy = retainBytes > 0 ? [] : null
@@ -85,7 +87,7 @@ export class FileSink implements PartSink {
 
   async end(): Promise<void> {
     // fsynced here, so the caller may rename it into the payload store and answer 200 (principle 2)
-    await this.handle.sync()
+    if (this.sync) await this.handle.sync()
     await this.#close()
     this.done(this.#size, this.#hash.digest('hex'), this.#copy ? Buffer.concat(this.#copy) : undefined)
   }

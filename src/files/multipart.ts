@@ -54,6 +54,8 @@ export interface MultipartOptions {
    * streamed to disk but its copy is dropped (no `bytes`).
    */
   retain?: { filename: string; maxBytes: number }
+  /** whether each file part is fsynced before the body counts as read (default true); see PayloadStore.tempFilesNeedSync */
+  syncFiles?: boolean
   signal?: AbortSignal
 }
 
@@ -212,7 +214,8 @@ class PartReader {
     const tooLarge = () => this.#opts.onFileTooLarge(fieldName, filename)
     const retain = this.#opts.retain?.filename === filename ? this.#opts.retain.maxBytes : 0
     const slot = this.#files.push(undefined) - 1
-    return new FileSink(handle, this.#opts.maxFileBytes, tooLarge, retain, (size, sha256, bytes) => {
+    const sync = this.#opts.syncFiles ?? true
+    return new FileSink(handle, this.#opts.maxFileBytes, tooLarge, retain, sync, (size, sha256, bytes) => {
       this.#files[slot] = { ...part, size, sha256, ...(bytes ? { bytes } : {}) }
     })
   }

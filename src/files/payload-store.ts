@@ -9,6 +9,7 @@ import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { Executor } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
 
 /** Folder under the root for files being written; on the same filesystem, so rename is atomic. */
@@ -59,10 +60,28 @@ export interface PayloadStore {
    * caller removes the keys (and its remaining temp files).
    */
   adoptAll(files: readonly { key: string; tempPath: string }[]): Promise<void>
+  /**
+   * Whether a temp file must be fsynced before it is adopted: true for the file store, whose adoption
+   * renames it; false where adopting copies its bytes into the database, whose commit makes them durable.
+   */
+  readonly tempFilesNeedSync: boolean
+  /**
+   * Present where payloads live in the database: stores small payloads, whole in memory (the caller
+   * bounds their total), under new keys within the caller's transaction, so they commit in the same
+   * commit as the rows that refer to them.
+   */
+  insertInTransaction?(trx: Executor, payloads: readonly SmallPayload[]): Promise<void>
   /** deletes temp files older than `olderThanMs` (left by a crash) and returns how many it removed */
   sweepTemp(olderThanMs: number): Promise<number>
   /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep; `olderThanMs` keeps only files last written before then */
   list(prefix: string, opts?: { olderThanMs?: number }): Promise<string[]>
+}
+
+/** A payload for `insertInTransaction`, with the SHA-256 (hex) its writer counted. */
+export interface SmallPayload {
+  key: string
+  data: Buffer
+  sha256: string
 }
 
 export interface LocalPayloadStoreOptions {
@@ -78,6 +97,7 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
 
   const store: PayloadStore = {
     tempDir: tmpDir,
+    tempFilesNeedSync: true,
     async write(key, source, opts) {
       const target = pathOf(key)
       await mkdir(tmpDir, { recursive: true })

@@ -36,6 +36,13 @@ export const MULTIPART_MAX_FILE_BYTES = 5 * 1024 * 1024
  */
 export const ARKIVMELDING_IN_MEMORY_BYTES = 1024 * 1024
 
+/**
+ * Where payloads live in the database, a message's files up to this many bytes together are stored in
+ * the transaction that stores the message: one commit for the whole request. Larger ones are adopted
+ * first, chunk by chunk, as an upload is (they are read whole into memory in the transaction).
+ */
+export const IN_TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
+
 /** What the one-step send needs: a create's checks, then the files and the send job (routes pass AppDeps). */
 export interface MultipartSendDeps extends CreateDeps {
   payloads: PayloadStore
@@ -82,19 +89,39 @@ export async function createAndSend(
       key: outPayloadKey(prepared.messageId, deps.newUuid()),
       tempPath: a.part.tempPath,
     }))
-    keys = moves.map((m) => m.key)
-    // every file and its folder entry is durable before the commit that makes the 200
-    await deps.payloads.adoptAll(moves)
-    adopted = true
-    await deps.db.kysely
-      .transaction()
-      .execute((trx) => store(trx, deps, prepared, attachments, keys, arkivmelding))
-    keys = []
+    const stored = moves.map((m) => m.key)
+    const total = attachments.reduce((sum, a) => sum + a.part.size, 0)
+    const insert = deps.payloads.insertInTransaction
+    if (insert && total <= IN_TRANSACTION_MAX_BYTES) {
+      // read before the transaction, which then only writes; the temp files are removed below
+      const payloads = await Promise.all(
+        attachments.map(async (a, i) => ({
+          key: stored[i]!,
+          data: a.part.bytes ?? (await readWhole(a.part)),
+          sha256: a.part.sha256,
+        })),
+      )
+      // the files commit with the message: one commit for the request
+      await deps.db.kysely.transaction().execute(async (trx) => {
+        await insert.call(deps.payloads, trx, payloads)
+        await store(trx, deps, prepared, attachments, stored, arkivmelding)
+      })
+    } else {
+      keys = stored
+      // every file and its folder entry is durable before the commit that makes the 200
+      await deps.payloads.adoptAll(moves)
+      adopted = true
+      await deps.db.kysely
+        .transaction()
+        .execute((trx) => store(trx, deps, prepared, attachments, keys, arkivmelding))
+      keys = []
+    }
     deps.onSendJob?.()
     return serializeSbd(prepared.sbd)
   } finally {
     await Promise.all(keys.map((key) => deps.payloads.remove(key)))
-    // once adopted, the temp files are gone; before (or when adoptAll failed half-way) remove what is left
+    // once adopted, the temp files are gone; before (or when adoptAll failed half-way), or when the files
+    // were copied in the transaction, remove what is left
     if (!adopted) await discardMultipart(result)
   }
 }
@@ -142,6 +169,7 @@ async function readParts(deps: MultipartSendDeps, req: { headers: IncomingHttpHe
       maxFieldBytes: 20 * 1024 * 1024,
       maxParts: 1000,
       retain: { filename: ARKIVMELDING_FILE, maxBytes: ARKIVMELDING_IN_MEMORY_BYTES },
+      syncFiles: deps.payloads.tempFilesNeedSync,
     })
   } catch (error) {
     if (error instanceof MultipartError) {
@@ -152,6 +180,14 @@ async function readParts(deps: MultipartSendDeps, req: { headers: IncomingHttpHe
     }
     throw error
   }
+}
+
+/** A part's temp file, checked against the size its writer counted. */
+async function readWhole(part: MultipartFilePart): Promise<Buffer> {
+  const data = await readFile(part.tempPath)
+  if (data.length !== part.size)
+    throw new Error(`${part.tempPath} holds ${data.length} bytes where ${part.size} were written`)
+  return data
 }
 
 function parseJson(text: string): unknown {
