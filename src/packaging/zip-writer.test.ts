@@ -146,7 +146,7 @@ describe('zipStream refuses', () => {
   ]
 
   it.each([
-    ['another CRC', stored(random, random.length, crc32(random) ^ 1)],
+    ['another CRC', stored(random, random.length, (crc32(random) ^ 1) >>> 0)],
     ['more bytes', stored(random, random.length - 1, crc32(random))],
     ['fewer bytes', stored(random, random.length + 1, crc32(random))],
     [
@@ -161,6 +161,9 @@ describe('zipStream refuses', () => {
     await expect(write('bad.zip', [{ name: 'c', open: chunked(random), method: 'store' }])).rejects.toThrow(
       /needs its size and CRC-32 up front/,
     )
+    await expect(
+      write('bad.zip', [{ name: 'c', open: chunked(random), method: 'store', size: 1, crc32: -1 }]),
+    ).rejects.toThrow(/not an unsigned 32-bit number/)
   })
 
   it('passes a source error on, and closes the source when its reader gives up', async () => {

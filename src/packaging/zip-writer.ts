@@ -173,6 +173,10 @@ function bufferRecord(e: ZipBufferEntry, data: Buffer, offset: number): Written 
 function streamRecord(e: ZipStreamEntry, offset: number, opts: ZipOptions): Written {
   if (e.method === 'store' && (e.size === undefined || e.crc32 === undefined))
     throw new Error(`zip entry ${e.name}: a stored stream needs its size and CRC-32 up front`)
+  if (e.size !== undefined && !(Number.isSafeInteger(e.size) && e.size >= 0))
+    throw new Error(`zip entry ${e.name}: its size ${e.size} is not a byte count`)
+  if (e.crc32 !== undefined && !(Number.isInteger(e.crc32) && e.crc32 >= 0 && e.crc32 <= MAX32))
+    throw new Error(`zip entry ${e.name}: its CRC-32 ${e.crc32} is not an unsigned 32-bit number`)
   const stored = e.method === 'store'
   const size = e.size ?? 0
   return {
