@@ -13,7 +13,7 @@ import { forMessage } from '../util/log.js'
 import type { Clock } from '../util/time.js'
 import { html, messageHref } from './html.js'
 import type { Page } from './layout.js'
-import { retryPlan } from './message-data.js'
+import { keptFiles, retryPlan } from './message-data.js'
 
 export interface ActionDeps {
   db: Db
@@ -77,8 +77,10 @@ export async function unlock(deps: ActionDeps, messageId: string): Promise<keyof
 
 export async function retry(deps: ActionDeps, messageId: string): Promise<keyof typeof OUTCOMES> {
   const now = deps.clock.now().getTime()
+  // files are only removed after their message row: one kept now is kept while the row is
+  const kept = await keptFiles(deps.db.kysely, deps.payloads, messageId)
   const outcome = await deps.db.kysely.transaction().execute(async (trx) => {
-    const plan = await retryPlan(trx, deps.payloads, messageId, now)
+    const plan = await retryPlan(trx, { exists: async (key) => kept.has(key) }, messageId, now)
     if (plan.kind === 'none') return 'retry-none' as const
     // the plan read the job in this transaction; a worker claiming it meanwhile wins
     if (!(await runNow(trx, plan.job, now))) return 'retry-none' as const

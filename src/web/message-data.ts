@@ -72,6 +72,23 @@ export async function retryPlan(
   return planRetry(await jobsForMessage(db, messageId), message, files, payloads, now)
 }
 
+/**
+ * The storage keys of a message's files that the payload store still has. Asked before a transaction
+ * that plans a retry, never inside it: the store may be this very database, whose one SQLite connection
+ * the transaction holds.
+ */
+export async function keptFiles(
+  db: Executor,
+  payloads: Pick<PayloadStore, 'exists'>,
+  messageId: string,
+): Promise<Set<string>> {
+  const message = await outMessageByMessageId(db, messageId)
+  const files = message ? await filesOf(db, message.id) : []
+  const kept = new Set<string>()
+  for (const f of files) if (await payloads.exists(f.storage_key)) kept.add(f.storage_key)
+  return kept
+}
+
 /** The plan from rows already read (the message page has them in its view). */
 export async function planRetry(
   jobs: JobRow[],

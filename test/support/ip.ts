@@ -5,7 +5,8 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/types.js'
 import type { Db } from '../../src/db/open.js'
-import { createPayloadStore } from '../../src/files/choose-store.js'
+import { createPayloadStore, withSmallInDatabase } from '../../src/files/choose-store.js'
+import { createDbPayloadStore } from '../../src/files/db-payload-store.js'
 import { createLocalPayloadStore, type PayloadStore } from '../../src/files/payload-store.js'
 import { buildApp } from '../../src/http/app.js'
 import type { AppDeps } from '../../src/http/app-deps.js'
@@ -79,10 +80,14 @@ export async function startTestIp(
     },
   })
   const db = await store.open()
-  // files unless a test sets difi.move.nextmove.use-db-persistence=true: many tests look at the files
+  // files unless a test sets difi.move.nextmove.use-db-persistence=true (many tests look at the files),
+  // with a one-step send's small files in the database, as the file store has them
   const payloads = config.nextmove.useDbPersistence
     ? createPayloadStore({ config, db, cwd: store.dir, clock })
-    : createLocalPayloadStore(config.nextmove.filedir, { clock })
+    : withSmallInDatabase(
+        createLocalPayloadStore(config.nextmove.filedir, { clock }),
+        createDbPayloadStore(db, { filedir: config.nextmove.filedir, clock }),
+      )
   const srClient = createServiceRegistryClient({ ...config.serviceRegistry, clock })
   const deps: AppDeps = {
     config,
