@@ -2,7 +2,7 @@
 // line (src/cli.ts and everything it imports) with esbuild into a few ES-module files under
 // dist/src/cli-bundle/, and makes dist/src/cli.js (the `integrasjonspunkt` bin, `npm start`) a small entry
 // that loads them. Start to ready is mostly Node.js resolving, reading and compiling modules one file at a
-// time; one bundle is a few large files instead of about two thousand small ones (bench/README.md,
+// time; one bundle is a few dozen files instead of about eleven hundred (bench/README.md,
 // "Start-up, issue 20"). The rest of dist/src/ stays as tsc wrote it, for the benchmarks and anyone
 // importing single modules.
 //
