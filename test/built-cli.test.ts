@@ -1,0 +1,117 @@
+// The command line as it ships: dist/src/cli.js, the entry `npm run build` writes, loading the esbuild bundle
+// (scripts/bundle-cli.mjs). The other process tests run src/ through tsx, so only this one would see a
+// bundled package that reads files beside its code, or a chunk that fails to load. Needs a build (npm ci
+// runs one); a missing or pre-bundle build fails with what to run.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const ROOT = new URL('..', import.meta.url).pathname
+const CLI = join(ROOT, 'dist/src/cli.js')
+
+/** Spawns the built command line in `cwd` and waits for its "… on http://host:port" line. */
+async function spawnBuilt(
+  args: string[],
+  cwd: string,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`no start within 20 s:\n${out}`))
+    }, 20_000)
+    const onData = (d: Buffer) => {
+      out += d
+      const m = ready.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited ${code}:\n${out}`))
+    })
+  })
+  return { child, url }
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode)
+    child.once('exit', (code) => resolve(code))
+    child.kill('SIGTERM')
+  })
+}
+
+describe('the built command line (dist/src/cli.js)', () => {
+  let dir: string
+  beforeAll(() => {
+    const built = existsSync(CLI) ? readFileSync(CLI, 'utf8') : ''
+    if (!built.includes('./cli-bundle/cli.js'))
+      throw new Error(`${CLI} is missing or not the bundle's entry: npm run build`)
+    dir = mkdtempSync(join(tmpdir(), 'built-cli-'))
+  })
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('starts an integration point that answers its probes, its info, the OpenAPI document and Swagger UI, and stops with 0', async () => {
+    const config = join(dir, 'ip.properties')
+    writeFileSync(
+      config,
+      [
+        'difi.move.org.number=910075918',
+        'difi.security.enable=false',
+        'difi.ssl.enabled=false',
+        'server.port=0',
+        'server.address=127.0.0.1',
+        `difi.datasource.url=jdbc:sqlite:${join(dir, 'ip.sqlite')}`,
+      ].join('\n'),
+    )
+    const { child, url } = await spawnBuilt(['start', '--config', config], dir, /ready on (http:\/\/[^"\s]+)/)
+    try {
+      expect((await fetch(`${url}/manage/health/readiness`)).status).toBe(200)
+      // the bundle finds this package's package.json from its own folder
+      const info = (await (await fetch(`${url}/manage/info`)).json()) as { build: { version: string } }
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+      expect(info.build.version).toBe(pkg.version)
+      const doc = (await (await fetch(`${url}/v3/api-docs`)).json()) as {
+        openapi: string
+        info: { version: string }
+      }
+      expect(doc.openapi).toMatch(/^3\./)
+      expect(doc.info.version).toBe(pkg.version)
+      // Swagger UI's files come from its package folder, outside the bundle
+      const page = await fetch(`${url}/swagger-ui/`)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('swagger-ui-bundle.js')
+      const css = await fetch(`${url}/swagger-ui/static/swagger-ui.css`)
+      expect(css.status).toBe(200)
+      expect((await css.arrayBuffer()).byteLength).toBeGreaterThan(1000)
+    } finally {
+      expect(await stop(child)).toBe(0)
+    }
+  }, 40_000)
+
+  it('runs a stand-in from its own chunk, with the sandbox catalogue found from the bundle', async () => {
+    const { child, url } = await spawnBuilt(
+      ['service-registry', '--port', '0'],
+      dir,
+      /ServiceRegistry stand-in at (http:\/\/[^\s"]+)/,
+    )
+    try {
+      const res = await fetch(`${url}/identifier/910075918`)
+      expect(res.status).toBe(200)
+      expect(await res.text()).toContain('910075918')
+    } finally {
+      expect(await stop(child)).toBe(0)
+    }
+  }, 40_000)
+})
