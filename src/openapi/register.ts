@@ -4,7 +4,7 @@
  * `/manage`: the document holds no data, only the API's shape, which Digdir publishes too; the API
  * calls made from the UI still need them (docs/compatibility.md, "OpenAPI").
  *
- * Neither costs anything at start (bench/README.md, "Start-up, issue 20": about 100 ms of the start went
+ * Neither costs anything at start (bench/README.md, "Start-up, issue 20": about 80 ms of the start went
  * to loading the two Swagger plugins, registering them and building the document): the document is built
  * on the first request that needs it, and Swagger UI is a Fastify instance of its own, built on the first
  * request under `/swagger-ui` and asked with `inject` from then on, so the API's hooks (the open-route
@@ -46,6 +46,11 @@ export async function registerOpenApi(app: FastifyInstance, deps: Pick<AppDeps, 
     return reply.code(res.statusCode).send(res.rawPayload)
   }
   for (const path of SWAGGER_UI_ROUTES) app.get(`${SWAGGER_UI_PATH}${path}`, swaggerUi)
+  app.addHook('onClose', async () => {
+    const started = ui
+    ui = undefined
+    await started?.then((inner) => inner.close()).catch(() => {})
+  })
 }
 
 /**
@@ -76,8 +81,8 @@ export async function startSwaggerUi(
   ])
   // the outer server's routing, so a path reaches the same file as it did when the plugins were registered there
   const inner = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 } })
-  // the plugin types the document as its OpenAPI 3.0 type; ours is 3.1, built as plain JSON
   if (onRoute) inner.addHook('onRoute', (r) => onRoute(r.method, r.url))
+  // the plugin types the document as its OpenAPI 3.0 type; ours is 3.1, built as plain JSON
   await inner.register(fastifySwagger, { mode: 'static', specification: { document: document as never } })
   await inner.register(fastifySwaggerUi, {
     routePrefix: SWAGGER_UI_PATH,
