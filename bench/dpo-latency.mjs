@@ -4,16 +4,28 @@
 // runs it; this process is the two fagsystems: senders at A, and at B one peek loop whose messages are
 // then popped and deleted, as a fagsystem does. The reference polls the broker every 15 s, so its p50
 // would be about 7.5 s plus the transfer.
+//
+// BENCH_LAYOUT=processes runs each piece in its own process instead (ServiceRegistry stand-in, broker
+// stand-in, A, B; B polls the broker every BENCH_POLL_MS, there is no publish nudge), so the CPU each
+// one spends per delivered message is measured apart, and what the two cores allow follows from it.
 import { randomUUID } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request } from 'undici'
 import {
   arkivmeldingSbd,
   arkivmeldingXml,
+  cpuSeconds,
+  dpoProperties,
+  ORG_A,
   ORG_B,
   peakRssMiB,
   percentile,
+  startBrokerProcess,
+  startIp,
+  startRegistryProcess,
   startSandboxProcess,
 } from './support.mjs'
 
@@ -25,7 +37,11 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 10)
 /** the peek loop's pause after a 204 */
 const PEEK_IDLE_MS = Number(process.env.BENCH_PEEK_MS ?? 10)
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 900) * 1000
+const LAYOUT = process.env.BENCH_LAYOUT ?? 'sandbox'
+const POLL_MS = String(process.env.BENCH_POLL_MS ?? 100)
 const DOCUMENT = Buffer.alloc(10 * 1024, 'a')
+if (LAYOUT !== 'sandbox' && LAYOUT !== 'processes')
+  throw new Error(`BENCH_LAYOUT is sandbox or processes, not ${LAYOUT}`)
 const BOUNDARY = 'dpobenchboundary4Yx1'
 const agent = new Agent({ connections: CONCURRENCY + 4 })
 
@@ -109,31 +125,73 @@ async function popAndDelete(urlB, id) {
 }
 
 /** One round: send `n` messages and wait until B has peeked them all. */
-async function round(sandbox, n) {
+async function round(world, n) {
   const ids = Array.from({ length: n }, () => randomUUID())
   const sentAt = new Map()
   const seenAt = new Map()
   const started = performance.now()
-  const [sendMs] = await Promise.all([
-    sendAll(sandbox.urlA, ids, sentAt),
-    receiveAll(sandbox.urlB, ids, seenAt),
-  ])
+  const [sendMs] = await Promise.all([sendAll(world.urlA, ids, sentAt), receiveAll(world.urlB, ids, seenAt)])
   const lastSeen = Math.max(...seenAt.values())
   const latencies = ids.map((id) => seenAt.get(id) - sentAt.get(id)).sort((a, b) => a - b)
   return { sendMs, totalMs: lastSeen - started, latencies }
 }
 
+/** Registry, broker, A and B, each in its own process. */
+async function startProcesses() {
+  const dir = mkdtempSync(join(tmpdir(), 'dpo-processes-'))
+  const registry = await startRegistryProcess(dir)
+  const broker = await startBrokerProcess(dir, 1024 ** 3)
+  const props = (org) =>
+    dpoProperties(
+      {
+        org,
+        registryUrl: registry.url,
+        registryDir: registry.dataDir,
+        brokerUrl: broker.url,
+        keyDir: join(dir, org),
+      },
+      { 'difi.move.dpo.pollingrate': POLL_MS },
+    )
+  const a = await startIp(await props(ORG_A))
+  const b = await startIp(await props(ORG_B))
+  const pieces = { registry: registry.child, broker: broker.child, A: a.child, B: b.child }
+  return {
+    dir,
+    urlA: a.url,
+    urlB: b.url,
+    pieces,
+    stop: async () => {
+      await Promise.all([a.stop(), b.stop()])
+      await Promise.all([broker.stop(), registry.stop()])
+    },
+  }
+}
+
 const ms = (v) => Math.round(v)
-const sandbox = await startSandboxProcess()
+const world = LAYOUT === 'processes' ? await startProcesses() : await startSandboxProcess()
+const pieces = world.pieces ?? { sandbox: world.child }
+const cpuOf = () => Object.fromEntries(Object.entries(pieces).map(([name, c]) => [name, cpuSeconds(c.pid)]))
 try {
   // the first messages pay for tokens, certificates and cold code paths
-  if (WARMUP > 0) await round(sandbox, WARMUP)
-  const { sendMs, totalMs, latencies } = await round(sandbox, COUNT)
+  if (WARMUP > 0) await round(world, WARMUP)
+  const cpuBefore = cpuOf()
+  const { sendMs, totalMs, latencies } = await round(world, COUNT)
+  const cpuAfter = cpuOf()
   const mean = latencies.reduce((s, v) => s + v, 0) / latencies.length
+  // CPU milliseconds each process spent per delivered message during the round (the benchmark's own
+  // process, the fagsystems, is not counted)
+  const cpuMsPerMessage = Object.fromEntries(
+    Object.keys(pieces).map((name) => [
+      name,
+      +(((cpuAfter[name] - cpuBefore[name]) * 1000) / COUNT).toFixed(1),
+    ]),
+  )
+  const totalCpuMs = Object.values(cpuMsPerMessage).reduce((s, v) => s + v, 0)
   console.log(
     JSON.stringify(
       {
         benchmark: 'dpo-latency',
+        layout: LAYOUT,
         messages: COUNT,
         concurrency: CONCURRENCY,
         offeredRatePerSecond: RATE || 'unpaced',
@@ -148,14 +206,17 @@ try {
         sendsPerSecond: +((COUNT * 1000) / sendMs).toFixed(1),
         deliveredPerSecond: +((COUNT * 1000) / totalMs).toFixed(1),
         seconds: +(totalMs / 1000).toFixed(1),
-        sandboxPeakRssMiB: peakRssMiB(sandbox.child.pid),
+        cpuMsPerMessage,
+        // were the cores ours alone and the work spread perfectly: the most messages per second they allow
+        cpuBoundPerSecond: +((cpus().length * 1000) / totalCpuMs).toFixed(1),
+        peakRssMiB: Object.fromEntries(Object.entries(pieces).map(([name, c]) => [name, peakRssMiB(c.pid)])),
       },
       null,
       2,
     ),
   )
 } finally {
-  await sandbox.stop()
+  await world.stop()
   await agent.close()
-  rmSync(sandbox.dir, { recursive: true, force: true })
+  rmSync(world.dir, { recursive: true, force: true })
 }

@@ -16,7 +16,7 @@
 // BENCH_RECEIVERS (3 peek loops per organisation), BENCH_POLL_MS (300, the DPO polling rate),
 // BENCH_INSTANCES (3), BENCH_WARMUP (10), BENCH_TIMEOUT_SECONDS (600).
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -24,6 +24,7 @@ import pg from 'pg'
 import {
   arkivmeldingSbd,
   arkivmeldingXml,
+  cpuSeconds,
   dpoProperties,
   ORG_A,
   ORG_B,
@@ -208,12 +209,6 @@ function perProcess(world, measure) {
     ...world.a.map((p, i) => [`A${i + 1}`, measure(p.child.pid)]),
     ['B', measure(world.b.child.pid)],
   ])
-}
-
-/** User plus system CPU time a process has used so far, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return +((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1)
 }
 
 async function variant(instancesOfA, admin) {

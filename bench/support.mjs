@@ -295,6 +295,12 @@ export function arkivmeldingSbd(receiver, documentFile, messageId) {
   }
 }
 
+/** User plus system CPU time a process has used so far, from /proc (clock ticks of 1/100 s). */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return +((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2)
+}
+
 /** p-th percentile (0–100) of numbers sorted ascending, nearest rank. */
 export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN
