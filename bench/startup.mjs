@@ -2,7 +2,8 @@
 // /manage/health/readiness, measured from outside as an orchestrator sees it (the full /manage/health
 // also asks the ServiceRegistry and the brokers, which a benchmark does not run), on SQLite and (with BENCH_POSTGRES_URL or
 // TEST_POSTGRES_URL) PostgreSQL; the first start on an empty database (it creates the schema) and
-// restarts on the same data. Baseline: a bare `node -e` HTTP server, spawned and probed the same way.
+// restarts on the same data. Baseline: a bare `node -e` HTTP server, spawned and probed the same way. The
+// variants take turns, one start of each per round, and the table ends with each median over the baseline's.
 //
 //   npm run build && node bench/startup.mjs
 //
@@ -80,58 +81,63 @@ function stop(child) {
   })
 }
 
-async function measureIp(label, datasource, registryUrl) {
+/**
+ * A way to start a server, timed once per call: `integrasjonspunkt start` on one database (the first call
+ * finds it empty), or the bare baseline.
+ */
+function ipVariant(label, datasource, registryUrl) {
   const dir = mkdtempSync(join(tmpdir(), 'startup-bench-'))
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const times = []
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      const file = join(dir, 'integrasjonspunkt-local.properties')
-      const props = benchProperties(registryUrl, {
-        'difi.datasource.url': datasource,
-        'server.port': '0',
-      })
-      writeFileSync(
-        file,
-        Object.entries(props)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n'),
-      )
+  const file = join(dir, 'integrasjonspunkt-local.properties')
+  const props = benchProperties(registryUrl, { 'difi.datasource.url': datasource, 'server.port': '0' })
+  writeFileSync(
+    file,
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  )
+  return {
+    label,
+    times: [],
+    async once() {
       const { ms, child } = await timeToReady([...nodeArgs, CLI, 'start', '--config', file], dir)
-      times.push(ms)
+      this.times.push(ms)
       await stop(child)
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
   }
-  return { label, first: times[0], restarts: times.slice(1) }
 }
 
-async function measureBaseline() {
-  const times = []
-  for (let i = 0; i < RUNS; i++) {
-    const code =
-      "const s = require('node:http').createServer((q, r) => r.end('ok'))\n" +
-      "s.listen(0, '127.0.0.1', () => console.log('ready on http://127.0.0.1:' + s.address().port))"
-    const { ms, child } = await timeToReady(['-e', code], process.cwd())
-    times.push(ms)
-    await stop(child)
+function baselineVariant() {
+  const code =
+    "const s = require('node:http').createServer((q, r) => r.end('ok'))\n" +
+    "s.listen(0, '127.0.0.1', () => console.log('ready on http://127.0.0.1:' + s.address().port))"
+  return {
+    label: 'baseline: bare `node -e` HTTP server',
+    times: [],
+    async once() {
+      const { ms, child } = await timeToReady(['-e', code], process.cwd())
+      this.times.push(ms)
+      await stop(child)
+    },
+    cleanup: () => {},
   }
-  return { label: 'baseline: bare `node -e` HTTP server', first: times[0], restarts: times.slice(1) }
 }
 
-async function withPostgresSchema(fn) {
+/** A fresh schema on POSTGRES_URL, and how to drop it. */
+async function postgresSchema() {
   const schema = `bench_${randomBytes(4).toString('hex')}`
   const admin = new pg.Client({ connectionString: POSTGRES_URL })
   await admin.connect()
   await admin.query(`create schema ${schema}`)
-  try {
-    const url = new URL(POSTGRES_URL)
-    url.searchParams.set('currentSchema', schema)
-    return await fn(url.toString())
-  } finally {
-    await admin.query(`drop schema ${schema} cascade`)
-    await admin.end()
+  const url = new URL(POSTGRES_URL)
+  url.searchParams.set('currentSchema', schema)
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`drop schema ${schema} cascade`)
+      await admin.end()
+    },
   }
 }
 
@@ -142,25 +148,32 @@ const stats = (xs) => {
 const ms = (x) => `${Math.round(x)} ms`
 
 const registry = await startRegistry()
+const sqliteDir = mkdtempSync(join(tmpdir(), 'startup-sqlite-'))
+const schema = POSTGRES_URL ? await postgresSchema() : null
+const variants = [
+  baselineVariant(),
+  ipVariant('SQLite', `jdbc:sqlite:${join(sqliteDir, 'ip.sqlite')}`, registry.url),
+  ...(schema ? [ipVariant('PostgreSQL', schema.url, registry.url)] : []),
+]
 try {
-  const results = [await measureBaseline()]
-  const sqliteDir = mkdtempSync(join(tmpdir(), 'startup-sqlite-'))
-  try {
-    results.push(await measureIp('SQLite', `jdbc:sqlite:${join(sqliteDir, 'ip.sqlite')}`, registry.url))
-  } finally {
-    rmSync(sqliteDir, { recursive: true, force: true })
-  }
-  if (POSTGRES_URL)
-    results.push(await withPostgresSchema((url) => measureIp('PostgreSQL', url, registry.url)))
-  else console.log('(BENCH_POSTGRES_URL / TEST_POSTGRES_URL not set: PostgreSQL skipped)')
+  if (!schema) console.log('(BENCH_POSTGRES_URL / TEST_POSTGRES_URL not set: PostgreSQL skipped)')
+  // in turn, one start of each per round, so a load that comes and goes falls on all of them alike
+  for (let i = 0; i < RUNS; i++) for (const v of variants) await v.once()
 
-  console.log(`\nstart → first 200 on ${probePath}, ${RUNS} runs each (first: empty database)\n`)
-  console.log('| | first start | restarts: min | median | max |')
-  console.log('|---|---|---|---|---|')
-  for (const r of results) {
-    const s = stats(r.restarts)
-    console.log(`| ${r.label} | ${ms(r.first)} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.max)} |`)
+  console.log(`\nstart → first 200 on ${probePath}, ${RUNS} runs each in turn (first: empty database)\n`)
+  console.log('| | first start | restarts: min | median | max | median ÷ baseline |')
+  console.log('|---|---|---|---|---|---|')
+  const baseline = stats(variants[0].times.slice(1)).median
+  for (const v of variants) {
+    const s = stats(v.times.slice(1))
+    const ratio = (s.median / baseline).toFixed(1)
+    console.log(
+      `| ${v.label} | ${ms(v.times[0])} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.max)} | ${ratio} |`,
+    )
   }
 } finally {
+  for (const v of variants) v.cleanup()
+  rmSync(sqliteDir, { recursive: true, force: true })
+  await schema?.drop()
   registry.close()
 }
