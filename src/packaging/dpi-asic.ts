@@ -1,19 +1,20 @@
-// The ASiC-E of a DPI document package, streamed in constant memory: documents flow from their sources
-// through a SHA-256 into yazl and out, one at a time, and META-INF/signatures.xml (which needs every
+// The ASiC-E of a DPI document package, streamed in constant memory: documents are read twice, one at
+// a time, to hash them and then into the zip (stored when they do not compress, as asic.ts documentEntry
+// decides), and META-INF/signatures.xml (which needs every
 // digest) is added once the last one has passed. The layout follows the reference (felleslosninger/efm-asic
 // XadesAsicWriter, efm-common CreateAsice) except where noted.
 
 import { createHash } from 'node:crypto'
-import type { PassThrough, Readable } from 'node:stream'
-import yazl from 'yazl'
-import { AsicWriteError, addHashedEntry, orderDocuments } from './asic.js'
+import type { Readable } from 'node:stream'
+import { AsicWriteError, documentEntry, orderDocuments } from './asic.js'
 import { ASIC_MIMETYPE } from './asic-xml.js'
 import { documentNamesProblem } from './document-names.js'
 import { type SdpDocument, type SdpManifest, sdpManifestXml } from './sdp-manifest.js'
 import { type SignedObject, type XadesSigner, xadesSignaturesXml } from './xades.js'
+import { type ZipEntry, zipStream } from './zip-writer.js'
 
 export interface DpiAsicDocument extends SdpDocument {
-  /** opened only when the document's turn comes, so at most one source is open at a time */
+  /** opened when the document's turn comes, twice (to hash it, then to write it), giving the same bytes */
   open: () => Readable
 }
 
@@ -48,40 +49,39 @@ export function writeDpiAsic(o: WriteDpiAsicOptions): Readable {
   const refused = documentNamesProblem(entries.map((e) => e.filename))
   if (refused) throw new AsicWriteError(refused)
 
-  const zip = new yazl.ZipFile()
-  const out = zip.outputStream as PassThrough
-  const sources = new Set<Readable>()
-  const fail = (err: unknown): void => {
-    out.destroy(err instanceof Error ? err : new Error(String(err)))
-  }
-  zip.on('error', fail)
-  // a consumer that gives up (an abort, a failed upload) closes the sources still open
-  out.on('close', () => {
-    for (const s of sources) s.destroy()
-  })
   const mtime = o.now()
-  // as the reference: stored, first, entry and zip comment naming the type, no extra field
-  zip.addBuffer(Buffer.from(ASIC_MIMETYPE), 'mimetype', {
-    compress: false,
+  return zipStream((signal) => dpiEntries(o, manifest, entries, signal), {
     mtime,
-    forceDosTimestamp: true,
-    fileComment: `mimetype=${ASIC_MIMETYPE}`,
-  } as Partial<yazl.Options>) // yazl takes fileComment on every entry; its types list it only for files
-  zip.addBuffer(manifest, 'manifest.xml', { mtime })
-  const digests = entries.map((e) => addHashedEntry(zip, e, mtime, fail, sources))
-  Promise.all(digests)
-    .then((sums) => {
-      const objects: SignedObject[] = [
-        { uri: 'manifest.xml', mimeType: 'application/xml', sha256: sha256(manifest) },
-        ...entries.map((e, i) => ({ uri: e.filename, mimeType: e.mimeType, sha256: sums[i]! })),
-      ]
-      // signed when the last byte has passed: the profile wants SigningTime within seconds of the signing
-      zip.addBuffer(xadesSignaturesXml(objects, o.signer, o.now()), 'META-INF/signatures.xml', { mtime })
-      // no META-INF/manifest.xml: the DPI ASiC profile says it shall not be present (the reference writes one)
-      zip.end({ comment: `mimetype=${ASIC_MIMETYPE}`, forceZip64Format: false })
-    })
-    .catch(fail)
-  return out
+    comment: `mimetype=${ASIC_MIMETYPE}`,
+  })
+}
+
+async function* dpiEntries(
+  o: WriteDpiAsicOptions,
+  manifest: Buffer,
+  entries: Entry[],
+  signal: AbortSignal,
+): AsyncGenerator<ZipEntry> {
+  // as the reference: stored, first, entry and zip comment naming the type, no extra field
+  yield {
+    name: 'mimetype',
+    data: Buffer.from(ASIC_MIMETYPE),
+    method: 'store',
+    comment: `mimetype=${ASIC_MIMETYPE}`,
+  }
+  yield { name: 'manifest.xml', data: manifest, method: 'deflate' }
+  const objects: SignedObject[] = [
+    { uri: 'manifest.xml', mimeType: 'application/xml', sha256: sha256(manifest) },
+  ]
+  for (const e of entries) {
+    const { entry, sha256 } = await documentEntry(e, signal)
+    objects.push({ uri: e.filename, mimeType: e.mimeType, sha256 })
+    yield entry
+  }
+  // signed when the last byte has passed: the profile wants SigningTime within seconds of the signing
+  const signatures = xadesSignaturesXml(objects, o.signer, o.now())
+  yield { name: 'META-INF/signatures.xml', data: signatures, method: 'deflate' }
+  // no META-INF/manifest.xml: the DPI ASiC profile says it shall not be present (the reference writes one)
 }
 
 /**

@@ -356,6 +356,31 @@ describe('pollSvarInn', () => {
     expect(r.leftovers()).toEqual([])
   })
 
+  it('counts a document inflated once against its bounds, though the ASiC-E writer reads it twice', async () => {
+    // inflates to 3/4 of the ratio bound (the zip is under its 1 MiB floor): counted twice, it would be over
+    const maxRatio = 4
+    const size = 0.75 * maxRatio * 1024 * 1024
+    const seed = createHash('sha512')
+    const random = Array.from({ length: (size / maxRatio + 64 * 1024) / 64 }, (_, i) =>
+      seed.copy().update(`${i}`).digest(),
+    )
+    const document = Buffer.concat([...random, Buffer.alloc(size - random.length * 64)])
+    const zip = await zipOf([
+      ['vedtak.pdf', document],
+      ['vedlegg.docx', DOCX],
+    ])
+    expect(zip.length).toBeLessThan(1024 * 1024)
+    const real = client(ORG_B)
+    const r = receiver({
+      client: { ...real, download: async () => Readable.from([zip]).pipe(encryptStream(me.certPem)) },
+    })
+    r.deps.config = { ...config, nextmove: { ...config.nextmove, maxCompressionRatio: maxRatio } }
+    await sendFromKommune()
+    expect(await r.poll()).toBe(1)
+    expect(r.intake.refused.map((x) => x.reason)).toEqual([])
+    expect(r.intake.taken[0]!.files[2]!.bytes!.equals(document)).toBe(true)
+  })
+
   it('leaves a forsendelse whose download fails in passing for the next round, and goes on with the others', async () => {
     const real = client(ORG_B)
     const first = await sendFromKommune()

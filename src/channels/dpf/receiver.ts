@@ -210,7 +210,7 @@ async function packAsic(
         filename: d.filnavn,
         mimeType: d.mimeType,
         primary: false,
-        open: () => inflate(zip, found.get(d.filnavn)!, total, ratio),
+        open: inflater(zip, found.get(d.filnavn)!, total, ratio),
       })),
     ]
     return await writeEncrypted(deps, incoming.sbd, documents, asicPath)
@@ -292,14 +292,31 @@ async function findDocuments(
   return found
 }
 
-/** One entry's inflated bytes through the budgets; errors of the zip's own making refuse it. */
-function inflate(zip: yauzl.ZipFile, entry: yauzl.Entry, total: ByteBudget, ratio: ByteBudget): Readable {
-  const out = new PassThrough()
-  zip
-    .openReadStreamPromise(entry)
-    .then((stream) => pipeline(stream, total.tap(), ratio.tap(), out))
-    .catch((error: unknown) => out.destroy(zipError(error, `${entry.fileName} cannot be read from its zip`)))
-  return out
+/**
+ * Opens one entry's inflated bytes; errors of the zip's own making refuse it. The ASiC-E writer reads
+ * each document twice (to hash it, then to write it): the first reading goes through the budgets and
+ * stops a zip bomb there; a later one is not counted again, since the writer fails it when it gives
+ * other bytes than the first (its size and CRC-32 are held to the first reading's).
+ */
+function inflater(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  total: ByteBudget,
+  ratio: ByteBudget,
+): () => Readable {
+  let counted = false
+  return () => {
+    const budgets = counted ? [] : [total.tap(), ratio.tap()]
+    counted = true
+    const out = new PassThrough()
+    zip
+      .openReadStreamPromise(entry)
+      .then((stream) => pipeline([stream, ...budgets, out]))
+      .catch((error: unknown) =>
+        out.destroy(zipError(error, `${entry.fileName} cannot be read from its zip`)),
+      )
+    return out
+  }
 }
 
 /** A bound crossed stays as it is, the disk failing (a syscall) may pass, anything else is the zip's fault. */

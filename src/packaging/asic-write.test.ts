@@ -1,0 +1,140 @@
+// writeAsic's choice per document (stored when it does not compress, deflated when it does), checked
+// with the readers a receiver may use: Java's ZipInputStream (which refuses a stored entry with a data
+// descriptor), unzip and readAsic; and a source that changes between the two readings.
+
+import { execFileSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { createWriteStream, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import yauzl from 'yauzl'
+import { type AsicDocument, readAsic, writeAsic } from './asic.js'
+import { makeIdentity, makeTempDir, type TestIdentity } from './test-support.js'
+import { ZipEntryMismatch } from './zip-writer.js'
+import { javaMissing, javaReadZip } from './zip-writer-java.js'
+
+let tmp: ReturnType<typeof makeTempDir>
+let org: TestIdentity
+let path: string
+const noJava = javaMissing()
+if (noJava) console.warn(`asic-write tests: the ZipInputStream check is skipped: ${noJava}`)
+
+// incompressible, as PDFs, images and zips mostly are; in 64 KiB pieces as a file is read
+const large = randomBytes(8 * 1024 * 1024)
+const xml = Buffer.from('<arkivmelding><tittel>Vedtak</tittel></arkivmelding>\n'.repeat(2000))
+const pieces = (b: Buffer) => () =>
+  Readable.from(
+    (function* () {
+      for (let at = 0; at < b.length; at += 64 * 1024) yield b.subarray(at, at + 64 * 1024)
+    })(),
+  )
+
+const docs = (): AsicDocument[] => [
+  { filename: 'arkivmelding.xml', mimeType: 'application/xml', primary: true, open: pieces(xml) },
+  { filename: 'stort vedlegg.pdf', mimeType: 'application/pdf', primary: false, open: pieces(large) },
+  { filename: 'tom.txt', mimeType: 'text/plain', primary: false, open: () => Readable.from([]) },
+]
+
+const write = (documents: AsicDocument[], to: string) =>
+  pipeline(
+    writeAsic({
+      sender: '0192:910077473',
+      receiver: '0192:910075918',
+      documents,
+      signer: { keyPem: org.keyPem, certPem: org.certPem },
+    }),
+    createWriteStream(to),
+  )
+
+beforeAll(async () => {
+  tmp = makeTempDir('asic-write-test-')
+  org = makeIdentity(tmp.dir, 'org')
+  path = join(tmp.dir, 'large.asice')
+  await write(docs(), path)
+})
+afterAll(() => tmp.cleanup())
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+async function methods(zipPath: string): Promise<Record<string, number>> {
+  const zip = await yauzl.openPromise(zipPath, { lazyEntries: true })
+  const found: Record<string, number> = {}
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      found[e.fileName.replace(/signature-[0-9a-f-]{36}/, 'signature-UUID')] = e.compressionMethod
+      zip.readEntry()
+    })
+    zip.on('end', resolve).on('error', reject)
+    zip.readEntry()
+  })
+  zip.close()
+  return found
+}
+
+describe('writeAsic stores what does not compress', () => {
+  it('stores the incompressible document and the empty one, deflates XML', async () => {
+    expect(await methods(path)).toEqual({
+      mimetype: 0,
+      'manifest.xml': 8,
+      'arkivmelding.xml': 8,
+      'stort vedlegg.pdf': 0,
+      'tom.txt': 0,
+      'META-INF/ASiCManifest.xml': 8,
+      'META-INF/signature-UUID.p7s': 8,
+      'META-INF/manifest.xml': 8,
+    })
+    expect(execFileSync('unzip', ['-t', path]).toString()).toMatch(/No errors detected/)
+  })
+
+  it.skipIf(noJava)("is read by Java's ZipInputStream, the documents' bytes as written", () => {
+    const read = javaReadZip(tmp.dir, path)
+    const byName = new Map(read.map((e) => [e.name, e]))
+    expect([...byName.keys()].slice(0, 5)).toEqual([
+      'mimetype',
+      'manifest.xml',
+      'arkivmelding.xml',
+      'stort vedlegg.pdf',
+      'tom.txt',
+    ])
+    expect(byName.get('stort vedlegg.pdf')).toEqual({
+      name: 'stort vedlegg.pdf',
+      method: 0,
+      size: large.length,
+      sha256: sha256(large),
+    })
+    expect(byName.get('arkivmelding.xml')).toMatchObject({ method: 8, sha256: sha256(xml) })
+  })
+
+  it('is read back by readAsic with its signature and digests', async () => {
+    const outDir = join(tmp.dir, 'out')
+    mkdirSync(outDir)
+    const r = await readAsic(path, {
+      maxEntries: 20,
+      maxEntryBytes: 64 * 1024 * 1024,
+      maxTotalBytes: 64 * 1024 * 1024,
+      maxRatio: 100,
+      tempDir: outDir,
+    })
+    expect(r.signatureValid).toBe(true)
+    expect(r.files.map((f) => f.filename)).toContain('stort vedlegg.pdf')
+  })
+
+  it('fails when a source gives other bytes the second time (a file replaced while packing)', async () => {
+    let opened = 0
+    const changing: AsicDocument = {
+      filename: 'vedlegg.pdf',
+      mimeType: 'application/pdf',
+      primary: false,
+      open: () => {
+        opened++
+        return Readable.from([opened === 1 ? large.subarray(0, 100_000) : randomBytes(100_000)])
+      },
+    }
+    await expect(write([docs()[0]!, changing], join(tmp.dir, 'changed.asice'))).rejects.toThrow(
+      ZipEntryMismatch,
+    )
+    expect(opened).toBe(2)
+  })
+})
