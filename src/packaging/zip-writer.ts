@@ -109,7 +109,8 @@ export function zipStream(
     try {
       for (;;) {
         const { value, done } = await bytes.next()
-        if (out.destroyed) return
+        // destroyed while the generator ran: it is now at a yield, and its return closes its source
+        if (out.destroyed) return void bytes.return(undefined).catch(() => {})
         if (done) return void out.push(null)
         if (!out.push(value)) return
       }
