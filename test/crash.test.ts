@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDb } from '../src/db/open.js'
-import { withSmallInDatabase } from '../src/files/choose-store.js'
 import { createDbPayloadStore } from '../src/files/db-payload-store.js'
 import { createLocalPayloadStore } from '../src/files/payload-store.js'
 import { sweepOrphanPayloads } from '../src/messages/out/orphans.js'
@@ -82,11 +81,9 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
     try {
       // with SQLite the start-up sweep has already removed files no row names; with PostgreSQL it
       // leaves them 10 minutes for other instances, so sweep here without that grace
-      // the store the process used: files (with a one-step send's small files in the database) on
-      // SQLite, the database on PostgreSQL (their defaults)
-      const database = createDbPayloadStore(db, { filedir })
+      // the store the process used: files on SQLite, the database on PostgreSQL (their defaults)
       const payloads =
-        kind === 'sqlite' ? withSmallInDatabase(createLocalPayloadStore(filedir), database) : database
+        kind === 'sqlite' ? createLocalPayloadStore(filedir) : createDbPayloadStore(db, { filedir })
       const swept = await sweepOrphanPayloads(db, payloads, 0)
       if (kind === 'sqlite') expect(swept).toBe(0)
       const messages = await db.kysely.selectFrom('out_messages').selectAll().execute()

@@ -326,6 +326,27 @@ describe('the web pages with Basic auth on', () => {
   })
 })
 
+describe('the web pages with payloads in SQLite itself', () => {
+  it('revive a given-up send whose files the database keeps (asked outside the retry transaction)', async () => {
+    // the payload store is the database: a question to it inside the retry's transaction would wait
+    // for the one SQLite connection that transaction holds, for ever
+    const ip = await startTestIp('sqlite', { overrides: { 'difi.move.nextmove.use-db-persistence': 'true' } })
+    try {
+      const m = await sendOutgoing(ip, 'Given up', 'sak-db')
+      const job = await failOnce(ip, m.messageId, null)
+      const res = await ip.fetch(`/messages/${m.messageId}/retry`, {
+        method: 'POST',
+        headers: SAME_ORIGIN,
+        redirect: 'manual',
+      })
+      expect(res.headers.get('location')).toBe(`/messages/${m.messageId}?done=retry-revived`)
+      expect(await jobRow(ip, job)).toMatchObject({ state: 'PENDING', attempts: 0 })
+    } finally {
+      await ip.close()
+    }
+  })
+})
+
 /** The HTML of the element with this id (up to the next section), for focused assertions. */
 function section(page: string | { text: string }, id: string): string {
   const text = typeof page === 'string' ? page : page.text

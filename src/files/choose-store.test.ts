@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -98,50 +98,6 @@ describe.each(STORES)('the database store over earlier payload files, on %s', (k
       await store.remove('m2/1-b')
       expect(await store.list('')).toEqual(['m3/1-c'])
       expect(await earlier.list('')).toEqual([])
-    } finally {
-      await db.close()
-      await ts.cleanup()
-      await rm(cwd, { recursive: true, force: true })
-    }
-  })
-})
-
-describe.each(STORES)('the file store with small one-step files in the database, on %s', (kind) => {
-  it('writes uploads to files and inserted payloads to the database, reads both, and removes from both', async () => {
-    const ts = await createTestStore(kind)
-    const db = await ts.open()
-    const cwd = await mkdtemp(join(tmpdir(), 'choose-store-'))
-    const text = async (r: Readable) => Buffer.concat(await r.toArray()).toString()
-    try {
-      const config = { nextmove: { ...load().nextmove, filedir: 'messages', useDbPersistence: false } }
-      const store = createPayloadStore({ config, db, cwd })
-      expect(store.tempFilesNeedSync).toBe(false)
-      await store.write('m1/upload', Readable.from([Buffer.from('a file')]), {
-        maxBytes: 100,
-        onLimit: () => new Error('limit'),
-      })
-      // a multipart part, written without an fsync, then adopted as a file
-      await mkdir(store.tempDir, { recursive: true })
-      const part = join(store.tempDir, 'part-1')
-      await writeFile(part, 'an adopted part')
-      await store.adoptAll([{ key: 'm1/adopted', tempPath: part }])
-      await db.kysely
-        .transaction()
-        .execute((trx) =>
-          store.insertInTransaction!(trx, [{ key: 'm2/small', data: Buffer.from('in a row'), sha256: 'x' }]),
-        )
-      expect((await db.kysely.selectFrom('payloads').select('key').execute()).map((r) => r.key)).toEqual([
-        'm2/small',
-      ])
-      expect((await readdir(join(cwd, 'messages', 'm1'))).sort()).toEqual(['adopted', 'upload'])
-      expect(await text(store.read('m1/upload'))).toBe('a file')
-      expect(await text(store.read('m1/adopted'))).toBe('an adopted part')
-      expect(await text(store.read('m2/small'))).toBe('in a row')
-      expect(await store.list('')).toEqual(['m1/adopted', 'm1/upload', 'm2/small'])
-      await store.removeDir('m2')
-      await store.remove('m1/upload')
-      expect(await store.list('')).toEqual(['m1/adopted'])
-      expect(await db.kysely.selectFrom('payload_chunks').select('seq').execute()).toEqual([])
     } finally {
       await db.close()
       await ts.cleanup()

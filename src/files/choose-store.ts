@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import type { Config } from '../config/types.js'
@@ -32,42 +31,9 @@ export function createPayloadStore(o: {
   const filedir = resolve(o.cwd, o.config.nextmove.filedir)
   const clock = o.clock ? { clock: o.clock } : {}
   const files = createLocalPayloadStore(filedir, clock)
-  const database = createDbPayloadStore(o.db, { filedir, ...clock })
   return payloadStoreKind(o.config, o.db.caps.name) === 'database'
-    ? withEarlierFiles(database, files)
-    : withSmallInDatabase(files, database)
-}
-
-/**
- * The file store, but a one-step send's small files go into the database in the transaction that stores
- * their message (`insertInTransaction`): one commit makes the request durable, where files would need
- * each file and its folder fsynced first. Everything else (uploads, received packages, one-step sends of
- * more than a few MiB) is written to files as before. Reads look in the database first, then in the
- * folder; removals, listings and sweeps cover both (as `withEarlierFiles`). Since a multipart part may
- * end up either way, parts are written without an fsync and `adoptAll` fsyncs each before its rename.
- */
-export function withSmallInDatabase(files: PayloadStore, database: PayloadStore): PayloadStore {
-  const adoptAll: PayloadStore['adoptAll'] = async (list) => {
-    await Promise.all(list.map(({ tempPath }) => fsyncFile(tempPath)))
-    await files.adoptAll(list)
-  }
-  return {
-    ...withEarlierFiles(database, files),
-    tempDir: files.tempDir,
-    write: (key, source, opts) => files.write(key, source, opts),
-    adopt: (key, tempPath) => adoptAll([{ key, tempPath }]),
-    adoptAll,
-    tempFilesNeedSync: false,
-  }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
+    ? withEarlierFiles(createDbPayloadStore(o.db, { filedir, ...clock }), files)
+    : files
 }
 
 /**

@@ -5,8 +5,7 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/types.js'
 import type { Db } from '../../src/db/open.js'
-import { createPayloadStore, withSmallInDatabase } from '../../src/files/choose-store.js'
-import { createDbPayloadStore } from '../../src/files/db-payload-store.js'
+import { createPayloadStore } from '../../src/files/choose-store.js'
 import { createLocalPayloadStore, type PayloadStore } from '../../src/files/payload-store.js'
 import { buildApp } from '../../src/http/app.js'
 import type { AppDeps } from '../../src/http/app-deps.js'
@@ -80,14 +79,10 @@ export async function startTestIp(
     },
   })
   const db = await store.open()
-  // files unless a test sets difi.move.nextmove.use-db-persistence=true (many tests look at the files),
-  // with a one-step send's small files in the database, as the file store has them
+  // files unless a test sets difi.move.nextmove.use-db-persistence=true: many tests look at the files
   const payloads = config.nextmove.useDbPersistence
     ? createPayloadStore({ config, db, cwd: store.dir, clock })
-    : withSmallInDatabase(
-        createLocalPayloadStore(config.nextmove.filedir, { clock }),
-        createDbPayloadStore(db, { filedir: config.nextmove.filedir, clock }),
-      )
+    : createLocalPayloadStore(config.nextmove.filedir, { clock })
   const srClient = createServiceRegistryClient({ ...config.serviceRegistry, clock })
   const deps: AppDeps = {
     config,
