@@ -15,7 +15,7 @@
 // senders can, which measures capacity and makes the latency the queue's),
 // BENCH_RECEIVERS (3 peek loops per organisation), BENCH_POLL_MS (300, the DPO polling rate),
 // BENCH_INSTANCES (3), BENCH_WARMUP (10), BENCH_TIMEOUT_SECONDS (600).
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +26,7 @@ import {
   arkivmeldingXml,
   cpuSeconds,
   dpoProperties,
+  freshSchema,
   ORG_A,
   ORG_B,
   peakRssMiB,
@@ -51,15 +52,6 @@ if (!POSTGRES_URL) {
   process.exit(2)
 }
 
-/** A fresh schema, and the datasource URL that names it. */
-async function freshSchema(admin) {
-  const schema = `bench_${randomBytes(6).toString('hex')}`
-  await admin.query(`create schema ${schema}`)
-  const url = new URL(POSTGRES_URL)
-  url.searchParams.set('currentSchema', schema)
-  return { schema, url: url.toString() }
-}
-
 /** Stand-ins, `instancesOfA` processes of A on one schema, one of B on another. */
 async function startWorld(instancesOfA, admin) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-multi-'))
@@ -67,7 +59,7 @@ async function startWorld(instancesOfA, admin) {
   const broker = await startBrokerProcess(dir, 1024 ** 3)
   const schemas = []
   const propertiesOf = async (org) => {
-    const { schema, url } = await freshSchema(admin)
+    const { schema, url } = await freshSchema(admin, POSTGRES_URL)
     schemas.push(schema)
     return dpoProperties(
       {

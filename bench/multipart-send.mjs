@@ -10,7 +10,7 @@
 // with payloads in the database (`use-db-persistence`); baseline, a bare handler inserting the message row
 // and the two parts' bytes in one transaction.
 // Reports requests/s, latency, the ratios, and the integration point's peak RSS.
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
@@ -21,7 +21,15 @@ import Database from 'better-sqlite3'
 import Busboy from 'busboy'
 import Fastify from 'fastify'
 import pg from 'pg'
-import { benchProperties, PROCESS, peakRssMiB, RECEIVER, startIp, startRegistry } from './support.mjs'
+import {
+  benchProperties,
+  freshSchema,
+  PROCESS,
+  peakRssMiB,
+  RECEIVER,
+  startIp,
+  startRegistry,
+} from './support.mjs'
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
@@ -198,18 +206,6 @@ async function startPostgresBaseline(url) {
   }
 }
 
-/** A fresh schema on the benchmark's PostgreSQL, and a URL naming it (as the integration point reads one). */
-async function freshSchema(admin, what) {
-  const schema = `bench_${what}_${randomBytes(4).toString('hex')}`
-  await admin.query(`create schema ${schema}`)
-  const url = new URL(POSTGRES_URL)
-  url.searchParams.set('currentSchema', schema)
-  // node-postgres reads the search path from `options`
-  const pgUrl = new URL(POSTGRES_URL)
-  pgUrl.searchParams.set('options', `-c search_path=${schema}`)
-  return { schema, url: url.toString(), pgUrl: pgUrl.toString() }
-}
-
 const registry = await startRegistry()
 const admin = STORE === 'postgres' ? new pg.Client({ connectionString: POSTGRES_URL }) : null
 await admin?.connect()
@@ -217,8 +213,8 @@ const schemas = []
 let ipProps = benchProperties(registry.url)
 const baselines = []
 if (STORE === 'postgres') {
-  const forIp = await freshSchema(admin, 'ip')
-  const forBase = await freshSchema(admin, 'base')
+  const forIp = await freshSchema(admin, POSTGRES_URL, 'bench_ip')
+  const forBase = await freshSchema(admin, POSTGRES_URL, 'bench_base')
   schemas.push(forIp.schema, forBase.schema)
   ipProps = benchProperties(registry.url, {
     'difi.datasource.url': forIp.url,

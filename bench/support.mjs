@@ -1,7 +1,9 @@
 // Shared pieces of the benchmarks: a minimal ServiceRegistry answering one DPO receiver, starting the
 // integration point as its own process (so its memory is measured alone), and peak-RSS readings; for
 // issue 4, the sandbox and the stand-ins as child processes and the messages the DPO benchmarks send.
+
 import { execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
@@ -293,6 +295,21 @@ export function arkivmeldingSbd(receiver, documentFile, messageId) {
     },
     arkivmelding: { hoveddokument: documentFile },
   }
+}
+
+/**
+ * A fresh schema on the PostgreSQL at `postgresUrl` (`admin` connected to it), with the datasource URL
+ * that names it as the integration point reads one (`currentSchema`) and a node-postgres URL for it
+ * (node-postgres reads the search path from `options`).
+ */
+export async function freshSchema(admin, postgresUrl, prefix = 'bench') {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`
+  await admin.query(`create schema ${schema}`)
+  const url = new URL(postgresUrl)
+  url.searchParams.set('currentSchema', schema)
+  const pgUrl = new URL(postgresUrl)
+  pgUrl.searchParams.set('options', `-c search_path=${schema}`)
+  return { schema, url: url.toString(), pgUrl: pgUrl.toString() }
 }
 
 /** User plus system CPU time a process has used so far, from /proc (clock ticks of 1/100 s). */

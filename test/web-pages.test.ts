@@ -215,15 +215,11 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     const before = await page(`/messages/${m.messageId}`)
     expect(before.text).toContain('broker unreachable')
     expect(before.text).toContain('id="retry"')
-    const res = await ip.fetch(`/messages/${m.messageId}/retry`, {
-      method: 'POST',
-      headers: SAME_ORIGIN,
-      redirect: 'manual',
-    })
-    expect(res.headers.get('location')).toBe(`/messages/${m.messageId}?done=retry-now`)
+    const location = await retryFrom(ip, m.messageId)
+    expect(location).toBe(`/messages/${m.messageId}?done=retry-now`)
     const row = await jobRow(ip, job)
     expect(row).toMatchObject({ state: 'PENDING', attempts: 1, run_at: ip.clock.now().getTime() })
-    expect((await page(res.headers.get('location')!)).text).toContain('The send job runs now.')
+    expect((await page(location!)).text).toContain('The send job runs now.')
   })
 
   it('starts a given-up send again only while its message and files are kept', async () => {
@@ -231,12 +227,8 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     // the instance stopped between giving the job up and removing the message (FEIL not registered yet)
     const job = await failOnce(ip, m.messageId, null)
     expect((await page(`/messages/${m.messageId}`)).text).toContain('its message and files are still here')
-    const res = await ip.fetch(`/messages/${m.messageId}/retry`, {
-      method: 'POST',
-      headers: SAME_ORIGIN,
-      redirect: 'manual',
-    })
-    expect(res.headers.get('location')).toBe(`/messages/${m.messageId}?done=retry-revived`)
+    const res = await retryFrom(ip, m.messageId)
+    expect(res).toBe(`/messages/${m.messageId}?done=retry-revived`)
     expect(await jobRow(ip, job)).toMatchObject({ state: 'PENDING', attempts: 0 })
 
     // the usual give-up: FEIL registered, message and files removed in one go; nothing to retry
@@ -256,12 +248,8 @@ describe.each(STORES)('the web pages on %s', (kind) => {
     // the file list outlives the payload: names and sizes, kept on the conversation
     expect(section(gone.text, 'files')).toMatch(/vedtak\.pdf.*application\/pdf.*5\.0 KiB/s)
     expect(gone.text).toContain('names and sizes are kept')
-    const refused = await ip.fetch(`/messages/${m.messageId}/retry`, {
-      method: 'POST',
-      headers: SAME_ORIGIN,
-      redirect: 'manual',
-    })
-    expect(refused.headers.get('location')).toBe(`/messages/${m.messageId}?done=retry-none`)
+    const refused = await retryFrom(ip, m.messageId)
+    expect(refused).toBe(`/messages/${m.messageId}?done=retry-none`)
   })
 
   it('looks up capabilities, showing a failed lookup as a message', async () => {
@@ -334,12 +322,8 @@ describe('the web pages with payloads in SQLite itself', () => {
     try {
       const m = await sendOutgoing(ip, 'Given up', 'sak-db')
       const job = await failOnce(ip, m.messageId, null)
-      const res = await ip.fetch(`/messages/${m.messageId}/retry`, {
-        method: 'POST',
-        headers: SAME_ORIGIN,
-        redirect: 'manual',
-      })
-      expect(res.headers.get('location')).toBe(`/messages/${m.messageId}?done=retry-revived`)
+      const res = await retryFrom(ip, m.messageId)
+      expect(res).toBe(`/messages/${m.messageId}?done=retry-revived`)
       expect(await jobRow(ip, job)).toMatchObject({ state: 'PENDING', attempts: 0 })
     } finally {
       await ip.close()
@@ -409,6 +393,16 @@ async function failOnce(ip: TestIp, messageId: string, retryInMs: number | null)
     .execute()
   await fail(db, job.id, 'w', 'broker unreachable', retryInMs === null ? null : now + retryInMs, now)
   return job.id
+}
+
+/** The operator's retry, posted from our own page; where it redirects to. */
+async function retryFrom(ip: TestIp, messageId: string): Promise<string | null> {
+  const res = await ip.fetch(`/messages/${messageId}/retry`, {
+    method: 'POST',
+    headers: SAME_ORIGIN,
+    redirect: 'manual',
+  })
+  return res.headers.get('location')
 }
 
 async function jobRow(ip: TestIp, id: number) {

@@ -37,9 +37,9 @@ export const MULTIPART_MAX_FILE_BYTES = 5 * 1024 * 1024
 export const ARKIVMELDING_IN_MEMORY_BYTES = 1024 * 1024
 
 /**
- * Where payloads live in the database, a message's files up to this many bytes together are stored in
- * the transaction that stores the message: one commit for the whole request. Larger ones are adopted
- * first, chunk by chunk, as an upload is (they are read whole into memory in the transaction).
+ * Where payloads live in the database, a message's files up to this many bytes together are read whole
+ * into memory and stored in the transaction that stores the message: one commit for the whole request.
+ * Larger ones are adopted first, chunk by chunk, as an upload is.
  */
 export const IN_TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
 
