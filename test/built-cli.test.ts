@@ -1,9 +1,10 @@
-// The command line as it ships: dist/src/cli.js, the entry `npm run build` writes, loading the esbuild bundle
-// (scripts/bundle-cli.mjs). The other process tests run src/ through tsx, so only this one would see a
-// bundled package that reads files beside its code, or a chunk that fails to load. Needs a build (npm ci
-// runs one); a missing or pre-bundle build fails with what to run.
+// The command line as it ships: dist/src/cli.js, the entry `npm run build` writes (scripts/cli-entry.mjs),
+// loading the esbuild bundle (scripts/bundle-cli.mjs) with its code cache. The other process tests run src/
+// through tsx, so only this one would see a bundled package that reads files beside its code, or a bundle
+// that fails to load. Needs a build (npm ci runs one); a missing or pre-bundle build fails with what to run.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import Module from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,8 +17,13 @@ async function spawnBuilt(
   args: string[],
   cwd: string,
   ready: RegExp,
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -54,7 +60,7 @@ describe('the built command line (dist/src/cli.js)', () => {
   let dir: string
   beforeAll(() => {
     const built = existsSync(CLI) ? readFileSync(CLI, 'utf8') : ''
-    if (!built.includes('./cli-bundle/cli.js'))
+    if (!built.includes('./cli-bundle/cli.cjs'))
       throw new Error(`${CLI} is missing or not the bundle's entry: npm run build`)
     dir = mkdtempSync(join(tmpdir(), 'built-cli-'))
   })
@@ -75,7 +81,14 @@ describe('the built command line (dist/src/cli.js)', () => {
         `difi.datasource.url=jdbc:sqlite:${join(dir, 'ip.sqlite')}`,
       ].join('\n'),
     )
-    const { child, url } = await spawnBuilt(['start', '--config', config], dir, /ready on (http:\/\/[^"\s]+)/)
+    const { child, url } = await spawnBuilt(
+      ['start', '--config', config],
+      dir,
+      /ready on (http:\/\/[^"\s]+)/,
+      {
+        NODE_COMPILE_CACHE: join(dir, 'cache'),
+      },
+    )
     try {
       expect((await fetch(`${url}/manage/health/readiness`)).status).toBe(200)
       // the bundle finds this package's package.json from its own folder
@@ -100,7 +113,7 @@ describe('the built command line (dist/src/cli.js)', () => {
     }
   }, 40_000)
 
-  it('runs a stand-in from its own chunk, with the sandbox catalogue found from the bundle', async () => {
+  it('runs a stand-in from the bundle, with the sandbox catalogue found from it', async () => {
     const { child, url } = await spawnBuilt(
       ['service-registry', '--port', '0'],
       dir,
@@ -114,4 +127,60 @@ describe('the built command line (dist/src/cli.js)', () => {
       expect(await stop(child)).toBe(0)
     }
   }, 40_000)
+
+  // Node.js 22.1 and later use Node's own compile cache, whose files are Node's business
+  it.skipIf(typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function')(
+    'keeps the compiled code of `start` between starts (Node.js 20) and starts as well from a damaged cache',
+    async () => {
+      const cache = join(dir, 'code-cache')
+      const config = join(dir, 'cached.properties')
+      writeFileSync(
+        config,
+        [
+          'difi.move.org.number=910075918',
+          'difi.security.enable=false',
+          'difi.ssl.enabled=false',
+          'server.port=0',
+          'server.address=127.0.0.1',
+          `difi.datasource.url=jdbc:sqlite:${join(dir, 'cached.sqlite')}`,
+        ].join('\n'),
+      )
+      const startOnce = async () => {
+        const { child, url } = await spawnBuilt(
+          ['start', '--config', config],
+          dir,
+          /ready on (http:\/\/[^"\s]+)/,
+          {
+            NODE_COMPILE_CACHE: cache,
+          },
+        )
+        try {
+          expect((await fetch(`${url}/manage/health/readiness`)).status).toBe(200)
+        } finally {
+          expect(await stop(child)).toBe(0)
+        }
+      }
+      const cacheFile = () => {
+        const files = readdirSync(join(cache, 'integrasjonspunkt'))
+        expect(files).toHaveLength(1)
+        expect(files[0]).toMatch(/^[0-9a-f]{40}-start\.v8$/)
+        return join(cache, 'integrasjonspunkt', files[0]!)
+      }
+      await startOnce()
+      const written = readFileSync(cacheFile())
+      expect(written.length).toBeGreaterThan(100_000)
+      // damaged in the middle: the checksum no longer matches, so it is not used, and is written again
+      const damaged = Buffer.from(written)
+      damaged.fill(0xa5, damaged.length >> 1, (damaged.length >> 1) + 64)
+      writeFileSync(cacheFile(), damaged)
+      await startOnce()
+      expect(readFileSync(cacheFile()).equals(damaged)).toBe(false)
+      // cut short (a write that did not finish elsewhere), and then whole again
+      writeFileSync(cacheFile(), written.subarray(0, 1000))
+      await startOnce()
+      expect(readFileSync(cacheFile()).length).toBeGreaterThan(100_000)
+      await startOnce()
+    },
+    60_000,
+  )
 })

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// The `integrasjonspunkt` command as built: scripts/bundle-cli.mjs copies this file to dist/src/cli.js, beside
+// the bundle of src/cli.ts (dist/src/cli-bundle/cli.cjs, one CommonJS file). It loads the bundle with its
+// compiled code kept between starts, since compiling about 7 MB of JavaScript is a large part of a start
+// (bench/README.md, "Start-up, issue 20"):
+//
+// - Node.js 22.1 and later: Node's own compile cache (module.enableCompileCache), then a plain require.
+// - Older runtimes (Node.js 20): V8's code cache through node:vm, by hand below. No package does this the
+//   way a server needs: the usual require hooks (v8-compile-cache and its fork) keep only the code compiled
+//   while the file loads, not the functions compiled while the start runs, which is most of the gain, and
+//   they hook every require of the process. The cache is one file per build, runtime and command, in the folder
+//   NODE_COMPILE_CACHE names or else node-compile-cache in the OS temporary folder (the same knobs as
+//   Node's cache; NODE_DISABLE_COMPILE_CACHE turns it off). It is checked before use: a cache of another
+//   build, command, runtime or V8 flags, or a damaged file, is not used, and is rewritten once the start has run.
+//   Anything that fails here (a read-only folder, say) only costs the time the cache would have saved.
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import vm from 'node:vm'
+import { crc32 } from 'node:zlib'
+
+const BUNDLE = fileURLToPath(new URL('./cli-bundle/cli.cjs', import.meta.url))
+const requireBundle = createRequire(BUNDLE)
+
+if (typeof Module.enableCompileCache === 'function') {
+  Module.enableCompileCache()
+  requireBundle(BUNDLE)
+} else if (process.env.NODE_DISABLE_COMPILE_CACHE || process.sourceMapsEnabled) {
+  // source maps are applied to files Node loads itself, not to code compiled through node:vm
+  requireBundle(BUNDLE)
+} else {
+  runWithCodeCache()
+}
+
+function runWithCodeCache() {
+  // the first line is the bundle's #! line, which is not JavaScript inside a function; blanked so lines stay
+  const source = readFileSync(BUNDLE, 'utf8').replace(/^#!.*/, '')
+  const folder = join(process.env.NODE_COMPILE_CACHE || join(tmpdir(), 'node-compile-cache'), 'integrasjonspunkt')
+  // V8 accepts a cache made for another source of the same length, so the file is named by the source's hash
+  const key = createHash('sha256').update(`${process.version} ${process.arch}\n`).update(source).digest('hex')
+  // one cache per command: each compiles its own part of the bundle (`start` the server, `--help` next to none)
+  const command = /^[a-z][a-z-]{0,39}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other'
+  const build = key.slice(0, 40)
+  const cacheFile = join(folder, `${build}-${command}.v8`)
+  const cachedData = readCache(cacheFile)
+  const script = new vm.Script(Module.wrap(source), {
+    filename: BUNDLE,
+    cachedData,
+    // the bundle's import() of the two Swagger packages goes through Node's ES module loader
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  })
+  if (cachedData === undefined || script.cachedDataRejected) {
+    // written once the start has compiled what it uses: at exit, or after ten seconds for a server that runs on
+    let written = false
+    const write = () => {
+      if (written) return
+      written = true
+      writeCache(folder, build, cacheFile, script)
+    }
+    process.once('exit', write)
+    setTimeout(write, 10_000).unref()
+  }
+  const module = new Module(BUNDLE, undefined)
+  module.filename = BUNDLE
+  module.paths = requireBundle.resolve.paths('integrasjonspunkt') ?? []
+  script.runInThisContext().call(module.exports, module.exports, requireBundle, module, BUNDLE, dirname(BUNDLE))
+}
+
+/** The cache's bytes, or undefined when there is none or its checksum (the first 4 bytes) does not match. */
+function readCache(file) {
+  try {
+    const data = readFileSync(file)
+    if (data.length > 4 && data.readUInt32BE(0) === crc32(data.subarray(4))) return data.subarray(4)
+  } catch {
+    // no cache yet, or unreadable: compile as without one
+  }
+  return undefined
+}
+
+/** Writes the cache whole or not at all, and removes other builds' caches, of no more use. */
+function writeCache(folder, build, file, script) {
+  try {
+    const data = script.createCachedData()
+    const sum = Buffer.alloc(4)
+    sum.writeUInt32BE(crc32(data))
+    mkdirSync(folder, { recursive: true })
+    for (const name of readdirSync(folder)) {
+      if (!name.startsWith(build) && /\.(v8|partial)$/.test(name)) rmSync(join(folder, name), { force: true })
+    }
+    const partial = `${file}.${process.pid}.partial`
+    writeFileSync(partial, Buffer.concat([sum, data]))
+    renameSync(partial, file)
+  } catch {
+    // a cache that cannot be written only costs the next start the compile
+  }
+}
