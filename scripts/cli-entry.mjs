@@ -60,7 +60,8 @@ function runWithCodeCache() {
       written = true
       writeCache(folder, build, cacheFile, script)
     }
-    process.once('exit', write)
+    // not after a failed command, which may have stopped before it compiled what a good run uses
+    process.once('exit', (code) => code === 0 && write())
     setTimeout(write, 10_000).unref()
   }
   const module = new Module(BUNDLE, undefined)
