@@ -10,7 +10,10 @@
 // Knobs: BENCH_RUNS (10 per variant), BENCH_PROBE_PATH (/manage/health/readiness; /api/conversations is
 // used when that answers 404), BENCH_NODE_ARGS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_CLI (another
 // build's cli.js, e.g. a prototype's, instead of dist/src/cli.js), BENCH_NODE (another node binary, e.g. a Node 22
-// or 24 runtime, for the integration point and the baseline alike).
+// or 24 runtime, for the integration point and the baseline alike), BENCH_CLIS (several builds to compare,
+// `label=path/to/cli.js,label=...`: each starts in turn with the others on SQLite, with a compile cache
+// folder of its own so that one build's cache does not replace another's, and the table adds each one's
+// median difference from the first, round by round).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,6 +26,13 @@ import { benchProperties, startRegistry } from './support.mjs'
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? ''
 const CLI = process.env.BENCH_CLI ?? new URL('../dist/src/cli.js', import.meta.url).pathname
+const CLIS = (process.env.BENCH_CLIS ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((item) => {
+    const at = item.indexOf('=')
+    return { label: item.slice(0, at), cli: item.slice(at + 1) }
+  })
 const NODE = process.env.BENCH_NODE ?? process.execPath
 let probePath = process.env.BENCH_PROBE_PATH ?? '/manage/health/readiness'
 
@@ -31,9 +41,9 @@ let probePath = process.env.BENCH_PROBE_PATH ?? '/manage/health/readiness'
  * line; port 0 lets the system choose, so runs beside other processes never race for a port), polls
  * `path` until it answers 200. Returns the ms from spawn to that 200, and the child.
  */
-async function timeToReady(args, cwd) {
+async function timeToReady(args, cwd, env = {}) {
   const started = performance.now()
-  const child = spawn(NODE, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(NODE, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let port = null
   let exited = null
@@ -85,7 +95,7 @@ function stop(child) {
  * A way to start a server, timed once per call: `integrasjonspunkt start` on one database (the first call
  * finds it empty), or the bare baseline.
  */
-function ipVariant(label, datasource, registryUrl) {
+function ipVariant(label, datasource, registryUrl, cli = CLI, env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'startup-bench-'))
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const file = join(dir, 'integrasjonspunkt-local.properties')
@@ -100,7 +110,7 @@ function ipVariant(label, datasource, registryUrl) {
     label,
     times: [],
     async once() {
-      const { ms, child } = await timeToReady([...nodeArgs, CLI, 'start', '--config', file], dir)
+      const { ms, child } = await timeToReady([...nodeArgs, cli, 'start', '--config', file], dir, env)
       this.times.push(ms)
       await stop(child)
     },
@@ -150,13 +160,24 @@ const ms = (x) => `${Math.round(x)} ms`
 const registry = await startRegistry()
 const sqliteDir = mkdtempSync(join(tmpdir(), 'startup-sqlite-'))
 const schema = POSTGRES_URL ? await postgresSchema() : null
-const variants = [
-  baselineVariant(),
-  ipVariant('SQLite', `jdbc:sqlite:${join(sqliteDir, 'ip.sqlite')}`, registry.url),
-  ...(schema ? [ipVariant('PostgreSQL', schema.url, registry.url)] : []),
-]
+const cacheDir = mkdtempSync(join(tmpdir(), 'startup-cache-'))
+const variants = CLIS.length
+  ? [
+      baselineVariant(),
+      ...CLIS.map(({ label, cli }, i) =>
+        ipVariant(`SQLite, ${label}`, `jdbc:sqlite:${join(sqliteDir, `ip-${i}.sqlite`)}`, registry.url, cli, {
+          NODE_COMPILE_CACHE: join(cacheDir, String(i)),
+        }),
+      ),
+    ]
+  : [
+      baselineVariant(),
+      ipVariant('SQLite', `jdbc:sqlite:${join(sqliteDir, 'ip.sqlite')}`, registry.url),
+      ...(schema ? [ipVariant('PostgreSQL', schema.url, registry.url)] : []),
+    ]
 try {
-  if (!schema) console.log('(BENCH_POSTGRES_URL / TEST_POSTGRES_URL not set: PostgreSQL skipped)')
+  if (!schema && !CLIS.length)
+    console.log('(BENCH_POSTGRES_URL / TEST_POSTGRES_URL not set: PostgreSQL skipped)')
   // in turn, one start of each per round, so a load that comes and goes falls on all of them alike
   for (let i = 0; i < RUNS; i++) for (const v of variants) await v.once()
 
@@ -171,9 +192,19 @@ try {
       `| ${v.label} | ${ms(v.times[0])} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.max)} | ${ratio} |`,
     )
   }
+  if (CLIS.length > 1) {
+    // the same round's starts saw about the same load, so their differences spread less than the times
+    console.log('\nrestarts, each build minus the first in the same round: min / median / max')
+    const first = variants[1].times
+    for (const v of variants.slice(2)) {
+      const d = stats(v.times.slice(1).map((t, i) => t - first[i + 1]))
+      console.log(`- ${v.label}: ${Math.round(d.min)} / ${Math.round(d.median)} / ${Math.round(d.max)} ms`)
+    }
+  }
 } finally {
   for (const v of variants) v.cleanup()
   rmSync(sqliteDir, { recursive: true, force: true })
+  rmSync(cacheDir, { recursive: true, force: true })
   await schema?.drop()
   registry.close()
 }
