@@ -8,9 +8,10 @@ import { createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import yauzl from 'yauzl'
+import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../files/byte-budget.js'
 import type { ReadAsicOptions } from './asic-reader.js'
+import { openZipFile } from './zip-file.js'
 
 export type AsicErrorReason = 'malformed' | 'limit' | 'unsafe-name' | 'duplicate' | 'digest'
 
@@ -31,7 +32,7 @@ export const RATIO_FLOOR = 1024 * 1024
 /** Opened for reading entry by entry; yauzl checks each entry's real size against its declared one. */
 export async function openZip(path: string): Promise<yauzl.ZipFile> {
   try {
-    return await yauzl.openPromise(path, {
+    return await openZipFile(path, {
       lazyEntries: true,
       decodeStrings: false,
       validateEntrySizes: true,

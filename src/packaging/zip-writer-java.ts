@@ -48,6 +48,35 @@ export interface JavaEntry {
   sha256: string
 }
 
+/** The same listing as READER, read through the central directory with java.util.zip.ZipFile. */
+const FILE_READER = `
+import java.io.*;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.zip.*;
+
+public class FileReader {
+  public static void main(String[] args) throws Exception {
+    try (ZipFile zip = new ZipFile(args[0])) {
+      byte[] buf = new byte[1 << 16];
+      for (var it = zip.entries(); it.hasMoreElements(); ) {
+        ZipEntry e = it.nextElement();
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        long n = 0;
+        int r;
+        try (InputStream in = zip.getInputStream(e)) {
+          while ((r = in.read(buf)) > 0) {
+            md.update(buf, 0, r);
+            n += r;
+          }
+        }
+        System.out.println(e.getName() + "\\t" + e.getMethod() + "\\t" + n + "\\t" + HexFormat.of().formatHex(md.digest()));
+      }
+    }
+  }
+}
+`
+
 /** whether `java` runs here; when not, why (tests skip with it) */
 export function javaMissing(): string | null {
   const r = spawnSync('java', ['-version'])
@@ -74,6 +103,16 @@ function parse(out: string): JavaEntry[] {
 /** The entries of the zip at `path` as ZipInputStream reads them; throws with Java's error when it refuses. */
 export function javaReadZip(dir: string, path: string): JavaEntry[] {
   return parse(execFileSync('java', [readerIn(dir), path], { stdio: ['ignore', 'pipe', 'pipe'] }).toString())
+}
+
+/**
+ * The entries of the zip at `path` as java.util.zip.ZipFile (the reader the reference takes `sbd.zip` in
+ * with) reads them, through the central directory; throws with Java's error when it refuses.
+ */
+export function javaReadZipFile(dir: string, path: string): JavaEntry[] {
+  const source = join(dir, 'FileReader.java')
+  writeFileSync(source, FILE_READER)
+  return parse(execFileSync('java', [source, path], { stdio: ['ignore', 'pipe', 'pipe'] }).toString())
 }
 
 /** The same for a zip streamed to the reader's stdin, without hashing (for entries of gigabytes). */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yauzl from 'yauzl'
 import { makeTempDir } from './test-support.js'
 import { type ZipEntry, ZipEntryMismatch, type ZipOptions, zipStream } from './zip-writer.js'
-import { javaMissing, javaReadZip, javaReadZipStream } from './zip-writer-java.js'
+import { javaMissing, javaReadZip, javaReadZipFile, javaReadZipStream } from './zip-writer-java.js'
 
 let tmp: ReturnType<typeof makeTempDir>
 beforeAll(() => {
@@ -137,6 +137,70 @@ describe.each([false, true])('zipStream (forceZip64: %s)', (forceZip64) => {
     expect(read).toEqual(
       expected.map(([name, method, data]) => ({ name, method, size: data.length, sha256: sha256(data) })),
     )
+  })
+})
+
+describe('zipStream: stored entries with trailing sizes (bytes made on the fly)', () => {
+  let path: string
+  const list = (): ZipEntry[] => [
+    { name: 'sbd.json', data: Buffer.from('{"a":1}'), method: 'deflate' },
+    { name: 'asic.zip', open: chunked(random), method: 'store', trailingSizes: true },
+    { name: 'tom.bin', open: () => Readable.from([]), method: 'store', trailingSizes: true },
+  ]
+  const want = [
+    ['sbd.json', 8, Buffer.from('{"a":1}')],
+    ['asic.zip', 0, random],
+    ['tom.bin', 0, Buffer.alloc(0)],
+  ] as const
+  beforeAll(async () => {
+    path = await write('trailed.zip', list())
+  })
+
+  it('sets bit 3 with zeros in the local header, and writes the descriptor after the data', () => {
+    const bytes = readFileSync(path)
+    const at = bytes.indexOf(Buffer.from('asic.zip')) - 30
+    expect(bytes.readUInt32LE(at)).toBe(0x04034b50)
+    expect([bytes.readUInt16LE(at + 6) & 8, bytes.readUInt16LE(at + 8)]).toEqual([8, 0])
+    expect([bytes.readUInt32LE(at + 14), bytes.readUInt32LE(at + 18), bytes.readUInt32LE(at + 22)]).toEqual([
+      0, 0, 0,
+    ])
+    const d = at + 30 + 'asic.zip'.length + random.length
+    expect([bytes.readUInt32LE(d), bytes.readUInt32LE(d + 4), bytes.readUInt32LE(d + 8)]).toEqual([
+      0x08074b50,
+      crc32(random),
+      random.length,
+    ])
+  })
+
+  it('is read by unzip -t, python3 -m zipfile -t and yauzl', async () => {
+    expect(execFileSync('unzip', ['-t', path]).toString()).toMatch(/No errors detected/)
+    expect(spawnSync('python3', ['-m', 'zipfile', '-t', path]).status).toBe(0)
+    const found = await yauzlRead(path)
+    for (const [name, method, data] of want) {
+      const e = found.get(name)!
+      expect([e.entry.compressionMethod, e.entry.crc32, e.data.equals(data)], name).toEqual([
+        method,
+        crc32(data),
+        true,
+      ])
+    }
+  })
+
+  it.skipIf(noJava)("is read by Java's ZipFile, which the reference reads sbd.zip with", () => {
+    expect(javaReadZipFile(tmp.dir, path)).toEqual(
+      want.map(([name, method, data]) => ({ name, method, size: data.length, sha256: sha256(data) })),
+    )
+  })
+
+  it.skipIf(noJava)("is refused by Java's ZipInputStream, as the option's comment says", () => {
+    expect(() => javaReadZip(tmp.dir, path)).toThrow(/only DEFLATED entries can have EXT descriptor/)
+  })
+
+  it('fails on a declared size or CRC that the bytes do not match', async () => {
+    const bad: ZipEntry[] = [
+      { name: 'a', open: chunked(random), method: 'store', trailingSizes: true, size: 5 },
+    ]
+    await expect(write('bad.zip', bad)).rejects.toThrow(ZipEntryMismatch)
   })
 })
 
@@ -285,6 +349,71 @@ describe('zipStream over 4 GiB', () => {
     expect(names).toEqual([
       ['stor.bin', size, 0],
       ['etter.xml', text.length, head + size],
+    ])
+  }, 30_000)
+})
+
+describe('zipStream over 4 GiB, trailing sizes', () => {
+  it('writes a zip64 descriptor and zip64 sizes in the directory for a trailed entry of 4 GiB + 1 MiB', async () => {
+    const block = Buffer.alloc(1024 * 1024, 1)
+    const blocks = 4097
+    let crc = 0
+    for (let i = 0; i < blocks; i++) crc = crc32(block, crc)
+    const size = blocks * block.length
+    const kept: Buffer[] = []
+    let total = 0
+    // no zip64 extra in the local header: the size was not known when it was written
+    const head = 30 + 'stor.bin'.length
+    await pipeline(
+      zipStream(
+        () => [
+          {
+            name: 'stor.bin',
+            open: () =>
+              Readable.from(
+                (function* () {
+                  for (let i = 0; i < blocks; i++) yield block
+                })(),
+              ),
+            method: 'store',
+            trailingSizes: true,
+          },
+          { name: 'etter.xml', data: text, method: 'deflate' },
+        ],
+        { mtime },
+      ),
+      new Writable({
+        write(chunk: Buffer, _e, done) {
+          if (total < head) kept.push(chunk.subarray(0, head - total))
+          if (total + chunk.length > head + size) kept.push(chunk.subarray(Math.max(0, head + size - total)))
+          total += chunk.length
+          done()
+        },
+      }),
+    )
+    const bytes = Buffer.concat(kept)
+    // the descriptor right after the data: signature, CRC, then 8-byte sizes
+    expect([bytes.readUInt32LE(head), bytes.readUInt32LE(head + 4)]).toEqual([0x08074b50, crc])
+    expect([bytes.readBigUInt64LE(head + 8), bytes.readBigUInt64LE(head + 16)]).toEqual([
+      BigInt(size),
+      BigInt(size),
+    ])
+    const zip = await yauzl.fromRandomAccessReaderPromise(sparseReader(bytes, head, size), total, {
+      lazyEntries: true,
+    })
+    const names: [string, number, number, number][] = []
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (e: yauzl.Entry) => {
+        names.push([e.fileName, e.uncompressedSize, e.crc32, e.relativeOffsetOfLocalHeader])
+        zip.readEntry()
+      })
+      zip.on('end', resolve).on('error', reject)
+      zip.readEntry()
+    })
+    zip.close()
+    expect(names).toEqual([
+      ['stor.bin', size, crc, 0],
+      ['etter.xml', text.length, crc32(text), head + size + 24],
     ])
   }, 30_000)
 })

@@ -9,7 +9,8 @@
 //
 // What it writes (PKWARE APPNOTE 6.3): entries from a Buffer, stored or deflated, sizes and CRC-32 in
 // the local header; STORED entries from a stream whose size and CRC-32 the caller gives up front (checked
-// against what passes: a mismatch fails the stream); DEFLATED entries from a stream, with a data
+// against what passes: a mismatch fails the stream), or, asked for by name (`trailingSizes`), with a data
+// descriptor instead, for bytes made on the fly; DEFLATED entries from a stream, with a data
 // descriptor after the data. Names are UTF-8 (bit 11), times DOS (local time, as zip tools show them),
 // zip64 extra fields and end records only where a size, offset or count needs them (or `forceZip64`).
 
@@ -25,15 +26,24 @@ export interface ZipBufferEntry {
   comment?: string
 }
 
-/** An entry streamed from `open()`; a stored one needs `size` and `crc32` before its first byte. */
+/**
+ * An entry streamed from `open()`; a stored one needs `size` and `crc32` before its first byte, unless
+ * it is `trailingSizes`.
+ */
 export interface ZipStreamEntry {
   name: string
   open: () => Readable
   method: 'store' | 'deflate'
-  /** the bytes `open()` yields; required to store, checked either way */
+  /** the bytes `open()` yields; required to store (unless `trailingSizes`), checked either way */
   size?: number
-  /** CRC-32 of those bytes (unsigned); required to store, checked either way */
+  /** CRC-32 of those bytes (unsigned); required to store (unless `trailingSizes`), checked either way */
   crc32?: number
+  /**
+   * Stored with its size and CRC-32 in a data descriptor after the data (bit 3), for bytes made as
+   * they are written whose CRC no one knows in advance. Only for zips read through their central
+   * directory (java.util.zip.ZipFile, yauzl, unzip): Java's ZipInputStream refuses such an entry.
+   */
+  trailingSizes?: boolean
   comment?: string
 }
 
@@ -146,7 +156,12 @@ async function* writeZip(
       yield data!
       offset += data!.length
     } else {
-      const body = w.method === STORE ? storedBody(entry, w, signal) : deflatedBody(entry, w, opts, signal)
+      const body =
+        w.method !== STORE
+          ? deflatedBody(entry, w, opts, signal)
+          : w.flags & DESCRIPTOR
+            ? trailedBody(entry, w, signal)
+            : storedBody(entry, w, signal)
       for await (const chunk of body) {
         offset += chunk.length
         yield chunk
@@ -172,18 +187,19 @@ function bufferRecord(e: ZipBufferEntry, data: Buffer, offset: number): Written 
 }
 
 function streamRecord(e: ZipStreamEntry, offset: number, opts: ZipOptions): Written {
-  if (e.method === 'store' && (e.size === undefined || e.crc32 === undefined))
+  const trailing = e.method === 'store' && e.trailingSizes === true
+  if (e.method === 'store' && !trailing && (e.size === undefined || e.crc32 === undefined))
     throw new Error(`zip entry ${e.name}: a stored stream needs its size and CRC-32 up front`)
   if (e.size !== undefined && !(Number.isSafeInteger(e.size) && e.size >= 0))
     throw new Error(`zip entry ${e.name}: its size ${e.size} is not a byte count`)
   if (e.crc32 !== undefined && !(Number.isInteger(e.crc32) && e.crc32 >= 0 && e.crc32 <= MAX32))
     throw new Error(`zip entry ${e.name}: its CRC-32 ${e.crc32} is not an unsigned 32-bit number`)
-  const stored = e.method === 'store'
+  const stored = e.method === 'store' && !trailing
   const size = e.size ?? 0
   return {
     ...names(e),
     flags: stored ? UTF8 : UTF8 | DESCRIPTOR,
-    method: stored ? STORE : DEFLATE,
+    method: e.method === 'store' ? STORE : DEFLATE,
     crc32: stored ? e.crc32! : 0,
     compressed: stored ? size : 0,
     size: stored ? size : 0,
@@ -239,6 +255,23 @@ async function* storedBody(e: ZipStreamEntry, w: Written, signal: AbortSignal): 
     yield chunk
   }
   if (n !== w.size || crc !== w.crc32) throw mismatch(w, n, crc)
+}
+
+/**
+ * Stored bytes whose size and CRC-32 are counted as they pass, then the data descriptor (zip64 when the
+ * entry came to 4 GiB or more; the central directory then holds the sizes in a zip64 extra field).
+ */
+async function* trailedBody(e: ZipStreamEntry, w: Written, signal: AbortSignal): AsyncGenerator<Buffer> {
+  let [crc, n] = [0, 0]
+  for await (const chunk of addAbortSignal(signal, e.open()) as AsyncIterable<Buffer>) {
+    crc = crc32(chunk, crc)
+    n += chunk.length
+    yield chunk
+  }
+  if ((e.size !== undefined && n !== e.size) || (e.crc32 !== undefined && crc !== e.crc32))
+    throw mismatch({ ...w, size: e.size ?? n, crc32: e.crc32 ?? crc }, n, crc)
+  Object.assign(w, { crc32: crc, size: n, compressed: n, zip64Local: w.zip64Local || n >= MAX32 })
+  yield dataDescriptor(w)
 }
 
 /** The deflated bytes, then the data descriptor; checked against the declared size and CRC when given. */

@@ -152,6 +152,7 @@ async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promi
       maxAsicBytes,
       maxRatio: deps.config.nextmove.maxCompressionRatio,
       newName: () => `dpo-${deps.newUuid()}.cms`,
+      sync: deps.payloads.tempFilesNeedSync,
     })
   } catch (error) {
     if (!(error instanceof SbdZipError)) throw error

@@ -1,9 +1,12 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { makeTempDir } from '../../packaging/test-support.js'
-import { readSbdZip, SbdZipError } from './sbd-zip.js'
+import { readSbdZip, SbdZipError, writeSbdZip } from './sbd-zip.js'
 
 // Zip bombs in the broker's sbd.zip (issue 13 item 5): refused as the bytes inflate, before more than
 // a bounded amount reaches the disk, whatever the zip declares.
@@ -83,5 +86,42 @@ describe('readSbdZip against zip bombs', () => {
     ])
     expect((await refusal(sbds)).message).toMatch(/sbd\.json twice/)
     expect(readdirSync(out)).toEqual([])
+  })
+})
+
+describe('writeSbdZip', () => {
+  const spool = async (zip: Readable) => {
+    const path = join(tmp.dir, `${Math.random().toString(36).slice(2)}.zip`)
+    await pipeline(zip, createWriteStream(path))
+    return path
+  }
+  const opts = () => ({ tempDir: out, maxAsicBytes: 2 * BIG, maxRatio: 100, newName: () => 'rt.cms' })
+
+  it('is read back by readSbdZip: the SBD, and the CMS stored byte for byte', async () => {
+    const cms = randomBytes(300_000)
+    const path = await spool(
+      writeSbdZip(SBD, () => Readable.from([cms.subarray(0, 1000), cms.subarray(1000)])),
+    )
+    const read = await readSbdZip(path, opts())
+    expect(read.sbdJson).toBe(SBD)
+    expect(readFileSync(read.asic!.tempPath).equals(cms)).toBe(true)
+    expect(read.asic!.size).toBe(cms.length)
+    rmSync(read.asic!.tempPath)
+    // the SBD alone when there are no files
+    expect(await readSbdZip(await spool(writeSbdZip(SBD, null)), opts())).toEqual({
+      sbdJson: SBD,
+      asic: null,
+    })
+  })
+
+  it('ends with the error of the CMS stream', async () => {
+    const failing = () =>
+      Readable.from(
+        (async function* () {
+          yield Buffer.from('a')
+          throw new Error('the key is gone')
+        })(),
+      )
+    await expect(spool(writeSbdZip(SBD, failing))).rejects.toThrow(/the key is gone/)
   })
 })

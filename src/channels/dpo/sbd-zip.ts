@@ -1,16 +1,17 @@
 // The "Altinn zip" DPO puts on the broker (the reference's AltinnPackage,
 // felleslosninger/efm-integrasjonspunkt): `sbd.json`, the SBD as the API shows it, and `asic.zip`, the
-// CMS-encrypted ASiC-E, only when there are files. Written as a stream (the CMS blob goes through yazl as it
-// is made) and read from a spooled file, since a zip's directory is at its end.
+// CMS-encrypted ASiC-E, only when there are files. Written as a stream (the CMS blob goes through the zip
+// writer as it is made) and read from a spooled file, since a zip's directory is at its end.
 
 import { createWriteStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type PassThrough, pipeline, type Readable, Transform } from 'node:stream'
+import { pipeline, type Readable } from 'node:stream'
 import { pipeline as pipelineAsync } from 'node:stream/promises'
-import yauzl from 'yauzl'
-import yazl from 'yazl'
+import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../../files/byte-budget.js'
+import { openZipFile } from '../../packaging/zip-file.js'
+import { type ZipEntry, zipStream } from '../../packaging/zip-writer.js'
 
 export const SBD_ENTRY = 'sbd.json'
 export const ASIC_ENTRY = 'asic.zip'
@@ -24,26 +25,24 @@ export class SbdZipError extends Error {
 }
 
 /**
- * `sbd.zip` as a stream. `asic` (the CMS blob) is opened when yazl reaches it; an error in it ends
+ * `sbd.zip` as a stream. `asic` (the CMS blob) is opened when the writer reaches it; an error in it ends
  * the zip stream with that error.
+ *
+ * The CMS is stored (encrypted bytes do not compress) with its size and CRC-32 in a data descriptor
+ * after it, as yazl wrote it before: they are known only once the CMS has been made, and a first pass
+ * to learn them would mean making or spooling the whole CMS twice. The reference reads `sbd.zip` with
+ * java.util.zip.ZipFile, through the central directory, which takes such an entry (as yauzl here does);
+ * Java's streaming ZipInputStream would not.
  */
 export function writeSbdZip(sbdJson: string, asic: (() => Readable) | null): Readable {
-  const zip = new yazl.ZipFile()
-  const out = zip.outputStream as PassThrough
-  zip.on('error', (err: Error) => out.destroy(err))
-  const mtime = new Date()
-  zip.addBuffer(Buffer.from(sbdJson, 'utf8'), SBD_ENTRY, { mtime })
-  if (asic) {
-    const source = asic()
-    // encrypted bytes do not compress: stored, so the zip costs no CPU
-    const guard = new Transform({ transform: (chunk, _e, done) => done(null, chunk) })
-    pipeline(source, guard, (err) => {
-      if (err) out.destroy(err)
-    })
-    zip.addReadStream(guard, ASIC_ENTRY, { compress: false, mtime })
-  }
-  zip.end()
-  return out
+  const sbd: ZipEntry = { name: SBD_ENTRY, data: Buffer.from(sbdJson, 'utf8'), method: 'deflate' }
+  return zipStream(
+    function* () {
+      yield sbd
+      if (asic) yield { name: ASIC_ENTRY, open: asic, method: 'store', trailingSizes: true }
+    },
+    { mtime: new Date() },
+  )
 }
 
 export interface ReadSbdZip {
@@ -58,6 +57,8 @@ export interface ReadSbdZipOptions {
   /** what an entry over 1 MiB, or the whole zip, may inflate to per compressed byte */
   maxRatio: number
   newName: () => string
+  /** fsync the extracted CMS before resolving (PayloadStore.tempFilesNeedSync) */
+  sync?: boolean
 }
 
 /** Under this, an entry's ratio is not looked at: a page of JSON compresses well by nature. */
@@ -72,7 +73,7 @@ const RATIO_FLOOR = 1024 * 1024
 export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Promise<ReadSbdZip> {
   let zip: yauzl.ZipFile
   try {
-    zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true })
+    zip = await openZipFile(zipPath, { lazyEntries: true, validateEntrySizes: true })
   } catch (cause) {
     throw new SbdZipError(`the delivery is not a readable zip: ${(cause as Error).message}`, { cause })
   }
@@ -106,7 +107,9 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
               (max) => new SbdZipError(`asic.zip inflates to more than ${max} bytes`),
             ),
             counter.tap(),
-            createWriteStream(tempPath),
+            // fsynced before it resolves where the intake's adoption is a rename (a file store):
+            // the transfer is confirmed to the broker once it is adopted, and the broker may then drop it
+            createWriteStream(tempPath, { flush: opts.sync === true }),
           )
         } catch (error) {
           await rm(tempPath, { force: true })
