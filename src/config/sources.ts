@@ -30,8 +30,7 @@ const ENV_PREFIXES = new Set(['difi', 'server', 'spring', 'management', 'logging
  * When several variables bind one key, a dotted name beats the standard spelling, which beats the legacy one.
  */
 export function envLayer(env: Env, knownKeys: Iterable<string>): Layer {
-  const legacy = new Map<string, string>()
-  for (const key of knownKeys) for (const name of envNamesFor(key)) legacy.set(name, canonicalKey(key))
+  const legacy = legacyNames(knownKeys)
   const bound = Object.keys(env)
     .filter((name) => env[name] !== undefined)
     .map((name) => {
@@ -45,6 +44,23 @@ export function envLayer(env: Env, knownKeys: Iterable<string>): Layer {
   const values = new Map<string, { key: string; value: string }>()
   for (const { name, canonical } of bound) values.set(canonical, { key: name, value: env[name]! })
   return { origin: 'env', label: 'the environment', values }
+}
+
+/**
+ * Each environment variable name a known key's legacy spelling gives, to the key's canonical form; when two keys
+ * give one name, the later key has it. Every key is spelt once, the last of its repeats first (the list
+ * repeats about half its keys, and spelling them is a good part of reading the configuration at start).
+ */
+function legacyNames(knownKeys: Iterable<string>): Map<string, string> {
+  const legacy = new Map<string, string>()
+  const seen = new Set<string>()
+  for (const key of [...knownKeys].reverse()) {
+    if (seen.has(key)) continue
+    seen.add(key)
+    const canonical = canonicalKey(key)
+    for (const name of envNamesFor(key)) if (!legacy.has(name)) legacy.set(name, canonical)
+  }
+  return legacy
 }
 
 /** A known property by its legacy name, list indices included: `DIFI_MOVE_DPH_HER_IDS_0` is `her-ids[0]`. */
