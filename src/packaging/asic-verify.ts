@@ -52,7 +52,7 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
     const plain = join(dir, 'asic.zip')
     try {
       await pipeline(
-        // 1 MiB reads rather than 64 KiB: fewer buffers to collect for a large message
+        // larger reads than the default 64 KiB: fewer buffers to collect for a large message
         createReadStream(o.cmsPath, { highWaterMark: ZIP_READ_CHUNK }),
         decryptStream(o.keys.keyPem, o.keys.certPem),
         createWriteStream(plain),

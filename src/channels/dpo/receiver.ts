@@ -20,7 +20,7 @@ import type { Intake } from '../ports.js'
 import type { BrokerClient } from './broker-client.js'
 import type { FileTransferOverviewExt } from './broker-types.js'
 import { BrokerError } from './errors.js'
-import { readSbdZip, SbdZipError } from './sbd-zip.js'
+import { readSbdZip, SbdZipError, StoredAsicSplit } from './sbd-zip.js'
 import type { DpoVerifier } from './verify.js'
 
 /** The intake port (ports.ts): what the receiver hands over, and how it learns a transfer was taken in already. */
@@ -139,15 +139,19 @@ async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promi
   let refusal: string | null = null
   try {
     const download = await deps.broker.download(id)
+    // the zip's head (sbd.json) is held back, so the file can become the CMS itself (sbd-zip.ts)
+    const split = new StoredAsicSplit()
     await pipeline(
       download,
       byteLimit(
         maxAsicBytes + MAX_SBD_ZIP_EXTRA,
         (max) => new SbdZipError(`the transfer is larger than ${max} bytes`),
       ),
+      split,
       createWriteStream(zipPath),
     )
     parsed = await readSbdZip(zipPath, {
+      head: split.head,
       tempDir: deps.payloads.tempDir,
       maxAsicBytes,
       maxRatio: deps.config.nextmove.maxCompressionRatio,

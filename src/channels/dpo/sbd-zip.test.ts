@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { makeTempDir } from '../../packaging/test-support.js'
-import { readSbdZip, SbdZipError, writeSbdZip } from './sbd-zip.js'
+import { readSbdZip, SbdZipError, StoredAsicSplit, writeSbdZip } from './sbd-zip.js'
 
 // Zip bombs in the broker's sbd.zip (issue 13 item 5): refused as the bytes inflate, before more than
 // a bounded amount reaches the disk, whatever the zip declares.
@@ -123,5 +123,66 @@ describe('writeSbdZip', () => {
         })(),
       )
     await expect(spool(writeSbdZip(SBD, failing))).rejects.toThrow(/the key is gone/)
+  })
+})
+
+describe('StoredAsicSplit', () => {
+  /** streams `zip` in 7-byte pieces, then the rest, through the split to a file */
+  async function download(zip: Buffer) {
+    const path = join(tmp.dir, `${Math.random().toString(36).slice(2)}.zip`)
+    const split = new StoredAsicSplit()
+    const pieces = [...Array(20).keys()].map((i) => zip.subarray(i * 7, i * 7 + 7))
+    await pipeline(Readable.from([...pieces, zip.subarray(140)]), split, createWriteStream(path))
+    return { path, head: split.head }
+  }
+  const collect = async (r: Readable) => Buffer.concat(await r.toArray())
+  const opts = (head: Buffer) => ({
+    tempDir: out,
+    maxAsicBytes: 2 * BIG,
+    maxRatio: 100,
+    newName: () => 'split.cms',
+    head,
+    sync: true,
+  })
+
+  it("makes the download's file the CMS: the head held back, the directory cut off", async () => {
+    const cms = randomBytes(200_000)
+    const zip = await collect(writeSbdZip(SBD, () => Readable.from([cms])))
+    const { path, head } = await download(zip)
+    expect(head.equals(zip.subarray(0, zip.indexOf(cms)))).toBe(true)
+    const read = await readSbdZip(path, opts(head))
+    expect(read.sbdJson).toBe(SBD)
+    expect(read.asic).toEqual({ tempPath: path, size: cms.length })
+    expect(readFileSync(path).equals(cms)).toBe(true)
+  })
+
+  it('splits nothing where it cannot be sure, and the zip is read as before', async () => {
+    const cms = randomBytes(50_000)
+    // asic.zip deflated, as the reference writes it
+    const deflated = readFileSync(
+      await zipOf([
+        { name: 'sbd.json', data: Buffer.from(SBD) },
+        { name: 'asic.zip', data: cms },
+      ]),
+    )
+    // sbd.json with a data descriptor before it
+    const yz = new yazl.ZipFile()
+    yz.addReadStream(Readable.from([Buffer.from(SBD)]), 'sbd.json')
+    yz.addBuffer(cms, 'asic.zip', { compress: false })
+    yz.end()
+    const described = await collect(yz.outputStream as unknown as Readable)
+    for (const zip of [deflated, described, Buffer.from('not a zip at all')]) {
+      const { path, head } = await download(zip)
+      expect(head.length).toBe(0)
+      expect(readFileSync(path).equals(zip)).toBe(true)
+    }
+    for (const zip of [deflated, described]) {
+      const { path, head } = await download(zip)
+      const read = await readSbdZip(path, opts(head))
+      expect(read.sbdJson).toBe(SBD)
+      expect(read.asic!.tempPath).not.toBe(path)
+      expect(readFileSync(read.asic!.tempPath).equals(cms)).toBe(true)
+      rmSync(read.asic!.tempPath)
+    }
   })
 })

@@ -4,9 +4,9 @@
 // writer as it is made) and read from a spooled file, since a zip's directory is at its end.
 
 import { createWriteStream } from 'node:fs'
-import { rm, stat } from 'node:fs/promises'
+import { open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline, type Readable } from 'node:stream'
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline as pipelineAsync } from 'node:stream/promises'
 import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../../files/byte-budget.js'
@@ -45,9 +45,75 @@ export function writeSbdZip(sbdJson: string, asic: (() => Readable) | null): Rea
   )
 }
 
+/** the most of a download's head held in memory while looking for where `asic.zip`'s bytes begin */
+const MAX_HEAD_BYTES = MAX_SBD_BYTES + 64 * 1024
+
+/**
+ * Splits a downloaded `sbd.zip` where the bytes of a stored `asic.zip` begin, so that the file it is
+ * written to can become the CMS itself (cut to the entry's size by `readSbdZip`) instead of the CMS
+ * being copied out of it: one write of the whole message less. The head (the local headers and any
+ * entries before `asic.zip`, such as `sbd.json`) is held back in `head`; what follows passes on.
+ *
+ * Found by walking the local headers from the start; anything that makes that unsure (an entry before
+ * it whose size only a data descriptor gives, zip64 sizes, more than MAX_HEAD_BYTES, no such entry, a
+ * deflated `asic.zip`, as the reference writes it) gives up: `head` stays empty and every byte passes
+ * on, so the file is the whole zip and is read as before. Either way `readSbdZip` reads the zip's
+ * central directory and checks every entry; this only says where the file starts.
+ */
+export class StoredAsicSplit extends Transform {
+  /** the zip's bytes before the file's first byte (empty when no split was made) */
+  head: Buffer = Buffer.alloc(0)
+  #held: Buffer[] = []
+  #decided = false
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    if (this.#decided) {
+      done(null, chunk)
+      return
+    }
+    this.#held.push(chunk)
+    const all = Buffer.concat(this.#held)
+    this.#held = [all]
+    const at = storedAsicStart(all)
+    if (at === 'more' && all.length <= MAX_HEAD_BYTES) {
+      done()
+      return
+    }
+    this.#decided = true
+    this.#held = []
+    if (typeof at === 'number') this.head = all.subarray(0, at)
+    done(null, all.subarray(this.head.length))
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.#decided && this.#held.length > 0) this.push(Buffer.concat(this.#held))
+    this.#held = []
+    done()
+  }
+}
+
+/** Where a stored `asic.zip`'s data begins in `b`, the start of a zip; 'more' when `b` is too short to say. */
+function storedAsicStart(b: Buffer): number | 'more' | 'no' {
+  let p = 0
+  for (;;) {
+    if (b.length < p + 30) return 'more'
+    if (b.readUInt32LE(p) !== 0x04034b50) return 'no'
+    const [flags, method, size] = [b.readUInt16LE(p + 6), b.readUInt16LE(p + 8), b.readUInt32LE(p + 18)]
+    const [nameLength, extraLength] = [b.readUInt16LE(p + 26), b.readUInt16LE(p + 28)]
+    const dataStart = p + 30 + nameLength + extraLength
+    if (b.length < dataStart) return 'more'
+    const name = b.subarray(p + 30, p + 30 + nameLength).toString('utf8')
+    if (name === ASIC_ENTRY) return method === 0 ? dataStart : 'no'
+    // the next header is found only when this entry's size is in its header
+    if (flags & 8 || size === 0xffffffff) return 'no'
+    p = dataStart + size
+    if (p > MAX_HEAD_BYTES) return 'no'
+  }
+}
+
 export interface ReadSbdZip {
   sbdJson: string
-  /** the CMS blob extracted to a file in `tempDir`; the caller adopts or removes it */
+  /** the CMS blob in a file in `tempDir` (the zip's own file when it was split there); the caller adopts or removes it */
   asic: { tempPath: string; size: number } | null
 }
 
@@ -59,6 +125,12 @@ export interface ReadSbdZipOptions {
   newName: () => string
   /** fsync the extracted CMS before resolving (PayloadStore.tempFilesNeedSync) */
   sync?: boolean
+  /**
+   * The zip's first bytes, held back from the file by StoredAsicSplit: the zip is these and then the
+   * file's. When the file then starts with a stored `asic.zip`'s bytes, the file becomes the CMS
+   * (`asic.tempPath` is `zipPath`, cut to the entry's size) instead of the CMS being copied out.
+   */
+  head?: Buffer
 }
 
 /** Under this, an entry's ratio is not looked at: a page of JSON compresses well by nature. */
@@ -71,17 +143,20 @@ const RATIO_FLOOR = 1024 * 1024
  * sizes a zip declares are the sender's word (a zip bomb declares them honestly and small ones lie).
  */
 export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Promise<ReadSbdZip> {
+  const head = opts.head ?? Buffer.alloc(0)
   let zip: yauzl.ZipFile
   try {
-    zip = await openZipFile(zipPath, { lazyEntries: true, validateEntrySizes: true })
+    zip = await openZipFile(zipPath, { lazyEntries: true, validateEntrySizes: true }, head)
   } catch (cause) {
     throw new SbdZipError(`the delivery is not a readable zip: ${(cause as Error).message}`, { cause })
   }
   let sbdJson: string | null = null
   let asic: ReadSbdZip['asic'] = null
+  /** the CMS is the file itself, from its first byte: the file is cut to this size once read */
+  let cutTo: number | null = null
   // entries may share compressed bytes (an overlapping zip bomb): all together keep to the ratio too
   const counter = new ByteBudget(
-    opts.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size),
+    opts.maxRatio * Math.max(RATIO_FLOOR, head.length + (await stat(zipPath)).size),
     (max) => new SbdZipError(`the delivery inflates to more than ${max} bytes (a zip bomb?)`),
   )
   try {
@@ -97,6 +172,11 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
       } else if (entry.fileName === ASIC_ENTRY) {
         if (asic) throw new SbdZipError('the delivery holds asic.zip twice')
         checkAsicEntry(entry, opts)
+        if (head.length > 0 && (await inPlace(zip, entry, head))) {
+          asic = { tempPath: zipPath, size: entry.compressedSize }
+          cutTo = entry.compressedSize
+          continue
+        }
         const tempPath = join(opts.tempDir, opts.newName())
         try {
           const inflated = await zip.openReadStreamPromise(entry)
@@ -133,7 +213,30 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
     if (asic) await rm(asic.tempPath, { force: true })
     throw new SbdZipError('the delivery has no sbd.json')
   }
+  if (cutTo !== null) await cutAndSync(zipPath, cutTo, opts.sync === true)
   return { sbdJson, asic }
+}
+
+/** Whether `entry` is a stored one whose bytes begin at the file's first byte, right after `head`. */
+async function inPlace(zip: yauzl.ZipFile, entry: yauzl.Entry, head: Buffer): Promise<boolean> {
+  if (entry.compressionMethod !== 0) return false
+  if (entry.uncompressedSize !== entry.compressedSize)
+    throw new SbdZipError(
+      `asic.zip is stored but declares ${entry.compressedSize} bytes stored and ${entry.uncompressedSize} read`,
+    )
+  const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true })
+  return fileDataStart === head.length
+}
+
+/** Cuts what follows the CMS (the zip's directory) off the file, and fsyncs it when asked. */
+async function cutAndSync(path: string, size: number, sync: boolean): Promise<void> {
+  const file = await open(path, 'r+')
+  try {
+    await file.truncate(size)
+    if (sync) await file.sync()
+  } finally {
+    await file.close()
+  }
 }
 
 function checkAsicEntry(entry: yauzl.Entry, opts: ReadSbdZipOptions): void {
