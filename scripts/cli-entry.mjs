@@ -15,7 +15,17 @@
 //   Anything that fails here (a read-only folder, say) only costs the time the cache would have saved.
 import { isAscii } from 'node:buffer'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -85,13 +95,25 @@ function wrappedSource(bytes) {
   return Buffer.concat([Buffer.from(Module.wrapper[0]), text, Buffer.from(Module.wrapper[1])]).latin1Slice()
 }
 
-/** The cache's bytes, or undefined when there is none or its checksum (the first 4 bytes) does not match. */
+/**
+ * The cache's bytes, or undefined when there is none, when its checksum (the first 4 bytes) does not match,
+ * or when it may not be ours: V8 runs what the cache holds, and the default folder is in the shared
+ * temporary folder, so a file another user owns, or one that others could have written, is not used.
+ */
 function readCache(file) {
+  let fd
   try {
-    const data = readFileSync(file)
+    fd = openSync(file, 'r')
+    const stat = fstatSync(fd)
+    if (typeof process.getuid === 'function' && (stat.uid !== process.getuid() || (stat.mode & 0o022) !== 0)) {
+      return undefined
+    }
+    const data = readFileSync(fd)
     if (data.length > 4 && data.readUInt32BE(0) === crc32(data.subarray(4))) return data.subarray(4)
   } catch {
     // no cache yet, or unreadable: compile as without one
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
   return undefined
 }
@@ -102,12 +124,12 @@ function writeCache(folder, build, file, script) {
     const data = script.createCachedData()
     const sum = Buffer.alloc(4)
     sum.writeUInt32BE(crc32(data))
-    mkdirSync(folder, { recursive: true })
+    mkdirSync(folder, { recursive: true, mode: 0o700 })
     for (const name of readdirSync(folder)) {
       if (!name.startsWith(build) && /\.(v8|partial)$/.test(name)) rmSync(join(folder, name), { force: true })
     }
     const partial = `${file}.${process.pid}.partial`
-    writeFileSync(partial, Buffer.concat([sum, data]))
+    writeFileSync(partial, Buffer.concat([sum, data]), { mode: 0o600 })
     renameSync(partial, file)
   } catch {
     // a cache that cannot be written only costs the next start the compile

@@ -3,7 +3,16 @@
 // through tsx, so only this one would see a bundled package that reads files beside its code, or a bundle
 // that fails to load. Needs a build (npm ci runs one); a missing or pre-bundle build fails with what to run.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import Module from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -179,6 +188,11 @@ describe('the built command line (dist/src/cli.js)', () => {
       writeFileSync(cacheFile(), written.subarray(0, 1000))
       await startOnce()
       expect(readFileSync(cacheFile()).length).toBeGreaterThan(100_000)
+      expect(statSync(cacheFile()).mode & 0o777).toBe(0o600)
+      // one that others could have written is not run, and is replaced
+      chmodSync(cacheFile(), 0o666)
+      await startOnce()
+      expect(statSync(cacheFile()).mode & 0o777).toBe(0o600)
       await startOnce()
     },
     60_000,
