@@ -118,7 +118,7 @@ function readCache(file) {
   return undefined
 }
 
-/** Writes the cache whole or not at all, and removes other builds' caches, of no more use. */
+/** Writes the cache whole or not at all, and removes what is of no more use. */
 function writeCache(folder, build, file, script) {
   try {
     const data = script.createCachedData()
@@ -126,10 +126,14 @@ function writeCache(folder, build, file, script) {
     sum.writeUInt32BE(crc32(data))
     mkdirSync(folder, { recursive: true, mode: 0o700 })
     for (const name of readdirSync(folder)) {
-      if (!name.startsWith(build) && /\.(v8|partial)$/.test(name)) rmSync(join(folder, name), { force: true })
+      // other builds' caches, and writes that never finished (a process killed while it wrote; one still
+      // writing then fails its rename, and the cache is written at a later start)
+      const stale = name.endsWith('.partial') || (name.endsWith('.v8') && !name.startsWith(build))
+      if (stale) rmSync(join(folder, name), { force: true })
     }
     const partial = `${file}.${process.pid}.partial`
-    writeFileSync(partial, Buffer.concat([sum, data]), { mode: 0o600 })
+    // a new file or none: never through a link someone left under that name in a shared folder
+    writeFileSync(partial, Buffer.concat([sum, data]), { mode: 0o600, flag: 'wx' })
     renameSync(partial, file)
   } catch {
     // a cache that cannot be written only costs the next start the compile
