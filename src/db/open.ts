@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
+import { Kysely, PostgresDialect, sql } from 'kysely'
 import { type DialectCapabilities, POSTGRES, SQLITE } from './capabilities.js'
 import type { Datasource } from './datasource.js'
 import { type Migration, migrateToLatest } from './migrations.js'
 import type { Database } from './schema.js'
+import { GroupCommitSqliteDialect } from './sqlite-group-commit.js'
 
 export interface Db {
   kysely: Kysely<Database>
@@ -24,7 +24,8 @@ export async function openDb(
   source: Datasource,
   opts: { cwd: string; migrate?: boolean; migrations?: Readonly<Record<string, Migration>> },
 ): Promise<Db> {
-  const db = source.kind === 'sqlite' ? openSqlite(resolve(opts.cwd, source.path)) : openPostgres(source)
+  const db =
+    source.kind === 'sqlite' ? openSqlite(resolve(opts.cwd, source.path)) : await openPostgres(source)
   if (opts.migrate !== false) {
     try {
       await migrateToLatest(db, opts.migrations)
@@ -44,34 +45,13 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = FULL')
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
-  const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
-  })
+  const kysely = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(database) })
   return { kysely, caps: SQLITE, close: () => kysely.destroy() }
 }
 
-/**
- * Kysely prepares every statement anew; SQLite's prepare costs more than most of our queries. The
- * connection is used one query at a time, so a prepared statement can be reused safely. Bounded, since
- * `in (...)` lists make many distinct texts.
- */
-function withStatementCache(database: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>()
-  return {
-    close: () => void database.close(),
-    prepare(text: string) {
-      let stmt = cache.get(text)
-      if (!stmt) {
-        stmt = database.prepare(text)
-        if (cache.size >= 500) cache.delete(cache.keys().next().value as string)
-        cache.set(text, stmt)
-      }
-      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>
-    },
-  }
-}
-
-function openPostgres(source: Extract<Datasource, { kind: 'postgres' }>): Db {
+async function openPostgres(source: Extract<Datasource, { kind: 'postgres' }>): Promise<Db> {
+  // loaded only here: a start on SQLite does not pay for node-postgres (about 10 ms of a start)
+  const { default: pg } = await import('pg')
   const pool = new pg.Pool({
     connectionString: source.connectionString,
     max: 10,

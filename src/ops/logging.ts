@@ -39,11 +39,15 @@ export function createLogger(
     level: settings.level,
     redact: { paths: REDACT, censor: '[redacted]' },
   }
-  return settings.format === 'text' ? pino(options, textStream(out)) : pino(options, out)
+  // to standard output, through pino's asynchronous destination: a pipe or file written line by line
+  // blocks the event loop for every line (two per request), where this writes what accumulated while
+  // the last write ran in one go, off the main thread; pino flushes it when the process exits
+  const target = out === process.stdout ? pino.destination({ dest: 1, sync: false }) : out
+  return settings.format === 'text' ? pino(options, textStream(target)) : pino(options, target)
 }
 
 /** Turns pino's JSON lines into text lines (pino-pretty is not a dependency; this is all we need). */
-export function textStream(out: NodeJS.WritableStream): Writable {
+export function textStream(out: { write(text: string): unknown }): Writable {
   return new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).split('\n')) {

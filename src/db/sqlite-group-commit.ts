@@ -1,0 +1,343 @@
+import type SQLite from 'better-sqlite3'
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  SelectQueryNode,
+  SqliteDialect,
+} from 'kysely'
+
+/**
+ * SQLite with group commit: the statements of uses of the connection that follow each other closely
+ * (each HTTP request's transaction, each job's update) run in one SQLite transaction, committed once,
+ * so one WAL fsync (`synchronous=FULL`) makes several of them durable. On this kind of machine a FULL
+ * commit costs about ten times a small insert, and every commit blocks the event loop, so under load
+ * the commits were most of what a request cost.
+ *
+ * What each caller sees is unchanged: a query or a `transaction().execute()` that wrote resolves only
+ * once the commit that holds its writes is on disk, and rejects if that commit fails; a Kysely
+ * transaction is a savepoint inside the group, so its rollback undoes its own writes alone. A read
+ * resolves at once while the group holds no writes; when it does, the read waits for that commit too,
+ * since it may have seen those writes and nothing may act on what a crash would undo; a stream (whose
+ * rows reach the caller before the connection is given back) commits the group's writes before its
+ * first row. Kysely's `startTransaction()` resolves its `commit()` without waiting for the connection's
+ * release, so it would answer before the commit is durable: the code does not use it.
+ *
+ * The group begins with a use of the connection and is committed from a `setImmediate` queued when that
+ * use ends: whatever runs before it (other requests' I/O callbacks of the same loop turn, uses already
+ * waiting for the connection) joins. Kysely's own SQLite driver has none of this (it begins and commits
+ * each transaction, and autocommits other statements), hence a driver of our own.
+ */
+export class GroupCommitSqliteDialect extends SqliteDialect {
+  readonly #database: SQLite.Database
+
+  constructor(database: SQLite.Database) {
+    super({ database: database as never })
+    this.#database = database
+  }
+
+  override createDriver(): Driver {
+    return new GroupCommitSqliteDriver(this.#database)
+  }
+}
+
+/** The Kysely transaction inside a group; Kysely's own nested savepoints use names of their own. */
+const TRANSACTION_SAVEPOINT = 'ip_transaction'
+/** Prepared statements kept; bounded, since `in (...)` lists make many distinct texts. */
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * What the connections of this process to one database file share: the lock that lets one use at a time
+ * run, across them all. A group holds SQLite's write lock until its commit, which comes in a later turn of
+ * the event loop; a second connection to the same file in the same process (the tests' several instances)
+ * that ran meanwhile would wait for that lock in SQLite's busy handler, which blocks the event loop, so
+ * the commit would never come. With the lock shared, a connection commits the others' groups (idle, since
+ * it holds the lock) before it begins one.
+ */
+class FileLock {
+  locked = false
+  readonly waiting: Array<() => void> = []
+  readonly drivers = new Set<GroupCommitSqliteDriver>()
+
+  async lock(): Promise<void> {
+    if (!this.locked) {
+      this.locked = true
+      return
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  unlock(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.locked = false
+  }
+}
+
+const locksByFile = new Map<string, FileLock>()
+
+/** One SQLite transaction shared by the uses that joined it, and the promise of its commit. */
+class Group {
+  wrote = false
+  /** set when SQLite rolled the group back (an I/O error, a full disk) or its commit failed */
+  failed: Error | null = null
+  flushQueued = false
+  readonly committed: Promise<void>
+  resolve!: () => void
+  reject!: (error: Error) => void
+
+  constructor() {
+    this.committed = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    // a group may fail with no caller waiting (every use read only); the failure reaches each waiter
+    this.committed.catch(() => {})
+  }
+
+  fail(error: Error): void {
+    if (this.failed) return
+    this.failed = error
+    this.reject(error)
+  }
+}
+
+/** One use of the connection: from `acquireConnection` to `releaseConnection`. */
+interface Use {
+  group: Group
+  /** this use saw the group fail, through a statement that threw to its caller */
+  sawFailure: boolean
+}
+
+class GroupCommitSqliteDriver implements Driver {
+  readonly #db: SQLite.Database
+  readonly #statements = new Map<string, SQLite.Statement>()
+  readonly #connection: GroupConnection
+  #group: Group | null = null
+  #use: Use | null = null
+  // a FIFO lock: the connection serves one use at a time, as Kysely's SQLite driver does
+  readonly #file: FileLock
+
+  constructor(db: SQLite.Database) {
+    this.#db = db
+    this.#connection = new GroupConnection(this)
+    let file = db.memory ? undefined : locksByFile.get(db.name)
+    if (!file) {
+      file = new FileLock()
+      if (!db.memory) locksByFile.set(db.name, file)
+    }
+    file.drivers.add(this)
+    this.#file = file
+  }
+
+  /** Commits this driver's group, if it has one; called with the file's lock held. */
+  commitOpenGroup(): void {
+    if (this.#group) this.#commit(this.#group)
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#lock()
+    try {
+      if (!this.#group) {
+        for (const peer of this.#file.drivers) if (peer !== this) peer.commitOpenGroup()
+        // IMMEDIATE: the write lock from the start, so a group that reads and then writes never finds
+        // its snapshot stale because another process wrote in between (busy_timeout waits for it)
+        this.#statement('begin immediate').run()
+        this.#group = new Group()
+      }
+    } catch (error) {
+      this.#unlock()
+      throw error
+    }
+    this.#use = { group: this.#group, sawFailure: false }
+    return this.#connection
+  }
+
+  async beginTransaction(): Promise<void> {
+    this.execute(`savepoint ${TRANSACTION_SAVEPOINT}`)
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.execute(`release ${TRANSACTION_SAVEPOINT}`)
+  }
+
+  async rollbackTransaction(): Promise<void> {
+    const use = this.#current()
+    // a group SQLite rolled back took the savepoint with it
+    if (use.group.failed) return
+    this.execute(`rollback to ${TRANSACTION_SAVEPOINT}`)
+    this.execute(`release ${TRANSACTION_SAVEPOINT}`)
+  }
+
+  async savepoint(_connection: DatabaseConnection, name: string): Promise<void> {
+    this.execute(`savepoint ${quoteName(name)}`)
+  }
+
+  async rollbackToSavepoint(_connection: DatabaseConnection, name: string): Promise<void> {
+    this.execute(`rollback to ${quoteName(name)}`)
+  }
+
+  async releaseSavepoint(_connection: DatabaseConnection, name: string): Promise<void> {
+    this.execute(`release ${quoteName(name)}`)
+  }
+
+  async releaseConnection(): Promise<void> {
+    const use = this.#current()
+    this.#use = null
+    const group = use.group
+    if (!group.flushQueued && !group.failed) {
+      group.flushQueued = true
+      setImmediate(() => void this.#flush(group))
+    }
+    this.#unlock()
+    // the caller already has this failure, from the statement that met it
+    if (use.sawFailure) return
+    if (group.failed) throw group.failed
+    if (group.wrote) await group.committed
+  }
+
+  async destroy(): Promise<void> {
+    await this.#lock()
+    this.#file.drivers.delete(this)
+    if (this.#file.drivers.size === 0 && locksByFile.get(this.#db.name) === this.#file)
+      locksByFile.delete(this.#db.name)
+    try {
+      const group = this.#group
+      if (group) this.#commit(group)
+      this.#db.close()
+    } finally {
+      this.#unlock()
+    }
+  }
+
+  /** Runs one statement of the current use. */
+  execute(text: string, parameters: readonly unknown[] = []): QueryResult<unknown> {
+    const use = this.#current()
+    if (use.group.failed) throw use.group.failed
+    const stmt = this.#statement(text)
+    try {
+      if (stmt.reader) return { rows: stmt.all(parameters) }
+      const { changes, lastInsertRowid } = stmt.run(parameters)
+      return {
+        numAffectedRows: BigInt(changes),
+        insertId: BigInt(lastInsertRowid),
+        rows: [],
+      }
+    } catch (error) {
+      this.#afterError(use, error)
+      throw error
+    } finally {
+      if (!stmt.readonly) use.group.wrote = true
+    }
+  }
+
+  /** Iterates one statement of the current use (Kysely's `stream()`). */
+  *iterate(text: string, parameters: readonly unknown[]): Generator<unknown> {
+    const use = this.#current()
+    if (use.group.failed) throw use.group.failed
+    // a stream's rows reach its caller before the connection is released, so they must not show
+    // writes that are not yet durable: commit them first (streams are rare: exports, long listings)
+    if (use.group.wrote) this.#commitNow(use)
+    const stmt = this.#statement(text)
+    if (!stmt.readonly) use.group.wrote = true
+    try {
+      yield* stmt.iterate(parameters) as Iterable<unknown>
+    } catch (error) {
+      this.#afterError(use, error)
+      throw error
+    }
+  }
+
+  /**
+   * Most failed statements leave the transaction as it was (SQLite undoes that statement alone); a few
+   * errors (I/O, a full disk, memory) roll the whole transaction back, and with it the writes of uses that
+   * have already ended and wait for the commit: they fail too.
+   */
+  #afterError(use: Use, error: unknown): void {
+    if (this.#db.inTransaction) return
+    use.sawFailure = true
+    if (this.#group === use.group) this.#group = null
+    use.group.fail(new Error('the database rolled the transaction back', { cause: error }))
+  }
+
+  /** Commits the current use's group at once and goes on in a new one. */
+  #commitNow(use: Use): void {
+    const group = use.group
+    this.#commit(group)
+    if (group.failed) {
+      use.sawFailure = true
+      throw group.failed
+    }
+    this.#statement('begin immediate').run()
+    use.group = new Group()
+    this.#group = use.group
+  }
+
+  async #flush(group: Group): Promise<void> {
+    await this.#lock()
+    try {
+      if (this.#group === group) this.#commit(group)
+    } finally {
+      this.#unlock()
+    }
+  }
+
+  #commit(group: Group): void {
+    this.#group = null
+    try {
+      this.#statement('commit').run()
+      group.resolve()
+    } catch (error) {
+      if (this.#db.inTransaction) this.#statement('rollback').run()
+      group.fail(new Error('the commit failed', { cause: error }))
+    }
+  }
+
+  #current(): Use {
+    if (!this.#use) throw new Error('no connection acquired')
+    return this.#use
+  }
+
+  #statement(text: string): SQLite.Statement {
+    let stmt = this.#statements.get(text)
+    if (!stmt) {
+      stmt = this.#db.prepare(text)
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE)
+        this.#statements.delete(this.#statements.keys().next().value as string)
+      this.#statements.set(text, stmt)
+    }
+    return stmt
+  }
+
+  #lock(): Promise<void> {
+    return this.#file.lock()
+  }
+
+  #unlock(): void {
+    this.#file.unlock()
+  }
+}
+
+class GroupConnection implements DatabaseConnection {
+  readonly #driver: GroupCommitSqliteDriver
+
+  constructor(driver: GroupCommitSqliteDriver) {
+    this.#driver = driver
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.#driver.execute(query.sql, query.parameters) as QueryResult<R>
+  }
+
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(query.query)) throw new Error('only select queries can be streamed')
+    for (const row of this.#driver.iterate(query.sql, query.parameters)) yield { rows: [row as R] }
+  }
+}
+
+function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
