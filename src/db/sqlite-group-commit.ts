@@ -105,7 +105,8 @@ class Group {
 
 /** One use of the connection: from `acquireConnection` to `releaseConnection`. */
 interface Use {
-  group: Group
+  /** the group this use joined or began; none while it has only read outside one */
+  group: Group | null
   /** this use saw the group fail, through a statement that threw to its caller */
   sawFailure: boolean
 }
@@ -140,23 +141,29 @@ class GroupCommitSqliteDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#lock()
-    try {
-      if (!this.#group) {
-        for (const peer of this.#file.drivers) if (peer !== this) peer.commitOpenGroup()
-        // IMMEDIATE: the write lock from the start, so a group that reads and then writes never finds
-        // its snapshot stale because another process wrote in between (busy_timeout waits for it)
-        this.#statement('begin immediate').run()
-        this.#group = new Group()
-      }
-    } catch (error) {
-      this.#unlock()
-      throw error
-    }
+    // a use joins the open group, if there is one: its reads may see the group's writes
     this.#use = { group: this.#group, sawFailure: false }
     return this.#connection
   }
 
+  /**
+   * A group begins with the first write or transaction of a use when none is open; reads before that run
+   * on their own, as SQLite's autocommit runs them, and wait for nothing.
+   */
+  #joinGroup(use: Use): Group {
+    if (use.group) return use.group
+    for (const peer of this.#file.drivers) if (peer !== this) peer.commitOpenGroup()
+    // IMMEDIATE: the write lock from the start, so a group that reads and then writes never finds its
+    // snapshot stale because another process wrote in between (busy_timeout waits for that process)
+    this.#statement('begin immediate').run()
+    const group = new Group()
+    this.#group = group
+    use.group = group
+    return group
+  }
+
   async beginTransaction(): Promise<void> {
+    this.#joinGroup(this.#current())
     this.execute(`savepoint ${TRANSACTION_SAVEPOINT}`)
   }
 
@@ -167,7 +174,7 @@ class GroupCommitSqliteDriver implements Driver {
   async rollbackTransaction(): Promise<void> {
     const use = this.#current()
     // a group SQLite rolled back took the savepoint with it
-    if (use.group.failed) return
+    if (use.group?.failed) return
     this.execute(`rollback to ${TRANSACTION_SAVEPOINT}`)
     this.execute(`release ${TRANSACTION_SAVEPOINT}`)
   }
@@ -188,6 +195,10 @@ class GroupCommitSqliteDriver implements Driver {
     const use = this.#current()
     this.#use = null
     const group = use.group
+    if (!group) {
+      this.#unlock()
+      return
+    }
     if (!group.flushQueued && !group.failed) {
       group.flushQueued = true
       setImmediate(() => void this.#flush(group))
@@ -216,8 +227,9 @@ class GroupCommitSqliteDriver implements Driver {
   /** Runs one statement of the current use. */
   execute(text: string, parameters: readonly unknown[] = []): QueryResult<unknown> {
     const use = this.#current()
-    if (use.group.failed) throw use.group.failed
+    if (use.group?.failed) throw use.group.failed
     const stmt = this.#statement(text)
+    const group = stmt.readonly ? use.group : this.#joinGroup(use)
     try {
       if (stmt.reader) return { rows: stmt.all(parameters) }
       const { changes, lastInsertRowid } = stmt.run(parameters)
@@ -227,26 +239,27 @@ class GroupCommitSqliteDriver implements Driver {
         rows: [],
       }
     } catch (error) {
-      this.#afterError(use, error)
+      if (group) this.#afterError(use, group, error)
       throw error
     } finally {
-      if (!stmt.readonly) use.group.wrote = true
+      if (group && !stmt.readonly) group.wrote = true
     }
   }
 
   /** Iterates one statement of the current use (Kysely's `stream()`). */
   *iterate(text: string, parameters: readonly unknown[]): Generator<unknown> {
     const use = this.#current()
-    if (use.group.failed) throw use.group.failed
+    if (use.group?.failed) throw use.group.failed
     // a stream's rows reach its caller before the connection is released, so they must not show
     // writes that are not yet durable: commit them first (streams are rare: exports, long listings)
-    if (use.group.wrote) this.#commitNow(use)
+    if (use.group?.wrote) this.#commitNow(use, use.group)
     const stmt = this.#statement(text)
-    if (!stmt.readonly) use.group.wrote = true
+    const group = stmt.readonly ? use.group : this.#joinGroup(use)
+    if (group && !stmt.readonly) group.wrote = true
     try {
       yield* stmt.iterate(parameters) as Iterable<unknown>
     } catch (error) {
-      this.#afterError(use, error)
+      if (group) this.#afterError(use, group, error)
       throw error
     }
   }
@@ -256,24 +269,21 @@ class GroupCommitSqliteDriver implements Driver {
    * errors (I/O, a full disk, memory) roll the whole transaction back, and with it the writes of uses that
    * have already ended and wait for the commit: they fail too.
    */
-  #afterError(use: Use, error: unknown): void {
+  #afterError(use: Use, group: Group, error: unknown): void {
     if (this.#db.inTransaction) return
     use.sawFailure = true
-    if (this.#group === use.group) this.#group = null
-    use.group.fail(new Error('the database rolled the transaction back', { cause: error }))
+    if (this.#group === group) this.#group = null
+    group.fail(new Error('the database rolled the transaction back', { cause: error }))
   }
 
-  /** Commits the current use's group at once and goes on in a new one. */
-  #commitNow(use: Use): void {
-    const group = use.group
+  /** Commits the current use's group at once; the use goes on outside any. */
+  #commitNow(use: Use, group: Group): void {
     this.#commit(group)
     if (group.failed) {
       use.sawFailure = true
       throw group.failed
     }
-    this.#statement('begin immediate').run()
-    use.group = new Group()
-    this.#group = use.group
+    use.group = null
   }
 
   async #flush(group: Group): Promise<void> {
