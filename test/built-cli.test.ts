@@ -77,8 +77,9 @@ describe('the built command line (dist/src/cli.js)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('starts an integration point that answers its probes, its info, the OpenAPI document and Swagger UI, and stops with 0', async () => {
-    const config = join(dir, 'ip.properties')
+  /** `<name>.properties` in the test's folder: an integration point on a free port with `<name>.sqlite` */
+  const writeProperties = (name: string) => {
+    const config = join(dir, `${name}.properties`)
     writeFileSync(
       config,
       [
@@ -87,9 +88,14 @@ describe('the built command line (dist/src/cli.js)', () => {
         'difi.ssl.enabled=false',
         'server.port=0',
         'server.address=127.0.0.1',
-        `difi.datasource.url=jdbc:sqlite:${join(dir, 'ip.sqlite')}`,
+        `difi.datasource.url=jdbc:sqlite:${join(dir, `${name}.sqlite`)}`,
       ].join('\n'),
     )
+    return config
+  }
+
+  it('starts an integration point that answers its probes, its info, the OpenAPI document and Swagger UI, and stops with 0', async () => {
+    const config = writeProperties('ip')
     const { child, url } = await spawnBuilt(
       ['start', '--config', config],
       dir,
@@ -142,18 +148,7 @@ describe('the built command line (dist/src/cli.js)', () => {
     'keeps the compiled code of `start` between starts (Node.js 20) and starts as well from a damaged cache',
     async () => {
       const cache = join(dir, 'code-cache')
-      const config = join(dir, 'cached.properties')
-      writeFileSync(
-        config,
-        [
-          'difi.move.org.number=910075918',
-          'difi.security.enable=false',
-          'difi.ssl.enabled=false',
-          'server.port=0',
-          'server.address=127.0.0.1',
-          `difi.datasource.url=jdbc:sqlite:${join(dir, 'cached.sqlite')}`,
-        ].join('\n'),
-      )
+      const config = writeProperties('cached')
       const startOnce = async () => {
         const { child, url } = await spawnBuilt(
           ['start', '--config', config],

@@ -226,10 +226,8 @@ class GroupCommitSqliteDriver implements Driver {
 
   /** Runs one statement of the current use. */
   execute(text: string, parameters: readonly unknown[] = []): QueryResult<unknown> {
-    const use = this.#current()
-    if (use.group?.failed) throw use.group.failed
-    const stmt = this.#statement(text)
-    const group = stmt.readonly ? use.group : this.#joinGroup(use)
+    const use = this.#usable()
+    const { stmt, group } = this.#prepare(use, text)
     try {
       if (stmt.reader) return { rows: stmt.all(parameters) }
       const { changes, lastInsertRowid } = stmt.run(parameters)
@@ -241,27 +239,39 @@ class GroupCommitSqliteDriver implements Driver {
     } catch (error) {
       if (group) this.#afterError(use, group, error)
       throw error
-    } finally {
-      if (group && !stmt.readonly) group.wrote = true
     }
   }
 
   /** Iterates one statement of the current use (Kysely's `stream()`). */
   *iterate(text: string, parameters: readonly unknown[]): Generator<unknown> {
-    const use = this.#current()
-    if (use.group?.failed) throw use.group.failed
+    const use = this.#usable()
     // a stream's rows reach its caller before the connection is released, so they must not show
     // writes that are not yet durable: commit them first (streams are rare: exports, long listings)
     if (use.group?.wrote) this.#commitNow(use, use.group)
-    const stmt = this.#statement(text)
-    const group = stmt.readonly ? use.group : this.#joinGroup(use)
-    if (group && !stmt.readonly) group.wrote = true
+    const { stmt, group } = this.#prepare(use, text)
     try {
       yield* stmt.iterate(parameters) as Iterable<unknown>
     } catch (error) {
       if (group) this.#afterError(use, group, error)
       throw error
     }
+  }
+
+  /** The current use, unless its group has failed: then nothing more runs in it. */
+  #usable(): Use {
+    const use = this.#current()
+    if (use.group?.failed) throw use.group.failed
+    return use
+  }
+
+  /** The statement for `text`; one that writes joins the use to a group (begun if none is open). */
+  #prepare(use: Use, text: string): { stmt: SQLite.Statement; group: Group | null } {
+    const stmt = this.#statement(text)
+    if (stmt.readonly) return { stmt, group: use.group }
+    const group = this.#joinGroup(use)
+    // marked before it runs, so the use waits for the commit whether this statement succeeds or not
+    group.wrote = true
+    return { stmt, group }
   }
 
   /**

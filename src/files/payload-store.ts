@@ -12,8 +12,12 @@ import { pipeline } from 'node:stream/promises'
 import type { Executor } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
 
-/** The size of the pieces a payload is read in. */
-const READ_PIECE_BYTES = 256 * 1024
+/**
+ * The pieces a whole message's bytes are read in: payloads here, zip entries and a CMS in packaging/, the
+ * broker stand-in's transfers. Node's default (64 KiB, 16 KiB for yauzl's reader) makes 16,384 reads and
+ * buffers per GiB or more.
+ */
+export const READ_PIECE_BYTES = 256 * 1024
 
 /** Folder under the root for files being written; on the same filesystem, so rename is atomic. */
 export const TEMP_DIR = '.tmp'
@@ -114,7 +118,6 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
         throw err
       }
     },
-    // 256 KiB pieces: the default 64 KiB makes 16,384 reads and buffers per GiB read (large messages)
     read: (key) => createReadStream(pathOf(key), { highWaterMark: READ_PIECE_BYTES }),
     remove: async (key) => rm(pathOf(key), { force: true }),
     removeDir: async (prefix) => rm(pathOf(prefix), { recursive: true, force: true }),

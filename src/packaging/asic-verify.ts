@@ -10,9 +10,9 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { READ_PIECE_BYTES } from '../files/payload-store.js'
 import { AsicError, readAsic } from './asic-reader.js'
 import { CmsError, decryptStream } from './cms.js'
-import { ZIP_READ_CHUNK } from './zip-file.js'
 
 /**
  * `signature`: the signature, a digest, an unlisted document or the signer does not hold (someone
@@ -53,7 +53,7 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
     try {
       await pipeline(
         // larger reads than the default 64 KiB: fewer buffers to collect for a large message
-        createReadStream(o.cmsPath, { highWaterMark: ZIP_READ_CHUNK }),
+        createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }),
         decryptStream(o.keys.keyPem, o.keys.certPem),
         createWriteStream(plain),
       )

@@ -4,15 +4,13 @@
 // message's receive time. yauzl lets its caller bring the reader instead (a RandomAccessReader), so
 // this one reads the ranges yauzl asks for with Node's own file streams and a larger high-water mark.
 // It can also put a zip's first bytes in front of the file from memory (`prefix`): a download whose
-// head was held back (`splitAtStoredEntry` in the DPO channel) is read as the whole zip it was.
+// head was held back (`StoredAsicSplit` in the DPO channel) is read as the whole zip it was.
 
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import yauzl from 'yauzl'
-
-/** the piece each read of an entry's bytes takes */
-export const ZIP_READ_CHUNK = 256 * 1024
+import { READ_PIECE_BYTES } from '../files/payload-store.js'
 
 class FileRanges extends yauzl.RandomAccessReader {
   constructor(
@@ -29,7 +27,7 @@ class FileRanges extends yauzl.RandomAccessReader {
     const file = createReadStream(this.path, {
       start: Math.max(start, p) - p,
       end: end - p - 1,
-      highWaterMark: ZIP_READ_CHUNK,
+      highWaterMark: READ_PIECE_BYTES,
     })
     if (!head) return file
     return Readable.from(
@@ -42,7 +40,7 @@ class FileRanges extends yauzl.RandomAccessReader {
 }
 
 /**
- * As `yauzl.openPromise(path, options)`, reading entries in `ZIP_READ_CHUNK` pieces; with `prefix`,
+ * As `yauzl.openPromise(path, options)`, reading entries in `READ_PIECE_BYTES` pieces; with `prefix`,
  * the zip is those bytes followed by the file's.
  */
 export async function openZipFile(

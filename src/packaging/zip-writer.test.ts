@@ -295,128 +295,98 @@ describe('zipStream over 4 GiB', () => {
 
   it('writes the zip64 end records when an offset passes 4 GiB (yauzl reads the directory)', async () => {
     // the data of a 4 GiB + 1 MiB entry is skipped here: only the head and the directory are kept
-    const block = Buffer.alloc(1024 * 1024, 1)
-    const blocks = 4097
-    let crc = 0
-    for (let i = 0; i < blocks; i++) crc = crc32(block, crc)
-    const size = blocks * block.length
-    const kept: Buffer[] = []
-    let total = 0
     const head = 30 + 'stor.bin'.length + 20
-    await pipeline(
-      zipStream(
-        () => [
-          {
-            name: 'stor.bin',
-            open: () =>
-              Readable.from(
-                (function* () {
-                  for (let i = 0; i < blocks; i++) yield block
-                })(),
-              ),
-            method: 'store',
-            size,
-            crc32: crc,
-          },
-          { name: 'etter.xml', data: text, method: 'deflate' },
-        ],
-        { mtime },
-      ),
-      new Writable({
-        write(chunk: Buffer, _e, done) {
-          // the header, then everything after the big entry's data
-          if (total < head) kept.push(chunk.subarray(0, head - total))
-          if (total + chunk.length > head + size) kept.push(chunk.subarray(Math.max(0, head + size - total)))
-          total += chunk.length
-          done()
-        },
-      }),
-    )
-    const bytes = Buffer.concat(kept)
-    const zip = await yauzl.fromRandomAccessReaderPromise(sparseReader(bytes, head, size), total, {
-      lazyEntries: true,
-    })
-    const names: [string, number, number][] = []
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (e: yauzl.Entry) => {
-        names.push([e.fileName, e.uncompressedSize, e.relativeOffsetOfLocalHeader])
-        zip.readEntry()
-      })
-      zip.on('end', resolve).on('error', reject)
-      zip.readEntry()
-    })
-    zip.close()
-    expect(names).toEqual([
+    const { size, crc, entries } = await zipAroundBigEntry(head, (big) => ({
+      size: big.size,
+      crc32: big.crc,
+    }))
+    expect(entries.map((e) => [e.fileName, e.uncompressedSize, e.relativeOffsetOfLocalHeader])).toEqual([
       ['stor.bin', size, 0],
       ['etter.xml', text.length, head + size],
     ])
+    expect(crc).toBe(entries[0]!.crc32)
   }, 30_000)
 })
 
 describe('zipStream over 4 GiB, trailing sizes', () => {
   it('writes a zip64 descriptor and zip64 sizes in the directory for a trailed entry of 4 GiB + 1 MiB', async () => {
-    const block = Buffer.alloc(1024 * 1024, 1)
-    const blocks = 4097
-    let crc = 0
-    for (let i = 0; i < blocks; i++) crc = crc32(block, crc)
-    const size = blocks * block.length
-    const kept: Buffer[] = []
-    let total = 0
     // no zip64 extra in the local header: the size was not known when it was written
     const head = 30 + 'stor.bin'.length
-    await pipeline(
-      zipStream(
-        () => [
-          {
-            name: 'stor.bin',
-            open: () =>
-              Readable.from(
-                (function* () {
-                  for (let i = 0; i < blocks; i++) yield block
-                })(),
-              ),
-            method: 'store',
-            trailingSizes: true,
-          },
-          { name: 'etter.xml', data: text, method: 'deflate' },
-        ],
-        { mtime },
-      ),
-      new Writable({
-        write(chunk: Buffer, _e, done) {
-          if (total < head) kept.push(chunk.subarray(0, head - total))
-          if (total + chunk.length > head + size) kept.push(chunk.subarray(Math.max(0, head + size - total)))
-          total += chunk.length
-          done()
-        },
-      }),
-    )
-    const bytes = Buffer.concat(kept)
+    const { size, crc, bytes, entries } = await zipAroundBigEntry(head, () => ({ trailingSizes: true }))
     // the descriptor right after the data: signature, CRC, then 8-byte sizes
     expect([bytes.readUInt32LE(head), bytes.readUInt32LE(head + 4)]).toEqual([0x08074b50, crc])
     expect([bytes.readBigUInt64LE(head + 8), bytes.readBigUInt64LE(head + 16)]).toEqual([
       BigInt(size),
       BigInt(size),
     ])
-    const zip = await yauzl.fromRandomAccessReaderPromise(sparseReader(bytes, head, size), total, {
-      lazyEntries: true,
-    })
-    const names: [string, number, number, number][] = []
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (e: yauzl.Entry) => {
-        names.push([e.fileName, e.uncompressedSize, e.crc32, e.relativeOffsetOfLocalHeader])
-        zip.readEntry()
-      })
-      zip.on('end', resolve).on('error', reject)
-      zip.readEntry()
-    })
-    zip.close()
-    expect(names).toEqual([
+    expect(
+      entries.map((e) => [e.fileName, e.uncompressedSize, e.crc32, e.relativeOffsetOfLocalHeader]),
+    ).toEqual([
       ['stor.bin', size, crc, 0],
       ['etter.xml', text.length, crc32(text), head + size + 24],
     ])
   }, 30_000)
 })
+
+/**
+ * A zip of `stor.bin`, 4 GiB + 1 MiB of 1s streamed (its size and CRC for `stored` to declare, or not),
+ * then `etter.xml`; only the bytes outside the big entry's data are kept (`bytes`: the first `head`, then
+ * everything after the data), and `entries` are its directory as yauzl reads it.
+ */
+async function zipAroundBigEntry(
+  head: number,
+  stored: (big: { size: number; crc: number }) => Partial<ZipEntry>,
+): Promise<{ size: number; crc: number; bytes: Buffer; entries: yauzl.Entry[] }> {
+  const block = Buffer.alloc(1024 * 1024, 1)
+  const blocks = 4097
+  let crc = 0
+  for (let i = 0; i < blocks; i++) crc = crc32(block, crc)
+  const size = blocks * block.length
+  const kept: Buffer[] = []
+  let total = 0
+  await pipeline(
+    zipStream(
+      () => [
+        {
+          name: 'stor.bin',
+          open: () =>
+            Readable.from(
+              (function* () {
+                for (let i = 0; i < blocks; i++) yield block
+              })(),
+            ),
+          method: 'store',
+          ...stored({ size, crc }),
+        } as ZipEntry,
+        { name: 'etter.xml', data: text, method: 'deflate' },
+      ],
+      { mtime },
+    ),
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        if (total < head) kept.push(chunk.subarray(0, head - total))
+        if (total + chunk.length > head + size) kept.push(chunk.subarray(Math.max(0, head + size - total)))
+        total += chunk.length
+        done()
+      },
+    }),
+  )
+  const bytes = Buffer.concat(kept)
+  const zip = await yauzl.fromRandomAccessReaderPromise(sparseReader(bytes, head, size), total, {
+    lazyEntries: true,
+  })
+  const entries: yauzl.Entry[] = []
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      entries.push(e)
+      zip.readEntry()
+    })
+    zip.on('end', resolve).on('error', reject)
+    zip.readEntry()
+  })
+  zip.close()
+  return { size, crc, bytes, entries }
+}
 
 /** A yauzl reader of a zip whose bytes [head, head + size) were a skipped entry's data, all 1s. */
 function sparseReader(kept: Buffer, head: number, size: number): yauzl.RandomAccessReader {

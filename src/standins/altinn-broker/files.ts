@@ -4,6 +4,7 @@ import { rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { READ_PIECE_BYTES } from '../../files/payload-store.js'
 
 /** Thrown while streaming when the body passes the resource's limit; `received` counts what was read. */
 export class TooLarge extends Error {
@@ -58,8 +59,7 @@ export function createFileStore(dataDir: string) {
       }
       return { size: meter.received, md5: meter.md5() }
     },
-    // 256 KiB reads rather than 64 KiB: a transfer of a gigabyte is then 4,096 buffers, not 16,384
-    read: (id: string): ReadStream => createReadStream(path(id), { highWaterMark: 256 * 1024 }),
+    read: (id: string): ReadStream => createReadStream(path(id), { highWaterMark: READ_PIECE_BYTES }),
     remove: (id: string) => rmSync(path(id), { force: true }),
   }
 }
