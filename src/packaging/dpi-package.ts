@@ -45,12 +45,14 @@ export async function writeDpiPackage(o: WriteDpiPackageOptions): Promise<DpiPac
       done(null, chunk)
     },
   })
+  const out = createWriteStream(path, { flags: 'wx', mode: 0o600 })
   try {
-    await pipeline(asic, encrypt, tap, createWriteStream(path, { flags: 'wx', mode: 0o600 }), {
-      signal: o.signal,
-    })
+    await pipeline(asic, encrypt, tap, out, { signal: o.signal })
   } catch (e) {
     asic.destroy()
+    // the pipeline may fail before the file is even opened, which then happens after: wait until the
+    // stream has let go of it, or the removal comes first and the opened file stays behind
+    if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()))
     await rm(path, { force: true })
     throw e
   }
