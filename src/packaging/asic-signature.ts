@@ -5,9 +5,10 @@
 // [quirk] the reference signs with SHA1withRSA; we sign with SHA-256 with RSA and verify either
 // (docs/compatibility.md, "DPO: packaging, the Broker, sending and receiving").
 
-import { createHash, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto'
+import { createHash, createPrivateKey, webcrypto } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
+import { certificateOf } from './parsed-keys.js'
 
 const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto })
 
@@ -21,7 +22,7 @@ const toArrayBuffer = (b: Buffer): ArrayBuffer =>
   b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer
 
 export function pemToCertificate(pem: string): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(toArrayBuffer(new X509Certificate(pem).raw))
+  return pkijs.Certificate.fromBER(toArrayBuffer(certificateOf(pem).raw))
 }
 
 function attribute(type: string, value: asn1js.AsnType): pkijs.Attribute {
@@ -43,7 +44,7 @@ export async function signDetached(
   signer: { keyPem: string; certPem: string; chainPem?: string[] },
   now: Date = new Date(),
 ): Promise<Buffer> {
-  const certDer = new X509Certificate(signer.certPem).raw
+  const certDer = certificateOf(signer.certPem).raw
   const cert = pkijs.Certificate.fromBER(toArrayBuffer(certDer))
   const essCertIdV2 = new asn1js.Sequence({
     value: [

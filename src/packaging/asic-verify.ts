@@ -5,7 +5,7 @@
 // ASiCManifest.xml, every digest it lists, that every document is listed, and that the signing
 // certificate is the one the ServiceRegistry holds for the sender. Nothing of it is kept.
 
-import { X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises'
 import { READ_PIECE_BYTES } from '../files/payload-store.js'
 import { AsicError, readAsic } from './asic-reader.js'
 import { CmsError, decryptStream } from './cms.js'
+import { certificateOf } from './parsed-keys.js'
 
 /**
  * `signature`: the signature, a digest, an unlisted document or the signer does not hold (someone
@@ -91,10 +92,10 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
 function checkSigner(signerPem: string | null, expectedPem: string | null, who: string): AsicVerdict {
   if (!expectedPem) return refuse(`the ServiceRegistry has no certificate for ${who}`)
   if (!signerPem) return refuse('the ASiC-E signature carries no signing certificate')
-  const signer = new X509Certificate(signerPem)
+  const signer = certificateOf(signerPem)
   let expected: X509Certificate
   try {
-    expected = new X509Certificate(expectedPem)
+    expected = certificateOf(expectedPem)
   } catch {
     return refuse(`the ServiceRegistry's certificate for ${who} cannot be read`)
   }

@@ -3,7 +3,7 @@
 // As the reference's CreateCMSDocument (felleslosninger/efm-common): AES-256-CBC, one
 // KeyTransRecipientInfo, RSAES-OAEP with SHA-256 / MGF1-SHA-256, PKCS#1 v1.5 for DPE.
 
-import { constants, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto'
+import { constants, publicEncrypt, randomBytes, type X509Certificate } from 'node:crypto'
 import {
   BerError,
   Cursor,
@@ -18,6 +18,7 @@ import {
   TAG,
   tlv,
 } from './ber.js'
+import { certificateOf } from './parsed-keys.js'
 
 export type CmsErrorReason = 'malformed' | 'truncated' | 'unsupported' | 'key-mismatch' | 'corrupt'
 
@@ -75,7 +76,7 @@ export function issuerAndSerial(cert: X509Certificate): { issuer: Buffer; serial
 
 export function parseCert(pem: string, what: string): X509Certificate {
   try {
-    return new X509Certificate(pem)
+    return certificateOf(pem)
   } catch (cause) {
     throw new CmsError('malformed', `${what} is not a valid X.509 certificate`, { cause })
   }

@@ -3,7 +3,6 @@
 
 import {
   constants,
-  createPrivateKey,
   createPublicKey,
   type KeyObject,
   privateDecrypt,
@@ -20,6 +19,7 @@ import {
   OID,
   parseCert,
 } from './cms-envelope.js'
+import { parsedOnce, privateKeyOf } from './parsed-keys.js'
 
 export interface Decryptor {
   key: KeyObject
@@ -27,9 +27,19 @@ export interface Decryptor {
 }
 
 export function loadDecryptor(privateKeyPem: string, certPem?: string): Decryptor {
+  // the same key and certificate for every message received: checked once
+  return decryptors(`${privateKeyPem}\u0000${certPem ?? ''}`)
+}
+
+const decryptors = parsedOnce(16, (text) => {
+  const [privateKeyPem, certPem] = text.split('\u0000') as [string, string]
+  return checkedDecryptor(privateKeyPem, certPem || undefined)
+})
+
+function checkedDecryptor(privateKeyPem: string, certPem?: string): Decryptor {
   let key: KeyObject
   try {
-    key = createPrivateKey(privateKeyPem)
+    key = privateKeyOf(privateKeyPem)
   } catch (cause) {
     throw new CmsError('malformed', 'the private key is not a valid PEM key', { cause })
   }
@@ -38,7 +48,7 @@ export function loadDecryptor(privateKeyPem: string, certPem?: string): Decrypto
   if (cert && !samePublicKey(cert.publicKey, createPublicKey(key))) {
     throw new CmsError('key-mismatch', 'the private key does not belong to the certificate')
   }
-  return { key, cert }
+  return Object.freeze({ key, cert })
 }
 
 const samePublicKey = (a: KeyObject, b: KeyObject): boolean =>

@@ -4,8 +4,10 @@
  * protected header is exactly `{"x5c":["<base64 DER>"],"alg":"RS256"}`: one certificate, `x5c` first,
  * no `kid` and no `typ`. Used by the DPI channel and by the DPI stand-in alike.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto'
+
+import { X509Certificate } from 'node:crypto'
 import { CompactSign, compactVerify } from 'jose'
+import { certificateOf, privateKeyOf } from './parsed-keys.js'
 
 export class JwsError extends Error {
   override name = 'JwsError'
@@ -19,12 +21,12 @@ export async function signJws(
   payload: unknown,
   signer: { keyPem: string; certPem: string },
 ): Promise<string> {
-  const der = new X509Certificate(signer.certPem).raw
+  const der = certificateOf(signer.certPem).raw
   const bytes = new TextEncoder().encode(JSON.stringify(payload))
   // insertion order is serialisation order: x5c before alg, as the reference writes it
   return new CompactSign(bytes)
     .setProtectedHeader({ x5c: [der.toString('base64')], alg: 'RS256' })
-    .sign(createPrivateKey(signer.keyPem))
+    .sign(privateKeyOf(signer.keyPem))
 }
 
 /**

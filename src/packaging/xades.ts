@@ -8,8 +8,9 @@
 // so the signed parts are exactly their own bytes plus the namespaces they inherit. The reader
 // (xades-verify.ts) canonicalises what it parses, so it also takes files written by others.
 
-import { createHash, createSign, X509Certificate } from 'node:crypto'
+import { createHash, createSign, type X509Certificate } from 'node:crypto'
 import * as pkijs from 'pkijs'
+import { certificateOf, privateKeyOf } from './parsed-keys.js'
 
 // the reading side, for the stand-in mailbox
 export { verifyXadesSignatures, type XadesCheck, type XadesReference } from './xades-verify.js'
@@ -72,7 +73,7 @@ export function xadesSignaturesXml(
   signer: XadesSigner,
   signingTime: Date,
 ): Buffer {
-  const leaf = new X509Certificate(signer.certPem)
+  const leaf = certificateOf(signer.certPem)
   const props = signedPropertiesContent(objects, leaf, signingTime)
   // digested as inclusive C14N renders it: with the two namespaces it inherits from QualifyingProperties
   const propsDigest = sha256(Buffer.from(el('SignedProperties', PROPS_ID, props, PROPS_DECLS)))
@@ -80,10 +81,10 @@ export function xadesSignaturesXml(
   // signed as inclusive C14N renders it: with the default namespace Signature declares
   const value = createSign('sha256')
     .update(el('SignedInfo', {}, signedInfo, DSIG_DECL))
-    .sign(signer.keyPem, 'base64')
+    .sign(privateKeyOf(signer.keyPem), 'base64')
   // leaf first, then the chain, as the reference writes its key store's chain
   const certs = [signer.certPem, ...(signer.chainPem ?? [])].map((pem) =>
-    el('X509Certificate', {}, new X509Certificate(pem).raw.toString('base64')),
+    el('X509Certificate', {}, certificateOf(pem).raw.toString('base64')),
   )
   const qualifying = el(
     'QualifyingProperties',
