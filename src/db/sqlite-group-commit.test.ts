@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { fstatSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { type Generated, Kysely, sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { GroupCommitSqliteDialect } from './sqlite-group-commit.js'
+import { type GroupCommitOptions, GroupCommitSqliteDialect } from './sqlite-group-commit.js'
 
 interface Tables {
   items: { id: Generated<number>; name: string; parent: number | null }
@@ -16,13 +16,14 @@ interface Tables {
  */
 describe('group commit on SQLite', () => {
   let dir: string
+  let path: string
   let db: Kysely<Tables>
   let observer: SQLite.Database
   let commits: number
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'group-commit-'))
-    const path = join(dir, 'db.sqlite')
+    path = join(dir, 'db.sqlite')
     const database = new SQLite(path)
     database.pragma('journal_mode = WAL')
     database.pragma('synchronous = FULL')
@@ -180,5 +181,89 @@ describe('group commit on SQLite', () => {
     expect(committedNames()).toEqual(['kept'])
     const count = await sql<{ n: number }>`select count(*) as n from items`.execute(db)
     expect(count.rows[0]!.n).toBe(1)
+  })
+
+  /** The same file through a driver whose WAL sync the test controls. */
+  async function reopen(options: GroupCommitOptions): Promise<void> {
+    await db.destroy()
+    const database = new SQLite(path)
+    database.pragma('journal_mode = WAL')
+    db = new Kysely<Tables>({ dialect: new GroupCommitSqliteDialect(database, options) })
+  }
+
+  /** A WAL sync that waits until the test lets it finish (or fail). */
+  function heldSync() {
+    const calls: { fd: number; finish: (error?: Error) => void }[] = []
+    let called: () => void = () => {}
+    const syncWal = (fd: number) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({ fd, finish: (error) => (error ? reject(error) : resolve()) })
+        called()
+      })
+    const nextCall = () =>
+      new Promise<void>((resolve) => {
+        called = resolve
+      })
+    return { calls, syncWal, nextCall }
+  }
+
+  it('answers a write, and runs any other use, only once the WAL is synced after the commit', async () => {
+    const sync = heldSync()
+    await reopen({ syncWal: sync.syncWal })
+    const synced = sync.nextCall()
+    let answered = false
+    const write = insert('w').then(() => {
+      answered = true
+    })
+    await synced
+    // committed (another connection sees it) but not yet durable: nobody is answered, nothing else runs
+    expect(committedNames()).toEqual(['w'])
+    let readDone = false
+    const read = db
+      .selectFrom('items')
+      .select('name')
+      .execute()
+      .then((rows) => {
+        readDone = true
+        return rows
+      })
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(answered).toBe(false)
+    expect(readDone).toBe(false)
+    // the descriptor synced is the WAL file's
+    expect(fstatSync(sync.calls[0]!.fd).ino).toBe(statSync(`${path}-wal`).ino)
+    sync.calls[0]!.finish()
+    await write
+    expect((await read).map((r) => r.name)).toEqual(['w'])
+    expect(answered).toBe(true)
+  })
+
+  it('leaves the fsync to the driver: the connection commits with synchronous=NORMAL', async () => {
+    const database = new SQLite(path)
+    database.pragma('journal_mode = WAL')
+    database.pragma('synchronous = FULL')
+    const other = new Kysely<Tables>({ dialect: new GroupCommitSqliteDialect(database) })
+    expect(database.pragma('synchronous', { simple: true })).toBe(1)
+    await other.insertInto('items').values({ name: 'durable', parent: null }).execute()
+    expect(committedNames()).toEqual(['durable'])
+    await other.destroy()
+  })
+
+  it('fails the group, refuses every later use and stops the process when the WAL cannot be synced', async () => {
+    const lost: Error[] = []
+    await reopen({
+      syncWal: () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })),
+      onDurabilityLost: (error) => lost.push(error),
+    })
+    const results = await Promise.allSettled([insert('a'), insert('b')])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/could not make a commit durable/)
+    expect(lost).toHaveLength(1)
+    expect(String((lost[0]!.cause as Error).message)).toMatch(/EIO/)
+    await expect(db.selectFrom('items').select('name').execute()).rejects.toThrow(
+      /could not make a commit durable/,
+    )
+    await expect(insert('c')).rejects.toThrow(/could not make a commit durable/)
+    expect(lost).toHaveLength(1)
   })
 })
