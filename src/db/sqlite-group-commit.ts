@@ -356,15 +356,13 @@ class GroupCommitSqliteDriver implements Driver {
     await this.#lock()
     try {
       if (this.#group !== group || !this.#commitWithoutSync(group)) return
-      const fd = this.#wal()
-      if (fd !== null) {
-        // the lock stays held: no use runs, and no writer is answered, before the commit is on disk
-        try {
-          await this.#syncWal(fd)
-        } catch (error) {
-          this.#durabilityLost(group, error)
-          return
-        }
+      // the lock stays held: no use runs, and no writer is answered, before the commit is on disk
+      try {
+        const fd = this.#wal()
+        if (fd !== null) await this.#syncWal(fd)
+      } catch (error) {
+        this.#durabilityLost(group, error)
+        return
       }
       group.resolve()
     } finally {
@@ -375,8 +373,8 @@ class GroupCommitSqliteDriver implements Driver {
   /** Commits and syncs at once, blocking: for the steps that cannot wait (see the comment on top). */
   #commit(group: Group): void {
     if (!this.#commitWithoutSync(group)) return
-    const fd = this.#wal()
     try {
+      const fd = this.#wal()
       if (fd !== null) fsyncSync(fd)
     } catch (error) {
       this.#durabilityLost(group, error)
