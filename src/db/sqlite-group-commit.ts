@@ -27,8 +27,8 @@ import {
  * and every later use, and calls `onDurabilityLost`, which by default ends the process, so that the next
  * start recovers from what the disk holds, as after a crash. SQLite with NORMAL still syncs the WAL
  * header when it starts the file over and the WAL and database at each checkpoint, so the file stays
- * as safe from corruption as with FULL. Where a commit must happen at once, inside a
- * synchronous step (a stream's first row, another connection's turn, closing), it fsyncs synchronously.
+ * as safe from corruption as with FULL. Where a commit must happen at once, inside a synchronous step
+ * (a stream's first row, another connection's turn, closing), it fsyncs synchronously.
  *
  * What each caller sees is unchanged: a query or a `transaction().execute()` that wrote resolves only
  * once the commit that holds its writes is on disk, and rejects if that commit fails; a Kysely

@@ -5,10 +5,10 @@
 // [quirk] the reference signs with SHA1withRSA; we sign with SHA-256 with RSA and verify either
 // (docs/compatibility.md, "DPO: packaging, the Broker, sending and receiving").
 
-import { createHash, createPrivateKey, webcrypto } from 'node:crypto'
+import { createHash, webcrypto } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { certificateOf } from './parsed-keys.js'
+import { certificateOf, parsedOnce, privateKeyOf } from './parsed-keys.js'
 
 const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto })
 
@@ -80,21 +80,12 @@ export async function signDetached(
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()
 
 // Every message is signed with the same business key: parse and import it once (a few keys at most)
-const signingKeys = new Map<string, Promise<webcrypto.CryptoKey>>()
-
-function signingKey(keyPem: string): Promise<webcrypto.CryptoKey> {
-  let key = signingKeys.get(keyPem)
-  if (!key) {
-    const pkcs8 = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' })
-    key = webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
-      'sign',
-    ])
-    key.catch(() => signingKeys.delete(keyPem))
-    if (signingKeys.size >= 16) signingKeys.clear()
-    signingKeys.set(keyPem, key)
-  }
-  return key
-}
+const signingKey = parsedOnce(16, (keyPem): Promise<webcrypto.CryptoKey> => {
+  const pkcs8 = privateKeyOf(keyPem).export({ type: 'pkcs8', format: 'der' })
+  return webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+    'sign',
+  ])
+})
 
 export interface SignatureCheck {
   valid: boolean

@@ -41,6 +41,21 @@ describe('keys and certificates parsed once', () => {
     expect(() => certificateOf('not a certificate')).toThrow()
   })
 
+  it('forgets a promise that rejects, and keeps one that resolves', async () => {
+    let calls = 0
+    const load = parsedOnce(4, async (text) => {
+      calls++
+      if (calls === 1) throw new Error('not yet')
+      return text
+    })
+    await expect(load('k')).rejects.toThrow('not yet')
+    await new Promise((resolve) => setImmediate(resolve))
+    const again = load('k')
+    await expect(again).resolves.toBe('k')
+    expect(load('k')).toBe(again)
+    expect(calls).toBe(2)
+  })
+
   it('keeps at most its bound, the oldest going first', () => {
     let calls = 0
     const parse = parsedOnce(2, (text) => {

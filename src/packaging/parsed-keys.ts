@@ -6,7 +6,8 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
  * message it receives is decrypted with that key and signed by one of a few senders: parsing the same
  * PEM again cost a few percent of each message's CPU in the DPO profiles (bench/README.md, issue 20).
  * `KeyObject` and `X509Certificate` are immutable, so one instance can serve every caller. Failures are
- * not remembered: a text that does not parse throws each time, as it did.
+ * not remembered: a text that does not parse throws each time, as it did, and a promise that rejects
+ * (a key imported into WebCrypto) is forgotten, so the next call tries again.
  */
 class Parsed<K, V> {
   readonly #entries = new Map<K, V>()
@@ -23,6 +24,12 @@ class Parsed<K, V> {
       // bounded: oldest first out (a Map iterates in insertion order)
       if (this.#entries.size >= this.size) this.#entries.delete(this.#entries.keys().next().value as K)
       this.#entries.set(key, value)
+      if (value instanceof Promise) {
+        const settling = value
+        settling.catch(() => {
+          if (this.#entries.get(key) === settling) this.#entries.delete(key)
+        })
+      }
     }
     return value
   }
