@@ -1,7 +1,15 @@
+import { DEFAULT_PREPARE_THRESHOLD } from './pg-prepared.js'
+
 /** A parsed `difi.datasource.url`. */
 export type Datasource =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; connectionString: string; schema: string | null }
+  | {
+      kind: 'postgres'
+      connectionString: string
+      schema: string | null
+      /** PgJDBC's `prepareThreshold`: uses of a statement before it is prepared on the server; 0 never */
+      prepareThreshold: number
+    }
 
 export class DatasourceError extends Error {}
 
@@ -57,7 +65,24 @@ export function parseDatasource(url: string, username: string | null, password: 
   // JDBC's currentSchema maps to the search path
   const schema = parsed.searchParams.get('currentSchema')
   parsed.searchParams.delete('currentSchema')
-  return { kind: 'postgres', connectionString: parsed.toString(), schema }
+  const prepareThreshold = prepareThresholdOf(parsed.searchParams.get('prepareThreshold'), trimmed)
+  parsed.searchParams.delete('prepareThreshold')
+  return { kind: 'postgres', connectionString: parsed.toString(), schema, prepareThreshold }
+}
+
+/**
+ * PgJDBC's `prepareThreshold` (default 5; 0 turns server-side prepared statements off, as a PgBouncer in
+ * transaction mode without prepared-statement support needs; a negative value prepares from the first use,
+ * as PgJDBC's -1 does).
+ */
+function prepareThresholdOf(value: string | null, url: string): number {
+  if (value === null) return DEFAULT_PREPARE_THRESHOLD
+  if (!/^-?\d{1,9}$/.test(value.trim()))
+    throw new DatasourceError(
+      `${KEY} ${JSON.stringify(url)}: prepareThreshold must be a whole number (0 turns prepared statements off), not ${JSON.stringify(value)}`,
+    )
+  const n = Number(value)
+  return n < 0 ? 1 : n
 }
 
 function invalid(url: string, cause?: unknown): DatasourceError {

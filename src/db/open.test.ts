@@ -64,12 +64,31 @@ describe('parseDatasource', () => {
       kind: 'postgres',
       connectionString: 'postgres://svc:p%40ss@db.example:5433/ip',
       schema: null,
+      prepareThreshold: 5,
     })
     expect(parseDatasource('postgres://u:p@h/d?currentSchema=ip', null, null)).toEqual({
       kind: 'postgres',
       connectionString: 'postgres://u:p@h/d',
       schema: 'ip',
+      prepareThreshold: 5,
     })
+  })
+  it("reads PgJDBC's prepareThreshold and refuses one that is not a whole number", () => {
+    const threshold = (url: string) => {
+      const parsed = parseDatasource(url, null, null)
+      if (parsed.kind !== 'postgres') throw new Error('not postgres')
+      expect(parsed.connectionString).not.toContain('prepareThreshold')
+      return parsed.prepareThreshold
+    }
+    expect(threshold('jdbc:postgresql://h/d?prepareThreshold=0')).toBe(0)
+    expect(threshold('jdbc:postgresql://h/d?prepareThreshold=3&ssl=true')).toBe(3)
+    expect(threshold('postgres://h/d?prepareThreshold=-1')).toBe(1)
+    expect(() => parseDatasource('jdbc:postgresql://h/d?prepareThreshold=often', null, null)).toThrow(
+      /prepareThreshold must be a whole number .*"often"/,
+    )
+    expect(() => parseDatasource('jdbc:postgresql://h/d?prepareThreshold=1.5', null, null)).toThrow(
+      /prepareThreshold/,
+    )
   })
   it('refuses other databases with a message that says what works', () => {
     expect(() => parseDatasource('jdbc:h2:file:./integrasjonspunkt', null, null)).toThrow(

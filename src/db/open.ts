@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { type DialectCapabilities, POSTGRES, SQLITE } from './capabilities.js'
 import type { Datasource } from './datasource.js'
 import { type Migration, migrateToLatest } from './migrations.js'
+import { namePreparedStatements, StatementNames } from './pg-prepared.js'
 import type { Database } from './schema.js'
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js'
 
@@ -67,8 +68,10 @@ async function openPostgres(source: Extract<Datasource, { kind: 'postgres' }>): 
   // nor one that is checked out between two statements (inside a transaction, or between the checkout
   // and its first query): pg emits the socket's error on the client then, with no query to fail; the
   // client is marked unusable, its next statement fails, and the pool drops it when it is released
+  const names = new StatementNames(source.prepareThreshold)
   pool.on('connect', (client) => {
     client.on('error', () => {})
+    namePreparedStatements(client, names)
   })
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { kysely, caps: POSTGRES, close: () => kysely.destroy() }

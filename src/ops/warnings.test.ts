@@ -12,7 +12,12 @@ const SECURE = {
   DIFI_SSL_KEYSTORE: '/etc/ip/tls.p12',
 }
 const sqlite = { kind: 'sqlite' as const, path: '/var/lib/ip/integrasjonspunkt.sqlite' }
-const postgres = { kind: 'postgres' as const, connectionString: 'postgres://db/ip', schema: null }
+const postgres = {
+  kind: 'postgres' as const,
+  connectionString: 'postgres://db/ip',
+  schema: null,
+  prepareThreshold: 5,
+}
 const now = new Date()
 
 function settings(w: ReturnType<typeof startupWarnings>) {

@@ -56,7 +56,13 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
   await admin.end()
   const url = new URL(POSTGRES_URL)
   url.searchParams.set('currentSchema', schema)
-  const datasource: Datasource = { kind: 'postgres', connectionString: POSTGRES_URL, schema }
+  // every statement prepared on the server from its first use: the tests run the named path throughout
+  const datasource: Datasource = {
+    kind: 'postgres',
+    connectionString: POSTGRES_URL,
+    schema,
+    prepareThreshold: 1,
+  }
   return {
     datasource,
     url: url.toString(),
