@@ -153,6 +153,20 @@ for (const kind of STORES) {
       expect(await text(store.read('m/empty'))).toBe('')
     })
 
+    it('stores many payloads in one transaction, each under its own key (more rows than one insert takes)', async () => {
+      // 1,200 payloads (a few of three chunks): more payload rows and chunk rows than one insert holds
+      const payloads = Array.from({ length: 1200 }, (_, i) => {
+        const data = Buffer.alloc(i % 400 === 1 ? 2 * CHUNK + 3 : 1 + (i % 7), i % 251)
+        return { key: `many/${i}`, data, sha256: createHash('sha256').update(data).digest('hex') }
+      })
+      await t.db.kysely.transaction().execute((trx) => store.insertInTransaction!(trx, payloads))
+      expect(await t.chunks()).toBe(payloads.reduce((n, p) => n + Math.ceil(p.data.length / CHUNK), 0))
+      for (const i of [0, 1, 2, 401, 999, 1000, 1001, 1199]) {
+        const p = payloads[i]!
+        expect(Buffer.concat(await store.read(p.key).toArray())).toEqual(p.data)
+      }
+    })
+
     it('lets two writers of one key both finish: the key holds one whole payload, nothing is left over', async () => {
       const a = manualSource()
       const b = manualSource()

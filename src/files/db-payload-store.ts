@@ -22,6 +22,9 @@ import {
 /** Big enough that a 5 GiB payload is a few thousand queries, small enough to cost nothing in memory. */
 export const CHUNK_BYTES = 1024 * 1024
 
+/** Rows per multi-row insert: at 5 columns, far under SQLite's 32,766 parameters and PostgreSQL's 65,535. */
+const ROWS_PER_INSERT = 1000
+
 /** How often a writer marks its staged payload as still alive, so the temp sweep leaves it alone. */
 const HEARTBEAT_MS = 60 * 1000
 
@@ -129,20 +132,37 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
     // a temp file's bytes are copied into the database before anything answers 200: its commit is the fsync
     tempFilesNeedSync: false,
     async insertInTransaction(trx, payloads) {
+      if (payloads.length === 0) return
       const at = now()
-      for (const { key, data, sha256 } of payloads) {
-        checkKey(key)
-        // keyed at once: the payload is visible only when the caller's transaction commits
-        const { id } = await trx
-          .insertInto('payloads')
-          .values({ key, size: data.length, sha256, created_at: at, written_at: at })
-          .returning('id')
-          .executeTakeFirstOrThrow()
-        const chunks = []
+      for (const { key } of payloads) checkKey(key)
+      // two statements whatever the number of files (each a round trip on PostgreSQL); keyed at once: the
+      // payloads are visible only when the caller's transaction commits
+      const rows: { id: number; key: string | null }[] = []
+      // batched under SQLite's and PostgreSQL's limits on a statement's parameters
+      for (let i = 0; i < payloads.length; i += ROWS_PER_INSERT) {
+        const batch = payloads.slice(i, i + ROWS_PER_INSERT).map(({ key, data, sha256 }) => ({
+          key,
+          size: data.length,
+          sha256,
+          created_at: at,
+          written_at: at,
+        }))
+        rows.push(...(await trx.insertInto('payloads').values(batch).returning(['id', 'key']).execute()))
+      }
+      // RETURNING's order is not promised: matched by key, which is unique
+      const idOf = new Map(rows.map((r) => [r.key, r.id]))
+      const chunks = []
+      for (const { key, data } of payloads) {
+        const id = idOf.get(key)
+        if (id === undefined) throw new Error(`payload ${key} was not inserted`)
         for (let seq = 0; seq * chunkBytes < data.length; seq++)
           chunks.push({ payload_fk: id, seq, data: data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes) })
-        if (chunks.length > 0) await trx.insertInto('payload_chunks').values(chunks).execute()
       }
+      for (let i = 0; i < chunks.length; i += ROWS_PER_INSERT)
+        await trx
+          .insertInto('payload_chunks')
+          .values(chunks.slice(i, i + ROWS_PER_INSERT))
+          .execute()
     },
     async write(key, source, opts) {
       checkKey(key)
