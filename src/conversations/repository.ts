@@ -32,15 +32,6 @@ export async function conversationsByConversationId(
   return q.orderBy('id').execute()
 }
 
-export async function anyConversationWithMessageId(db: Executor, messageId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('conversations')
-    .select('id')
-    .where('message_id', '=', messageId)
-    .executeTakeFirst()
-  return row !== undefined
-}
-
 export async function statusesOf(db: Executor, conversationFks: number[]): Promise<MessageStatusRow[]> {
   if (!conversationFks.length) return []
   return db

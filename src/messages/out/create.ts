@@ -1,11 +1,7 @@
 import type { OutgoingRefusal } from '../../channels/ports.js'
 import { serviceState } from '../../channels/registry.js'
 import type { Config } from '../../config/types.js'
-import {
-  anyConversationWithMessageId,
-  insertConversation,
-  registerStatus,
-} from '../../conversations/repository.js'
+import { insertConversation, registerStatus } from '../../conversations/repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
 import type { Db, Executor } from '../../db/open.js'
 import type { ConversationRow, OutMessageRow } from '../../db/schema.js'
@@ -43,7 +39,7 @@ import {
 } from '../../sbd/validate.js'
 import type { Clock } from '../../util/time.js'
 import { checkOwnCertificate } from './certificate.js'
-import { insertOutMessage, outMessageByMessageId } from './repository.js'
+import { insertOutMessage, messageIdTaken } from './repository.js'
 import { type Resolution, resolveService } from './service-resolution.js'
 
 /** A message checked and defaulted, ready to be stored (parsed and header-validated, sender normalised, defaults applied, create-time checks run). */
@@ -135,10 +131,8 @@ async function checkNotExisting(
   sbd: StandardBusinessDocument,
   messageId: string,
 ): Promise<void> {
-  const exists =
-    (await outMessageByMessageId(db, messageId)) !== undefined ||
-    (sbd.type !== 'status' && (await anyConversationWithMessageId(db, messageId)))
-  if (exists) throw new ApiError('MessageAlreadyExists', ['messageId', messageId])
+  if (await messageIdTaken(db, messageId, sbd.type !== 'status'))
+    throw new ApiError('MessageAlreadyExists', ['messageId', messageId])
 }
 
 /** Check #11 (DPF's SvarUt checks) and any other channel's own: asked only once the rest have passed. */

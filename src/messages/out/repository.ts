@@ -14,6 +14,28 @@ export async function outMessageByMessageId(
   return db.selectFrom('out_messages').selectAll().where('message_id', '=', messageId).executeTakeFirst()
 }
 
+/**
+ * Whether an outgoing message has `messageId`, or (with `orConversation`) any conversation has: one
+ * statement, a round trip fewer than asking each table.
+ */
+export async function messageIdTaken(
+  db: Executor,
+  messageId: string,
+  orConversation: boolean,
+): Promise<boolean> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.exists(eb.selectFrom('out_messages').select('id').where('message_id', '=', messageId)).as('out'),
+      (orConversation
+        ? eb.exists(eb.selectFrom('conversations').select('id').where('message_id', '=', messageId))
+        : eb.lit(false)
+      ).as('conversation'),
+    ])
+    .executeTakeFirstOrThrow()
+  // SQLite answers 0 or 1, PostgreSQL a boolean
+  return Boolean(row.out) || Boolean(row.conversation)
+}
+
 export async function outMessageByConversationId(
   db: Executor,
   conversationId: string,
@@ -70,6 +92,12 @@ export async function touch(db: Executor, id: number, now: number): Promise<void
 
 export async function deleteOutMessage(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('out_messages').where('id', '=', id).execute()
+}
+
+/** Deletes the outgoing message with `messageId` (its files' rows with it); whether there was one. */
+export async function deleteOutMessageById(db: Executor, messageId: string): Promise<boolean> {
+  const r = await db.deleteFrom('out_messages').where('message_id', '=', messageId).executeTakeFirst()
+  return Number(r.numDeletedRows) > 0
 }
 
 type OutQuery<O> = SelectQueryBuilder<Database, 'out_messages', O>
