@@ -15,7 +15,7 @@ import {
 import { registerAll } from '../../conversations/status-port.js'
 import { LEVETID_UTLOPT_DESCRIPTION } from '../../conversations/statuses.js'
 import type { Db, Executor } from '../../db/open.js'
-import type { JobRow } from '../../db/schema.js'
+import type { JobRow, OutFileRow } from '../../db/schema.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 import type { JobHandler } from '../../jobs/runner.js'
 import { getExpectedResponseDateTime, getMessageId } from '../../sbd/accessors.js'
@@ -24,7 +24,7 @@ import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/type
 import { forMessage } from '../../util/log.js'
 import type { Clock } from '../../util/time.js'
 import { outPayloadFolder } from './orphans.js'
-import { deleteOutMessage, filesOf, outMessageByMessageId } from './repository.js'
+import { deleteOutMessage, deleteOutMessageById, filesOf, outMessageByMessageId } from './repository.js'
 import { storedSbd } from './stored.js'
 
 /** What the send jobs need of a channel (ports.ts): its send port. */
@@ -65,13 +65,11 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
     const started = performance.now()
     const timed = (ok: boolean) =>
       deps.onSendTimed?.({ service: si, seconds: (performance.now() - started) / 1000, ok })
+    // a SENDING message's files no longer change (uploads need CREATED): read once, kept by finish
+    const files = await filesOf(deps.db.kysely, message.id)
     let outcome: SendOutcome
     try {
-      outcome = await channel.send({
-        purpose: `send:${messageId}`,
-        sbd,
-        files: await filesOf(deps.db.kysely, message.id),
-      })
+      outcome = await channel.send({ purpose: `send:${messageId}`, sbd, files })
     } catch (error) {
       // a channel says how a send ended; one that throws has a fault of its own, which may pass
       outcome = { outcome: 'retry', reason: describe(error) }
@@ -81,13 +79,18 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       case 'retry':
         return { ok: false, error: outcome.reason, retryable: true }
       case 'failed':
-        await finish(deps, messageId, {
-          status: 'FEIL',
-          description: `Request to receiver failed delivery over ${si}: ${outcome.reason}`,
-        })
+        await finish(
+          deps,
+          messageId,
+          {
+            status: 'FEIL',
+            description: `Request to receiver failed delivery over ${si}: ${outcome.reason}`,
+          },
+          { files },
+        )
         return { ok: false, error: outcome.reason, retryable: false }
       case 'expired':
-        await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: outcome.reason })
+        await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: outcome.reason }, { files })
         forMessage(deps.logger, messageId).warn(
           { messageId, service: si },
           `message expired: ${outcome.reason}`,
@@ -96,7 +99,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       case 'delivered':
         break
     }
-    await finish(deps, messageId, { status: 'SENDT' }, outcome)
+    await finish(deps, messageId, { status: 'SENDT' }, { ...outcome, files })
     forMessage(deps.logger, messageId).info({ messageId, service: si }, 'message sent')
     return { ok: true }
   }
@@ -165,30 +168,38 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** Registers the final status of the attempt and removes the message; its files go after the commit. */
+/**
+ * Registers the final status of the attempt and removes the message; its files go after the commit. `files`
+ * are the message's files when the caller has read them (a SENDING message's do not change).
+ */
 async function finish(
   deps: DispatchDeps,
   messageId: string,
   status: { status: string; description?: string },
-  delivered?: { reference?: string; statuses?: readonly StatusUpdate[] },
+  after: { reference?: string; statuses?: readonly StatusUpdate[]; files?: OutFileRow[] } = {},
 ): Promise<void> {
   const now = deps.clock.now().getTime()
   await deps.db.kysely.transaction().execute(async (trx: Executor) => {
     for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
       await registerStatus(trx, c, status, now)
       // the service's reference: from now on its status pollers ask about it
-      if (delivered?.reference)
+      if (after.reference)
         await updateConversation(trx, c.id, {
-          external_system_reference: delivered.reference,
+          external_system_reference: after.reference,
           pollable: 1,
           last_update: now,
         })
     }
-    if (delivered?.statuses) await registerAll(trx, messageId, delivered.statuses, now)
-    const row = await outMessageByMessageId(trx, messageId)
-    if (row) {
-      await keepFileList(trx, messageId, await filesOf(trx, row.id))
-      await deleteOutMessage(trx, row.id)
+    if (after.statuses) await registerAll(trx, messageId, after.statuses, now)
+    if (after.files) {
+      // gone already when the fagsystem deleted it meanwhile: then its file list is not kept either
+      if (await deleteOutMessageById(trx, messageId)) await keepFileList(trx, messageId, after.files)
+    } else {
+      const row = await outMessageByMessageId(trx, messageId)
+      if (row) {
+        await keepFileList(trx, messageId, await filesOf(trx, row.id))
+        await deleteOutMessage(trx, row.id)
+      }
     }
     await forgetHandover(trx, `send:${messageId}`)
   })
