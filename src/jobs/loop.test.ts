@@ -56,4 +56,32 @@ describe('a background loop', () => {
     await loop.stop()
     expect(left).toBe(0)
   })
+
+  it('sleeps after a round that did work but saw all there was, until a nudge', async () => {
+    let ticks = 0
+    let wake: () => void = () => {}
+    const ticked = () => new Promise<void>((r) => (wake = r))
+    const loop = createLoop({
+      name: 't',
+      intervalMs: 60_000,
+      tick: async () => {
+        ticks++
+        wake()
+        // work in every round (stopping after a few, so that a loop which asks again fails, not spins)
+        return ticks < 5 ? 1 : 0
+      },
+      mayHaveMore: () => false,
+      onError: () => {},
+    })
+    let next = ticked()
+    loop.start()
+    await next
+    await new Promise((r) => setTimeout(r, 20))
+    expect(ticks).toBe(1)
+    next = ticked()
+    loop.nudge()
+    await next
+    expect(ticks).toBe(2)
+    await loop.stop()
+  })
 })

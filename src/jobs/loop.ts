@@ -17,6 +17,11 @@ export interface Task {
   intervalMs: number
   /** one round; returns how much it did */
   tick: () => Promise<number>
+  /**
+   * After a round that did something, whether more may be waiting (default: yes). A round that took less
+   * than it could take has seen all there was: the loop then sleeps until a nudge instead of asking again.
+   */
+  mayHaveMore?: () => boolean
   onError: (error: unknown) => void
 }
 
@@ -51,7 +56,8 @@ export function createLoop(opts: Task): Loop {
         opts.onError(error)
       }
       // more work may be waiting: go again at once, else sleep until the interval or a nudge
-      if (running && worked === 0 && !nudged) await sleep(opts.intervalMs)
+      const more = worked > 0 && (opts.mayHaveMore?.() ?? true)
+      if (running && !more && !nudged) await sleep(opts.intervalMs)
     }
   }
 

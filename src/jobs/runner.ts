@@ -69,6 +69,8 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const running = new Set<Promise<void>>()
   const kinds = Object.keys(opts.handlers)
   let loop: Loop
+  // whether the last round filled every free slot: if not, it took every job that was due
+  let claimedAll = true
 
   const tick = async (): Promise<number> => {
     const free = opts.concurrency - running.size
@@ -81,6 +83,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       limit: free,
       now,
     })
+    claimedAll = jobs.length === free
     for (const job of jobs) {
       const p = run(job).finally(() => {
         running.delete(p)
@@ -160,6 +163,8 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     name: 'jobs',
     intervalMs: opts.intervalMs,
     tick,
+    // a round that found fewer due jobs than free slots saw them all: the next commit or finish nudges
+    mayHaveMore: () => claimedAll,
     onError: (err) => opts.logger.error({ err }, 'claiming jobs failed; trying again'),
   })
 
