@@ -8,6 +8,7 @@ import { open, rm } from 'node:fs/promises'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { sql } from 'kysely'
+import { batchesOf } from '../db/batches.js'
 import type { Db } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
 import {
@@ -135,19 +136,19 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
       if (payloads.length === 0) return
       const at = now()
       for (const { key } of payloads) checkKey(key)
-      // two statements whatever the number of files (each a round trip on PostgreSQL); keyed at once: the
-      // payloads are visible only when the caller's transaction commits
+      // one multi-row insert of the payloads and one of their chunks (up to a thousand rows each), where
+      // a statement per row would be a round trip each on PostgreSQL; keyed at once: the payloads are
+      // visible only when the caller's transaction commits
       const rows: { id: number; key: string | null }[] = []
-      // batched under SQLite's and PostgreSQL's limits on a statement's parameters
-      for (let i = 0; i < payloads.length; i += ROWS_PER_INSERT) {
-        const batch = payloads.slice(i, i + ROWS_PER_INSERT).map(({ key, data, sha256 }) => ({
+      for (const batch of batchesOf(payloads, ROWS_PER_INSERT)) {
+        const values = batch.map(({ key, data, sha256 }) => ({
           key,
           size: data.length,
           sha256,
           created_at: at,
           written_at: at,
         }))
-        rows.push(...(await trx.insertInto('payloads').values(batch).returning(['id', 'key']).execute()))
+        rows.push(...(await trx.insertInto('payloads').values(values).returning(['id', 'key']).execute()))
       }
       // RETURNING's order is not promised: matched by key, which is unique
       const idOf = new Map(rows.map((r) => [r.key, r.id]))
@@ -158,11 +159,8 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
         for (let seq = 0; seq * chunkBytes < data.length; seq++)
           chunks.push({ payload_fk: id, seq, data: data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes) })
       }
-      for (let i = 0; i < chunks.length; i += ROWS_PER_INSERT)
-        await trx
-          .insertInto('payload_chunks')
-          .values(chunks.slice(i, i + ROWS_PER_INSERT))
-          .execute()
+      for (const batch of batchesOf(chunks, ROWS_PER_INSERT))
+        await trx.insertInto('payload_chunks').values(batch).execute()
     },
     async write(key, source, opts) {
       checkKey(key)

@@ -1,4 +1,5 @@
 import type { SelectQueryBuilder } from 'kysely'
+import { batchesOf } from '../../db/batches.js'
 import type { DialectCapabilities } from '../../db/capabilities.js'
 import type { Executor } from '../../db/open.js'
 import { pageOf } from '../../db/page-query.js'
@@ -79,7 +80,7 @@ export async function unlockMatching(
   messageIds?: readonly string[],
 ): Promise<number> {
   let unlocked = 0
-  const batches = messageIds ? chunks(messageIds, 500) : [null]
+  const batches = messageIds ? batchesOf(messageIds, 500) : [null]
   for (const batch of batches) {
     let locked = filter(db.selectFrom('in_messages').select('id')).where('lock_timeout', '>', now)
     if (batch) locked = locked.where('message_id', 'in', batch)
@@ -137,7 +138,7 @@ export async function isTransferRefReceived(db: Executor, transferRef: string): 
 /** Which of `keys` belong to a queued message, asked in batches under SQL's parameter limits. */
 export async function knownAsicKeys(db: Executor, keys: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>()
-  for (const batch of chunks(keys, 500)) {
+  for (const batch of batchesOf(keys, 500)) {
     const rows = await db
       .selectFrom('in_messages')
       .select('asic_key')
@@ -146,10 +147,4 @@ export async function knownAsicKeys(db: Executor, keys: readonly string[]): Prom
     for (const r of rows) if (r.asic_key) found.add(r.asic_key)
   }
   return found
-}
-
-function chunks<T>(values: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size))
-  return out
 }

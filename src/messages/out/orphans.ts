@@ -1,3 +1,4 @@
+import { batchesOf } from '../../db/batches.js'
 import type { Db } from '../../db/open.js'
 import type { PayloadStore } from '../../files/payload-store.js'
 
@@ -55,7 +56,6 @@ export async function sweepOrphanPayloads(db: Db, payloads: PayloadStore, graceM
 /** Which of `values` the database knows, asked in batches that stay under SQL's parameter limits. */
 async function known(values: string[], lookup: (batch: string[]) => Promise<string[]>): Promise<Set<string>> {
   const found = new Set<string>()
-  for (let i = 0; i < values.length; i += 500)
-    for (const v of await lookup(values.slice(i, i + 500))) found.add(v)
+  for (const batch of batchesOf(values, 500)) for (const v of await lookup(batch)) found.add(v)
   return found
 }
