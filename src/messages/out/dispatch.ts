@@ -24,7 +24,7 @@ import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/type
 import { forMessage } from '../../util/log.js'
 import type { Clock } from '../../util/time.js'
 import { outPayloadFolder } from './orphans.js'
-import { deleteOutMessage, deleteOutMessageById, filesOf, outMessageByMessageId } from './repository.js'
+import { deleteOutMessageById, filesOf, outMessageByMessageId } from './repository.js'
 import { storedSbd } from './stored.js'
 
 /** What the send jobs need of a channel (ports.ts): its send port. */
@@ -49,9 +49,14 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
     // deleted by the fagsystem (or already sent by a worker whose lease ran out): nothing to do
     if (message?.state !== 'SENDING') return { ok: true }
     const sbd = storedSbd(message)
+    // a SENDING message's files no longer change (uploads need CREATED): read once, kept by finish
+    const files = await filesOf(deps.db.kysely, message.id)
     const now = deps.clock.now().getTime()
     if (expired(sbd, now)) {
-      await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: LEVETID_UTLOPT_DESCRIPTION })
+      await finish(deps, messageId, files, {
+        status: 'LEVETID_UTLOPT',
+        description: LEVETID_UTLOPT_DESCRIPTION,
+      })
       forMessage(deps.logger, messageId).warn({ messageId }, 'message expired before it could be sent')
       return { ok: true }
     }
@@ -59,14 +64,12 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
     const channel = deps.channels[si]
     if (!channel) {
       const error = `${si} is not a service this integration point can send with (enabled and built: ${Object.keys(deps.channels).join(', ') || 'none'})`
-      await finish(deps, messageId, { status: 'FEIL', description: error })
+      await finish(deps, messageId, files, { status: 'FEIL', description: error })
       return { ok: false, error, retryable: false }
     }
     const started = performance.now()
     const timed = (ok: boolean) =>
       deps.onSendTimed?.({ service: si, seconds: (performance.now() - started) / 1000, ok })
-    // a SENDING message's files no longer change (uploads need CREATED): read once, kept by finish
-    const files = await filesOf(deps.db.kysely, message.id)
     let outcome: SendOutcome
     try {
       outcome = await channel.send({ purpose: `send:${messageId}`, sbd, files })
@@ -79,18 +82,13 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       case 'retry':
         return { ok: false, error: outcome.reason, retryable: true }
       case 'failed':
-        await finish(
-          deps,
-          messageId,
-          {
-            status: 'FEIL',
-            description: `Request to receiver failed delivery over ${si}: ${outcome.reason}`,
-          },
-          { files },
-        )
+        await finish(deps, messageId, files, {
+          status: 'FEIL',
+          description: `Request to receiver failed delivery over ${si}: ${outcome.reason}`,
+        })
         return { ok: false, error: outcome.reason, retryable: false }
       case 'expired':
-        await finish(deps, messageId, { status: 'LEVETID_UTLOPT', description: outcome.reason }, { files })
+        await finish(deps, messageId, files, { status: 'LEVETID_UTLOPT', description: outcome.reason })
         forMessage(deps.logger, messageId).warn(
           { messageId, service: si },
           `message expired: ${outcome.reason}`,
@@ -99,7 +97,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       case 'delivered':
         break
     }
-    await finish(deps, messageId, { status: 'SENDT' }, { ...outcome, files })
+    await finish(deps, messageId, files, { status: 'SENDT' }, outcome)
     forMessage(deps.logger, messageId).info({ messageId, service: si }, 'message sent')
     return { ok: true }
   }
@@ -110,7 +108,7 @@ export async function sendGivenUp(deps: DispatchDeps, job: JobRow, error: string
   if (!job.message_id) return
   const message = await outMessageByMessageId(deps.db.kysely, job.message_id)
   if (!message) return
-  await finish(deps, job.message_id, {
+  await finish(deps, job.message_id, await filesOf(deps.db.kysely, message.id), {
     status: 'FEIL',
     description: `Request to receiver failed delivery over ${message.service_identifier}, retries used up: ${error}`,
   })
@@ -169,38 +167,31 @@ function describe(error: unknown): string {
 }
 
 /**
- * Registers the final status of the attempt and removes the message; its files go after the commit. `files`
- * are the message's files when the caller has read them (a SENDING message's do not change).
+ * Registers the final status of the attempt and removes the message, keeping the list of its `files` (read
+ * by the caller: a SENDING message's files do not change); the files themselves go after the commit.
  */
 async function finish(
   deps: DispatchDeps,
   messageId: string,
+  files: OutFileRow[],
   status: { status: string; description?: string },
-  after: { reference?: string; statuses?: readonly StatusUpdate[]; files?: OutFileRow[] } = {},
+  delivered?: { reference?: string; statuses?: readonly StatusUpdate[] },
 ): Promise<void> {
   const now = deps.clock.now().getTime()
   await deps.db.kysely.transaction().execute(async (trx: Executor) => {
     for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
       await registerStatus(trx, c, status, now)
       // the service's reference: from now on its status pollers ask about it
-      if (after.reference)
+      if (delivered?.reference)
         await updateConversation(trx, c.id, {
-          external_system_reference: after.reference,
+          external_system_reference: delivered.reference,
           pollable: 1,
           last_update: now,
         })
     }
-    if (after.statuses) await registerAll(trx, messageId, after.statuses, now)
-    if (after.files) {
-      // gone already when the fagsystem deleted it meanwhile: then its file list is not kept either
-      if (await deleteOutMessageById(trx, messageId)) await keepFileList(trx, messageId, after.files)
-    } else {
-      const row = await outMessageByMessageId(trx, messageId)
-      if (row) {
-        await keepFileList(trx, messageId, await filesOf(trx, row.id))
-        await deleteOutMessage(trx, row.id)
-      }
-    }
+    if (delivered?.statuses) await registerAll(trx, messageId, delivered.statuses, now)
+    // gone already when the fagsystem deleted it meanwhile: then its file list is not kept either
+    if (await deleteOutMessageById(trx, messageId)) await keepFileList(trx, messageId, files)
     await forgetHandover(trx, `send:${messageId}`)
   })
   await deps.payloads.removeDir(outPayloadFolder(messageId))
