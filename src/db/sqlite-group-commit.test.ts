@@ -238,6 +238,76 @@ describe('group commit on SQLite', () => {
     expect(answered).toBe(true)
   })
 
+  it('syncs the WAL only after a group that changed a row: polls that find nothing cost no fsync', async () => {
+    const synced: number[] = []
+    await reopen({
+      syncWal: async (fd) => {
+        synced.push(fd)
+      },
+    })
+    const syncsAfter = async (use: () => Promise<unknown>) => {
+      const before = synced.length
+      await use()
+      // a group that wrote nothing answers before its commit: wait until that commit has run
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return synced.length - before
+    }
+    await insert('a')
+    expect(synced).toHaveLength(1)
+    // an update and a delete that match nothing, an update ... returning with no row, a transaction
+    // that only reads: each begins a group (the write lock) and commits it, with nothing to sync
+    expect(
+      await syncsAfter(() => db.updateTable('items').set({ name: 'x' }).where('id', '=', 99).execute()),
+    ).toBe(0)
+    expect(await syncsAfter(() => db.deleteFrom('items').where('name', '=', 'none').execute())).toBe(0)
+    const none = () =>
+      db.updateTable('items').set({ parent: null }).where('name', '=', 'none').returningAll().execute()
+    expect(await syncsAfter(none)).toBe(0)
+    expect(
+      await syncsAfter(() =>
+        db.transaction().execute((trx) => trx.selectFrom('items').selectAll().execute()),
+      ),
+    ).toBe(0)
+    expect(
+      await syncsAfter(() =>
+        db
+          .insertInto('items')
+          .values({ name: 'a', parent: null })
+          .onConflict((oc) => oc.doNothing())
+          .execute(),
+      ),
+    ).toBe(0)
+    // each that changed a row syncs: run, returning, inside a transaction
+    expect(
+      await syncsAfter(() => db.updateTable('items').set({ parent: null }).where('name', '=', 'a').execute()),
+    ).toBe(1)
+    const some = () =>
+      db.updateTable('items').set({ parent: null }).where('name', '=', 'a').returningAll().execute()
+    expect(await syncsAfter(some)).toBe(1)
+    expect(
+      await syncsAfter(() =>
+        db.transaction().execute(async (trx) => {
+          await trx.selectFrom('items').selectAll().execute()
+          await trx.deleteFrom('items').where('name', '=', 'a').execute()
+        }),
+      ),
+    ).toBe(1)
+    // a statement whose changes SQLite does not count (DDL) syncs; so does one that failed
+    expect(await syncsAfter(() => sql`create table other (id integer primary key)`.execute(db))).toBe(1)
+    await insert('b')
+    expect(await syncsAfter(() => insert('b').catch(() => {}))).toBe(1)
+    expect(committedNames()).toEqual(['b'])
+    // an unchanged group among changed ones: the group syncs once, and every caller sees its rows durable
+    const before = synced.length
+    await Promise.all([
+      db.updateTable('items').set({ name: 'x' }).where('id', '=', 99).execute(),
+      insert('c'),
+      db.deleteFrom('items').where('name', '=', 'none').execute(),
+    ])
+    expect(synced.length - before).toBe(1)
+    expect(committedNames()).toEqual(['b', 'c'])
+  })
+
   it('leaves the fsync to the driver: the connection commits with synchronous=NORMAL', async () => {
     const database = new SQLite(path)
     database.pragma('journal_mode = WAL')

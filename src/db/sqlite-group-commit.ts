@@ -285,15 +285,28 @@ class GroupCommitSqliteDriver implements Driver {
     const use = this.#usable()
     const { stmt, group } = this.#prepare(use, text)
     try {
-      if (stmt.reader) return { rows: stmt.all(parameters) }
+      const changed = (rows: number) => {
+        if (group && !stmt.readonly && (rows > 0 || !isRowStatement(text))) group.wrote = true
+      }
+      if (stmt.reader) {
+        const rows = stmt.all(parameters)
+        // a statement with RETURNING answers one row for each row it changed
+        changed(rows.length)
+        return { rows }
+      }
       const { changes, lastInsertRowid } = stmt.run(parameters)
+      changed(changes)
       return {
         numAffectedRows: BigInt(changes),
         insertId: BigInt(lastInsertRowid),
         rows: [],
       }
     } catch (error) {
-      if (group) this.#afterError(use, group, error)
+      if (group) {
+        // whether it changed anything before it failed is not known: its use waits for the commit
+        if (!stmt.readonly) group.wrote = true
+        this.#afterError(use, group, error)
+      }
       throw error
     }
   }
@@ -320,14 +333,16 @@ class GroupCommitSqliteDriver implements Driver {
     return use
   }
 
-  /** The statement for `text`; one that writes joins the use to a group (begun if none is open). */
+  /**
+   * The statement for `text`; one that may write joins the use to a group (begun if none is open). The
+   * group counts as written once a statement changed a row (see `execute`): an update or delete that
+   * matched nothing (a poll of an empty queue, a job claim that found none) commits with no WAL fsync
+   * and keeps nobody waiting, as SQLite's own commit of an unchanged transaction writes nothing.
+   */
   #prepare(use: Use, text: string): { stmt: SQLite.Statement; group: Group | null } {
     const stmt = this.#statement(text)
     if (stmt.readonly) return { stmt, group: use.group }
-    const group = this.#joinGroup(use)
-    // marked before it runs, so the use waits for the commit whether this statement succeeds or not
-    group.wrote = true
-    return { stmt, group }
+    return { stmt, group: this.#joinGroup(use) }
   }
 
   /**
@@ -358,7 +373,7 @@ class GroupCommitSqliteDriver implements Driver {
       if (this.#group !== group || !this.#commitWithoutSync(group)) return
       // the lock stays held: no use runs, and no writer is answered, before the commit is on disk
       try {
-        const fd = this.#wal()
+        const fd = group.wrote ? this.#wal() : null
         if (fd !== null) await this.#syncWal(fd)
       } catch (error) {
         this.#durabilityLost(group, error)
@@ -374,7 +389,7 @@ class GroupCommitSqliteDriver implements Driver {
   #commit(group: Group): void {
     if (!this.#commitWithoutSync(group)) return
     try {
-      const fd = this.#wal()
+      const fd = group.wrote ? this.#wal() : null
       if (fd !== null) fsyncSync(fd)
     } catch (error) {
       this.#durabilityLost(group, error)
@@ -462,6 +477,15 @@ class GroupConnection implements DatabaseConnection {
     if (!SelectQueryNode.is(query.query)) throw new Error('only select queries can be streamed')
     for (const row of this.#driver.iterate(query.sql, query.parameters)) yield { rows: [row as R] }
   }
+}
+
+/**
+ * Whether `text` is a plain INSERT, UPDATE, DELETE or REPLACE, whose changed rows SQLite counts (what
+ * Kysely compiles starts with its keyword). Anything else that may write (DDL, a CTE, a pragma) counts
+ * as a change: SQLite's count of changes does not cover it.
+ */
+function isRowStatement(text: string): boolean {
+  return /^\s*(insert|update|delete|replace)\s/i.test(text)
 }
 
 function quoteName(name: string): string {
