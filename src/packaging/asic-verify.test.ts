@@ -115,6 +115,20 @@ describe('verifyEncryptedAsic', () => {
     )
   })
 
+  it('refuses a valid signature whose certificate OpenSSL cannot read, rather than failing', async () => {
+    // "Test" in the certificate's names (and the signer's issuer) made invalid UTF-8: the signature
+    // over the manifest still verifies with the unchanged key, but the certificate is not X.509 OpenSSL reads
+    const bad = (p7s: Buffer) => {
+      const name = Buffer.from('Test')
+      for (let at = p7s.indexOf(name); at >= 0; at = p7s.indexOf(name, at + 1)) p7s[at] = 0xff
+      return p7s
+    }
+    const cms = opensslEncrypt(await container((m) => bad(opensslSign(m, sender))), receiver)
+    const v = await verify(cms, sender.certPem)
+    expect(v).toMatchObject({ ok: false, kind: 'signature' })
+    expect(!v.ok && v.reason).toMatch(/signing certificate that cannot be read/)
+  })
+
   it('refuses a document changed after signing, though the signature over the manifest still holds', async () => {
     const cms = opensslEncrypt(
       await container((m) => opensslSign(m, sender), Buffer.from('%PDF-1.4 avslag')),

@@ -92,7 +92,13 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
 function checkSigner(signerPem: string | null, expectedPem: string | null, who: string): AsicVerdict {
   if (!expectedPem) return refuse(`the ServiceRegistry has no certificate for ${who}`)
   if (!signerPem) return refuse('the ASiC-E signature carries no signing certificate')
-  const signer = certificateOf(signerPem)
+  let signer: X509Certificate
+  try {
+    // pkijs reads more than OpenSSL accepts (a name that is not UTF-8, say)
+    signer = certificateOf(signerPem)
+  } catch {
+    return refuse('the ASiC-E signature carries a signing certificate that cannot be read')
+  }
   let expected: X509Certificate
   try {
     expected = certificateOf(expectedPem)
