@@ -25,6 +25,13 @@ export function pemToCertificate(pem: string): pkijs.Certificate {
   return pkijs.Certificate.fromBER(toArrayBuffer(certificateOf(pem).raw))
 }
 
+/**
+ * Our own certificate and chain as pkijs objects, parsed once: every signature we make carries them, and
+ * pkijs's parse of a certificate cost about as much as the signature itself (bench/README.md, issue 20).
+ * pkijs only reads them when it signs and encodes.
+ */
+const ourCertificate = parsedOnce(16, pemToCertificate)
+
 function attribute(type: string, value: asn1js.AsnType): pkijs.Attribute {
   return new pkijs.Attribute({ type, values: [value] })
 }
@@ -45,7 +52,7 @@ export async function signDetached(
   now: Date = new Date(),
 ): Promise<Buffer> {
   const certDer = certificateOf(signer.certPem).raw
-  const cert = pkijs.Certificate.fromBER(toArrayBuffer(certDer))
+  const cert = ourCertificate(signer.certPem)
   const essCertIdV2 = new asn1js.Sequence({
     value: [
       new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: toArrayBuffer(sha256(certDer)) })] }),
@@ -67,7 +74,7 @@ export async function signDetached(
         signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: attrs }),
       }),
     ],
-    certificates: [cert, ...(signer.chainPem ?? []).map(pemToCertificate)],
+    certificates: [cert, ...(signer.chainPem ?? []).map(ourCertificate)],
   })
   await signed.sign((await signingKey(signer.keyPem)) as CryptoKey, 0, 'SHA-256', undefined, engine)
   const info = new pkijs.ContentInfo({
@@ -100,34 +107,77 @@ export interface SignatureCheck {
  */
 export async function verifyDetached(p7s: Buffer, data: Buffer): Promise<SignatureCheck> {
   let signed: pkijs.SignedData
+  let pems: readonly string[]
   try {
     const info = pkijs.ContentInfo.fromBER(toArrayBuffer(p7s))
     if (info.contentType !== pkijs.ContentInfo.SIGNED_DATA) return fail('not a CMS SignedData')
-    signed = new pkijs.SignedData({ schema: info.content })
+    ;({ signed, pems } = signedData(info.content))
   } catch (e) {
     return fail(`the signature file is not valid CMS: ${(e as Error).message}`)
+  }
+  const pemOf = (cert: pkijs.Certificate | null | undefined) => {
+    const i = cert ? signed.certificates?.indexOf(cert) : -1
+    return i !== undefined && i >= 0 ? (pems[i] ?? null) : null
   }
   try {
     const r = await signed.verify(
       { signer: 0, data: toArrayBuffer(data), checkChain: false, extendedMode: true },
       engine,
     )
-    const pem = r.signerCertificate ? certPem(r.signerCertificate) : null
     return {
       valid: r.signatureVerified === true,
-      signerCertPem: pem,
-      reason: r.signatureVerified ? null : r.message,
+      signerCertPem: pemOf(r.signerCertificate),
+      reason: r.signatureVerified ? null : r.message || 'the signature does not verify',
     }
   } catch (e) {
     const err = e as { message?: string; signerCertificate?: pkijs.Certificate }
-    const pem = err.signerCertificate ? certPem(err.signerCertificate) : null
-    return { valid: false, signerCertPem: pem, reason: err.message ?? String(e) }
+    return { valid: false, signerCertPem: pemOf(err.signerCertificate), reason: err.message ?? String(e) }
   }
 }
 
 const fail = (reason: string): SignatureCheck => ({ valid: false, signerCertPem: null, reason })
 
-function certPem(cert: pkijs.Certificate): string {
-  const b64 = Buffer.from(cert.toSchema().toBER(false)).toString('base64')
+/** The context tag `[0]` of SignedData's `certificates` (RFC 5652, 5.1). */
+const CERTIFICATES_TAG = 0
+
+/**
+ * pkijs's SignedData for `content`, with its certificates parsed once per distinct encoding: a sender
+ * signs every message with the same certificate chain, and pkijs's parse of that chain was most of a
+ * signature check's cost (about 5 ms of it per message, bench/README.md, issue 20). The chain's bytes,
+ * exactly as received, are the cache's key, so a signature carrying other certificates gets its own
+ * entry: what pkijs checks is the same as when it parsed them itself. The PEMs are the certificates'
+ * own bytes, for the caller's trust decision.
+ */
+function signedData(content: asn1js.AsnType): { signed: pkijs.SignedData; pems: readonly string[] } {
+  const fields = content instanceof asn1js.Sequence ? content.valueBlock.value : []
+  const at = fields.findIndex((f) => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === CERTIFICATES_TAG)
+  if (at < 0) return { signed: new pkijs.SignedData({ schema: content }), pems: [] }
+  const [certificates] = fields.splice(at, 1)
+  const chain = certificateSet(Buffer.from(certificates!.valueBeforeDecodeView).toString('latin1'))
+  const signed = new pkijs.SignedData({ schema: content })
+  signed.certificates = [...chain.certificates]
+  return { signed, pems: chain.pems }
+}
+
+const certificateSet = parsedOnce(
+  64,
+  (der): { certificates: readonly pkijs.Certificate[]; pems: readonly string[] } => {
+    const bytes = Buffer.from(der, 'latin1')
+    // the [0] IMPLICIT SET OF CertificateChoices, read as a SET to reach the elements
+    const parsed = asn1js.fromBER(toArrayBuffer(bytes))
+    if (parsed.offset === -1) throw new Error(`certificates: ${parsed.result.error}`)
+    const elements = (parsed.result as asn1js.Constructed).valueBlock.value
+    const certificates = new pkijs.CertificateSet({
+      schema: new asn1js.Set({ value: elements }),
+    }).certificates.filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+    const pems = elements
+      .filter((e) => e.idBlock.tagClass === 1)
+      .map((e) => pemOfDer(Buffer.from(e.valueBeforeDecodeView)))
+    return { certificates, pems }
+  },
+)
+
+function pemOfDer(der: Buffer): string {
+  const b64 = der.toString('base64')
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`
 }
