@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signDetached, verifyDetached } from './asic-signature.js'
-import { makeIdentity, makeTempDir, openssl, type TestIdentity } from './test-support.js'
+import { makeIdentity, makeTempDir, openssl, opensslCmsSign, type TestIdentity } from './test-support.js'
 
 // verifyDetached parses a sender's certificates once per distinct encoding: these check that what it
 // decides is still what the signature says, whichever certificates it has seen before.
@@ -25,36 +25,14 @@ const manifest = Buffer.from('<ASiCManifest>the signed bytes</ASiCManifest>')
 const raw = (pem: string | null) => (pem ? new X509Certificate(pem).raw : null)
 const derOf = (pem: string) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64')
 
-/** `openssl cms -sign`, DER; `extra` certificates go into the SignedData after the signer's */
-function opensslSign(
+/** `openssl cms -sign`, DER; `extra` certificates go into the SignedData beside the signer's */
+const opensslSign = (
   data: Buffer,
   who: TestIdentity,
   extra: TestIdentity[] = [],
   md = 'sha256',
   flags: string[] = [],
-): Buffer {
-  const path = join(tmp.dir, 'data.bin')
-  writeFileSync(path, data)
-  const args = [
-    'cms',
-    '-sign',
-    '-binary',
-    ...flags,
-    '-md',
-    md,
-    '-signer',
-    who.certPath,
-    '-inkey',
-    who.keyPath,
-  ]
-  if (extra.length > 0) {
-    // one -certfile (openssl keeps the last one given)
-    const certs = join(tmp.dir, 'extra.pem')
-    writeFileSync(certs, extra.map((e) => e.certPem).join(''))
-    args.push('-certfile', certs)
-  }
-  return openssl([...args, '-in', path, '-outform', 'DER'])
-}
+) => opensslCmsSign(tmp.dir, data, who, { md, extra, flags })
 
 describe('verifyDetached', () => {
   it("names the signer's own certificate among several, from the first check and the later ones", async () => {

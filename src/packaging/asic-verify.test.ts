@@ -6,7 +6,7 @@ import yazl from 'yazl'
 import { signDetached } from './asic-signature.js'
 import { type AsicVerdict, verifyEncryptedAsic } from './asic-verify.js'
 import { ASIC_MIMETYPE, asicManifestXml } from './asic-xml.js'
-import { makeIdentity, makeTempDir, openssl, type TestIdentity } from './test-support.js'
+import { makeIdentity, makeTempDir, openssl, opensslCmsSign, type TestIdentity } from './test-support.js'
 
 // The check on receipt against containers made by OpenSSL, not by our writer: the reference signs
 // with SHA1withRSA through BouncyCastle and encrypts with RSA-OAEP, which `openssl cms` does alike.
@@ -31,12 +31,8 @@ const doc = { name: 'vedtak.pdf', data: Buffer.from('%PDF-1.4 vedtak') }
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest()
 
 /** `openssl cms -sign` over the manifest, SHA-1 as the reference's content signer */
-function opensslSign(manifest: Buffer, who: TestIdentity, md = 'sha1'): Buffer {
-  const path = join(tmp.dir, 'manifest.xml')
-  writeFileSync(path, manifest)
-  const args = ['cms', '-sign', '-binary', '-md', md, '-signer', who.certPath, '-inkey', who.keyPath]
-  return openssl([...args, '-in', path, '-outform', 'DER'])
-}
+const opensslSign = (manifest: Buffer, who: TestIdentity, md = 'sha1') =>
+  opensslCmsSign(tmp.dir, manifest, who, { md })
 
 async function container(sign: (manifest: Buffer) => Promise<Buffer> | Buffer, data = doc.data) {
   const zip = new yazl.ZipFile()

@@ -1,7 +1,7 @@
 // Test keys and certificates made with the real openssl binary in a temp dir, and a helper to run it.
 
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -56,6 +56,29 @@ export function openssl(args: string[], tolerate = false, input?: Buffer): Buffe
   const r = spawnSync('openssl', args, { input, maxBuffer: 64 * 1024 * 1024 })
   if (r.status !== 0 && !tolerate) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr.toString()}`)
   return r.stdout
+}
+
+/**
+ * `openssl cms -sign` of `data`, detached, DER, written through files in `dir`: `md` the digest (the
+ * reference signs with SHA-1), `extra` certificates carried beside the signer's, `flags` more options.
+ */
+export function opensslCmsSign(
+  dir: string,
+  data: Buffer,
+  who: TestIdentity,
+  opts: { md?: string; extra?: TestIdentity[]; flags?: string[] } = {},
+): Buffer {
+  const path = join(dir, 'signed-data.bin')
+  writeFileSync(path, data)
+  const args = ['cms', '-sign', '-binary', ...(opts.flags ?? []), '-md', opts.md ?? 'sha256']
+  args.push('-signer', who.certPath, '-inkey', who.keyPath)
+  if (opts.extra?.length) {
+    // one -certfile (openssl keeps the last one given)
+    const certs = join(dir, 'extra-certs.pem')
+    writeFileSync(certs, opts.extra.map((e) => e.certPem).join(''))
+    args.push('-certfile', certs)
+  }
+  return openssl([...args, '-in', path, '-outform', 'DER'])
 }
 
 export function opensslAvailable(): boolean {
