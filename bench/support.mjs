@@ -318,6 +318,21 @@ export function cpuSeconds(pid) {
   return +((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2)
 }
 
+/**
+ * Waits until process `pid` is idle (under 5 % of a core over half a second), up to `maxSeconds`, and
+ * returns the seconds waited: the work a load left queued (jobs behind the requests it answered) runs
+ * then, and must neither slip out of the CPU counted for that load nor into the next measurement.
+ */
+export async function waitIdle(pid, maxSeconds = 120) {
+  const start = Date.now()
+  for (;;) {
+    const before = cpuSeconds(pid)
+    await new Promise((r) => setTimeout(r, 500))
+    if (cpuSeconds(pid) - before < 0.025 || Date.now() - start > maxSeconds * 1000)
+      return +((Date.now() - start) / 1000).toFixed(1)
+  }
+}
+
 /** p-th percentile (0–100) of numbers sorted ascending, nearest rank. */
 export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
 import { text } from 'node:stream/consumers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { IN_MEMORY_PART_BYTES } from '../src/messages/out/multipart-send.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { STORES, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, filesUnder, jsonBody, startTestIp, type TestIp } from './support/ip.js'
@@ -151,6 +155,35 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     await expectStored(pdf)
+  })
+
+  it('holds the small parts of a one-step send in memory: only a part too large for that gets a temp file', async () => {
+    const pdf = bytes(IN_MEMORY_PART_BYTES + 4096)
+    const form = new Response(multipartForm('a3f1c2d4-7b8e-4f90-8a1b-2c3d4e5f6a7b', pdf))
+    const body = Buffer.from(await form.arrayBuffer())
+    const dir = ip.payloads.tempDir
+    const parts = () => (existsSync(dir) ? readdirSync(dir) : [])
+    const documentWritten = () => parts().some((f) => statSync(join(dir, f)).size > IN_MEMORY_PART_BYTES)
+    expect(parts()).toEqual([])
+    const req = request(`${ip.url}/api/messages/out/multipart`, {
+      method: 'POST',
+      headers: { 'content-type': form.headers.get('content-type')!, 'content-length': body.length },
+    })
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      req.on('response', async (res) => resolve({ status: res.statusCode!, text: await text(res) }))
+      req.on('error', reject)
+    })
+    // all but the end of the document: arkivmelding.xml, before it, is whole by the time the document's
+    // temp file exists
+    req.write(body.subarray(0, body.length - 100))
+    const deadline = Date.now() + 5000
+    while (!documentWritten() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(parts()).toHaveLength(1)
+    req.end(body.subarray(body.length - 100))
+    const res = await answer
+    expect(res.status, res.text).toBe(200)
+    await expectStored(pdf)
+    expect(parts()).toEqual([])
   })
 
   it("keeps only the winner's parts when the same message is sent twice at once", async () => {

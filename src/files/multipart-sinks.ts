@@ -51,25 +51,38 @@ function decoderFor(contentType: string): TextDecoder {
   return new TextDecoder('utf-8')
 }
 
+/** What a request's file parts may hold in memory together, in bytes (see MultipartOptions.inMemoryBytes). */
+export interface MemoryBudget {
+  left: number
+}
+
 /**
- * A file part streamed to its temp file, counted and hashed as it goes; with `retainBytes` > 0 a copy
- * is kept in memory as long as the part stays within that many bytes.
+ * A file part, counted and hashed as it streams. While the request's memory budget allows, it is held in
+ * memory and gets no temp file at all; past that it goes to its temp file (`open`, called at most once),
+ * the bytes held so far first. With `retainBytes` > 0 a copy is kept in memory as long as the part stays
+ * within that many bytes, temp file or not.
  */
 export class FileSink implements PartSink {
   readonly #hash = createHash('sha256')
   #size = 0
-  #open = true
+  #handle: FileHandle | null = null
+  #closed = false
+  /** the part's bytes while it is held in memory alone */
+  #held: Buffer[] | null
   #copy: Buffer[] | null
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly open: () => Promise<FileHandle>,
+    /** null: straight to the temp file */
+    private readonly memory: MemoryBudget | null,
     private readonly maxBytes: number,
     private readonly tooLarge: () => Error,
     private readonly retainBytes: number,
     /** false where the bytes are made durable elsewhere before anyone relies on them (PayloadStore.tempFilesNeedSync) */
     private readonly sync: boolean,
-    private readonly done: (size: number, sha256: string, bytes: Buffer | undefined) => void,
+    private readonly done: (size: number, sha256: string, bytes: Buffer | undefined, inFile: boolean) => void,
   ) {
+    this.#held = memory ? [] : null
     this.#copy = retainBytes > 0 ? [] : null
   }
 
@@ -77,28 +90,59 @@ export class FileSink implements PartSink {
     this.#size += chunk.length
     if (this.#size > this.maxBytes) throw this.tooLarge()
     this.#hash.update(chunk)
-    if (this.#copy && this.#size > this.retainBytes) this.#copy = null
-    this.#copy?.push(Buffer.from(chunk))
-    for (let offset = 0; offset < chunk.length; ) {
-      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset)
-      offset += bytesWritten
+    if (this.#held && this.memory && chunk.length <= this.memory.left) {
+      this.memory.left -= chunk.length
+      this.#held.push(Buffer.from(chunk))
+      return
     }
+    if (this.#copy && this.#size > this.retainBytes) this.#copy = null
+    await this.#spill()
+    this.#copy?.push(Buffer.from(chunk))
+    await this.#writeOut(chunk)
   }
 
   async end(): Promise<void> {
+    if (this.#held) {
+      // never left memory: no file, nothing to sync
+      this.done(this.#size, this.#hash.digest('hex'), Buffer.concat(this.#held), false)
+      return
+    }
+    await this.#spill()
     // fsynced here, so the caller may rename it into the payload store and answer 200 (principle 2)
-    if (this.sync) await this.handle.sync()
+    if (this.sync) await this.#handle!.sync()
     await this.#close()
-    this.done(this.#size, this.#hash.digest('hex'), this.#copy ? Buffer.concat(this.#copy) : undefined)
+    const copy = this.#copy ? Buffer.concat(this.#copy) : undefined
+    this.done(this.#size, this.#hash.digest('hex'), copy, true)
   }
 
   async abort(): Promise<void> {
     await this.#close().catch(() => {})
   }
 
+  /**
+   * Opens the temp file unless it is open. A part held in memory moves there: what was held is written
+   * first, and its share of the budget given back.
+   */
+  async #spill(): Promise<void> {
+    if (this.#handle) return
+    const held = this.#held ?? []
+    this.#held = null
+    this.#handle = await this.open()
+    if (this.memory) for (const piece of held) this.memory.left += piece.length
+    if (this.#copy) this.#copy = [...held]
+    for (const piece of held) await this.#writeOut(piece)
+  }
+
+  async #writeOut(chunk: Buffer): Promise<void> {
+    for (let offset = 0; offset < chunk.length; ) {
+      const { bytesWritten } = await this.#handle!.write(chunk, offset, chunk.length - offset)
+      offset += bytesWritten
+    }
+  }
+
   async #close(): Promise<void> {
-    if (!this.#open) return
-    this.#open = false
-    await this.handle.close()
+    if (!this.#handle || this.#closed) return
+    this.#closed = true
+    await this.#handle.close()
   }
 }

@@ -142,6 +142,68 @@ describe('readMultipart', () => {
     await discardMultipart(over)
   })
 
+  it('holds file parts in memory, with no temp file, while they fit in inMemoryBytes together', async () => {
+    const first = Buffer.alloc(40, 'x')
+    const second = Buffer.from('second part, still held')
+    // 40 + 23 bytes held; the third outgrows the 100 left and goes to its file, its held bytes first
+    const third = Buffer.from(Array.from({ length: 90 }, (_, i) => 65 + (i % 26)))
+    const body = multipartBody([
+      { headers: [disposition('sbd')], content: '{}' },
+      { headers: [disposition('A', 'first.bin')], content: first },
+      { headers: [disposition('B', 'second.txt')], content: second },
+      { headers: [disposition('C', 'third.txt')], content: third },
+    ])
+    // 7-byte pieces: the third part is held for several pieces before it moves to its file
+    const result = await readMultipart(request(inChunks(body, [7])), { ...area.options, inMemoryBytes: 100 })
+    expect(result.sbdPart).toBe('{}')
+    expect(result.files.map((f) => [f.filename, f.size, f.sha256, f.tempPath === null])).toEqual([
+      ['first.bin', 40, sha256(first), true],
+      ['second.txt', 23, sha256(second), true],
+      ['third.txt', 90, sha256(third), false],
+    ])
+    expect(result.files[0]!.bytes).toEqual(first)
+    expect(result.files[1]!.bytes).toEqual(second)
+    expect(result.files[2]!.bytes).toBeUndefined()
+    expect(await readFile(result.files[2]!.tempPath!)).toEqual(third)
+    expect(await area.files()).toHaveLength(1)
+    await discardMultipart(result)
+    expect(await area.files()).toEqual([])
+  })
+
+  it("gives a part's memory back when it moves to its file, for the parts after it", async () => {
+    const big = Buffer.alloc(150, 'b')
+    const small = Buffer.alloc(90, 's')
+    const body = multipartBody([
+      { headers: [disposition('Big', 'big.bin')], content: big },
+      { headers: [disposition('Small', 'small.bin')], content: small },
+      {
+        headers: [disposition('Arkivmelding', 'arkivmelding.xml')],
+        content: '<arkivmelding></arkivmelding>',
+      },
+    ])
+    const options = { ...area.options, inMemoryBytes: 100, retain: { filename: 'big.bin', maxBytes: 200 } }
+    const result = await readMultipart(request(inChunks(body, [10])), options)
+    expect(result.files.map((f) => f.tempPath === null)).toEqual([false, true, false])
+    // retained, though it moved to its file: the copy holds what was held before the move too
+    expect(result.files[0]!.bytes).toEqual(big)
+    expect(await readFile(result.files[0]!.tempPath!)).toEqual(big)
+    expect(result.files[1]!.bytes).toEqual(small)
+    // 10 bytes left for it: held for a piece at most, then in its file
+    expect(await readFile(result.files[2]!.tempPath!, 'utf8')).toBe('<arkivmelding></arkivmelding>')
+    await discardMultipart(result)
+    expect(await area.files()).toEqual([])
+  })
+
+  it('keeps no temp file of a part held in memory when the body fails after it', async () => {
+    const body = multipartBody([
+      { headers: [disposition('A', 'a.bin')], content: Buffer.alloc(10, 'a') },
+      { headers: [disposition('B', 'b.bin')], content: Buffer.alloc(50, 'b') },
+    ])
+    const options = { ...area.options, inMemoryBytes: 20, maxFileBytes: 40 }
+    await expect(readMultipart(request(inChunks(body, [8])), options)).rejects.toThrow(TooLarge)
+    expect(await area.files()).toEqual([])
+  })
+
   it('accepts a file of exactly maxFileBytes', async () => {
     const body = multipartBody([{ headers: [disposition('t', 'f.bin')], content: Buffer.alloc(100, 1) }])
     const result = await readMultipart(request(inChunks(body, [9])), { ...area.options, maxFileBytes: 100 })

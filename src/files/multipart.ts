@@ -15,11 +15,12 @@ import {
   parseParameterizedHeader,
 } from './content-disposition.js'
 import { MultipartError, MultipartScanner, type ScanEvent } from './multipart-scanner.js'
-import { FileSink, type PartSink, TextSink } from './multipart-sinks.js'
+import { FileSink, type MemoryBudget, type PartSink, TextSink } from './multipart-sinks.js'
 
 export { MultipartError }
 
-export interface MultipartFilePart {
+/** `TempPath` is `string | null` where parts may be held in memory (`readMultipart` with `inMemoryBytes`). */
+export interface MultipartFilePart<TempPath extends string | null = string> {
   /** the part's `name`: the attachment title */
   fieldName: string
   /** the part's `filename` (or decoded `filename*`), as the client sent it: check it with documentNameProblem */
@@ -27,16 +28,17 @@ export interface MultipartFilePart {
   /** the part's Content-Type header verbatim, '' when absent */
   mimeType: string
   size: number
-  tempPath: string
+  /** null for a part held in memory alone (`MultipartOptions.inMemoryBytes`): its `bytes` are all there is */
+  tempPath: TempPath
   sha256: string
-  /** the bytes too, for the one file part named by `MultipartOptions.retain` */
+  /** the bytes: of a part held in memory, and of the one file part named by `MultipartOptions.retain` */
   bytes?: Buffer
 }
 
-export interface MultipartResult {
+export interface MultipartResult<TempPath extends string | null = string> {
   fields: Map<string, string>
   sbdPart: string | null
-  files: MultipartFilePart[]
+  files: MultipartFilePart<TempPath>[]
 }
 
 export interface MultipartOptions {
@@ -73,7 +75,20 @@ const MAX_ENDING_PARTS = 4
 export async function readMultipart(
   req: { headers: IncomingHttpHeaders; stream: Readable },
   opts: MultipartOptions,
-): Promise<MultipartResult> {
+): Promise<MultipartResult>
+/**
+ * The same, with file parts held in memory, with no temp file (`tempPath` null, the bytes in `bytes`),
+ * while the request's held parts stay within `inMemoryBytes` together; a part that outgrows what is left
+ * goes to its temp file from there on. For a caller that stores small files from memory anyway.
+ */
+export async function readMultipart(
+  req: { headers: IncomingHttpHeaders; stream: Readable },
+  opts: MultipartOptions & { inMemoryBytes: number },
+): Promise<MultipartResult<string | null>>
+export async function readMultipart(
+  req: { headers: IncomingHttpHeaders; stream: Readable },
+  opts: MultipartOptions & { inMemoryBytes?: number },
+): Promise<MultipartResult<string | null>> {
   const boundary = boundaryOf(req.headers['content-type'])
   opts.signal?.throwIfAborted()
   const reader = new PartReader(opts)
@@ -87,8 +102,8 @@ export async function readMultipart(
 }
 
 /** Removes the temp files of a result the caller does not keep. */
-export async function discardMultipart(result: MultipartResult): Promise<void> {
-  await Promise.all(result.files.map((file) => rm(file.tempPath, { force: true })))
+export async function discardMultipart(result: MultipartResult<string | null>): Promise<void> {
+  await Promise.all(result.files.map((file) => file.tempPath !== null && rm(file.tempPath, { force: true })))
 }
 
 function boundaryOf(contentType: string | undefined): string {
@@ -117,19 +132,21 @@ function boundaryOf(contentType: string | undefined): string {
 }
 
 class PartReader {
-  readonly result: MultipartResult = { fields: new Map(), sbdPart: null, files: [] }
-  readonly #opts: MultipartOptions
+  readonly result: MultipartResult<string | null> = { fields: new Map(), sbdPart: null, files: [] }
+  readonly #opts: MultipartOptions & { inMemoryBytes?: number }
   readonly #tempPaths: string[] = []
+  readonly #memory: MemoryBudget | null
   #current: PartSink | null = null
   /** parts whose end (for a file: fsync and close) is still under way, oldest first */
   readonly #ending: Promise<void>[] = []
   /** file parts in the body's order, filled in as each one ends */
-  readonly #files: (MultipartFilePart | undefined)[] = []
+  readonly #files: (MultipartFilePart<string | null> | undefined)[] = []
   #parts = 0
   #fields = 0
 
-  constructor(opts: MultipartOptions) {
+  constructor(opts: MultipartOptions & { inMemoryBytes?: number }) {
     this.#opts = opts
+    this.#memory = opts.inMemoryBytes ? { left: opts.inMemoryBytes } : null
   }
 
   async consume(stream: Readable, scanner: MultipartScanner): Promise<void> {
@@ -206,18 +223,24 @@ class PartReader {
     })
   }
 
-  async #openFile(fieldName: string, filename: string, mimeType: string): Promise<PartSink> {
+  #openFile(fieldName: string, filename: string, mimeType: string): PartSink {
     const tempPath = join(this.#opts.tempDir, `${randomUUID()}.part`)
-    this.#tempPaths.push(tempPath)
-    const handle = await openTemp(this.#opts.tempDir, tempPath)
-    const part: Omit<MultipartFilePart, 'size' | 'sha256'> = { fieldName, filename, mimeType, tempPath }
+    const openFile = () => {
+      this.#tempPaths.push(tempPath)
+      return openTemp(this.#opts.tempDir, tempPath)
+    }
     const tooLarge = () => this.#opts.onFileTooLarge(fieldName, filename)
     const retain = this.#opts.retain?.filename === filename ? this.#opts.retain.maxBytes : 0
     const slot = this.#files.push(undefined) - 1
     const sync = this.#opts.syncFiles ?? true
-    return new FileSink(handle, this.#opts.maxFileBytes, tooLarge, retain, sync, (size, sha256, bytes) => {
-      this.#files[slot] = { ...part, size, sha256, ...(bytes ? { bytes } : {}) }
-    })
+    const done = (size: number, sha256: string, bytes: Buffer | undefined, inFile: boolean) => {
+      this.#files[slot] = {
+        ...{ fieldName, filename, mimeType, size, sha256 },
+        tempPath: inFile ? tempPath : null,
+        ...(bytes ? { bytes } : {}),
+      }
+    }
+    return new FileSink(openFile, this.#memory, this.#opts.maxFileBytes, tooLarge, retain, sync, done)
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { Executor } from '../../db/open.js'
 import { ApiError } from '../../errors/api-error.js'
 import {
@@ -43,6 +43,14 @@ export const ARKIVMELDING_IN_MEMORY_BYTES = 1024 * 1024
  */
 export const IN_TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
 
+/**
+ * Where payloads live in the database, a request's file parts up to this many bytes together are held in
+ * memory while they stream in, so they get no temp file to write, read back and remove (about a dozen
+ * file-system calls per file); larger parts stream to a temp file as before. Small, since a slow client
+ * holds it for as long as its body takes.
+ */
+export const IN_MEMORY_PART_BYTES = 256 * 1024
+
 /** What the one-step send needs: a create's checks, then the files and the send job (routes pass AppDeps). */
 export interface MultipartSendDeps extends CreateDeps {
   payloads: PayloadStore
@@ -51,7 +59,7 @@ export interface MultipartSendDeps extends CreateDeps {
 }
 
 interface Attachment extends FileInfo {
-  part: MultipartFilePart
+  part: MultipartFilePart<string | null>
 }
 
 /**
@@ -85,11 +93,7 @@ export async function createAndSend(
       arkivmeldingFiles: arkivmelding?.referencedFiles ?? null,
     })
     if (refused) throw refused
-    const moves = attachments.map((a) => ({
-      key: outPayloadKey(prepared.messageId, deps.newUuid()),
-      tempPath: a.part.tempPath,
-    }))
-    const stored = moves.map((m) => m.key)
+    const stored = attachments.map(() => outPayloadKey(prepared.messageId, deps.newUuid()))
     const total = attachments.reduce((sum, a) => sum + a.part.size, 0)
     const insert = deps.payloads.insertInTransaction
     if (insert && total <= IN_TRANSACTION_MAX_BYTES) {
@@ -97,7 +101,7 @@ export async function createAndSend(
       const payloads = await Promise.all(
         attachments.map(async (a, i) => ({
           key: stored[i]!,
-          data: a.part.bytes ?? (await readWhole(a.part)),
+          data: await partBytes(a.part),
           sha256: a.part.sha256,
         })),
       )
@@ -109,7 +113,7 @@ export async function createAndSend(
     } else {
       keys = stored
       // every file and its folder entry is durable before the commit that makes the 200
-      await deps.payloads.adoptAll(moves)
+      await adoptOrWrite(deps.payloads, attachments, stored)
       adopted = true
       await deps.db.kysely
         .transaction()
@@ -158,9 +162,24 @@ async function store(
   await enqueueSend(trx, prepared.messageId, prepared.serviceIdentifier, now)
 }
 
+/** Temp files renamed (or copied) into place; parts held in memory written under their keys. */
+async function adoptOrWrite(payloads: PayloadStore, attachments: Attachment[], keys: string[]) {
+  const moves: { key: string; tempPath: string }[] = []
+  const held: { key: string; bytes: Buffer }[] = []
+  attachments.forEach(({ part }, i) => {
+    if (part.tempPath !== null) moves.push({ key: keys[i]!, tempPath: part.tempPath })
+    else held.push({ key: keys[i]!, bytes: part.bytes! })
+  })
+  await payloads.adoptAll(moves)
+  const noLimit = { maxBytes: Number.POSITIVE_INFINITY, onLimit: () => new Error('unreachable') }
+  for (const { key, bytes } of held) await payloads.write(key, Readable.from([bytes]), noLimit)
+}
+
 async function readParts(deps: MultipartSendDeps, req: { headers: IncomingHttpHeaders; stream: Readable }) {
   try {
     return await readMultipart(req, {
+      // only where small files are stored from memory; the file store renames temp files into place
+      inMemoryBytes: deps.payloads.insertInTransaction ? IN_MEMORY_PART_BYTES : 0,
       tempDir: deps.payloads.tempDir,
       maxFileBytes: MULTIPART_MAX_FILE_BYTES,
       onFileTooLarge: (_field, filename) =>
@@ -182,9 +201,11 @@ async function readParts(deps: MultipartSendDeps, req: { headers: IncomingHttpHe
   }
 }
 
-/** A part's temp file, checked against the size its writer counted. */
-async function readWhole(part: MultipartFilePart): Promise<Buffer> {
-  const data = await readFile(part.tempPath)
+/** A part's bytes: those it holds, else its temp file's, checked against the size its writer counted. */
+async function partBytes(part: MultipartFilePart<string | null>): Promise<Buffer> {
+  if (part.bytes) return part.bytes
+  // a part without its bytes is in its temp file (the parser holds a part in memory or writes it out)
+  const data = await readFile(part.tempPath!)
   if (data.length !== part.size)
     throw new Error(`${part.tempPath} holds ${data.length} bytes where ${part.size} were written`)
   return data
@@ -204,7 +225,7 @@ function parseJson(text: string): unknown {
  * As the reference: every occurrence of a repeated filename is listed; names that differ only in case or
  * Unicode form count as repeated, since they overwrite each other when the container is unpacked.
  */
-function rejectDuplicates(files: MultipartFilePart[]): void {
+function rejectDuplicates(files: MultipartFilePart<string | null>[]): void {
   const keys = files.map((f) => documentNameKey(f.filename))
   const repeated = files
     .filter((_, i) => keys.indexOf(keys[i]!) !== keys.lastIndexOf(keys[i]!))
@@ -215,7 +236,7 @@ function rejectDuplicates(files: MultipartFilePart[]): void {
 function checkFiles(
   deps: MultipartSendDeps,
   prepared: PreparedMessage,
-  parts: MultipartFilePart[],
+  parts: MultipartFilePart<string | null>[],
 ): Attachment[] {
   const limit = uploadLimit(deps, prepared.serviceIdentifier)
   const accepted: Attachment[] = []
@@ -253,6 +274,6 @@ async function readArkivmelding(attachments: Attachment[]) {
       message: `arkivmelding.xml is larger than ${MAX_ARKIVMELDING_BYTES} bytes`,
     })
   }
-  const text = file.part.bytes?.toString('utf8') ?? (await readFile(file.part.tempPath, 'utf8'))
+  const text = (await partBytes(file.part)).toString('utf8')
   return parseArkivmelding(text)
 }
