@@ -1,11 +1,13 @@
 // One-step multipart send of a 10 KiB file (POST /api/messages/out/multipart), beside baselines in the
 // same run that make the same bytes durable with nothing else around them.
 //
-// BENCH_STORE=sqlite (the default): the integration point on SQLite with payloads in files; baselines, bare
-// Fastify handlers streaming the parts with busboy:
+// BENCH_STORE=sqlite (the default): the integration point on SQLite, its default payload store (files, but
+// a small one-step send's files in the database with their message); baselines, bare Fastify handlers
+// streaming the parts with busboy:
 //   - "durable": each part to a temp file that is fsynced, renamed into the message's folder, the folder
 //     fsynced, and one row committed in SQLite (WAL, synchronous=FULL): the promise our 200 makes;
-//   - "no file fsync": the same without the file and folder fsyncs (the baseline before issue 20).
+//   - "no file fsync": the same without the file and folder fsyncs (the baseline before issue 20);
+//   - "bytes in the row": the message row and the parts' bytes in one SQLite transaction (synchronous=FULL).
 // BENCH_STORE=postgres (BENCH_POSTGRES_URL or TEST_POSTGRES_URL): the integration point on PostgreSQL
 // with payloads in the database (`use-db-persistence`); baseline, a bare handler inserting the message row
 // and the two parts' bytes in one transaction.
@@ -165,6 +167,41 @@ async function startSqliteBaseline({ durable }) {
   return { url: `http://127.0.0.1:${app.server.address().port}/upload`, close: () => app.close() }
 }
 
+/**
+ * The SQLite baseline with the bytes in the database, as our SQLite store keeps a small send's files: the
+ * message row and the parts' bytes inserted in one transaction (WAL, synchronous=FULL).
+ */
+async function startSqliteRowBaseline() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'))
+  const db = new Database(join(dir, 'baseline.sqlite'))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.exec(
+    `create table messages (id text primary key, sbd text not null);
+     create table files (message_id text not null references messages(id), filename text not null, data blob not null,
+       primary key (message_id, filename))`,
+  )
+  const insertMessage = db.prepare('insert into messages (id, sbd) values (?, ?)')
+  const insertFile = db.prepare('insert into files (message_id, filename, data) values (?, ?, ?)')
+  const store = db.transaction((id, sbd, files) => {
+    insertMessage.run(id, sbd)
+    for (const f of files) insertFile.run(id, f.name, f.data)
+  })
+  const app = Fastify()
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+  app.post('/upload', async (req, reply) => {
+    const { sbd, files } = await readParts(req, async (stream, info) => {
+      const chunks = []
+      for await (const c of stream) chunks.push(c)
+      return { name: info.filename, data: Buffer.concat(chunks) }
+    })
+    store(randomUUID(), sbd, files)
+    return reply.send({ ok: true })
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { url: `http://127.0.0.1:${app.server.address().port}/upload`, close: () => app.close() }
+}
+
 /** The PostgreSQL baseline: the message row and the parts' bytes inserted in one transaction. */
 async function startPostgresBaseline(url) {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
@@ -227,6 +264,7 @@ if (STORE === 'postgres') {
 } else {
   baselines.push({ name: 'durable', server: await startSqliteBaseline({ durable: true }) })
   baselines.push({ name: 'no file fsync', server: await startSqliteBaseline({ durable: false }) })
+  baselines.push({ name: 'bytes in the row', server: await startSqliteRowBaseline() })
 }
 const ip = await startIp(ipProps)
 

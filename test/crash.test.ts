@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDb } from '../src/db/open.js'
+import { withSmallSendsInDatabase } from '../src/files/choose-store.js'
 import { createDbPayloadStore } from '../src/files/db-payload-store.js'
 import { createLocalPayloadStore } from '../src/files/payload-store.js'
 import { sweepOrphanPayloads } from '../src/messages/out/orphans.js'
@@ -81,9 +82,11 @@ describe.each(STORES)('a SIGKILL during sends on %s', (kind) => {
     try {
       // with SQLite the start-up sweep has already removed files no row names; with PostgreSQL it
       // leaves them 10 minutes for other instances, so sweep here without that grace
-      // the store the process used: files on SQLite, the database on PostgreSQL (their defaults)
+      // the store the process used, their defaults: on SQLite files, with small one-step sends in the
+      // database; on PostgreSQL the database
+      const database = createDbPayloadStore(db, { filedir })
       const payloads =
-        kind === 'sqlite' ? createLocalPayloadStore(filedir) : createDbPayloadStore(db, { filedir })
+        kind === 'sqlite' ? withSmallSendsInDatabase(database, createLocalPayloadStore(filedir)) : database
       const swept = await sweepOrphanPayloads(db, payloads, 0)
       if (kind === 'sqlite') expect(swept).toBe(0)
       const messages = await db.kysely.selectFrom('out_messages').selectAll().execute()

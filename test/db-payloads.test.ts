@@ -204,3 +204,56 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     expect((await payloadRows()).map((r) => r.key)).toEqual(files.map((f) => f.storage_key).sort())
   })
 })
+
+describe('small one-step sends in the database with use-db-persistence left unset, on sqlite', () => {
+  let ip: TestIp
+  beforeEach(async () => {
+    ip = await startTestIp('sqlite', { configuredPayloadStore: true })
+  })
+  afterEach(async () => ip.close())
+
+  function form(messageId: string, pdf: Buffer): FormData {
+    const f = new FormData()
+    const sbd = arkivmeldingSbd({ messageId, hoveddokument: 'vedtak.pdf' })
+    f.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
+    const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
+    f.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
+    f.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
+    return f
+  }
+
+  async function send(messageId: string, pdf: Buffer) {
+    const res = await ip.json<Json>('/api/messages/out/multipart', {
+      method: 'POST',
+      body: form(messageId, pdf),
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const files = await ip.db.kysely
+      .selectFrom('out_files')
+      .innerJoin('out_messages', 'out_messages.id', 'out_files.message_fk')
+      .where('out_messages.message_id', '=', messageId)
+      .select(['storage_key', 'sha256'])
+      .orderBy('dokumentnummer')
+      .execute()
+    expect(files).toHaveLength(2)
+    const back = Buffer.concat(await ip.payloads.read(files[1]!.storage_key).toArray())
+    expect(sha256(back)).toBe(sha256(pdf))
+    expect(files[1]!.sha256).toBe(sha256(pdf))
+    return files
+  }
+
+  it('stores the files of a small send in its transaction, and no file at all', async () => {
+    const id = 'c5a7e1f0-3b2d-4c6e-9f8a-1b2c3d4e5f60'
+    const files = await send(id, bytes(10 * 1024))
+    const rows = await ip.db.kysely.selectFrom('payloads').select('key').orderBy('key').execute()
+    expect(rows.map((r) => r.key)).toEqual(files.map((f) => f.storage_key).sort())
+    expect(filesUnder(ip, '')).toEqual([])
+  })
+
+  it('keeps a send with a part too large to hold in memory as files, as before', async () => {
+    const id = 'd6b8f2a1-4c3e-4d7f-8a9b-2c3d4e5f6a71'
+    await send(id, bytes(IN_MEMORY_PART_BYTES + 1))
+    expect(await ip.db.kysely.selectFrom('payloads').select('key').execute()).toEqual([])
+    expect(filesUnder(ip, `out/${id}`)).toHaveLength(2)
+  })
+})

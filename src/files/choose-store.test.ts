@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,7 +6,7 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { createTestStore, STORES } from '../../test/support/db.js'
 import { load, MINIMAL_ENV } from '../config/test-helpers.js'
-import { createPayloadStore, payloadStoreKind } from './choose-store.js'
+import { createPayloadStore, payloadStoreKind, smallSendsInDatabase } from './choose-store.js'
 import { createLocalPayloadStore, type PayloadStore } from './payload-store.js'
 
 const KEY = 'difi.move.nextmove.use-db-persistence'
@@ -98,6 +99,71 @@ describe.each(STORES)('the database store over earlier payload files, on %s', (k
       await store.remove('m2/1-b')
       expect(await store.list('')).toEqual(['m3/1-c'])
       expect(await earlier.list('')).toEqual([])
+    } finally {
+      await db.close()
+      await ts.cleanup()
+      await rm(cwd, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('the file store with small one-step sends in the database', () => {
+  it('is what SQLite gets with use-db-persistence left unset, and only then', () => {
+    const with_ = (useDbPersistence: boolean | null) => ({
+      nextmove: { ...load().nextmove, useDbPersistence },
+    })
+    expect(smallSendsInDatabase(with_(null), 'sqlite')).toBe(true)
+    expect(smallSendsInDatabase(with_(false), 'sqlite')).toBe(false)
+    expect(smallSendsInDatabase(with_(true), 'sqlite')).toBe(false)
+    expect(smallSendsInDatabase(with_(null), 'postgres')).toBe(false)
+  })
+
+  it.each([
+    [null, true],
+    [false, false],
+  ] as const)('set to %j on SQLite: insertInTransaction offered: %j', async (useDbPersistence, offered) => {
+    const ts = await createTestStore('sqlite')
+    const db = await ts.open()
+    const cwd = await mkdtemp(join(tmpdir(), 'choose-store-'))
+    try {
+      const config = { nextmove: { ...load().nextmove, filedir: 'messages', useDbPersistence } }
+      const store = createPayloadStore({ config, db, cwd })
+      expect(typeof store.insertInTransaction === 'function').toBe(offered)
+      // temp files are renamed into place: they must be fsynced first, as in the file store
+      expect(store.tempFilesNeedSync).toBe(true)
+    } finally {
+      await db.close()
+      await ts.cleanup()
+      await rm(cwd, { recursive: true, force: true })
+    }
+  })
+
+  it('inserts in the caller transaction, writes everything else to files, reads and removes both', async () => {
+    const ts = await createTestStore('sqlite')
+    const db = await ts.open()
+    const cwd = await mkdtemp(join(tmpdir(), 'choose-store-'))
+    const text = async (r: Readable) => Buffer.concat(await r.toArray()).toString()
+    try {
+      const config = { nextmove: { ...load().nextmove, filedir: 'messages', useDbPersistence: null } }
+      const store = createPayloadStore({ config, db, cwd })
+      const data = Buffer.from('a small file')
+      const sha256 = createHash('sha256').update(data).digest('hex')
+      await db.kysely.transaction().execute(async (trx) => {
+        await store.insertInTransaction!(trx, [{ key: 'm1/1-a', data, sha256 }])
+      })
+      await store.write('m1/2-b', Readable.from([Buffer.from('uploaded')]), {
+        maxBytes: 100,
+        onLimit: () => new Error('limit'),
+      })
+      expect(await db.kysely.selectFrom('payloads').select('key').execute()).toEqual([{ key: 'm1/1-a' }])
+      expect(await readdir(join(cwd, 'messages', 'm1'))).toEqual(['2-b'])
+      expect(await text(store.read('m1/1-a'))).toBe('a small file')
+      expect(await text(store.read('m1/2-b'))).toBe('uploaded')
+      expect([await store.exists('m1/1-a'), await store.exists('m1/2-b')]).toEqual([true, true])
+      expect(await store.list('m1')).toEqual(['m1/1-a', 'm1/2-b'])
+      await store.removeDir('m1')
+      expect(await store.list('')).toEqual([])
+      expect(await db.kysely.selectFrom('payloads').select('key').execute()).toEqual([])
     } finally {
       await db.close()
       await ts.cleanup()

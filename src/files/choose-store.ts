@@ -31,9 +31,39 @@ export function createPayloadStore(o: {
   const filedir = resolve(o.cwd, o.config.nextmove.filedir)
   const clock = o.clock ? { clock: o.clock } : {}
   const files = createLocalPayloadStore(filedir, clock)
-  return payloadStoreKind(o.config, o.db.caps.name) === 'database'
-    ? withEarlierFiles(createDbPayloadStore(o.db, { filedir, ...clock }), files)
-    : files
+  if (payloadStoreKind(o.config, o.db.caps.name) === 'database')
+    return withEarlierFiles(createDbPayloadStore(o.db, { filedir, ...clock }), files)
+  if (!smallSendsInDatabase(o.config, o.db.caps.name)) return files
+  return withSmallSendsInDatabase(createDbPayloadStore(o.db, { filedir, ...clock }), files)
+}
+
+/**
+ * Left at its default on SQLite, the file store still takes the small files of a one-step send into the
+ * database: those the multipart reader held in memory (IN_MEMORY_PART_BYTES in
+ * messages/out/multipart-send.ts), inserted in the transaction that stores their message. Such a send then
+ * makes no file-system call at all, where files cost about two dozen (temp files, renames, folder fsyncs,
+ * the folder's removal after the send), each a round trip to libuv's thread pool: 1.7 times the requests
+ * per second (bench/README.md). Set explicitly to false, every payload is a file.
+ */
+export function smallSendsInDatabase(
+  config: Pick<Config, 'nextmove'>,
+  datasourceKind: Db['caps']['name'],
+): boolean {
+  return config.nextmove.useDbPersistence === null && datasourceKind === 'sqlite'
+}
+
+/**
+ * The file store, with `insertInTransaction` into the database; reads, removals and sweeps cover both,
+ * the database first (as withEarlierFiles).
+ */
+export function withSmallSendsInDatabase(database: PayloadStore, files: PayloadStore): PayloadStore {
+  return {
+    ...withEarlierFiles(database, files),
+    tempFilesNeedSync: files.tempFilesNeedSync,
+    write: files.write,
+    adopt: files.adopt,
+    adoptAll: files.adoptAll,
+  }
 }
 
 /**

@@ -48,6 +48,13 @@ describe.skipIf(!opensslAvailable() || !unzipAvailable)('writeDpiPackage', () =>
   })
   afterAll(() => tmp.cleanup())
 
+  it('makes its temp folder when it is missing', async () => {
+    const missing = join(tmp.dir, 'not-yet', 'temp')
+    const pkg = await writeDpiPackage(options({ tempDir: missing }))
+    expect(pkg.path.startsWith(missing)).toBe(true)
+    expect(statSync(pkg.path).size).toBe(pkg.size)
+  })
+
   it('writes CMS that openssl decrypts to the ASiC-E, and its SHA-256 is what openssl dgst says', async () => {
     const pkg = await writeDpiPackage(options())
     expect(pkg.path.startsWith(tempDir)).toBe(true)

@@ -5,7 +5,7 @@
 
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -31,6 +31,8 @@ export interface WriteDpiPackageOptions extends WriteDpiAsicOptions {
  * error thrown (AsicWriteError or CmsError for what no retry can fix).
  */
 export async function writeDpiPackage(o: WriteDpiPackageOptions): Promise<DpiPackage> {
+  // the folder may not be there yet: nothing else needs it where a send's files were all held in memory
+  await mkdir(o.tempDir, { recursive: true })
   // RSA-OAEP with SHA-256 and AES-256-CBC, as the reference (the DPI text says OAEP with SHA-1; receivers take both).
   // Made before the container, whose first source opens at once: a bad certificate leaves nothing open.
   const encrypt = encryptStream(o.recipientCertPem)

@@ -20,6 +20,7 @@ export function configurationPage(
   info: Record<string, unknown>,
   transports: ReadonlySet<string>,
   payloadStore: PayloadStoreKind,
+  smallSendsInDatabase = false,
 ): Page {
   const services = Object.entries(config.features.enabled).map(([service, on]) => {
     const { label, badge } = SERVICE_BADGES[serviceState(service, config.features.enabled, transports)]
@@ -40,7 +41,7 @@ export function configurationPage(
       'Payloads',
       payloadStore === 'database'
         ? `in the database (temp files in ${config.nextmove.filedir})`
-        : `files in ${config.nextmove.filedir}`,
+        : `files in ${config.nextmove.filedir}${smallSendsInDatabase ? "; a one-step send's small files in the database" : ''}`,
     ],
     ['Lock timeout (minutes)', config.nextmove.lockTimeoutMinutes],
     ['Default lifetime (hours)', config.nextmove.defaultTtlHours],

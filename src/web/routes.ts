@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../errors/api-error.js'
-import { payloadStoreKind } from '../files/choose-store.js'
+import { payloadStoreKind, smallSendsInDatabase } from '../files/choose-store.js'
 import type { AppDeps } from '../http/app-deps.js'
 import { buildInfo } from '../ops/info.js'
 import type { Ops } from '../ops/ops.js'
@@ -110,6 +110,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps, ops
         ops.info(),
         deps.transports,
         payloadStoreKind(deps.config, deps.db.caps.name),
+        smallSendsInDatabase(deps.config, deps.db.caps.name),
       ),
     ),
   )

@@ -50,6 +50,8 @@ export async function startTestIp(
     clock?: ManualClock
     keys?: BusinessKeys | null
     transports?: readonly ServiceIdentifier[]
+    /** the payload store a start would choose (createPayloadStore), also with use-db-persistence unset */
+    configuredPayloadStore?: boolean
   } = {},
 ): Promise<TestIp> {
   const store = await createTestStore(kind)
@@ -80,9 +82,10 @@ export async function startTestIp(
   })
   const db = await store.open()
   // files unless a test sets difi.move.nextmove.use-db-persistence=true: many tests look at the files
-  const payloads = config.nextmove.useDbPersistence
-    ? createPayloadStore({ config, db, cwd: store.dir, clock })
-    : createLocalPayloadStore(config.nextmove.filedir, { clock })
+  const payloads =
+    config.nextmove.useDbPersistence || opts.configuredPayloadStore
+      ? createPayloadStore({ config, db, cwd: store.dir, clock })
+      : createLocalPayloadStore(config.nextmove.filedir, { clock })
   const srClient = createServiceRegistryClient({ ...config.serviceRegistry, clock })
   const deps: AppDeps = {
     config,

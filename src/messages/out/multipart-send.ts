@@ -39,15 +39,17 @@ export const ARKIVMELDING_IN_MEMORY_BYTES = 1024 * 1024
 /**
  * Where payloads live in the database, a message's files up to this many bytes together are read whole
  * into memory and stored in the transaction that stores the message: one commit for the whole request.
- * Larger ones are adopted first, chunk by chunk, as an upload is.
+ * Larger ones are adopted first, chunk by chunk, as an upload is. The file store that keeps small sends
+ * in the database (choose-store.ts) takes them only when all were held in memory: reading temp files back
+ * into SQLite's commit costs more than renaming them (bench/README.md).
  */
 export const IN_TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
 
 /**
- * Where payloads live in the database, a request's file parts up to this many bytes together are held in
- * memory while they stream in, so they get no temp file to write, read back and remove (about a dozen
- * file-system calls per file); larger parts stream to a temp file as before. Small, since a slow client
- * holds it for as long as its body takes.
+ * Where small payloads go into the database (`insertInTransaction`), a request's file parts up to this many
+ * bytes together are held in memory while they stream in, so they get no temp file to write, read back or
+ * rename and remove (about a dozen file-system calls per file); larger parts stream to a temp file as
+ * before. Small, since a slow client holds it for as long as its body takes.
  */
 export const IN_MEMORY_PART_BYTES = 256 * 1024
 
@@ -96,7 +98,9 @@ export async function createAndSend(
     const stored = attachments.map(() => outPayloadKey(prepared.messageId, deps.newUuid()))
     const total = attachments.reduce((sum, a) => sum + a.part.size, 0)
     const insert = deps.payloads.insertInTransaction
-    if (insert && total <= IN_TRANSACTION_MAX_BYTES) {
+    const held = attachments.every((a) => a.part.tempPath === null)
+    const inTransaction = held || !deps.payloads.tempFilesNeedSync
+    if (insert && inTransaction && total <= IN_TRANSACTION_MAX_BYTES) {
       // read before the transaction, which then only writes; the temp files are removed below
       const payloads = await Promise.all(
         attachments.map(async (a, i) => ({
