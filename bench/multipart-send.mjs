@@ -116,6 +116,15 @@ async function readParts(req, onFile) {
   return { sbd, files: await Promise.all(files) }
 }
 
+/** The sbd field and each file's name and bytes, read whole into memory. */
+function readPartsInMemory(req) {
+  return readParts(req, async (stream, info) => {
+    const chunks = []
+    for await (const c of stream) chunks.push(c)
+    return { name: info.filename, data: Buffer.concat(chunks) }
+  })
+}
+
 async function fsyncPath(path) {
   const h = await open(path, 'r')
   try {
@@ -190,11 +199,7 @@ async function startSqliteRowBaseline() {
   const app = Fastify()
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
   app.post('/upload', async (req, reply) => {
-    const { sbd, files } = await readParts(req, async (stream, info) => {
-      const chunks = []
-      for await (const c of stream) chunks.push(c)
-      return { name: info.filename, data: Buffer.concat(chunks) }
-    })
+    const { sbd, files } = await readPartsInMemory(req)
     store(randomUUID(), sbd, files)
     return reply.send({ ok: true })
   })
@@ -213,11 +218,7 @@ async function startPostgresBaseline(url) {
   const app = Fastify()
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
   app.post('/upload', async (req, reply) => {
-    const { sbd, files } = await readParts(req, async (stream, info) => {
-      const chunks = []
-      for await (const c of stream) chunks.push(c)
-      return { name: info.filename, data: Buffer.concat(chunks) }
-    })
+    const { sbd, files } = await readPartsInMemory(req)
     const id = randomUUID()
     const c = await pool.connect()
     try {
