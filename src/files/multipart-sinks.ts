@@ -1,5 +1,5 @@
 // Where the parts of a multipart body go while they stream in: plain fields to memory (capped),
-// files to their temp file (counted, hashed, fsynced at the end).
+// files to their temp file (counted, hashed, fsynced at the end) or, within a request's budget, to memory.
 
 import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'

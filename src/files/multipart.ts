@@ -1,7 +1,7 @@
 // The body of `POST /api/messages/out/multipart` (the reference's NextMoveMessageOutController): an `sbd` part with the SBD JSON
 // and any number of file parts (part name = attachment title, filename = name in the ASiC, part
-// Content-Type = MIME type). File parts stream to their own temp files with the size limit enforced
-// while streaming (principle 4); plain fields are small and kept as text. The reference picks up a
+// Content-Type = MIME type). File parts stream to their own temp files (or, for a caller that asks, are
+// held in memory up to a budget) with the size limit enforced while streaming (principle 4); plain fields are small and kept as text. The reference picks up a
 // part named `sbd` sent with a filename as an attachment too [quirk]; we never do: it is the SBD.
 
 import { randomUUID } from 'node:crypto'
@@ -166,7 +166,7 @@ class PartReader {
       // left in the list until all settled: after a failure cleanUp waits for the rest
       await Promise.all(this.#ending)
       this.#ending.length = 0
-      this.result.files.push(...(this.#files as MultipartFilePart[]))
+      this.result.files.push(...(this.#files as MultipartFilePart<string | null>[]))
     } finally {
       // after an abort a read is still pending: return() would wait for it, so do not await it then
       const closing = input.return?.()
