@@ -288,8 +288,10 @@ describe.skipIf(!POSTGRES_URL)('constant memory in PostgreSQL', () => {
     expect(hash.digest('hex')).toBe(written.sha256)
 
     for (const [first, second] of [writePeaks, readPeaks] as [number, number][]) {
-      // holding the payload would add its 150 MB half; a garbage collector's whim stays well under that
-      expect(second - first).toBeLessThan(48 * 1024 * 1024)
+      // holding the payload would add its 150 MB half; a garbage collector's whim stays well under that,
+      // though the pile of spent chunks below may fall on either side of the middle (71 MB once, on
+      // Node.js 24 with PostgreSQL)
+      expect(second - first).toBeLessThan(100 * 1024 * 1024)
       // pg hands each chunk over as hex text, and V8 frees those spent buffers only once some 60 MB
       // of them have piled up (measured with --expose-gc), whatever the payload's size: a looser bound
       // than the file store's, still half of what holding the payload would take
