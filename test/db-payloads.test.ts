@@ -22,6 +22,21 @@ function bytes(n: number): Buffer {
   return b
 }
 
+/** A one-step send's body: the SBD, arkivmelding.xml and vedtak.pdf. */
+function multipartForm(messageId: string, pdf: Buffer): FormData {
+  const form = new FormData()
+  form.append(
+    'sbd',
+    new Blob([JSON.stringify(arkivmeldingSbd({ messageId, hoveddokument: 'vedtak.pdf' }))], {
+      type: 'application/json',
+    }),
+  )
+  const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
+  form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
+  form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
+  return form
+}
+
 describe.each(STORES)('payloads in the database through the API, on %s', (kind) => {
   let ip: TestIp
   beforeEach(async () => {
@@ -106,20 +121,6 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     expect(await ip.db.kysely.selectFrom('payload_chunks').select('seq').execute()).toEqual([])
   })
 
-  function multipartForm(messageId: string, pdf: Buffer): FormData {
-    const form = new FormData()
-    form.append(
-      'sbd',
-      new Blob([JSON.stringify(arkivmeldingSbd({ messageId, hoveddokument: 'vedtak.pdf' }))], {
-        type: 'application/json',
-      }),
-    )
-    const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
-    form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
-    form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
-    return form
-  }
-
   async function expectStored(pdf: Buffer) {
     const files = await ip.db.kysely.selectFrom('out_files').selectAll().orderBy('dokumentnummer').execute()
     expect(files.map((f) => f.filename)).toEqual(['arkivmelding.xml', 'vedtak.pdf'])
@@ -176,10 +177,14 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     // all but the end of the document: arkivmelding.xml, before it, is whole by the time the document's
     // temp file exists
     req.write(body.subarray(0, body.length - 100))
-    const deadline = Date.now() + 5000
-    while (!documentWritten() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-    expect(parts()).toHaveLength(1)
-    req.end(body.subarray(body.length - 100))
+    try {
+      const deadline = Date.now() + 5000
+      while (!documentWritten() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      expect(parts()).toHaveLength(1)
+    } finally {
+      // also after a failed expectation, so the server is not left waiting for the rest of the body
+      req.end(body.subarray(body.length - 100))
+    }
     const res = await answer
     expect(res.status, res.text).toBe(200)
     await expectStored(pdf)
@@ -212,20 +217,10 @@ describe('small one-step sends in the database with use-db-persistence left unse
   })
   afterEach(async () => ip.close())
 
-  function form(messageId: string, pdf: Buffer): FormData {
-    const f = new FormData()
-    const sbd = arkivmeldingSbd({ messageId, hoveddokument: 'vedtak.pdf' })
-    f.append('sbd', new Blob([JSON.stringify(sbd)], { type: 'application/json' }))
-    const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak' })
-    f.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
-    f.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
-    return f
-  }
-
   async function send(messageId: string, pdf: Buffer) {
     const res = await ip.json<Json>('/api/messages/out/multipart', {
       method: 'POST',
-      body: form(messageId, pdf),
+      body: multipartForm(messageId, pdf),
     })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     const files = await ip.db.kysely

@@ -235,7 +235,11 @@ class PartReader {
     const sync = this.#opts.syncFiles ?? true
     const done = (size: number, sha256: string, bytes: Buffer | undefined, inFile: boolean) => {
       this.#files[slot] = {
-        ...{ fieldName, filename, mimeType, size, sha256 },
+        fieldName,
+        filename,
+        mimeType,
+        size,
+        sha256,
         tempPath: inFile ? tempPath : null,
         ...(bytes ? { bytes } : {}),
       }
