@@ -36,6 +36,7 @@ export function createAsicVerifier(deps: {
     const org = /^\d{9}$/.test(primary) ? primary : null
     return verifyEncryptedAsic({
       cmsPath: asic.tempPath,
+      cmsSize: asic.size,
       keys: deps.keys,
       tempDir: deps.payloads.tempDir,
       maxBytes: deps.maxBytes,

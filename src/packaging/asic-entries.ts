@@ -5,7 +5,6 @@
 
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type yauzl from 'yauzl'
@@ -29,10 +28,13 @@ export class AsicError extends Error {
 /** Small entries compress well by nature (a page of XML); the ratio only matters for large ones. */
 export const RATIO_FLOOR = 1024 * 1024
 
-/** Opened for reading entry by entry; yauzl checks each entry's real size against its declared one. */
-export async function openZip(path: string): Promise<yauzl.ZipFile> {
+/**
+ * Opened for reading entry by entry, from a file or from memory; yauzl checks each entry's real size
+ * against its declared one.
+ */
+export async function openZip(source: string | Buffer): Promise<yauzl.ZipFile> {
   try {
-    return await openZipFile(path, {
+    return await openZipFile(source, {
       lazyEntries: true,
       decodeStrings: false,
       validateEntrySizes: true,
@@ -122,13 +124,13 @@ export function inflationBudget(max: number): ByteBudget {
 
 /**
  * Inflates one entry through a SHA-256, at most `max` bytes (and no more than it declares), into
- * `path`, or nowhere when `path` is null (only checked).
+ * `path`, into memory (`data`) when `path` is 'memory', or nowhere when `path` is null (only checked).
  */
 export async function inflateEntry(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
-  o: { name: string; max: number; path: string | null; budget: ByteBudget },
-): Promise<{ size: number; sha256: Buffer }> {
+  o: { name: string; max: number; path: string | null | 'memory'; budget: ByteBudget },
+): Promise<{ size: number; sha256: Buffer; data: Buffer | null }> {
   const hash = createHash('sha256')
   let size = 0
   const tap = new Transform({
@@ -138,16 +140,31 @@ export async function inflateEntry(
       done(o.budget.spend(chunk.length), chunk)
     },
   })
-  const sink = o.path ? createWriteStream(o.path) : new Writable({ write: (_c, _e, done) => done() })
+  const held: Buffer[] = []
+  const sink =
+    o.path === 'memory'
+      ? new Writable({
+          write: (chunk: Buffer, _e, done) => {
+            held.push(chunk)
+            done()
+          },
+        })
+      : o.path
+        ? createWriteStream(o.path)
+        : new Writable({ write: (_c, _e, done) => done() })
   const stream = await zip.openReadStreamPromise(entry)
   await pipeline(stream, limit(Math.min(o.max, entry.uncompressedSize), o.name), tap, sink)
-  return { size, sha256: hash.digest() }
+  return { size, sha256: hash.digest(), data: o.path === 'memory' ? Buffer.concat(held) : null }
 }
 
-/** An entry as extracted: its name, where it was written (`''` when only hashed), its size and digest. */
+/**
+ * An entry as extracted: its name, where it was written (`''` when only hashed or held), its bytes when
+ * held in memory, its size and digest.
+ */
 export interface ExtractedEntry {
   name: string
   path: string
+  data: Buffer | null
   size: number
   sha256: Buffer
   /** its place among the file entries, from 0 */
@@ -155,8 +172,11 @@ export interface ExtractedEntry {
 }
 
 export interface ExtractOptions extends Omit<ReadAsicOptions, 'tempDir' | 'discardData'> {
-  /** where entry `order` is written, or null to hash and count it only */
-  pathFor(name: string, order: number): string | null
+  /**
+   * where entry `order` is written, 'memory' to hold its bytes (`data`; its size is bounded by `maxFor`
+   * and what it declares, `entry.uncompressedSize`), or null to hash and count it only
+   */
+  pathFor(name: string, order: number, entry: yauzl.Entry): string | null | 'memory'
   /** what one entry may inflate to (default maxEntryBytes) */
   maxFor?(name: string): number
   /** a check of each entry before it inflates (`order` counts the entries before it) */
@@ -164,24 +184,22 @@ export interface ExtractOptions extends Omit<ReadAsicOptions, 'tempDir' | 'disca
 }
 
 /**
- * Every entry of the zip at `zipPath`, checked and inflated one at a time: the entry count, each name,
+ * Every entry of the zip at `source` (a file, or the zip's bytes), checked and inflated one at a time: the entry count, each name,
  * no name twice, the declared sizes and ratio before a byte is inflated, and the real bytes of all the
  * entries together against the ratio to the file's real size (entries may share their compressed bytes:
  * an overlapping zip bomb). A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
  * passes as it is.
  */
 export async function extractEntries(
-  zipPath: string,
+  source: string | Buffer,
   o: ExtractOptions,
 ): Promise<Map<string, ExtractedEntry>> {
-  const zip = await openZip(zipPath)
+  const zip = await openZip(source)
   const found = new Map<string, ExtractedEntry>()
   let total = 0
   // what `inspect` threw, which passes as it is
   let inspected: unknown
-  const budget = inflationBudget(
-    Math.min(o.maxTotalBytes, o.maxRatio * Math.max(RATIO_FLOOR, (await stat(zipPath)).size)),
-  )
+  const budget = inflationBudget(Math.min(o.maxTotalBytes, o.maxRatio * Math.max(RATIO_FLOOR, zip.fileSize)))
   try {
     if (zip.entryCount > o.maxEntries) {
       throw new AsicError('limit', `the container has ${zip.entryCount} entries, more than ${o.maxEntries}`)
@@ -198,10 +216,11 @@ export async function extractEntries(
       total += entry.uncompressedSize
       checkSizes(name, entry, o, total)
       if (name.endsWith('/')) continue
-      const path = o.pathFor(name, found.size)
+      const path = o.pathFor(name, found.size, entry)
       const max = o.maxFor?.(name) ?? o.maxEntryBytes
-      const { size, sha256 } = await inflateEntry(zip, entry, { name, max, path, budget })
-      found.set(name, { name, path: path ?? '', size, sha256, order: found.size })
+      const { size, sha256, data } = await inflateEntry(zip, entry, { name, max, path, budget })
+      const at = path === 'memory' ? '' : (path ?? '')
+      found.set(name, { name, path: at, data, size, sha256, order: found.size })
     }
   } catch (e) {
     if (e instanceof AsicError || e === inspected) throw e

@@ -1,9 +1,10 @@
 // ASiC-E reader for untrusted input. yauzl needs random access, so a stream is spooled to a temp file
-// first. Every entry is checked against the limits from the central directory before a byte is
-// inflated, and again while it streams (sizes in the central directory can lie); each entry is
-// written to its own temp file under a generated name, so entry names never reach the filesystem
-// (when only checking, `discardData`, the documents are hashed and written nowhere). The zip level is
-// in asic-entries.ts.
+// first (a file or the zip's bytes in memory are read as they are). Every entry is checked against the
+// limits from the central directory before a byte is inflated, and again while it streams (sizes in the
+// central directory can lie); each entry is written to its own temp file under a generated name, so
+// entry names never reach the filesystem. When only checking (`discardData`), the documents are hashed
+// and written nowhere, and the small entries the checks read are held in memory: nothing reaches the
+// disk. The zip level is in asic-entries.ts.
 
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -32,8 +33,9 @@ export interface ReadAsicOptions {
   tempDir: string
   /**
    * Only check the container: the documents are hashed and counted as they inflate, never written;
-   * only the small entries the checks read (mimetype, manifest.xml, META-INF/) reach the disk, each
-   * bounded while it streams. `files` then name no paths.
+   * the small entries the checks read (mimetype, manifest.xml, META-INF/) are held in memory, each
+   * bounded while it streams and all together by MAX_HELD_META_BYTES. `files` then name no paths, and
+   * no folder is made unless a stream is spooled (`dir`).
    */
   discardData?: boolean
 }
@@ -49,8 +51,8 @@ export interface AsicFile {
 export interface ReadAsicResult {
   manifest: EformidlingManifest | null
   files: AsicFile[]
-  /** the folder holding every extracted file: the caller removes it when done */
-  dir: string
+  /** the folder holding every extracted file: the caller removes it when done (null: none was made) */
+  dir: string | null
   signatureValid: boolean
   signatureError: string | null
   signerCertPem: string | null
@@ -58,36 +60,61 @@ export interface ReadAsicResult {
 
 /** the entries read into memory (manifests, signature) */
 const MAX_META_BYTES = 1024 * 1024
+/**
+ * What those entries may hold in memory together, when only checking: a real container's are a few
+ * kilobytes (mimetype, two manifests, a signature); more is refused rather than held or spooled.
+ */
+export const MAX_HELD_META_BYTES = 8 * MAX_META_BYTES
 
 type Extracted = ExtractedEntry
 
-export async function readAsic(source: Readable | string, opts: ReadAsicOptions): Promise<ReadAsicResult> {
-  const dir = await mkdtemp(join(opts.tempDir, 'asic-'))
+/** `source`: a stream (spooled to a temp file), a file, or the zip's bytes. */
+export async function readAsic(
+  source: Readable | string | Buffer,
+  opts: ReadAsicOptions,
+): Promise<ReadAsicResult> {
+  const spooled = typeof source !== 'string' && !Buffer.isBuffer(source)
+  const dir = spooled || !opts.discardData ? await mkdtemp(join(opts.tempDir, 'asic-')) : null
   try {
-    let zipPath = source as string
-    if (typeof source !== 'string') {
-      zipPath = join(dir, '.spool.zip')
+    let zip = source as string | Buffer
+    if (spooled && dir) {
+      zip = join(dir, '.spool.zip')
       await pipeline(
         source,
         limit(opts.maxTotalBytes + MAX_META_BYTES, 'the container'),
-        createWriteStream(zipPath),
+        createWriteStream(zip),
       )
     }
-    const extracted = await extract(zipPath, dir, opts)
-    if (zipPath !== source) await rm(zipPath, { force: true })
+    const extracted = await extract(zip, dir, opts)
+    if (spooled) await rm(zip, { force: true })
     return await verify(extracted, dir)
   } catch (e) {
-    await rm(dir, { recursive: true, force: true })
+    if (dir) await rm(dir, { recursive: true, force: true })
     throw e
   }
 }
 
-async function extract(zipPath: string, dir: string, opts: ReadAsicOptions): Promise<Map<string, Extracted>> {
-  return extractEntries(zipPath, {
+async function extract(
+  zip: string | Buffer,
+  dir: string | null,
+  opts: ReadAsicOptions,
+): Promise<Map<string, Extracted>> {
+  let held = 0
+  return extractEntries(zip, {
     ...opts,
-    // checking only: the documents are hashed, never written; the entries read into memory are small,
-    // and held to that as they inflate
-    pathFor: (name, order) => (!opts.discardData || isMeta(name) ? join(dir, String(order)) : null),
+    // checking only: the documents are hashed, never written; the entries the checks read are held,
+    // small, and held to that as they inflate (no more than each declares)
+    pathFor: (name, order, entry) => {
+      if (!opts.discardData) return join(dir as string, String(order))
+      if (!isMeta(name)) return null
+      held += Math.min(entry.uncompressedSize, MAX_META_BYTES)
+      if (held > MAX_HELD_META_BYTES)
+        throw new AsicError(
+          'limit',
+          `the container's metadata entries hold more than ${MAX_HELD_META_BYTES} bytes together`,
+        )
+      return 'memory'
+    },
     maxFor: (name) => (opts.discardData && isMeta(name) ? MAX_META_BYTES : opts.maxEntryBytes),
   })
 }
@@ -96,10 +123,10 @@ async function small(found: Map<string, Extracted>, name: string): Promise<Buffe
   const e = found.get(name)
   if (!e) return null
   if (e.size > MAX_META_BYTES) throw new AsicError('limit', `${name} is larger than ${MAX_META_BYTES} bytes`)
-  return readFile(e.path)
+  return e.data ?? readFile(e.path)
 }
 
-async function verify(found: Map<string, Extracted>, dir: string): Promise<ReadAsicResult> {
+async function verify(found: Map<string, Extracted>, dir: string | null): Promise<ReadAsicResult> {
   const mimetype = await small(found, 'mimetype')
   if (mimetype?.toString('utf8').trim() !== ASIC_MIMETYPE) {
     throw new AsicError('malformed', `not an ASiC-E container: no mimetype entry with ${ASIC_MIMETYPE}`)

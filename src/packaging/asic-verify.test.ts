@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { signDetached } from './asic-signature.js'
-import { type AsicVerdict, verifyEncryptedAsic } from './asic-verify.js'
+import { type AsicVerdict, SMALL_CMS_BYTES, verifyEncryptedAsic } from './asic-verify.js'
 import { ASIC_MIMETYPE, asicManifestXml } from './asic-xml.js'
 import { makeIdentity, makeTempDir, openssl, opensslCmsSign, type TestIdentity } from './test-support.js'
 
@@ -34,12 +34,16 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest()
 const opensslSign = (manifest: Buffer, who: TestIdentity, md = 'sha1') =>
   opensslCmsSign(tmp.dir, manifest, who, { md })
 
-async function container(sign: (manifest: Buffer) => Promise<Buffer> | Buffer, data = doc.data) {
+async function container(
+  sign: (manifest: Buffer) => Promise<Buffer> | Buffer,
+  data = doc.data,
+  listed = sha256(doc.data),
+) {
   const zip = new yazl.ZipFile()
   zip.addBuffer(Buffer.from(ASIC_MIMETYPE), 'mimetype', { compress: false })
   zip.addBuffer(data, doc.name)
   const manifest = asicManifestXml(
-    [{ uri: doc.name, mimeType: 'application/pdf', sha256: sha256(doc.data) }],
+    [{ uri: doc.name, mimeType: 'application/pdf', sha256: listed }],
     'META-INF/signature.p7s',
   )
   zip.addBuffer(manifest, 'META-INF/ASiCManifest.xml')
@@ -74,9 +78,14 @@ function opensslEncrypt(plain: Buffer, to: TestIdentity): string {
   return out
 }
 
-function verify(cmsPath: string, expected: string | null | Error): Promise<AsicVerdict> {
+function verifyOnce(
+  cmsPath: string,
+  expected: string | null | Error,
+  cmsSize?: number,
+): Promise<AsicVerdict> {
   return verifyEncryptedAsic({
     cmsPath,
+    cmsSize,
     keys: { keyPem: receiver.keyPem, certPem: receiver.certPem },
     tempDir,
     maxBytes: 10_000_000,
@@ -88,6 +97,18 @@ function verify(cmsPath: string, expected: string | null | Error): Promise<AsicV
     },
     signerName: '0192:910075918',
   })
+}
+
+/** Checked through a temp file (no size given) and in memory (a small size given): the same verdict. */
+async function verify(cmsPath: string, expected: string | null | Error): Promise<AsicVerdict> {
+  const settled = await Promise.allSettled([
+    verifyOnce(cmsPath, expected),
+    verifyOnce(cmsPath, expected, statSync(cmsPath).size),
+  ])
+  const [throughFile, inMemory] = settled.map((s) => (s.status === 'fulfilled' ? s.value : String(s.reason)))
+  expect(inMemory).toEqual(throughFile)
+  if (settled[0]!.status === 'rejected') throw settled[0]!.reason
+  return throughFile as AsicVerdict
 }
 
 describe('verifyEncryptedAsic', () => {
@@ -151,6 +172,29 @@ describe('verifyEncryptedAsic', () => {
     })
     await expect(verify(cms, new Error('ServiceRegistry is unavailable'))).rejects.toThrow(/unavailable/)
     expect(readdirSync(tempDir)).toEqual([])
+  })
+
+  it('decrypts a CMS of up to 1 MiB in memory, needing no temp folder, and a larger one through a file', async () => {
+    const missing = join(tmp.dir, 'missing')
+    const check = (cms: string) =>
+      verifyEncryptedAsic({
+        cmsPath: cms,
+        cmsSize: statSync(cms).size,
+        keys: { keyPem: receiver.keyPem, certPem: receiver.certPem },
+        tempDir: missing,
+        maxBytes: 10_000_000,
+        maxRatio: 100,
+        maxEntries: 100,
+        expectedSigner: async () => sender.certPem,
+        signerName: '0192:910075918',
+      })
+    const small = opensslEncrypt(await container((m) => opensslSign(m, sender)), receiver)
+    expect(await check(small)).toEqual({ ok: true })
+    // random bytes do not compress: the CMS is over SMALL_CMS_BYTES, and goes to the missing folder
+    const big = randomBytes(SMALL_CMS_BYTES + 1)
+    const large = opensslEncrypt(await container((m) => opensslSign(m, sender), big, sha256(big)), receiver)
+    await expect(check(large)).rejects.toThrow(/ENOENT/)
+    expect(await verify(large, sender.certPem)).toEqual({ ok: true })
   })
 
   it('refuses a CMS made for another receiver as a container that cannot be read', async () => {

@@ -1,5 +1,6 @@
 // Checking a received ASiC-E before it is queued (issue 13): the CMS the sender encrypted to us is
-// decrypted to a temp file (a zip's directory is at its end, so it cannot be read as it streams), then
+// decrypted to a temp file (a zip's directory is at its end, so it cannot be read as it streams), or
+// into memory when it is small (most messages: no file made, written, read back and removed), then
 // the container is read without keeping its documents: each is hashed and counted as it inflates,
 // bounded in size and ratio, and thrown away. What is checked: the CAdES signature over
 // ASiCManifest.xml, every digest it lists, that every document is listed, and that the signing
@@ -7,8 +8,9 @@
 
 import type { X509Certificate } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { READ_PIECE_BYTES } from '../files/payload-store.js'
 import { AsicError, readAsic } from './asic-reader.js'
@@ -26,6 +28,8 @@ export type AsicVerdict = { ok: true } | { ok: false; kind: AsicRefusal; reason:
 export interface VerifyAsicOptions {
   /** the CMS EnvelopedData as received */
   cmsPath: string
+  /** its size, when known: a CMS of at most SMALL_CMS_BYTES is decrypted in memory */
+  cmsSize?: number
   /** our business key and certificate: the CMS is encrypted to them */
   keys: { keyPem: string; certPem: string }
   /** where the decrypted container is spooled (and removed) */
@@ -46,18 +50,17 @@ export interface VerifyAsicOptions {
 
 const refuse = (reason: string, kind: AsicRefusal = 'signature'): AsicVerdict => ({ ok: false, kind, reason })
 
+/** a CMS this small, or smaller, is decrypted in memory (with its container, twice this at most) */
+export const SMALL_CMS_BYTES = 1024 * 1024
+
 /** Refusals are a verdict; a failure that may pass (a disk fault, the ServiceRegistry) throws. */
 export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVerdict> {
-  const dir = await mkdtemp(join(o.tempDir, 'verify-'))
+  const inMemory = o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES
+  const dir = inMemory ? null : await mkdtemp(join(o.tempDir, 'verify-'))
   try {
-    const plain = join(dir, 'asic.zip')
+    let plain: string | Buffer
     try {
-      await pipeline(
-        // larger reads than the default 64 KiB: fewer buffers to collect for a large message
-        createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }),
-        decryptStream(o.keys.keyPem, o.keys.certPem),
-        createWriteStream(plain),
-      )
+      plain = dir ? await decryptToFile(o, join(dir, 'asic.zip')) : await decryptInMemory(o)
     } catch (error) {
       if (error instanceof CmsError)
         return refuse(`the ASiC-E cannot be decrypted: ${error.message}`, 'container')
@@ -70,7 +73,7 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
         maxEntryBytes: o.maxBytes,
         maxTotalBytes: o.maxBytes,
         maxRatio: o.maxRatio,
-        tempDir: dir,
+        tempDir: dir ?? o.tempDir,
         discardData: true,
       })
     } catch (error) {
@@ -84,8 +87,35 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
     if (!read.signatureValid) return refuse(`the ASiC-E signature does not verify: ${read.signatureError}`)
     return checkSigner(read.signerCertPem, await o.expectedSigner(), o.signerName)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    if (dir) await rm(dir, { recursive: true, force: true })
   }
+}
+
+async function decryptToFile(o: VerifyAsicOptions, plain: string): Promise<string> {
+  await pipeline(
+    // larger reads than the default 64 KiB: fewer buffers to collect for a large message
+    createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }),
+    decryptStream(o.keys.keyPem, o.keys.certPem),
+    createWriteStream(plain),
+  )
+  return plain
+}
+
+/** a CMS no larger than SMALL_CMS_BYTES (its content is no larger than it) */
+async function decryptInMemory(o: VerifyAsicOptions): Promise<Buffer> {
+  const cms = await readFile(o.cmsPath)
+  const chunks: Buffer[] = []
+  await pipeline(
+    Readable.from([cms]),
+    decryptStream(o.keys.keyPem, o.keys.certPem),
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        chunks.push(chunk)
+        done()
+      },
+    }),
+  )
+  return Buffer.concat(chunks)
 }
 
 /** The very certificate, not only the same name: anyone can make a certificate with any name. */

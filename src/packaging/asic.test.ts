@@ -83,7 +83,10 @@ async function craft(
   return path
 }
 
-async function refusal(path: string | Readable, o: Partial<ReadAsicOptions> = {}): Promise<AsicErrorReason> {
+async function refusal(
+  path: string | Readable | Buffer,
+  o: Partial<ReadAsicOptions> = {},
+): Promise<AsicErrorReason> {
   try {
     await readAsic(path, { ...opts, ...o })
   } catch (e) {
@@ -263,6 +266,39 @@ describe('readAsic', () => {
       expect(await refusal(await make())).toBe(reason)
     })
   }
+
+  it('when only checking a file or bytes, holds what the checks read in memory and makes no folder', async () => {
+    // a temp folder that does not exist: anything written there would fail
+    const checkOnly = { ...opts, discardData: true, tempDir: join(tmp.dir, 'missing') }
+    for (const source of [asicPath, readFileSync(asicPath)]) {
+      const r = await readAsic(source, checkOnly)
+      expect(r.dir).toBeNull()
+      expect(r.signatureValid).toBe(true)
+      expect(r.manifest?.hoveddokument?.href).toBe('arkivmelding.xml')
+      expect(r.files.map((f) => [f.filename, f.size, f.path])).toEqual([
+        ['manifest.xml', expect.any(Number), ''],
+        ['arkivmelding.xml', 15, ''],
+        ['vedlegg.pdf', 50_000, ''],
+      ])
+    }
+    // a stream is still spooled to a file there
+    await expect(readAsic(Readable.from([readFileSync(asicPath)]), checkOnly)).rejects.toThrow(/ENOENT/)
+  })
+
+  it('refuses metadata entries that would hold more than 8 MiB in memory together, when only checking', async () => {
+    const meta = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        name: `META-INF/pad${i}.bin`,
+        data: Buffer.alloc(1_000_000, i),
+      }))
+    const nine = await craft('meta9.zip', [mt, ...meta(9)])
+    expect(await refusal(nine, { discardData: true })).toBe('limit')
+    await expect(readAsic(nine, { ...opts, discardData: true })).rejects.toThrow(/metadata entries hold more/)
+    // eight fit: refused only for what the container lacks
+    expect(await refusal(await craft('meta8.zip', [mt, ...meta(8)]), { discardData: true })).toBe('malformed')
+    // written to files when not only checking
+    expect(await refusal(nine)).toBe('malformed')
+  })
 
   it('refuses more in total than maxTotalBytes, and leaves no files behind', async () => {
     const path = await craft('total.zip', [

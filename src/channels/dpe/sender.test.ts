@@ -118,7 +118,7 @@ async function filesOf(plainZip: Buffer) {
   })
   rmSync(path)
   const files = read.files.map((f) => ({ name: f.filename, bytes: readFileSync(f.path) }))
-  rmSync(read.dir, { recursive: true, force: true })
+  if (read.dir) rmSync(read.dir, { recursive: true, force: true })
   return { signatureValid: read.signatureValid, signerCertPem: read.signerCertPem, files }
 }
 

@@ -118,7 +118,10 @@ class FakeIntake implements Intake {
         sha256: f.sha256,
         bytes: this.discardData ? null : readFileSync(f.path),
       }))
-      await Promise.all([rm(read.dir, { recursive: true, force: true }), rm(plain, { force: true })])
+      await Promise.all([
+        read.dir && rm(read.dir, { recursive: true, force: true }),
+        rm(plain, { force: true }),
+      ])
       const statusDuringTake = (await item(getMessageId(d.sbd)!)).status
       this.taken.push({ ...d, files, statusDuringTake })
       this.received.add(d.transferRef)

@@ -4,7 +4,7 @@
 // writer as it is made) and read from a spooled file, since a zip's directory is at its end.
 
 import { createWriteStream } from 'node:fs'
-import { open, rm, stat } from 'node:fs/promises'
+import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline as pipelineAsync } from 'node:stream/promises'
@@ -156,7 +156,7 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
   let cutTo: number | null = null
   // entries may share compressed bytes (an overlapping zip bomb): all together keep to the ratio too
   const counter = new ByteBudget(
-    opts.maxRatio * Math.max(RATIO_FLOOR, head.length + (await stat(zipPath)).size),
+    opts.maxRatio * Math.max(RATIO_FLOOR, zip.fileSize),
     (max) => new SbdZipError(`the delivery inflates to more than ${max} bytes (a zip bomb?)`),
   )
   try {
