@@ -80,6 +80,7 @@ describe.each(STORES)('an upgrade on %s', (kind) => {
         '0006-upload-leases',
         '0007-payloads',
         '0008-instances',
+        '0009-payload-key-order',
         // the channels' own, which run whether or not the service is enabled
         'DPE-0001-sas-key',
         'DPI-0001-sent-and-receipts',

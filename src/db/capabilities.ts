@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, CreateTableBuilder } from 'kysely'
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type RawBuilder, sql } from 'kysely'
 import { POSTGRES_TITLE_SEARCH, SQLITE_TITLE_SEARCH, type TitleSearch } from './title-search.js'
 
 /**
@@ -19,6 +19,12 @@ export interface DialectCapabilities {
   ilike: 'like' | 'ilike'
   /** word-prefix search over conversation titles (FTS5 / tsvector), for the web pages */
   titleSearch: TitleSearch
+  /**
+   * A text column compared by its bytes (code points), as a range of keys with one prefix needs:
+   * SQLite's BINARY collation; PostgreSQL's "C" (the database's own may order '/' by language rules).
+   * An index on the same expression serves the range (migration 0009).
+   */
+  byBytes(column: string): RawBuilder<string>
 }
 
 export const SQLITE: DialectCapabilities = {
@@ -30,6 +36,7 @@ export const SQLITE: DialectCapabilities = {
   skipLocked: false,
   ilike: 'like',
   titleSearch: SQLITE_TITLE_SEARCH,
+  byBytes: (column) => sql<string>`${sql.ref(column)}`,
 }
 
 export const POSTGRES: DialectCapabilities = {
@@ -43,4 +50,5 @@ export const POSTGRES: DialectCapabilities = {
   skipLocked: true,
   ilike: 'ilike',
   titleSearch: POSTGRES_TITLE_SEARCH,
+  byBytes: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 }

@@ -108,9 +108,14 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
     await k().deleteFrom('payloads').where('id', '=', id).execute()
   }
 
+  /**
+   * The keys under `prefix/`: those that start with it, and only those, sort from it up to the same
+   * with its '/' made '0' (the next character), in byte order: a range the key's index serves, where a
+   * substr() or LIKE would read the whole table for every message removed.
+   */
   const underPrefix = (prefix: string) => {
-    const folder = `${prefix}/`
-    return sql<boolean>`substr(${sql.ref('key')}, 1, ${Array.from(folder).length}) = ${folder}`
+    const key = db.caps.byBytes('key')
+    return sql<boolean>`(${key} >= ${`${prefix}/`} and ${key} < ${`${prefix}0`})`
   }
 
   async function adoptOne(key: string, tempPath: string): Promise<void> {

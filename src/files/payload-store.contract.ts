@@ -276,6 +276,16 @@ export function payloadStoreContract(open: (clock: ManualClock) => Promise<Store
       expect(await store.list('')).toEqual(['m10/1-c'])
     })
 
+    it('tells a folder from the names that sort just before and after it, and keeps every name under it', async () => {
+      // '/' sorts between ' ', '-', '.' and '0'; names under the folder may hold any character
+      const under = ['m1/ø', 'm1/~', 'm1/Z', 'm1/ /x', 'm1/\u{1F600}', 'm1/日本']
+      const beside = ['m1 x/a', 'm1-x/a', 'm1.x/a', 'm1!/a', 'm0/a', 'm1x/a', 'm1ø/a', 'm2/a']
+      for (const key of [...under, ...beside]) await put(key)
+      expect(await store.list('m1')).toEqual(['m1/1-a', 'm1/2-b', ...under].sort())
+      await store.removeDir('m1')
+      expect(await store.list('')).toEqual(['deep/x/y/z', 'm10/1-c', ...beside].sort())
+    })
+
     it('tells stored keys from missing keys and folders', async () => {
       expect(await store.exists('m1/2-b')).toBe(true)
       expect(await store.exists('m1/9-none')).toBe(false)
