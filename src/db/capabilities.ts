@@ -1,4 +1,11 @@
-import { type ColumnDefinitionBuilder, type CreateTableBuilder, type RawBuilder, sql } from 'kysely'
+import {
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  PostgresAdapter,
+  type RawBuilder,
+  sql,
+} from 'kysely'
 import { POSTGRES_TITLE_SEARCH, SQLITE_TITLE_SEARCH, type TitleSearch } from './title-search.js'
 
 /**
@@ -51,4 +58,10 @@ export const POSTGRES: DialectCapabilities = {
   ilike: 'ilike',
   titleSearch: POSTGRES_TITLE_SEARCH,
   byBytes: (column) => sql<string>`${sql.ref(column)} collate "C"`,
+}
+
+/** The capabilities of the database `db` runs on, for code that is handed only the query builder. */
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+export function capabilitiesOf(db: Kysely<any>): DialectCapabilities {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? POSTGRES : SQLITE
 }

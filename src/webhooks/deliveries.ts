@@ -33,8 +33,10 @@ export async function enqueueStatusEvents(
   conversation: ConversationRow,
   status: MessageStatusRow,
   now: number,
+  /** the subscriptions, when the caller read them already in this transaction */
+  read?: Awaited<ReturnType<typeof subscriptionsForEvents>>,
 ): Promise<number> {
-  const subscriptions = await subscriptionsForEvents(db)
+  const subscriptions = read ?? (await subscriptionsForEvents(db))
   if (subscriptions.length === 0) return 0
   const event = statusEvent(conversation, status, randomUUID())
   let n = 0
