@@ -126,7 +126,9 @@ async function registerInOneStatement(
   }>`
     with s as (
       insert into message_statuses (conversation_fk, status, description, raw_receipt, last_update)
-      values (${conversation.id}, ${input.status}, ${input.description ?? null}, ${input.rawReceipt ?? null}, ${now})
+      values (
+        ${conversation.id}, ${input.status}, ${input.description ?? null}, ${input.rawReceipt ?? null}, ${now}
+      )
       on conflict (conversation_fk, status) do nothing
       returning *
     ), c as (

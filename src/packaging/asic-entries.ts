@@ -184,10 +184,10 @@ export interface ExtractOptions extends Omit<ReadAsicOptions, 'tempDir' | 'disca
 }
 
 /**
- * Every entry of the zip at `source` (a file, or the zip's bytes), checked and inflated one at a time: the entry count, each name,
- * no name twice, the declared sizes and ratio before a byte is inflated, and the real bytes of all the
- * entries together against the ratio to the file's real size (entries may share their compressed bytes:
- * an overlapping zip bomb). A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
+ * Every entry of the zip at `source` (a file, or the zip's bytes), checked and inflated one at a time:
+ * the entry count, each name, no name twice, the declared sizes and ratio before a byte is inflated,
+ * and the real bytes of all the entries together against the ratio to the zip's real size (entries may
+ * share their compressed bytes: an overlapping zip bomb). A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
  * passes as it is.
  */
 export async function extractEntries(
