@@ -390,8 +390,11 @@ describe.each(STORES)('a large DPV message on %s', (kind) => {
     expect(c.attachments.map((a: Json) => [a.fileName, a.size, a.sha256])).toEqual([
       ['stor.pdf', total, digest],
     ])
-    // the send reads and uploads 100 MiB; what it holds at once stays far below that
-    expect(peak - baseline).toBeLessThan(64 * 1024 * 1024)
+    // the send reads and uploads 100 MiB; what it holds at once stays below that. On PostgreSQL pg hands
+    // each 1 MiB chunk over as 2 MiB of hex text first, which V8 frees late (64.2 MiB once on Node.js 22):
+    // holding the attachment would still add 100 MiB and more
+    const bound = kind === 'postgres' ? 96 : 64
+    expect(peak - baseline).toBeLessThan(bound * 1024 * 1024)
     expect(await w.untilStatuses(messageId, ['LEVERT'])).toEqual(['OPPRETTET', 'SENDT', 'LEVERT'])
   })
 })
