@@ -96,6 +96,13 @@ export async function registerStatus(
   return row
 }
 
+/** What registerInOneStatement answers: the new status, the conversation as updated, the subscriptions. */
+interface RegisteredInOne {
+  status: MessageStatusRow
+  conversation: ConversationRow
+  subscriptions: Pick<WebhookSubscriptionRow, 'id' | 'resource' | 'event' | 'filter'>[]
+}
+
 /**
  * On PostgreSQL, what registerStatus does in four statements, in one: the status, the conversation's
  * update, the status-queue entry, and the webhook subscriptions the events are matched against. Each
@@ -108,22 +115,11 @@ async function registerInOneStatement(
   conversation: Pick<ConversationRow, 'id'>,
   input: StatusInput,
   now: number,
-): Promise<
-  | {
-      status: MessageStatusRow
-      conversation: ConversationRow
-      subscriptions: Pick<WebhookSubscriptionRow, 'id' | 'resource' | 'event' | 'filter'>[]
-    }
-  | undefined
-> {
+): Promise<RegisteredInOne | undefined> {
   const finished = finishes(input.status) ? sql`, finished = 1` : sql``
   const pollable = stopsPolling(input.status) ? sql`, pollable = 0` : sql``
   // rows come back as JSON: their integer columns are numbers, as the pg driver's parsers make them
-  const r = await sql<{
-    status: MessageStatusRow
-    conversation: ConversationRow
-    subscriptions: Pick<WebhookSubscriptionRow, 'id' | 'resource' | 'event' | 'filter'>[]
-  }>`
+  const r = await sql<RegisteredInOne>`
     with s as (
       insert into message_statuses (conversation_fk, status, description, raw_receipt, last_update)
       values (

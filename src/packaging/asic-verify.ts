@@ -10,7 +10,7 @@ import type { X509Certificate } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { READ_PIECE_BYTES } from '../files/payload-store.js'
 import { AsicError, readAsic } from './asic-reader.js'
@@ -103,19 +103,9 @@ async function decryptToFile(o: VerifyAsicOptions, plain: string): Promise<strin
 
 /** a CMS no larger than SMALL_CMS_BYTES (its content is no larger than it) */
 async function decryptInMemory(o: VerifyAsicOptions): Promise<Buffer> {
-  const cms = await readFile(o.cmsPath)
-  const chunks: Buffer[] = []
-  await pipeline(
-    Readable.from([cms]),
-    decryptStream(o.keys.keyPem, o.keys.certPem),
-    new Writable({
-      write(chunk: Buffer, _e, done) {
-        chunks.push(chunk)
-        done()
-      },
-    }),
-  )
-  return Buffer.concat(chunks)
+  const decrypt = decryptStream(o.keys.keyPem, o.keys.certPem)
+  decrypt.end(await readFile(o.cmsPath))
+  return buffer(decrypt)
 }
 
 /** The very certificate, not only the same name: anyone can make a certificate with any name. */
