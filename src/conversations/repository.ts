@@ -143,6 +143,16 @@ async function registerInOneStatement(
   return r.rows[0]
 }
 
+/** What a new status sets on its conversation (registerStatus; a new conversation inserted with its first status). */
+export function statusColumns(status: string, now: number) {
+  return {
+    last_update: now,
+    latest_status: status,
+    ...(finishes(status) ? { finished: 1 } : {}),
+    ...(stopsPolling(status) ? { pollable: 0 } : {}),
+  }
+}
+
 async function insertStatus(
   db: Executor,
   conversation: Pick<ConversationRow, 'id'>,
@@ -171,12 +181,7 @@ async function applyStatus(
 ): Promise<ConversationRow> {
   return db
     .updateTable('conversations')
-    .set({
-      last_update: now,
-      latest_status: status,
-      ...(finishes(status) ? { finished: 1 } : {}),
-      ...(stopsPolling(status) ? { pollable: 0 } : {}),
-    })
+    .set(statusColumns(status, now))
     .where('id', '=', conversationId)
     .returningAll()
     .executeTakeFirstOrThrow()

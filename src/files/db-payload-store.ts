@@ -9,7 +9,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { sql } from 'kysely'
 import { batchesOf } from '../db/batches.js'
-import type { Db } from '../db/open.js'
+import type { Db, Executor } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
 import {
   checkKey,
@@ -17,6 +17,7 @@ import {
   LimitAndHash,
   type PayloadStore,
   readUntilAborted,
+  type SmallPayload,
   type WriteResult,
 } from './payload-store.js'
 
@@ -25,6 +26,18 @@ export const CHUNK_BYTES = 1024 * 1024
 
 /** Rows per multi-row insert: at 5 columns, far under SQLite's 32,766 parameters and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000
+
+/** `data` cut into pieces of `size` bytes (the last may be shorter; none for no bytes), as the chunks store it. */
+function chunksOf(data: Buffer, size: number): Buffer[] {
+  const parts: Buffer[] = []
+  for (let at = 0; at < data.length; at += size) parts.push(data.subarray(at, at + size))
+  return parts
+}
+
+/** The row of a payload inserted whole with the caller's rows (insertInTransaction, withInserted). */
+function smallPayloadRow({ key, data, sha256 }: SmallPayload, at: number) {
+  return { key, size: data.length, sha256, created_at: at, written_at: at }
+}
 
 /** How often a writer marks its staged payload as still alive, so the temp sweep leaves it alone. */
 const HEARTBEAT_MS = 60 * 1000
@@ -146,26 +159,50 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
       // visible only when the caller's transaction commits
       const rows: { id: number; key: string | null }[] = []
       for (const batch of batchesOf(payloads, ROWS_PER_INSERT)) {
-        const values = batch.map(({ key, data, sha256 }) => ({
-          key,
-          size: data.length,
-          sha256,
-          created_at: at,
-          written_at: at,
-        }))
+        const values = batch.map((p) => smallPayloadRow(p, at))
         rows.push(...(await trx.insertInto('payloads').values(values).returning(['id', 'key']).execute()))
       }
       // RETURNING's order is not promised: matched by key, which is unique
       const idOf = new Map(rows.map((r) => [r.key, r.id]))
-      const chunks = []
+      const chunks: { payload_fk: number; seq: number; data: Buffer }[] = []
       for (const { key, data } of payloads) {
         const id = idOf.get(key)
         if (id === undefined) throw new Error(`payload ${key} was not inserted`)
-        for (let seq = 0; seq * chunkBytes < data.length; seq++)
-          chunks.push({ payload_fk: id, seq, data: data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes) })
+        chunks.push(...chunksOf(data, chunkBytes).map((part, seq) => ({ payload_fk: id, seq, data: part })))
       }
       for (const batch of batchesOf(chunks, ROWS_PER_INSERT))
         await trx.insertInto('payload_chunks').values(batch).execute()
+    },
+    withInserted(qc, payloads) {
+      if (payloads.length === 0) return qc
+      const at = now()
+      for (const { key } of payloads) checkKey(key)
+      const chunks = payloads.flatMap(({ key, data }) =>
+        chunksOf(data, chunkBytes).map((part, seq) => ({ key, seq, part })),
+      )
+      // the chunks find their payload's id by key (unique) in the rows the first clause inserted
+      return qc
+        .with('inserted_payloads', (q) =>
+          q
+            .insertInto('payloads')
+            .values(payloads.map((p) => smallPayloadRow(p, at)))
+            .returning(['id', 'key']),
+        )
+        .with(
+          'inserted_payload_chunks',
+          (q) =>
+            q.insertInto('payload_chunks').values((eb) =>
+              chunks.map(({ key, seq, part }) => ({
+                payload_fk: eb
+                  .selectFrom('inserted_payloads')
+                  .select('inserted_payloads.id')
+                  .where('inserted_payloads.key', '=', key),
+                seq,
+                data: part,
+              })),
+            ),
+          // the clauses' own names are not for the caller's statement to refer to: it gets the executor's type
+        ) as unknown as Executor
     },
     async write(key, source, opts) {
       checkKey(key)

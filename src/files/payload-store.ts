@@ -78,6 +78,12 @@ export interface PayloadStore {
    * commit as the rows that refer to them.
    */
   insertInTransaction?(trx: Executor, payloads: readonly SmallPayload[]): Promise<void>
+  /**
+   * PostgreSQL only, where insertInTransaction is: the same inserts as data-modifying `WITH` clauses added
+   * to the caller's statement (`qc`), so the payloads commit with the rows that statement writes, in one
+   * round trip. The statement's parameters (PostgreSQL takes 65,535) bound how many.
+   */
+  withInserted?(qc: Executor, payloads: readonly SmallPayload[]): Executor
   /** deletes temp files older than `olderThanMs` (left by a crash) and returns how many it removed */
   sweepTemp(olderThanMs: number): Promise<number>
   /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep; `olderThanMs` keeps only files last written before then */

@@ -22,20 +22,25 @@ export interface NewJob {
 export async function enqueue(db: Executor, job: NewJob, now: number): Promise<void> {
   await db
     .insertInto('jobs')
-    .values({
-      kind: job.kind,
-      payload: JSON.stringify(job.payload ?? null),
-      message_id: job.messageId ?? null,
-      dedupe_key: job.dedupeKey ?? null,
-      run_at: job.runAt,
-      attempts: 0,
-      max_attempts: job.maxAttempts ?? 1000,
-      state: 'PENDING',
-      created_at: now,
-      updated_at: now,
-    })
+    .values(jobRow(job, now))
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .execute()
+}
+
+/** The row `enqueue` inserts for a job (enqueued at `now`). */
+export function jobRow(job: NewJob, now: number) {
+  return {
+    kind: job.kind,
+    payload: JSON.stringify(job.payload ?? null),
+    message_id: job.messageId ?? null,
+    dedupe_key: job.dedupeKey ?? null,
+    run_at: job.runAt,
+    attempts: 0,
+    max_attempts: job.maxAttempts ?? 1000,
+    state: 'PENDING' as const,
+    created_at: now,
+    updated_at: now,
+  }
 }
 
 export interface ClaimOptions {

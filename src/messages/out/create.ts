@@ -172,31 +172,51 @@ export async function persistMessage(
   now: number,
   titled?: ConversationTitle,
 ): Promise<{ message: OutMessageRow; conversation: ConversationRow }> {
+  let message: OutMessageRow
+  try {
+    message = await insertOutMessage(trx, outMessageRow(prepared, state, now))
+  } catch (error) {
+    throw alreadyExists(error, prepared.messageId)
+  }
+  const conversation = await insertConversation(trx, conversationRow(prepared, now, titled))
+  await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
+  return { message, conversation }
+}
+
+/** A unique violation on the message's row: another request stored the same messageId first. */
+export function alreadyExists(error: unknown, messageId: string): unknown {
+  return isUniqueViolation(error)
+    ? new ApiError('MessageAlreadyExists', ['messageId', messageId], { cause: error })
+    : error
+}
+
+/** The out_messages row persistMessage inserts. */
+export function outMessageRow(prepared: PreparedMessage, state: OutMessageRow['state'], now: number) {
   const { sbd, messageId, conversationId, serviceIdentifier } = prepared
   const sender = getSender(sbd)
   const receiver = getReceiver(sbd)
-  let message: OutMessageRow
-  try {
-    message = await insertOutMessage(trx, {
-      message_id: messageId,
-      conversation_id: conversationId,
-      process_identifier: getProcess(sbd) ?? null,
-      document_identifier: getStandard(sbd) ?? null,
-      type: sbd.type,
-      receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
-      sender_identifier: sender ? partOrPrimary(sender) : null,
-      service_identifier: serviceIdentifier,
-      sbd: JSON.stringify(serializeSbd(sbd)),
-      state,
-      created_at: now,
-      last_updated: now,
-    })
-  } catch (error) {
-    if (isUniqueViolation(error))
-      throw new ApiError('MessageAlreadyExists', ['messageId', messageId], { cause: error })
-    throw error
+  return {
+    message_id: messageId,
+    conversation_id: conversationId,
+    process_identifier: getProcess(sbd) ?? null,
+    document_identifier: getStandard(sbd) ?? null,
+    type: sbd.type,
+    receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
+    sender_identifier: sender ? partOrPrimary(sender) : null,
+    service_identifier: serviceIdentifier,
+    sbd: JSON.stringify(serializeSbd(sbd)),
+    state,
+    created_at: now,
+    last_updated: now,
   }
-  const conversation = await insertConversation(trx, {
+}
+
+/** The conversation persistMessage inserts, before its first status. */
+export function conversationRow(prepared: PreparedMessage, now: number, titled?: ConversationTitle) {
+  const { sbd, messageId, conversationId, serviceIdentifier } = prepared
+  const sender = getSender(sbd)
+  const receiver = getReceiver(sbd)
+  return {
     conversation_id: conversationId,
     message_id: messageId,
     sender: sender?.value ?? null,
@@ -210,14 +230,12 @@ export async function persistMessage(
     message_reference: titled?.reference || conversationId,
     message_title: titled ? titled.title : '',
     service_identifier: serviceIdentifier,
-    direction: 'OUTGOING',
+    direction: 'OUTGOING' as const,
     expiry: getExpectedResponseDateTime(sbd)?.instant ?? null,
     finished: 0,
     pollable: 0,
     external_system_reference: null,
     created_at: now,
     last_update: now,
-  })
-  await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
-  return { message, conversation }
+  }
 }

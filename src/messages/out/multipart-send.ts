@@ -21,6 +21,7 @@ import {
   persistMessage,
   prepareMessage,
 } from './create.js'
+import { storeSendInOneStatement } from './one-statement.js'
 import { outPayloadKey } from './orphans.js'
 import { insertFiles } from './repository.js'
 import { enqueueSend } from './send.js'
@@ -52,6 +53,9 @@ export const IN_TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
  * before. Small, since a slow client holds it for as long as its body takes.
  */
 export const IN_MEMORY_PART_BYTES = 256 * 1024
+
+/** At most this many files go in one statement on PostgreSQL (inOneStatement); more take a statement each kind. */
+const ONE_STATEMENT_MAX_FILES = 1000
 
 /** What the one-step send needs: a create's checks, then the files and the send job (routes pass AppDeps). */
 export interface MultipartSendDeps extends CreateDeps {
@@ -111,6 +115,18 @@ export async function createAndSend(
       )
       // the files commit with the message: one commit for the request
       await deps.db.kysely.transaction().execute(async (trx) => {
+        if (inOneStatement(deps, attachments)) {
+          const now = deps.clock.now().getTime()
+          const files = fileRows(attachments, stored, now)
+          await storeSendInOneStatement(trx, deps.payloads, {
+            prepared,
+            titled: arkivmelding,
+            files,
+            small: payloads,
+            now,
+          })
+          return
+        }
         await insert.call(deps.payloads, trx, payloads)
         await store(trx, deps, prepared, attachments, stored, arkivmelding)
       })
@@ -150,20 +166,38 @@ async function store(
   const { message } = await persistMessage(trx, prepared, 'SENDING', now, arkivmelding ?? undefined)
   await insertFiles(
     trx,
-    attachments.map((a, i) => ({
-      message_fk: message.id,
-      dokumentnummer: a.dokumentnummer,
-      filename: a.filename,
-      title: a.title,
-      mime_type: a.mimeType,
-      size: a.size,
-      primary_document: a.primaryDocument ? 1 : 0,
-      storage_key: keys[i]!,
-      sha256: a.part.sha256,
-      created_at: now,
-    })),
+    fileRows(attachments, keys, now).map((f) => ({ ...f, message_fk: message.id })),
   )
   await enqueueSend(trx, prepared.messageId, prepared.serviceIdentifier, now)
+}
+
+/** The out_files rows of the attachments stored under `keys`, but their message's id. */
+function fileRows(attachments: Attachment[], keys: string[], now: number) {
+  return attachments.map((a, i) => ({
+    dokumentnummer: a.dokumentnummer,
+    filename: a.filename,
+    title: a.title,
+    mime_type: a.mimeType,
+    size: a.size,
+    primary_document: a.primaryDocument ? 1 : 0,
+    storage_key: keys[i]!,
+    sha256: a.part.sha256,
+    created_at: now,
+  }))
+}
+
+/**
+ * Whether the send's rows go in one statement (storeSendInOneStatement): on PostgreSQL, where the payload
+ * store can, with at least one file (an insert needs a row) and few enough that the statement's parameters
+ * (about twenty per file) stay far under PostgreSQL's 65,535.
+ */
+function inOneStatement(deps: MultipartSendDeps, attachments: Attachment[]): boolean {
+  return (
+    deps.db.caps.name === 'postgres' &&
+    deps.payloads.withInserted !== undefined &&
+    attachments.length > 0 &&
+    attachments.length <= ONE_STATEMENT_MAX_FILES
+  )
 }
 
 /** Temp files renamed (or copied) into place; parts held in memory written under their keys. */

@@ -4,7 +4,7 @@ import type { Db, Executor } from '../../db/open.js'
 import type { OutFileRow, OutMessageRow } from '../../db/schema.js'
 import { ApiError } from '../../errors/api-error.js'
 import type { PayloadStore } from '../../files/payload-store.js'
-import { enqueue } from '../../jobs/outbox.js'
+import { enqueue, type NewJob } from '../../jobs/outbox.js'
 import type { BusinessKeys } from '../../packaging/keys.js'
 import { checkSend } from '../../sbd/files.js'
 import type { ServiceIdentifier, StandardBusinessDocument } from '../../sbd/types.js'
@@ -105,17 +105,18 @@ export async function enqueueSend(
   service: string,
   now: number,
 ): Promise<void> {
-  await enqueue(
-    trx,
-    {
-      kind: sendJobKind(service),
-      payload: { messageId },
-      messageId,
-      dedupeKey: `send:${messageId}`,
-      runAt: now,
-    },
-    now,
-  )
+  await enqueue(trx, sendJob(messageId, service, now), now)
+}
+
+/** A message's send job, due at once; its dedupe key makes a second enqueue a no-op. */
+export function sendJob(messageId: string, service: string, now: number): NewJob {
+  return {
+    kind: sendJobKind(service),
+    payload: { messageId },
+    messageId,
+    dedupeKey: `send:${messageId}`,
+    runAt: now,
+  }
 }
 
 /** As the reference: an expired message gets LEVETID_UTLOPT, stays stored, and the client must resend. */
