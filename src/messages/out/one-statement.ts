@@ -1,10 +1,12 @@
 import { sql } from 'kysely'
-import { statusColumns } from '../../conversations/repository.js'
+import { keptFileOf, statusColumns } from '../../conversations/repository.js'
+import { finishes, stopsPolling } from '../../conversations/statuses.js'
 import type { Executor } from '../../db/open.js'
 import type {
   ConversationRow,
   MessageStatusRow,
   NewOutFile,
+  OutFileRow,
   WebhookSubscriptionRow,
 } from '../../db/schema.js'
 import type { PayloadStore, SmallPayload } from '../../files/payload-store.js'
@@ -120,4 +122,62 @@ export async function storeSendInOneStatement(
     throw alreadyExists(error, prepared.messageId)
   }
   await enqueueStatusEvents(trx, stored.conversation, stored.status, now, stored.subscriptions)
+}
+
+/**
+ * On PostgreSQL, what a send job's end does in five statements (dispatch.ts `finish`: the final status on
+ * each of the message's outgoing conversations with its status-queue entry, the message removed, its file
+ * list kept on the conversations when it was there to remove, its handover record forgotten), in one. A
+ * statement updates a row once, so the conversation's update does both: the status's columns where the
+ * status is new, the file list where the message was removed. The webhook deliveries follow in the
+ * caller's transaction. Not for a delivery that sets a reference or statuses of its own (finish's other
+ * statements).
+ */
+export async function finishInOneStatement(
+  trx: Executor,
+  messageId: string,
+  files: OutFileRow[],
+  status: { status: string; description?: string },
+  now: number,
+): Promise<void> {
+  const kept = files.length ? JSON.stringify(files.map(keptFileOf)) : null
+  const newStatus = sql`id in (select conversation_fk from s)`
+  const finished = finishes(status.status)
+    ? sql`, finished = case when ${newStatus} then 1 else finished end`
+    : sql``
+  const pollable = stopsPolling(status.status)
+    ? sql`, pollable = case when ${newStatus} then 0 else pollable end`
+    : sql``
+  const files_ =
+    kept === null ? sql`` : sql`, files = case when exists (select 1 from d) then ${kept} else files end`
+  const r = await sql<StoredInOne>`
+    with d as (
+      delete from out_messages where message_id = ${messageId} returning id
+    ), h as (
+      delete from handovers where purpose = ${`send:${messageId}`}
+    ), s as (
+      insert into message_statuses (conversation_fk, status, description, raw_receipt, last_update)
+      select id, ${status.status}, ${status.description ?? null}, null, ${now}::bigint
+      from conversations where message_id = ${messageId} and direction = 'OUTGOING'
+      order by id
+      on conflict (conversation_fk, status) do nothing
+      returning *
+    ), c as (
+      update conversations set
+        last_update = case when ${newStatus} then ${now}::bigint else last_update end,
+        latest_status = case when ${newStatus} then ${status.status} else latest_status end
+        ${finished}${pollable}${files_}
+      where message_id = ${messageId} and direction = 'OUTGOING'
+        and (${newStatus} or exists (select 1 from d))
+      returning *
+    ), q as (
+      insert into status_queue (status_fk, service_identifier, created_at)
+      select s.id, c.service_identifier, ${now}::bigint from s join c on c.id = s.conversation_fk
+      on conflict (status_fk) do nothing
+    )
+    select row_to_json(s) as status, row_to_json(c) as conversation, ${subscriptions} as subscriptions
+    from s join c on c.id = s.conversation_fk
+    order by s.id`.execute(trx)
+  for (const row of r.rows)
+    await enqueueStatusEvents(trx, row.conversation, row.status, now, row.subscriptions)
 }

@@ -1,9 +1,12 @@
-// On PostgreSQL with payloads in the database, a one-step send's rows go in one statement
-// (src/messages/out/one-statement.ts); elsewhere statement by statement. These prove the two store the same
-// rows, and that the statement is as atomic as the transaction it replaces.
+// On PostgreSQL, a one-step send's rows (with payloads in the database) and the end of a send job go in one
+// statement each (src/messages/out/one-statement.ts); elsewhere statement by statement. These prove the two
+// write the same rows, and that the statements are as atomic as the transactions they replace.
 import { sql } from 'kysely'
+import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { SendOutcome } from '../src/channels/ports.js'
 import type { Db } from '../src/db/open.js'
+import { sendJobHandler } from '../src/messages/out/dispatch.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { POSTGRES_URL, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/ip.js'
@@ -200,5 +203,137 @@ describe.skipIf(!POSTGRES_URL)('a one-step send in one statement on PostgreSQL',
       messageId: MESSAGE_ID,
       status: 'OPPRETTET',
     })
+  })
+})
+
+describe.skipIf(!POSTGRES_URL)("a send job's end in one statement on PostgreSQL", () => {
+  const started: TestIp[] = []
+  let subscriber: Subscriber | undefined
+  afterEach(async () => {
+    for (const ip of started.splice(0)) await ip.close()
+    await subscriber?.close()
+    subscriber = undefined
+  })
+
+  /** A one-step send, then its send job run with a channel that answers `outcome` (after `during`). */
+  async function sendAndEnd(
+    kind: 'sqlite' | 'postgres',
+    outcome: SendOutcome,
+    opts: { during?: (ip: TestIp) => Promise<void>; before?: (ip: TestIp) => Promise<void> } = {},
+  ): Promise<TestIp> {
+    const ip = await startTestIp(kind, { overrides: DB_PAYLOADS })
+    started.push(ip)
+    await opts.before?.(ip)
+    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: sendForm() })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const handler = sendJobHandler({
+      db: ip.db,
+      clock: ip.clock,
+      logger: pino({ level: 'silent' }),
+      payloads: ip.payloads,
+      channels: {
+        DPO: {
+          send: async () => {
+            await opts.during?.(ip)
+            return outcome
+          },
+        },
+      },
+    })
+    const job = await ip.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'send:DPO')
+      .executeTakeFirstOrThrow()
+    await handler(job)
+    return ip
+  }
+
+  const ends: [string, SendOutcome, string][] = [
+    ['delivered', { outcome: 'delivered' }, 'SENDT'],
+    ['refused', { outcome: 'failed', reason: 'the broker said no' }, 'FEIL'],
+    ['expired', { outcome: 'expired', reason: 'too late' }, 'LEVETID_UTLOPT'],
+  ]
+  it.each(ends)('ends a send %s as SQLite ends it statement by statement', async (_, outcome, status) => {
+    const [lite, pg] = [await sendAndEnd('sqlite', outcome), await sendAndEnd('postgres', outcome)]
+    const [expected, actual] = [await rowsOf(lite.db), await rowsOf(pg.db)]
+    expect(actual).toEqual(expected)
+    // the message and its payloads are gone, the conversation keeps its status and the list of its files
+    expect([actual.messages, actual.files, actual.payloads, actual.chunks]).toEqual([[], [], [], []])
+    expect(actual.statuses.map((s) => [s.status, s.conversation])).toEqual([
+      ['OPPRETTET', 0],
+      [status, 0],
+    ])
+    expect(actual.queue.map((q) => q.status)).toEqual([0, 1])
+    expect(actual.conversations).toMatchObject([
+      { latest_status: status, finished: status === 'SENDT' ? 0 : 1 },
+    ])
+    const kept = JSON.parse(actual.conversations[0]!.files!)
+    expect(kept.map((f: Json) => [f.filename, f.primary])).toEqual([
+      ['arkivmelding.xml', false],
+      ['vedtak.pdf', true],
+    ])
+  })
+
+  it('registers the status but keeps no file list when the fagsystem deleted the message during the send', async () => {
+    const during = async (ip: TestIp) => {
+      expect((await ip.fetch(`/api/messages/out/${MESSAGE_ID}`, { method: 'DELETE' })).status).toBe(200)
+    }
+    const outcome: SendOutcome = { outcome: 'delivered' }
+    const [lite, pg] = [
+      await sendAndEnd('sqlite', outcome, { during }),
+      await sendAndEnd('postgres', outcome, { during }),
+    ]
+    const [expected, actual] = [await rowsOf(lite.db), await rowsOf(pg.db)]
+    expect(actual).toEqual(expected)
+    expect(actual.statuses.map((s) => s.status)).toEqual(['OPPRETTET', 'SENDT'])
+    expect(actual.conversations).toMatchObject([{ latest_status: 'SENDT', files: null }])
+  })
+
+  it('leaves the conversation as it was when it had the status already, and still removes the message', async () => {
+    // FEIL registered by someone else first: the second FEIL is no status of its own
+    const during = async (ip: TestIp) => {
+      const c = await ip.db.kysely.selectFrom('conversations').select('id').executeTakeFirstOrThrow()
+      await ip.db.kysely
+        .insertInto('message_statuses')
+        .values({
+          conversation_fk: c.id,
+          status: 'FEIL',
+          description: 'first',
+          raw_receipt: null,
+          last_update: 5,
+        })
+        .execute()
+    }
+    const outcome: SendOutcome = { outcome: 'failed', reason: 'second' }
+    const [lite, pg] = [
+      await sendAndEnd('sqlite', outcome, { during }),
+      await sendAndEnd('postgres', outcome, { during }),
+    ]
+    const [expected, actual] = [await rowsOf(lite.db), await rowsOf(pg.db)]
+    expect(actual).toEqual(expected)
+    expect(actual.statuses.map((s) => [s.status, s.description])).toEqual([
+      ['OPPRETTET', null],
+      ['FEIL', 'first'],
+    ])
+    expect(actual.conversations).toMatchObject([{ latest_status: 'OPPRETTET', finished: 0 }])
+    expect(actual.messages).toEqual([])
+    expect(JSON.parse(actual.conversations[0]!.files!)).toHaveLength(2)
+  })
+
+  it('enqueues the webhook delivery of the final status with it', async () => {
+    subscriber = await startSubscriber()
+    const sub = { name: 'alle', pushEndpoint: `${subscriber.url}/hook`, resource: 'all', event: 'all' }
+    const before = async (ip: TestIp) => {
+      expect((await ip.fetch('/api/subscriptions', jsonBody(sub))).status).toBe(200)
+    }
+    const ip = await sendAndEnd('postgres', { outcome: 'failed', reason: 'no' }, { before })
+    const deliveries = await ip.db.kysely
+      .selectFrom('jobs')
+      .select('payload')
+      .where('kind', '=', 'webhook')
+      .orderBy('id')
+      .execute()
+    expect(deliveries.map((d) => JSON.parse(d.payload).event.status)).toEqual(['OPPRETTET', 'FEIL'])
   })
 })
