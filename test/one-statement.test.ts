@@ -20,7 +20,7 @@ const MESSAGE_ID = '5b0c3f0e-8d7a-4b55-9a43-2f6c1d0e9b11'
 const CONVERSATION_ID = 'a6f1d2c4-3e5b-4f7a-8c9d-0e1f2a3b4c5d'
 const DB_PAYLOADS = { 'difi.move.nextmove.use-db-persistence': 'true' }
 
-function sendForm(messageId = MESSAGE_ID): FormData {
+function sendForm(messageId = MESSAGE_ID, pdfBytes = 1024 * 1024 + 3): FormData {
   const form = new FormData()
   const base = arkivmeldingSbd({ messageId, hoveddokument: 'vedtak.pdf' })
   const header = base.standardBusinessDocumentHeader
@@ -31,7 +31,7 @@ function sendForm(messageId = MESSAGE_ID): FormData {
   const xml = arkivmeldingXml({ files: ['vedtak.pdf'], title: 'Vedtak i én setning' })
   form.append('Arkivmelding', new Blob([xml], { type: 'application/xml' }), 'arkivmelding.xml')
   // two chunks of the store's 1 MiB, so the chunks' order and payload are checked too
-  const pdf = Buffer.alloc(1024 * 1024 + 3, 'p')
+  const pdf = Buffer.alloc(pdfBytes, 'p')
   form.append('Vedtak', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'vedtak.pdf')
   return form
 }
@@ -138,6 +138,24 @@ describe.skipIf(!POSTGRES_URL)('a one-step send in one statement on PostgreSQL',
     // the API reads it back as any other message
     const conv = await pg.json<Json>(`/api/conversations/messageId/${MESSAGE_ID}`)
     expect(conv.body.messageStatuses.map((s: Json) => s.status)).toEqual(['OPPRETTET'])
+  })
+
+  it('stores an empty file as SQLite does: a payload without chunks', async () => {
+    const [lite, pg] = [await start('sqlite'), await start('postgres')]
+    for (const ip of [lite, pg]) {
+      const res = await ip.json<Json>('/api/messages/out/multipart', {
+        method: 'POST',
+        body: sendForm(MESSAGE_ID, 0),
+      })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+    }
+    const [expected, actual] = [await rowsOf(lite.db), await rowsOf(pg.db)]
+    expect(actual).toEqual(expected)
+    expect(actual.payloads.map((p) => [p.file, p.size])).toEqual([
+      ['arkivmelding.xml', expect.any(Number)],
+      ['vedtak.pdf', 0],
+    ])
+    expect(actual.chunks.map((c) => c.payload)).toEqual([0])
   })
 
   it('loses a race for the messageId with a 400 and nothing of it stored', async () => {

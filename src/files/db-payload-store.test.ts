@@ -153,6 +153,40 @@ for (const kind of STORES) {
       expect(await text(store.read('m/empty'))).toBe('')
     })
 
+    it.skipIf(kind !== 'postgres')(
+      "stores payloads as clauses of the caller's statement: with it, in chunks, empty ones too, and not at all when it fails",
+      async () => {
+        const big = Buffer.from(Array.from({ length: 2 * CHUNK + 7 }, (_, i) => i % 251))
+        const payload = (key: string, data: Buffer) => ({
+          key,
+          data,
+          sha256: createHash('sha256').update(data).digest('hex'),
+        })
+        const empty = Buffer.alloc(0)
+        // a statement whose own part fails (a division by zero) stores none of the clauses' rows
+        const failing = store.withInserted!(t.db.kysely, [payload('s/big', big)]).selectNoFrom(
+          sql<number>`1 / 0`.as('x'),
+        )
+        await expect(failing.execute()).rejects.toThrow(/division by zero/)
+        expect(await store.exists('s/big')).toBe(false)
+        expect(await t.chunks()).toBe(0)
+
+        const run = (payloads: ReturnType<typeof payload>[]) =>
+          store.withInserted!(t.db.kysely, payloads).selectNoFrom(sql<number>`1`.as('x')).execute()
+        await run([payload('s/big', big), payload('s/empty', empty)])
+        // only empty payloads: no chunk to insert, and no empty insert either
+        await run([payload('s/only-empty', empty)])
+        expect(await t.chunks()).toBe(3)
+        expect(Buffer.concat(await store.read('s/big').toArray())).toEqual(big)
+        expect(await text(store.read('s/empty'))).toBe('')
+        expect(await text(store.read('s/only-empty'))).toBe('')
+        expect(await store.list('s')).toEqual(['s/big', 's/empty', 's/only-empty'])
+        // a key taken is refused, never overwritten
+        await expect(run([payload('s/empty', big)])).rejects.toThrow()
+        expect(await text(store.read('s/empty'))).toBe('')
+      },
+    )
+
     it('stores many payloads in one transaction, each under its own key (more rows than one insert takes)', async () => {
       // 1,200 payloads (a few of three chunks): more payload rows and chunk rows than one insert holds
       const payloads = Array.from({ length: 1200 }, (_, i) => {

@@ -180,29 +180,27 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
       const chunks = payloads.flatMap(({ key, data }) =>
         chunksOf(data, chunkBytes).map((part, seq) => ({ key, seq, part })),
       )
+      const inserted = qc.with('inserted_payloads', (q) =>
+        q
+          .insertInto('payloads')
+          .values(payloads.map((p) => smallPayloadRow(p, at)))
+          .returning(['id', 'key']),
+      )
+      // the clauses' own names are not for the caller's statement to refer to: it gets the executor's type
+      if (chunks.length === 0) return inserted as unknown as Executor
       // the chunks find their payload's id by key (unique) in the rows the first clause inserted
-      return qc
-        .with('inserted_payloads', (q) =>
-          q
-            .insertInto('payloads')
-            .values(payloads.map((p) => smallPayloadRow(p, at)))
-            .returning(['id', 'key']),
-        )
-        .with(
-          'inserted_payload_chunks',
-          (q) =>
-            q.insertInto('payload_chunks').values((eb) =>
-              chunks.map(({ key, seq, part }) => ({
-                payload_fk: eb
-                  .selectFrom('inserted_payloads')
-                  .select('inserted_payloads.id')
-                  .where('inserted_payloads.key', '=', key),
-                seq,
-                data: part,
-              })),
-            ),
-          // the clauses' own names are not for the caller's statement to refer to: it gets the executor's type
-        ) as unknown as Executor
+      return inserted.with('inserted_payload_chunks', (q) =>
+        q.insertInto('payload_chunks').values((eb) =>
+          chunks.map(({ key, seq, part }) => ({
+            payload_fk: eb
+              .selectFrom('inserted_payloads')
+              .select('inserted_payloads.id')
+              .where('inserted_payloads.key', '=', key),
+            seq,
+            data: part,
+          })),
+        ),
+      ) as unknown as Executor
     },
     async write(key, source, opts) {
       checkKey(key)
