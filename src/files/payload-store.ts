@@ -90,6 +90,23 @@ export interface PayloadStore {
   list(prefix: string, opts?: { olderThanMs?: number }): Promise<string[]>
 }
 
+/**
+ * A received package (a CMS) up to this size is stored with its message, in the intake's transaction,
+ * where the store takes small payloads so (`insertInTransaction`).
+ */
+export const IN_TRANSACTION_PACKAGE_BYTES = 1024 * 1024
+
+/**
+ * Whether the intake stores a received package of `size` bytes in its transaction: then its temp file is
+ * read back and removed, and needs no fsync of its own (the commit makes the bytes durable).
+ */
+export function packageInTransaction(
+  store: Pick<PayloadStore, 'insertInTransaction'>,
+  size: number,
+): boolean {
+  return store.insertInTransaction !== undefined && size <= IN_TRANSACTION_PACKAGE_BYTES
+}
+
 /** A payload for `insertInTransaction`, with the SHA-256 (hex) its writer counted. */
 export interface SmallPayload {
   key: string

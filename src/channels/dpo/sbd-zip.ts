@@ -123,8 +123,11 @@ export interface ReadSbdZipOptions {
   /** what an entry over 1 MiB, or the whole zip, may inflate to per compressed byte */
   maxRatio: number
   newName: () => string
-  /** fsync the extracted CMS before resolving (PayloadStore.tempFilesNeedSync) */
-  sync?: boolean
+  /**
+   * fsync the extracted CMS before resolving (PayloadStore.tempFilesNeedSync), or whether to for a CMS of
+   * `size` bytes (one the intake stores in its transaction needs none: packageInTransaction)
+   */
+  sync?: boolean | ((size: number) => boolean)
   /**
    * The zip's first bytes, held back from the file by StoredAsicSplit: the zip is these and then the
    * file's. When the file then starts with a stored `asic.zip`'s bytes, the file becomes the CMS
@@ -189,7 +192,7 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
             counter.tap(),
             // fsynced before it resolves where the intake's adoption is a rename (a file store):
             // the transfer is confirmed to the broker once it is adopted, and the broker may then drop it
-            createWriteStream(tempPath, { flush: opts.sync === true }),
+            createWriteStream(tempPath, { flush: mustSync(opts, entry.uncompressedSize) }),
           )
         } catch (error) {
           await rm(tempPath, { force: true })
@@ -213,8 +216,12 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
     if (asic) await rm(asic.tempPath, { force: true })
     throw new SbdZipError('the delivery has no sbd.json')
   }
-  if (cutTo !== null) await cutAndSync(zipPath, cutTo, opts.sync === true)
+  if (cutTo !== null) await cutAndSync(zipPath, cutTo, mustSync(opts, cutTo))
   return { sbdJson, asic }
+}
+
+function mustSync(opts: ReadSbdZipOptions, size: number): boolean {
+  return typeof opts.sync === 'function' ? opts.sync(size) : opts.sync === true
 }
 
 /** Whether `entry` is a stored one whose bytes begin at the file's first byte, right after `head`. */

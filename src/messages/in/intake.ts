@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFile, rm } from 'node:fs/promises'
 import { registerReceipt } from '../../conversations/receipts.js'
 import {
   conversationsByMessageId,
@@ -8,7 +9,7 @@ import {
 import { isUniqueViolation } from '../../db/errors.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow } from '../../db/schema.js'
-import type { PayloadStore } from '../../files/payload-store.js'
+import { type PayloadStore, packageInTransaction, type SmallPayload } from '../../files/payload-store.js'
 import type { AsicRefusal, AsicVerdict } from '../../packaging/asic-verify.js'
 import {
   getConversationId,
@@ -83,7 +84,8 @@ export async function intakeIncoming(deps: IntakeDeps, d: IncomingDelivery): Pro
     const outcome = await intake(deps, d, (key) => {
       adopted = key
     })
-    if (outcome !== 'stored') await removeTemp(d)
+    // an adopted package's temp file is in the store now; any other is left to remove
+    if (outcome !== 'stored' || adopted === null) await removeTemp(d)
     return outcome
   } catch (error) {
     await removeTemp(d)
@@ -131,12 +133,20 @@ async function intake(
   }
   if (delivery.status !== null) return registerIncomingStatus(deps, delivery, delivery.status, now.getTime())
   let key: string | null = null
+  let small: SmallPayload | null = null
   if (d.asic) {
     key = inPayloadKey(delivery.messageId, deps.newUuid())
-    await deps.payloads.adopt(key, d.asic.tempPath)
-    onAdopted(key)
+    if (packageInTransaction(deps.payloads, d.asic.size)) small = await readPackage(key, d.asic)
+    else {
+      await deps.payloads.adopt(key, d.asic.tempPath)
+      onAdopted(key)
+    }
   }
-  await transaction(deps, (trx) => store(trx, deps, delivery, key, now))
+  // a small package commits with its message: one commit, no rename or folder fsync, no staged chunks
+  await transaction(deps, async (trx) => {
+    if (small) await deps.payloads.insertInTransaction!(trx, [small])
+    await store(trx, deps, delivery, key, now)
+  })
   if (wantsStatusReply(deps, d.serviceIdentifier)) deps.onSendJob?.()
   return 'stored'
 }
@@ -290,6 +300,14 @@ async function incomingConversation(
     created_at: now,
     last_update: now,
   })
+}
+
+/** A small package's bytes, read back from its temp file and checked against the size the transport counted. */
+async function readPackage(key: string, asic: { tempPath: string; size: number }): Promise<SmallPayload> {
+  const data = await readFile(asic.tempPath)
+  if (data.length !== asic.size)
+    throw new Error(`${asic.tempPath} holds ${data.length} bytes where ${asic.size} were received`)
+  return { key, data, sha256: createHash('sha256').update(data).digest('hex') }
 }
 
 async function removeTemp(d: IncomingDelivery): Promise<void> {
