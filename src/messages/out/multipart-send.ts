@@ -54,7 +54,7 @@ export const IN_TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
  */
 export const IN_MEMORY_PART_BYTES = 256 * 1024
 
-/** At most this many files go in one statement on PostgreSQL (inOneStatement); more take a statement each kind. */
+/** At most this many files go in one statement on PostgreSQL (inOneStatement); a send with more takes the statement-by-statement path. */
 const ONE_STATEMENT_MAX_FILES = 1000
 
 /** What the one-step send needs: a create's checks, then the files and the send job (routes pass AppDeps). */
