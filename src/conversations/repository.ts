@@ -96,12 +96,20 @@ export async function registerStatus(
   return row
 }
 
-/** What registerInOneStatement answers: the new status, the conversation as updated, the subscriptions. */
-interface RegisteredInOne {
+/**
+ * What a one-statement status registration answers on PostgreSQL (here, and messages/out/one-statement.ts):
+ * the new status, the conversation as updated, the webhook subscriptions its events are matched against.
+ */
+export interface RegisteredInOne {
   status: MessageStatusRow
   conversation: ConversationRow
   subscriptions: Pick<WebhookSubscriptionRow, 'id' | 'resource' | 'event' | 'filter'>[]
 }
+
+/** The webhook subscriptions as JSON, read in the statement that registers a status (subscriptionsForEvents' rows). */
+export const subscriptionsJson = sql<RegisteredInOne['subscriptions']>`(select
+  coalesce(json_agg(w order by w.id), '[]'::json)
+  from (select id, resource, event, filter from webhook_subscriptions) w)`
 
 /**
  * On PostgreSQL, what registerStatus does in four statements, in one: the status, the conversation's
@@ -136,9 +144,7 @@ async function registerInOneStatement(
       select s.id, c.service_identifier, ${now} from s, c
       on conflict (status_fk) do nothing
     )
-    select row_to_json(s) as status, row_to_json(c) as conversation,
-      (select coalesce(json_agg(w order by w.id), '[]'::json)
-        from (select id, resource, event, filter from webhook_subscriptions) w) as subscriptions
+    select row_to_json(s) as status, row_to_json(c) as conversation, ${subscriptionsJson} as subscriptions
     from s, c`.execute(db)
   return r.rows[0]
 }

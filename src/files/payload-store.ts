@@ -107,6 +107,17 @@ export function packageInTransaction(
   return store.insertInTransaction !== undefined && size <= IN_TRANSACTION_PACKAGE_BYTES
 }
 
+/**
+ * Whether a transport must fsync the temp file of a received package of `size` bytes before the intake takes
+ * it: where the intake adopts it by a rename (a file store), but not one it stores in its transaction.
+ */
+export function packageNeedsSync(
+  store: Pick<PayloadStore, 'insertInTransaction' | 'tempFilesNeedSync'>,
+  size: number,
+): boolean {
+  return store.tempFilesNeedSync && !packageInTransaction(store, size)
+}
+
 /** A payload for `insertInTransaction`, with the SHA-256 (hex) its writer counted. */
 export interface SmallPayload {
   key: string

@@ -14,7 +14,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
-import { type PayloadStore, packageInTransaction } from '../../files/payload-store.js'
+import { type PayloadStore, packageNeedsSync } from '../../files/payload-store.js'
 import type { AsicVerdict } from '../../packaging/asic-verify.js'
 import type { BusinessKeys } from '../../packaging/keys.js'
 import type { ServiceRegistry } from '../../registry/client.js'
@@ -174,9 +174,7 @@ async function takeIn(
     if (cms !== null) {
       await mkdir(deps.payloads.tempDir, { recursive: true })
       asic = { tempPath: join(deps.payloads.tempDir, `dpe-${deps.newUuid()}.cms`), size: cms.length }
-      // fsynced where the intake adopts it by a rename (a file store; a small one it stores in its transaction)
-      const sync = deps.payloads.tempFilesNeedSync && !packageInTransaction(deps.payloads, cms.length)
-      await writeFile(asic.tempPath, cms, { flush: sync })
+      await writeFile(asic.tempPath, cms, { flush: packageNeedsSync(deps.payloads, cms.length) })
     }
     const verify = asic ? () => verifier(sbd, asic!) : undefined
     return await deps.intake.take({ sbd, asic, transferRef, authenticatedSender: senderOf(sbd), verify })

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import { byteLimit } from '../../files/byte-budget.js'
-import { type PayloadStore, packageInTransaction } from '../../files/payload-store.js'
+import { type PayloadStore, packageNeedsSync } from '../../files/payload-store.js'
 import type { AsicVerdict } from '../../packaging/asic-verify.js'
 import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { parseSbdJson } from '../../sbd/parse.js'
@@ -156,7 +156,7 @@ async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promi
       maxAsicBytes,
       maxRatio: deps.config.nextmove.maxCompressionRatio,
       newName: () => `dpo-${deps.newUuid()}.cms`,
-      sync: (size) => deps.payloads.tempFilesNeedSync && !packageInTransaction(deps.payloads, size),
+      sync: (size) => packageNeedsSync(deps.payloads, size),
     })
   } catch (error) {
     if (!(error instanceof SbdZipError)) throw error

@@ -172,13 +172,14 @@ export async function persistMessage(
   now: number,
   titled?: ConversationTitle,
 ): Promise<{ message: OutMessageRow; conversation: ConversationRow }> {
+  const rows = outgoingRows(prepared, state, now, titled)
   let message: OutMessageRow
   try {
-    message = await insertOutMessage(trx, outMessageRow(prepared, state, now))
+    message = await insertOutMessage(trx, rows.message)
   } catch (error) {
     throw alreadyExists(error, prepared.messageId)
   }
-  const conversation = await insertConversation(trx, conversationRow(prepared, now, titled))
+  const conversation = await insertConversation(trx, rows.conversation)
   await registerStatus(trx, conversation, { status: 'OPPRETTET' }, now)
   return { message, conversation }
 }
@@ -190,41 +191,46 @@ export function alreadyExists(error: unknown, messageId: string): unknown {
     : error
 }
 
-/** The out_messages row persistMessage inserts. */
-export function outMessageRow(prepared: PreparedMessage, state: OutMessageRow['state'], now: number) {
+/**
+ * The out_messages row and the conversation (before its first status) that persistMessage inserts, and the
+ * one-statement send on PostgreSQL too.
+ */
+export function outgoingRows(
+  prepared: PreparedMessage,
+  state: OutMessageRow['state'],
+  now: number,
+  titled?: ConversationTitle,
+) {
   const { sbd, messageId, conversationId, serviceIdentifier } = prepared
   const sender = getSender(sbd)
   const receiver = getReceiver(sbd)
-  return {
+  const senderIdentifier = sender ? partOrPrimary(sender) : null
+  const receiverIdentifier = receiver ? primaryIdentifier(receiver) : null
+  const processIdentifier = getProcess(sbd) ?? null
+  const documentIdentifier = getStandard(sbd) ?? null
+  const message = {
     message_id: messageId,
     conversation_id: conversationId,
-    process_identifier: getProcess(sbd) ?? null,
-    document_identifier: getStandard(sbd) ?? null,
+    process_identifier: processIdentifier,
+    document_identifier: documentIdentifier,
     type: sbd.type,
-    receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
-    sender_identifier: sender ? partOrPrimary(sender) : null,
+    receiver_identifier: receiverIdentifier,
+    sender_identifier: senderIdentifier,
     service_identifier: serviceIdentifier,
     sbd: JSON.stringify(serializeSbd(sbd)),
     state,
     created_at: now,
     last_updated: now,
   }
-}
-
-/** The conversation persistMessage inserts, before its first status. */
-export function conversationRow(prepared: PreparedMessage, now: number, titled?: ConversationTitle) {
-  const { sbd, messageId, conversationId, serviceIdentifier } = prepared
-  const sender = getSender(sbd)
-  const receiver = getReceiver(sbd)
-  return {
+  const conversation = {
     conversation_id: conversationId,
     message_id: messageId,
     sender: sender?.value ?? null,
-    sender_identifier: sender ? partOrPrimary(sender) : null,
+    sender_identifier: senderIdentifier,
     receiver: receiver?.value ?? null,
-    receiver_identifier: receiver ? primaryIdentifier(receiver) : null,
-    process_identifier: getProcess(sbd) ?? null,
-    document_identifier: getStandard(sbd) ?? null,
+    receiver_identifier: receiverIdentifier,
+    process_identifier: processIdentifier,
+    document_identifier: documentIdentifier,
     // as the reference: the reference starts as the conversationId and the title empty, both
     // replaced from arkivmelding.xml when it is uploaded
     message_reference: titled?.reference || conversationId,
@@ -238,4 +244,5 @@ export function conversationRow(prepared: PreparedMessage, now: number, titled?:
     created_at: now,
     last_update: now,
   }
+  return { message, conversation }
 }

@@ -73,7 +73,7 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
       deps.onSendTimed?.({ service: si, seconds: (performance.now() - started) / 1000, ok })
     let outcome: SendOutcome
     try {
-      outcome = await channel.send({ purpose: `send:${messageId}`, sbd, files })
+      outcome = await channel.send({ purpose: sendPurpose(messageId), sbd, files })
     } catch (error) {
       // a channel says how a send ended; one that throws has a fault of its own, which may pass
       outcome = { outcome: 'retry', reason: describe(error) }
@@ -158,6 +158,11 @@ export function statusReplyJobHandler(deps: DispatchDeps): JobHandler {
   }
 }
 
+/** The purpose a send's handover is recorded under (channels/handovers.ts), forgotten when the send ends. */
+function sendPurpose(messageId: string): string {
+  return `send:${messageId}`
+}
+
 function expired(sbd: StandardBusinessDocument, now: number): boolean {
   const expiry = getExpectedResponseDateTime(sbd)?.instant
   return expiry !== undefined && expiry < now
@@ -182,7 +187,7 @@ async function finish(
   await deps.db.kysely.transaction().execute(async (trx: Executor) => {
     // PostgreSQL: a round trip each costs more than the statements (one-statement.ts)
     if (deps.db.caps.name === 'postgres' && !delivered?.reference && !delivered?.statuses) {
-      await finishInOneStatement(trx, messageId, files, status, now)
+      await finishInOneStatement(trx, messageId, sendPurpose(messageId), files, status, now)
       return
     }
     for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
@@ -198,7 +203,7 @@ async function finish(
     if (delivered?.statuses) await registerAll(trx, messageId, delivered.statuses, now)
     // gone already when the fagsystem deleted it meanwhile: then its file list is not kept either
     if (await deleteOutMessageById(trx, messageId)) await keepFileList(trx, messageId, files)
-    await forgetHandover(trx, `send:${messageId}`)
+    await forgetHandover(trx, sendPurpose(messageId))
   })
   await deps.payloads.removeDir(outPayloadFolder(messageId))
 }

@@ -1,41 +1,21 @@
 import { sql } from 'kysely'
-import { keptFileOf, statusColumns } from '../../conversations/repository.js'
+import {
+  keptFileOf,
+  type RegisteredInOne,
+  statusColumns,
+  subscriptionsJson,
+} from '../../conversations/repository.js'
 import { finishes, stopsPolling } from '../../conversations/statuses.js'
 import type { Executor } from '../../db/open.js'
-import type {
-  ConversationRow,
-  MessageStatusRow,
-  NewOutFile,
-  OutFileRow,
-  WebhookSubscriptionRow,
-} from '../../db/schema.js'
+import type { ConversationRow, MessageStatusRow, NewOutFile, OutFileRow } from '../../db/schema.js'
 import type { PayloadStore, SmallPayload } from '../../files/payload-store.js'
 import { jobRow } from '../../jobs/outbox.js'
 import { enqueueStatusEvents } from '../../webhooks/deliveries.js'
-import {
-  alreadyExists,
-  type ConversationTitle,
-  conversationRow,
-  outMessageRow,
-  type PreparedMessage,
-} from './create.js'
+import { alreadyExists, type ConversationTitle, outgoingRows, type PreparedMessage } from './create.js'
 import { sendJob } from './send.js'
-
-/** The webhook subscriptions a new status's events are matched against, read in the same statement. */
-const subscriptions = sql<
-  StoredInOne['subscriptions']
->`(select coalesce(json_agg(w order by w.id), '[]'::json)
-  from (select id, resource, event, filter from webhook_subscriptions) w)`
 
 /** The first status of a message the one-step send stores. */
 const CREATED = 'OPPRETTET'
-
-/** What a statement here answers: a new status, its conversation, the webhook subscriptions to match. */
-interface StoredInOne {
-  status: MessageStatusRow
-  conversation: ConversationRow
-  subscriptions: Pick<WebhookSubscriptionRow, 'id' | 'resource' | 'event' | 'filter'>[]
-}
 
 /**
  * On PostgreSQL, what the one-step send stores in seven statements (its payloads and their chunks, the
@@ -58,17 +38,13 @@ export async function storeSendInOneStatement(
   },
 ): Promise<void> {
   const { prepared, now } = input
+  const rows = outgoingRows(prepared, 'SENDING', now, input.titled ?? undefined)
   if (!payloads.withInserted) throw new Error('the payload store cannot insert within a statement')
   if (input.files.length === 0)
     throw new Error('a send without files has no files to insert in one statement')
   const created = payloads
     .withInserted(trx, input.small)
-    .with('m', (q) =>
-      q
-        .insertInto('out_messages')
-        .values(outMessageRow(prepared, 'SENDING', now))
-        .returning('id'),
-    )
+    .with('m', (q) => q.insertInto('out_messages').values(rows.message).returning('id'))
     .with('f', (q) =>
       q
         .insertInto('out_files')
@@ -78,7 +54,7 @@ export async function storeSendInOneStatement(
       q
         .insertInto('conversations')
         .values({
-          ...conversationRow(prepared, now, input.titled ?? undefined),
+          ...rows.conversation,
           ...statusColumns(CREATED, now),
         })
         .returningAll(),
@@ -113,9 +89,9 @@ export async function storeSendInOneStatement(
     .select([
       sql<MessageStatusRow>`row_to_json(s)`.as('status'),
       sql<ConversationRow>`row_to_json(c)`.as('conversation'),
-      subscriptions.as('subscriptions'),
+      subscriptionsJson.as('subscriptions'),
     ])
-  let stored: StoredInOne
+  let stored: RegisteredInOne
   try {
     stored = await created.executeTakeFirstOrThrow()
   } catch (error) {
@@ -136,6 +112,8 @@ export async function storeSendInOneStatement(
 export async function finishInOneStatement(
   trx: Executor,
   messageId: string,
+  /** the purpose its handover was recorded under */
+  purpose: string,
   files: OutFileRow[],
   status: { status: string; description?: string },
   now: number,
@@ -150,11 +128,11 @@ export async function finishInOneStatement(
     : sql``
   const files_ =
     kept === null ? sql`` : sql`, files = case when exists (select 1 from d) then ${kept} else files end`
-  const r = await sql<StoredInOne>`
+  const r = await sql<RegisteredInOne>`
     with d as (
       delete from out_messages where message_id = ${messageId} returning id
     ), h as (
-      delete from handovers where purpose = ${`send:${messageId}`}
+      delete from handovers where purpose = ${purpose}
     ), s as (
       insert into message_statuses (conversation_fk, status, description, raw_receipt, last_update)
       select id, ${status.status}, ${status.description ?? null}, null, ${now}::bigint
@@ -175,7 +153,7 @@ export async function finishInOneStatement(
       select s.id, c.service_identifier, ${now}::bigint from s join c on c.id = s.conversation_fk
       on conflict (status_fk) do nothing
     )
-    select row_to_json(s) as status, row_to_json(c) as conversation, ${subscriptions} as subscriptions
+    select row_to_json(s) as status, row_to_json(c) as conversation, ${subscriptionsJson} as subscriptions
     from s join c on c.id = s.conversation_fk
     order by s.id`.execute(trx)
   for (const row of r.rows)
