@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { SendOutcome } from '../src/channels/ports.js'
 import type { Db } from '../src/db/open.js'
 import { sendJobHandler } from '../src/messages/out/dispatch.js'
+import { finishInOneStatement, type SendEnd } from '../src/messages/out/one-statement.js'
+import { filesOf, outMessageByMessageId } from '../src/messages/out/repository.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
 import { POSTGRES_URL, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/ip.js'
@@ -353,5 +355,34 @@ describe.skipIf(!POSTGRES_URL)("a send job's end in one statement on PostgreSQL"
       .orderBy('id')
       .execute()
     expect(deliveries.map((d) => JSON.parse(d.payload).event.status)).toEqual(['OPPRETTET', 'FEIL'])
+  })
+
+  it('commits alone only while no webhook subscription exists: with one, it changes nothing and says so', async () => {
+    subscriber = await startSubscriber()
+    const sub = { name: 'alle', pushEndpoint: `${subscriber.url}/hook`, resource: 'all', event: 'all' }
+    const ip = await startTestIp('postgres', { overrides: DB_PAYLOADS })
+    started.push(ip)
+    const res = await ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: sendForm() })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect((await ip.fetch('/api/subscriptions', jsonBody(sub))).status).toBe(200)
+    const before = await rowsOf(ip.db)
+    const message = await outMessageByMessageId(ip.db.kysely, MESSAGE_ID)
+    const end: SendEnd = {
+      messageId: MESSAGE_ID,
+      purpose: `send:${MESSAGE_ID}`,
+      files: await filesOf(ip.db.kysely, message!.id),
+      status: { status: 'SENDT' },
+      now: 1_800_000_000_000,
+    }
+    expect(await finishInOneStatement(ip.db.kysely, end, { alone: true })).toBe(false)
+    expect(await rowsOf(ip.db)).toEqual(before)
+    // in a transaction it does the work, with the delivery
+    await ip.db.kysely.transaction().execute((trx) => finishInOneStatement(trx, end, { alone: false }))
+    const after = await rowsOf(ip.db)
+    expect(after.messages).toEqual([])
+    expect(after.statuses.map((s) => s.status)).toEqual(['OPPRETTET', 'SENDT'])
+    const deliveries = after.jobs.filter((j) => j.kind === 'webhook')
+    // the subscription came after OPPRETTET
+    expect(deliveries.map((d) => JSON.parse(d.payload).event.status)).toEqual(['SENDT'])
   })
 })

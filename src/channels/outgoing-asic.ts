@@ -3,7 +3,7 @@
 
 import type { Readable } from 'node:stream'
 import type { OutFileRow } from '../db/schema.js'
-import type { PayloadStore } from '../files/payload-store.js'
+import { missingFiles, type PayloadStore } from '../files/payload-store.js'
 import { type AsicDocument, writeAsic } from '../packaging/asic.js'
 import { encryptStream, type KeyEncryption } from '../packaging/cms.js'
 import { documentNamesProblem } from '../packaging/document-names.js'
@@ -19,13 +19,12 @@ import { ChannelSendError } from './send-error.js'
 export async function checkPackable(payloads: PayloadStore, files: readonly OutFileRow[]): Promise<void> {
   const unpackable = documentNamesProblem(files.map((f) => f.filename))
   if (unpackable) throw new ChannelSendError(`the message cannot be packed: ${unpackable}`, false)
-  for (const f of files) {
-    if (!(await payloads.exists(f.storage_key)))
-      throw new ChannelSendError(
-        `its stored file ${f.filename} is missing (ENOENT); tried again until it is back`,
-        true,
-      )
-  }
+  const [gone] = await missingFiles(payloads, files)
+  if (gone)
+    throw new ChannelSendError(
+      `its stored file ${gone.filename} is missing (ENOENT); tried again until it is back`,
+      true,
+    )
 }
 
 export interface EncryptedAsicOptions {

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { createTestStore, STORES } from '../../test/support/db.js'
 import { load, MINIMAL_ENV } from '../config/test-helpers.js'
@@ -94,11 +95,23 @@ describe.each(STORES)('the database store over earlier payload files, on %s', (k
       expect(await text(store.read('m3/1-c'))).toBe('new')
       await expect(text(store.read('m4/1-d'))).rejects.toMatchObject({ code: 'ENOENT' })
       expect([await store.exists('m1/1-a'), await store.exists('m4/1-d')]).toEqual([true, false])
+      // in the folder, in the database, in both, in neither
+      expect(await store.missing(['m1/1-a', 'm3/1-c', 'm2/1-b', 'm4/1-d'])).toEqual(['m4/1-d'])
       expect(await store.list('')).toEqual(['m1/1-a', 'm2/1-b', 'm3/1-c'])
       await store.removeDir('m1')
       await store.remove('m2/1-b')
       expect(await store.list('')).toEqual(['m3/1-c'])
       expect(await earlier.list('')).toEqual([])
+      if (kind === 'postgres') {
+        // a folder in both: the database's part removed by the caller's statement, the files after it
+        await put(earlier, 'm5/1-e', 'old file')
+        await put(store, 'm5/2-f', 'new')
+        const removal = store.removeDirInStatement!('m5')
+        await sql`with p as (${removal.clause(sql<boolean>`true`)}) select 1`.execute(db.kysely)
+        expect(await store.list('m5')).toEqual(['m5/1-e'])
+        await removal.after()
+        expect(await store.list('')).toEqual(['m3/1-c'])
+      }
     } finally {
       await db.close()
       await ts.cleanup()
@@ -160,6 +173,7 @@ describe('the file store with small one-step sends in the database', () => {
       expect(await text(store.read('m1/1-a'))).toBe('a small file')
       expect(await text(store.read('m1/2-b'))).toBe('uploaded')
       expect([await store.exists('m1/1-a'), await store.exists('m1/2-b')]).toEqual([true, true])
+      expect(await store.missing(['m1/2-b', 'm1/3-c', 'm1/1-a'])).toEqual(['m1/3-c'])
       expect(await store.list('m1')).toEqual(['m1/1-a', 'm1/2-b'])
       await store.removeDir('m1')
       expect(await store.list('')).toEqual([])

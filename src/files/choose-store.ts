@@ -93,12 +93,28 @@ export function withEarlierFiles(database: PayloadStore, files: PayloadStore): P
       return Readable.from(either(), { objectMode: false })
     },
     exists: async (key) => (await database.exists(key)) || files.exists(key),
+    async missing(keys) {
+      const notInDatabase = await database.missing(keys)
+      return notInDatabase.length ? files.missing(notInDatabase) : []
+    },
     async remove(key) {
       await Promise.all([database.remove(key), files.remove(key)])
     },
     async removeDir(prefix) {
       await Promise.all([database.removeDir(prefix), files.removeDir(prefix)])
     },
+    ...(database.removeDirInStatement && {
+      removeDirInStatement(prefix: string) {
+        const inDatabase = database.removeDirInStatement!(prefix)
+        return {
+          clause: inDatabase.clause,
+          async after() {
+            await inDatabase.after()
+            await files.removeDir(prefix)
+          },
+        }
+      },
+    }),
     async list(prefix, opts) {
       const [a, b] = await Promise.all([database.list(prefix, opts), files.list(prefix, opts)])
       return [...new Set([...a, ...b])].sort()

@@ -187,6 +187,25 @@ for (const kind of STORES) {
       },
     )
 
+    it.skipIf(kind !== 'postgres')(
+      "removes a folder as a clause of the caller's statement, only where its condition holds, and nothing beside it",
+      async () => {
+        for (const key of ['m1/a', 'm1/b/c', 'm1-x/a', 'm10/a', 'm1'])
+          await store.write(key, countingSource(CHUNK + 1).stream, noLimit)
+        const run = (when: boolean) => {
+          const removal = store.removeDirInStatement!('m1')
+          return sql`with p as (${removal.clause(sql<boolean>`${when}`)}) select 1`.execute(t.db.kysely)
+        }
+        await run(false)
+        expect(await store.list('')).toEqual(['m1', 'm1-x/a', 'm1/a', 'm1/b/c', 'm10/a'])
+        await run(true)
+        expect(await store.list('')).toEqual(['m1-x/a', 'm10/a'])
+        // the chunks went with their payloads
+        expect(await t.chunks()).toBe(4)
+        expect(() => store.removeDirInStatement!('../m1')).toThrow(/Payload key/)
+      },
+    )
+
     it('stores many payloads in one transaction, each under its own key (more rows than one insert takes)', async () => {
       // 1,200 payloads (a few of three chunks): more payload rows and chunk rows than one insert holds
       const payloads = Array.from({ length: 1200 }, (_, i) => {

@@ -243,6 +243,22 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
         undefined
       )
     },
+    removeDirInStatement(prefix) {
+      checkKey(prefix)
+      return {
+        clause: (when) =>
+          sql`delete from payloads where (key = ${prefix} or ${underPrefix(prefix)}) and ${when}`,
+        after: async () => {},
+      }
+    },
+    async missing(keys) {
+      for (const key of keys) checkKey(key)
+      if (keys.length === 0) return []
+      // one statement for a message's files: on PostgreSQL each is a round trip
+      const found = await k().selectFrom('payloads').select('key').where('key', 'in', keys).execute()
+      const have = new Set(found.map((r) => r.key))
+      return keys.filter((key) => !have.has(key))
+    },
     adopt: (key, tempPath) => store.adoptAll([{ key, tempPath }]),
     async adoptAll(files) {
       // one after the other, and every file tried before a failure is reported, so the caller's

@@ -236,6 +236,7 @@ export function payloadStoreContract(open: (clock: ManualClock) => Promise<Store
       await expect(store.remove(key)).rejects.toThrow(/Payload key/)
       await expect(store.removeDir(key)).rejects.toThrow(/Payload key/)
       await expect(store.exists(key)).rejects.toThrow(/Payload key/)
+      await expect(store.missing([key])).rejects.toThrow(/Payload key/)
       // '' is the one prefix list accepts: it lists everything
       if (key !== '') await expect(store.list(key)).rejects.toThrow(/Payload key/)
       expect(await t.staged()).toBe(0)
@@ -291,6 +292,15 @@ export function payloadStoreContract(open: (clock: ManualClock) => Promise<Store
       expect(await store.exists('m1/9-none')).toBe(false)
       expect(await store.exists('m1')).toBe(false)
       expect(await store.exists('m1/2-b/under-a-file')).toBe(false)
+    })
+
+    it('tells which of several keys are missing, in their order, with one answer for all', async () => {
+      expect(await store.missing([])).toEqual([])
+      expect(await store.missing(['m1/2-b', 'm1/1-a'])).toEqual([])
+      expect(
+        await store.missing(['m1/9-none', 'm1/2-b', 'm1', 'deep/x/y/z', 'm1/2-b/under-a-file', 'm2/a']),
+      ).toEqual(['m1/9-none', 'm1', 'm1/2-b/under-a-file', 'm2/a'])
+      await expect(store.missing(['m1/2-b', '../escape'])).rejects.toThrow(/Payload key/)
     })
 
     it('lists keys under a prefix, sorted, never unfinished writes', async () => {

@@ -9,6 +9,7 @@ import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { RawBuilder } from 'kysely'
 import type { Executor } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
 
@@ -56,6 +57,8 @@ export interface PayloadStore {
   removeDir(prefix: string): Promise<void>
   /** whether a stored file exists under `key` */
   exists(key: string): Promise<boolean>
+  /** the keys of `keys` with no stored file, in their order: a message's files asked about at once */
+  missing(keys: readonly string[]): Promise<string[]>
   /**
    * Moves a complete, already fsynced file (such as a multipart temp file) to <root>/<key> with the same
    * atomic rename and directory fsync as `write`; copies when it sits on another filesystem.
@@ -84,10 +87,31 @@ export interface PayloadStore {
    * round trip. The statement's parameters (PostgreSQL takes 65,535) bound how many.
    */
   withInserted?(qc: Executor, payloads: readonly SmallPayload[]): Executor
+  /**
+   * PostgreSQL only, where insertInTransaction is: removeDir(prefix) as a `delete` for a data-modifying
+   * `WITH` clause of the caller's statement, removing only where `when` holds, and `after`, what is left to
+   * remove once that statement has committed (payloads kept outside the database, withEarlierFiles').
+   */
+  removeDirInStatement?(prefix: string): DirRemoval
   /** deletes temp files older than `olderThanMs` (left by a crash) and returns how many it removed */
   sweepTemp(olderThanMs: number): Promise<number>
   /** lists keys under a prefix, sorted ('' lists every key), for the orphan sweep; `olderThanMs` keeps only files last written before then */
   list(prefix: string, opts?: { olderThanMs?: number }): Promise<string[]>
+}
+
+/** A folder's removal within a caller's statement (PayloadStore.removeDirInStatement). */
+export interface DirRemoval {
+  clause(when: RawBuilder<boolean>): RawBuilder<unknown>
+  after(): Promise<void>
+}
+
+/** Those of `files` whose stored payload is missing, in their order (one question to the store for all). */
+export async function missingFiles<F extends { storage_key: string }>(
+  payloads: Pick<PayloadStore, 'missing'>,
+  files: readonly F[],
+): Promise<F[]> {
+  const gone = new Set(await payloads.missing(files.map((f) => f.storage_key)))
+  return files.filter((f) => gone.has(f.storage_key))
 }
 
 /**
@@ -167,6 +191,10 @@ export function createLocalPayloadStore(root: string, options: LocalPayloadStore
       const target = pathOf(key)
       const info = await stat(target).catch(ignoreMissing)
       return info?.isFile() ?? false
+    },
+    async missing(keys) {
+      const found = await Promise.all(keys.map((key) => store.exists(key)))
+      return keys.filter((_, i) => !found[i])
     },
     adopt: (key, tempPath) => store.adoptAll([{ key, tempPath }]),
     async adoptAll(files) {

@@ -80,7 +80,12 @@ export async function retry(deps: ActionDeps, messageId: string): Promise<keyof 
   // files are only removed after their message row: one kept now is kept while the row is
   const kept = await keptFiles(deps.db.kysely, deps.payloads, messageId)
   const outcome = await deps.db.kysely.transaction().execute(async (trx) => {
-    const plan = await retryPlan(trx, { exists: async (key) => kept.has(key) }, messageId, now)
+    const plan = await retryPlan(
+      trx,
+      { missing: async (keys) => keys.filter((key) => !kept.has(key)) },
+      messageId,
+      now,
+    )
     if (plan.kind === 'none') return 'retry-none' as const
     // the plan read the job in this transaction; a worker claiming it meanwhile wins
     if (!(await runNow(trx, plan.job, now))) return 'retry-none' as const

@@ -12,7 +12,7 @@ import type {
   OutFileRow,
   OutMessageRow,
 } from '../db/schema.js'
-import type { PayloadStore } from '../files/payload-store.js'
+import { missingFiles, type PayloadStore } from '../files/payload-store.js'
 import { jobsForMessage } from '../jobs/outbox.js'
 import { inMessageByMessageId } from '../messages/in/repository.js'
 import { filesOf, outMessageByMessageId } from '../messages/out/repository.js'
@@ -63,7 +63,7 @@ export type RetryPlan =
  */
 export async function retryPlan(
   db: Executor,
-  payloads: Pick<PayloadStore, 'exists'>,
+  payloads: Pick<PayloadStore, 'missing'>,
   messageId: string,
   now: number,
 ): Promise<RetryPlan> {
@@ -79,14 +79,13 @@ export async function retryPlan(
  */
 export async function keptFiles(
   db: Executor,
-  payloads: Pick<PayloadStore, 'exists'>,
+  payloads: Pick<PayloadStore, 'missing'>,
   messageId: string,
 ): Promise<Set<string>> {
   const message = await outMessageByMessageId(db, messageId)
   const files = message ? await filesOf(db, message.id) : []
-  const kept = new Set<string>()
-  for (const f of files) if (await payloads.exists(f.storage_key)) kept.add(f.storage_key)
-  return kept
+  const gone = new Set(await payloads.missing(files.map((f) => f.storage_key)))
+  return new Set(files.map((f) => f.storage_key).filter((key) => !gone.has(key)))
 }
 
 /** The plan from rows already read (the message page has them in its view). */
@@ -94,7 +93,7 @@ export async function planRetry(
   jobs: JobRow[],
   message: OutMessageRow | undefined,
   files: OutFileRow[],
-  payloads: Pick<PayloadStore, 'exists'>,
+  payloads: Pick<PayloadStore, 'missing'>,
   now: number,
 ): Promise<RetryPlan> {
   const job = jobs.find((j) => isSendJob(j.kind))
@@ -112,8 +111,7 @@ export async function planRetry(
       reason:
         'The send was given up and, as in the reference, the message and its files were removed with it: the fagsystem must send it again.',
     }
-  for (const file of files)
-    if (!(await payloads.exists(file.storage_key)))
-      return { kind: 'none', reason: `The send was given up and its file ${file.filename} is gone.` }
+  const [gone] = await missingFiles(payloads, files)
+  if (gone) return { kind: 'none', reason: `The send was given up and its file ${gone.filename} is gone.` }
   return { kind: 'revive', job }
 }

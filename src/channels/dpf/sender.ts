@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
-import type { PayloadStore } from '../../files/payload-store.js'
+import { missingFiles, type PayloadStore } from '../../files/payload-store.js'
 import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, readText } from '../../messages/out/stored.js'
 import { CmsError, encryptStream } from '../../packaging/cms.js'
 import type { ServiceRegistry } from '../../registry/client.js'
@@ -125,13 +125,17 @@ async function prepare(
   const byName = new Map(files.map((f) => [f.filename, f]))
   const documents: DocumentPart[] = []
   // in dokumenter's order: SvarUt pairs the parts with it by position
+  const [gone] = await missingFiles(
+    deps.payloads,
+    forsendelse.dokumenter.map((d) => byName.get(d.filnavn)!),
+  )
+  if (gone)
+    throw new ChannelSendError(
+      `its stored file ${gone.filename} is missing; tried again until it is back`,
+      true,
+    )
   for (const d of forsendelse.dokumenter) {
     const file = byName.get(d.filnavn)!
-    if (!(await deps.payloads.exists(file.storage_key)))
-      throw new ChannelSendError(
-        `its stored file ${file.filename} is missing; tried again until it is back`,
-        true,
-      )
     documents.push({
       filnavn: d.filnavn,
       mimeType: d.mimeType,

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
-import type { PayloadStore } from '../../files/payload-store.js'
+import { missingFiles, type PayloadStore } from '../../files/payload-store.js'
 import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, readText } from '../../messages/out/stored.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
@@ -143,13 +143,12 @@ async function correspondenceOf(
   const [resourceId, senderName] = await lookups(deps, sbd, recipient, partOrPrimary(sender))
   const ordered = [...files].sort((a, b) => a.dokumentnummer - b.dokumentnummer)
   const content = await contentOf(deps, sbd, ordered)
-  for (const f of content.files) {
-    if (!(await deps.payloads.exists(f.storage_key)))
-      throw new ChannelSendError(
-        `its stored file ${f.filename} is missing; tried again until it is back`,
-        true,
-      )
-  }
+  const [gone] = await missingFiles(deps.payloads, content.files)
+  if (gone)
+    throw new ChannelSendError(
+      `its stored file ${gone.filename} is missing; tried again until it is back`,
+      true,
+    )
   return {
     correspondence: {
       messageId,

@@ -25,7 +25,7 @@ import { forMessage } from '../../util/log.js'
 import type { Clock } from '../../util/time.js'
 import { finishInOneStatement } from './one-statement.js'
 import { outPayloadFolder } from './orphans.js'
-import { deleteOutMessageById, filesOf, outMessageByMessageId } from './repository.js'
+import { deleteOutMessageById, outMessageWithFiles } from './repository.js'
 import { storedSbd } from './stored.js'
 
 /** What the send jobs need of a channel (ports.ts): its send port. */
@@ -46,12 +46,12 @@ export interface DispatchDeps {
 export function sendJobHandler(deps: DispatchDeps): JobHandler {
   return async (job) => {
     const { messageId } = JSON.parse(job.payload) as { messageId: string }
-    const message = await outMessageByMessageId(deps.db.kysely, messageId)
-    // deleted by the fagsystem (or already sent by a worker whose lease ran out): nothing to do
-    if (message?.state !== 'SENDING') return { ok: true }
-    const sbd = storedSbd(message)
     // a SENDING message's files no longer change (uploads need CREATED): read once, kept by finish
-    const files = await filesOf(deps.db.kysely, message.id)
+    const read = await outMessageWithFiles(deps.db, messageId)
+    // deleted by the fagsystem (or already sent by a worker whose lease ran out): nothing to do
+    if (read?.message.state !== 'SENDING') return { ok: true }
+    const { message, files } = read
+    const sbd = storedSbd(message)
     const now = deps.clock.now().getTime()
     if (expired(sbd, now)) {
       await finish(deps, messageId, files, {
@@ -107,9 +107,10 @@ export function sendJobHandler(deps: DispatchDeps): JobHandler {
 /** When a send job's retries run out: FEIL, and the message goes (as the reference's dead letter). */
 export async function sendGivenUp(deps: DispatchDeps, job: JobRow, error: string): Promise<void> {
   if (!job.message_id) return
-  const message = await outMessageByMessageId(deps.db.kysely, job.message_id)
-  if (!message) return
-  await finish(deps, job.message_id, await filesOf(deps.db.kysely, message.id), {
+  const read = await outMessageWithFiles(deps.db, job.message_id)
+  if (!read) return
+  const { message, files } = read
+  await finish(deps, job.message_id, files, {
     status: 'FEIL',
     description: `Request to receiver failed delivery over ${message.service_identifier}, retries used up: ${error}`,
   })
@@ -174,7 +175,8 @@ function describe(error: unknown): string {
 
 /**
  * Registers the final status of the attempt and removes the message, keeping the list of its `files` (read
- * by the caller: a SENDING message's files do not change); the files themselves go after the commit.
+ * by the caller: a SENDING message's files do not change); the files themselves go after the commit, or
+ * with it where the payload store can remove them in the end's one statement (PostgreSQL).
  */
 async function finish(
   deps: DispatchDeps,
@@ -184,12 +186,19 @@ async function finish(
   delivered?: { reference?: string; statuses?: readonly StatusUpdate[] },
 ): Promise<void> {
   const now = deps.clock.now().getTime()
+  const folder = outPayloadFolder(messageId)
+  // PostgreSQL: a round trip each costs more than the statements (one-statement.ts)
+  if (deps.db.caps.name === 'postgres' && !delivered?.reference && !delivered?.statuses) {
+    const payloads = deps.payloads.removeDirInStatement?.(folder)
+    const end = { messageId, purpose: sendPurpose(messageId), files, status, now, payloads }
+    if (!(await finishInOneStatement(deps.db.kysely, end, { alone: true })))
+      await deps.db.kysely
+        .transaction()
+        .execute((trx: Executor) => finishInOneStatement(trx, end, { alone: false }))
+    await (payloads ? payloads.after() : deps.payloads.removeDir(folder))
+    return
+  }
   await deps.db.kysely.transaction().execute(async (trx: Executor) => {
-    // PostgreSQL: a round trip each costs more than the statements (one-statement.ts)
-    if (deps.db.caps.name === 'postgres' && !delivered?.reference && !delivered?.statuses) {
-      await finishInOneStatement(trx, messageId, sendPurpose(messageId), files, status, now)
-      return
-    }
     for (const c of await conversationsByMessageId(trx, messageId, 'OUTGOING')) {
       await registerStatus(trx, c, status, now)
       // the service's reference: from now on its status pollers ask about it

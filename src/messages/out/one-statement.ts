@@ -8,7 +8,7 @@ import {
 import { finishes, stopsPolling } from '../../conversations/statuses.js'
 import type { Executor } from '../../db/open.js'
 import type { ConversationRow, MessageStatusRow, NewOutFile, OutFileRow } from '../../db/schema.js'
-import type { PayloadStore, SmallPayload } from '../../files/payload-store.js'
+import type { DirRemoval, PayloadStore, SmallPayload } from '../../files/payload-store.js'
 import { jobRow } from '../../jobs/outbox.js'
 import { enqueueStatusEvents } from '../../webhooks/deliveries.js'
 import { alreadyExists, type ConversationTitle, outgoingRows, type PreparedMessage } from './create.js'
@@ -105,19 +105,32 @@ export async function storeSendInOneStatement(
  * each of the message's outgoing conversations with its status-queue entry, the message removed, its file
  * list kept on the conversations when it was there to remove, its handover record forgotten), in one. A
  * statement updates a row once, so the conversation's update does both: the status's columns where the
- * status is new, the file list where the message was removed. The webhook deliveries follow in the
- * caller's transaction. Not for a delivery that sets a reference or statuses of its own (finish's other
- * statements).
+ * status is new, the file list where the message was removed. With `end.payloads`, the message's payloads
+ * go in it too. Not for a delivery that sets a reference or statuses of its own (finish's other statements).
+ *
+ * With `alone`, outside a transaction, the statement commits by itself: `begin` and `commit` are two more
+ * round trips. It then does its work only while no webhook subscription exists, since a subscription's
+ * deliveries must commit with the status; it answers false when one did and it did nothing, and the caller
+ * runs it again in a transaction, where the deliveries follow. Either way the subscriptions are read
+ * in the statement's one snapshot, so a subscription committed meanwhile is treated alike.
  */
-export async function finishInOneStatement(
-  trx: Executor,
-  messageId: string,
+export interface SendEnd {
+  messageId: string
   /** the purpose its handover was recorded under */
-  purpose: string,
-  files: OutFileRow[],
-  status: { status: string; description?: string },
-  now: number,
-): Promise<void> {
+  purpose: string
+  files: OutFileRow[]
+  status: { status: string; description?: string }
+  now: number
+  /** the message's payloads' removal, where the store can remove them in the statement */
+  payloads?: DirRemoval
+}
+
+export async function finishInOneStatement(
+  db: Executor,
+  end: SendEnd,
+  how: { alone: boolean },
+): Promise<boolean> {
+  const { messageId, purpose, files, status, now } = end
   const kept = files.length ? JSON.stringify(files.map(keptFileOf)) : null
   const newStatus = sql`id in (select conversation_fk from s)`
   const finished = finishes(status.status)
@@ -128,15 +141,20 @@ export async function finishInOneStatement(
     : sql``
   const files_ =
     kept === null ? sql`` : sql`, files = case when exists (select 1 from d) then ${kept} else files end`
-  const r = await sql<RegisteredInOne>`
-    with d as (
-      delete from out_messages where message_id = ${messageId} returning id
+  // alone: every change waits for the guard; in a transaction the deliveries follow, so it always holds
+  const free = how.alone ? sql<boolean>`(select free from g)` : sql<boolean>`true`
+  const removal = end.payloads ? sql`, p as (${end.payloads.clause(free)})` : sql``
+  const r = await sql<EndRow>`
+    with g as (
+      select not exists (select 1 from webhook_subscriptions) as free
+    ), d as (
+      delete from out_messages where message_id = ${messageId} and ${free} returning id
     ), h as (
-      delete from handovers where purpose = ${purpose}
+      delete from handovers where purpose = ${purpose} and ${free}
     ), s as (
       insert into message_statuses (conversation_fk, status, description, raw_receipt, last_update)
       select id, ${status.status}, ${status.description ?? null}, null, ${now}::bigint
-      from conversations where message_id = ${messageId} and direction = 'OUTGOING'
+      from conversations where message_id = ${messageId} and direction = 'OUTGOING' and ${free}
       order by id
       on conflict (conversation_fk, status) do nothing
       returning *
@@ -152,10 +170,21 @@ export async function finishInOneStatement(
       insert into status_queue (status_fk, service_identifier, created_at)
       select s.id, c.service_identifier, ${now}::bigint from s join c on c.id = s.conversation_fk
       on conflict (status_fk) do nothing
-    )
-    select row_to_json(s) as status, row_to_json(c) as conversation, ${subscriptionsJson} as subscriptions
-    from s join c on c.id = s.conversation_fk
-    order by s.id`.execute(trx)
+    )${removal}
+    select g.free, row_to_json(s) as status, row_to_json(c) as conversation,
+      ${subscriptionsJson} as subscriptions
+    from g left join (s join c on c.id = s.conversation_fk) on true
+    order by s.id`.execute(db)
+  if (how.alone && r.rows[0]?.free === false) return false
   for (const row of r.rows)
-    await enqueueStatusEvents(trx, row.conversation, row.status, now, row.subscriptions)
+    if (row.status && row.conversation)
+      await enqueueStatusEvents(db, row.conversation, row.status, now, row.subscriptions)
+  return true
+}
+
+/** A row of the end's statement: a new status with its conversation, or none (status null) with the guard's answer. */
+type EndRow = Omit<RegisteredInOne, 'status' | 'conversation'> & {
+  free: boolean
+  status: MessageStatusRow | null
+  conversation: ConversationRow | null
 }

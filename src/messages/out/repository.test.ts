@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from '../../../test/support/db.js'
 import { insertConversation } from '../../conversations/repository.js'
 import type { Db } from '../../db/open.js'
-import { insertOutMessage, messageIdTaken } from './repository.js'
+import {
+  filesOf,
+  insertFiles,
+  insertOutMessage,
+  messageIdTaken,
+  outMessageByMessageId,
+  outMessageWithFiles,
+} from './repository.js'
 
 warnIfPostgresSkipped()
 
@@ -59,5 +66,78 @@ describe.each(STORES)('messageIdTaken on %s', (kind) => {
     expect(await messageIdTaken(db.kysely, 'conv-2', false)).toBe(false)
     expect(await messageIdTaken(db.kysely, 'none', true)).toBe(false)
     expect(await messageIdTaken(db.kysely, 'none', false)).toBe(false)
+  })
+})
+
+describe.each(STORES)('outMessageWithFiles on %s', (kind) => {
+  let store: TestStore
+  let db: Db
+  afterEach(async () => {
+    await db?.close()
+    await store?.cleanup()
+  })
+
+  it('reads the message and its files as the two reads do, null title and large size included', async () => {
+    store = await createTestStore(kind)
+    db = await store.open()
+    const now = 1_765_000_000_123
+    const message = await insertOutMessage(db.kysely, {
+      message_id: 'out-1',
+      conversation_id: 'c-1',
+      process_identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
+      document_identifier: null,
+      type: 'arkivmelding',
+      receiver_identifier: '910075918',
+      sender_identifier: '910076787',
+      service_identifier: 'DPO',
+      sbd: '{"a":"ø"}',
+      state: 'SENDING',
+      created_at: now,
+      last_updated: now,
+    })
+    const file = (dokumentnummer: number, filename: string, title: string | null, size: number) => ({
+      message_fk: message.id,
+      dokumentnummer,
+      filename,
+      title,
+      mime_type: 'application/pdf',
+      size,
+      primary_document: dokumentnummer === 1 ? 1 : 0,
+      storage_key: `out/out-1/${filename}`,
+      sha256: 'ab'.repeat(32),
+      created_at: now,
+    })
+    // inserted out of order: the read orders them by dokumentnummer
+    await insertFiles(db.kysely, [file(2, 'b.pdf', null, 5 * 2 ** 40), file(1, 'a.pdf', 'Vedtak «ø»', 0)])
+    const read = await outMessageWithFiles(db, 'out-1')
+    expect(read).toEqual({
+      message: await outMessageByMessageId(db.kysely, 'out-1'),
+      files: await filesOf(db.kysely, message.id),
+    })
+    expect(read?.files.map((f) => [f.filename, f.size, f.title])).toEqual([
+      ['a.pdf', 0, 'Vedtak «ø»'],
+      ['b.pdf', 5 * 2 ** 40, null],
+    ])
+    expect(await outMessageWithFiles(db, 'out-2')).toBeUndefined()
+  })
+
+  it('reads a message without files with none', async () => {
+    store = await createTestStore(kind)
+    db = await store.open()
+    await insertOutMessage(db.kysely, {
+      message_id: 'out-3',
+      conversation_id: 'c-3',
+      process_identifier: null,
+      document_identifier: null,
+      type: 'arkivmelding',
+      receiver_identifier: null,
+      sender_identifier: null,
+      service_identifier: 'DPO',
+      sbd: '{}',
+      state: 'CREATED',
+      created_at: 1,
+      last_updated: 1,
+    })
+    expect((await outMessageWithFiles(db, 'out-3'))?.files).toEqual([])
   })
 })

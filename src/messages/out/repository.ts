@@ -1,5 +1,5 @@
 import { type SelectQueryBuilder, sql } from 'kysely'
-import type { Executor } from '../../db/open.js'
+import type { Db, Executor } from '../../db/open.js'
 import { pageOf } from '../../db/page-query.js'
 import type { Database, NewOutFile, NewOutMessage, OutFileRow, OutMessageRow } from '../../db/schema.js'
 
@@ -55,6 +55,33 @@ export async function filesOf(db: Executor, messageFk: number): Promise<OutFileR
     .where('message_fk', '=', messageFk)
     .orderBy('dokumentnummer')
     .execute()
+}
+
+/**
+ * An outgoing message with its files in filesOf's order. On PostgreSQL in one statement, the files as JSON
+ * (their integer columns come back as numbers, as the pg driver's parsers make them): each statement is a
+ * round trip there (one-statement.ts); SQLite runs in the process and keeps the two.
+ */
+export async function outMessageWithFiles(
+  db: Db,
+  messageId: string,
+): Promise<{ message: OutMessageRow; files: OutFileRow[] } | undefined> {
+  if (db.caps.name !== 'postgres') {
+    const message = await outMessageByMessageId(db.kysely, messageId)
+    return message && { message, files: await filesOf(db.kysely, message.id) }
+  }
+  const row = await db.kysely
+    .selectFrom('out_messages as m')
+    .selectAll('m')
+    .select(
+      sql<OutFileRow[]>`(select coalesce(json_agg(f order by f.dokumentnummer), '[]'::json)
+        from out_files f where f.message_fk = m.id)`.as('files'),
+    )
+    .where('m.message_id', '=', messageId)
+    .executeTakeFirst()
+  if (!row) return undefined
+  const { files, ...message } = row
+  return { message, files }
 }
 
 export async function insertFile(db: Executor, values: NewOutFile): Promise<OutFileRow> {
