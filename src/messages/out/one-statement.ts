@@ -100,6 +100,18 @@ export async function storeSendInOneStatement(
   await enqueueStatusEvents(trx, stored.conversation, stored.status, now, stored.subscriptions)
 }
 
+/** A send job's end (finishInOneStatement). */
+export interface SendEnd {
+  messageId: string
+  /** the purpose its handover was recorded under */
+  purpose: string
+  files: OutFileRow[]
+  status: { status: string; description?: string }
+  now: number
+  /** the message's payloads' removal, where the store can remove them in the statement */
+  payloads?: DirRemoval
+}
+
 /**
  * On PostgreSQL, what a send job's end does in five statements (dispatch.ts `finish`: the final status on
  * each of the message's outgoing conversations with its status-queue entry, the message removed, its file
@@ -114,17 +126,6 @@ export async function storeSendInOneStatement(
  * runs it again in a transaction, where the deliveries follow. Either way the subscriptions are read
  * in the statement's one snapshot, so a subscription committed meanwhile is treated alike.
  */
-export interface SendEnd {
-  messageId: string
-  /** the purpose its handover was recorded under */
-  purpose: string
-  files: OutFileRow[]
-  status: { status: string; description?: string }
-  now: number
-  /** the message's payloads' removal, where the store can remove them in the statement */
-  payloads?: DirRemoval
-}
-
 export async function finishInOneStatement(
   db: Executor,
   end: SendEnd,
