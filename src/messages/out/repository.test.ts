@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from '../../../test/support/db.js'
 import { insertConversation } from '../../conversations/repository.js'
 import type { Db } from '../../db/open.js'
+import type { NewOutMessage } from '../../db/schema.js'
 import {
   filesOf,
   insertFiles,
@@ -12,6 +13,25 @@ import {
 } from './repository.js'
 
 warnIfPostgresSkipped()
+
+/** An outgoing message's row with nothing but its ids set (`values` for the rest). */
+function outMessage(messageId: string, at: number, values: Partial<NewOutMessage> = {}): NewOutMessage {
+  return {
+    message_id: messageId,
+    conversation_id: `c-${messageId}`,
+    process_identifier: null,
+    document_identifier: null,
+    type: 'arkivmelding',
+    receiver_identifier: null,
+    sender_identifier: null,
+    service_identifier: 'DPO',
+    sbd: '{}',
+    state: 'CREATED',
+    created_at: at,
+    last_updated: at,
+    ...values,
+  }
+}
 
 describe.each(STORES)('messageIdTaken on %s', (kind) => {
   let store: TestStore
@@ -25,20 +45,7 @@ describe.each(STORES)('messageIdTaken on %s', (kind) => {
     store = await createTestStore(kind)
     db = await store.open()
     const now = Date.now()
-    await insertOutMessage(db.kysely, {
-      message_id: 'out-1',
-      conversation_id: 'c-1',
-      process_identifier: null,
-      document_identifier: null,
-      type: 'arkivmelding',
-      receiver_identifier: null,
-      sender_identifier: null,
-      service_identifier: 'DPO',
-      sbd: '{}',
-      state: 'CREATED',
-      created_at: now,
-      last_updated: now,
-    })
+    await insertOutMessage(db.kysely, outMessage('out-1', now))
     // a conversation without an outgoing message: an incoming one, or one whose message has left
     await insertConversation(db.kysely, {
       conversation_id: 'c-2',
@@ -81,20 +88,16 @@ describe.each(STORES)('outMessageWithFiles on %s', (kind) => {
     store = await createTestStore(kind)
     db = await store.open()
     const now = 1_765_000_000_123
-    const message = await insertOutMessage(db.kysely, {
-      message_id: 'out-1',
-      conversation_id: 'c-1',
-      process_identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
-      document_identifier: null,
-      type: 'arkivmelding',
-      receiver_identifier: '910075918',
-      sender_identifier: '910076787',
-      service_identifier: 'DPO',
-      sbd: '{"a":"ø"}',
-      state: 'SENDING',
-      created_at: now,
-      last_updated: now,
-    })
+    const message = await insertOutMessage(
+      db.kysely,
+      outMessage('out-1', now, {
+        process_identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
+        receiver_identifier: '910075918',
+        sender_identifier: '910076787',
+        sbd: '{"a":"ø"}',
+        state: 'SENDING',
+      }),
+    )
     const file = (dokumentnummer: number, filename: string, title: string | null, size: number) => ({
       message_fk: message.id,
       dokumentnummer,
@@ -124,20 +127,7 @@ describe.each(STORES)('outMessageWithFiles on %s', (kind) => {
   it('reads a message without files with none', async () => {
     store = await createTestStore(kind)
     db = await store.open()
-    await insertOutMessage(db.kysely, {
-      message_id: 'out-3',
-      conversation_id: 'c-3',
-      process_identifier: null,
-      document_identifier: null,
-      type: 'arkivmelding',
-      receiver_identifier: null,
-      sender_identifier: null,
-      service_identifier: 'DPO',
-      sbd: '{}',
-      state: 'CREATED',
-      created_at: 1,
-      last_updated: 1,
-    })
+    await insertOutMessage(db.kysely, outMessage('out-3', 1))
     expect((await outMessageWithFiles(db, 'out-3'))?.files).toEqual([])
   })
 })
