@@ -10,7 +10,7 @@ import { sendJobHandler } from '../src/messages/out/dispatch.js'
 import { finishInOneStatement, type SendEnd } from '../src/messages/out/one-statement.js'
 import { filesOf, outMessageByMessageId } from '../src/messages/out/repository.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
-import { POSTGRES_URL, warnIfPostgresSkipped } from './support/db.js'
+import { outMessageRow, POSTGRES_URL, warnIfPostgresSkipped } from './support/db.js'
 import { arkivmeldingSbd, jsonBody, startTestIp, type TestIp } from './support/ip.js'
 import { eventually } from './support/poll.js'
 import { type Subscriber, startSubscriber } from './support/subscriber.js'
@@ -169,20 +169,7 @@ describe.skipIf(!POSTGRES_URL)('a one-step send in one statement on PostgreSQL',
     await k.transaction().execute(async (trx) => {
       await trx
         .insertInto('out_messages')
-        .values({
-          message_id: MESSAGE_ID,
-          conversation_id: 'the-other',
-          process_identifier: null,
-          document_identifier: null,
-          type: 'arkivmelding',
-          receiver_identifier: null,
-          sender_identifier: null,
-          service_identifier: 'DPO',
-          sbd: '{}',
-          state: 'CREATED',
-          created_at: 1,
-          last_updated: 1,
-        })
+        .values(outMessageRow(MESSAGE_ID, 1, { conversation_id: 'the-other' }))
         .execute()
       answer = ip.json<Json>('/api/messages/out/multipart', { method: 'POST', body: sendForm() })
       await eventually(async () => {

@@ -3,13 +3,13 @@
 
 import type { Readable } from 'node:stream'
 import type { OutFileRow } from '../db/schema.js'
-import { missingFiles, type PayloadStore } from '../files/payload-store.js'
+import type { PayloadStore } from '../files/payload-store.js'
 import { type AsicDocument, writeAsic } from '../packaging/asic.js'
 import { encryptStream, type KeyEncryption } from '../packaging/cms.js'
 import { documentNamesProblem } from '../packaging/document-names.js'
 import type { BusinessKeys } from '../packaging/keys.js'
 import type { Clock } from '../util/time.js'
-import { ChannelSendError } from './send-error.js'
+import { ChannelSendError, requireStoredFiles } from './send-error.js'
 
 /**
  * Checked before anything is sent. A name the container cannot hold fails every attempt alike: a
@@ -19,12 +19,7 @@ import { ChannelSendError } from './send-error.js'
 export async function checkPackable(payloads: PayloadStore, files: readonly OutFileRow[]): Promise<void> {
   const unpackable = documentNamesProblem(files.map((f) => f.filename))
   if (unpackable) throw new ChannelSendError(`the message cannot be packed: ${unpackable}`, false)
-  const [gone] = await missingFiles(payloads, files)
-  if (gone)
-    throw new ChannelSendError(
-      `its stored file ${gone.filename} is missing (ENOENT); tried again until it is back`,
-      true,
-    )
+  await requireStoredFiles(payloads, files, 'is missing (ENOENT)')
 }
 
 export interface EncryptedAsicOptions {

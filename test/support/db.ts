@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import type { Datasource } from '../../src/db/datasource.js'
 import { type Db, openDb } from '../../src/db/open.js'
+import type { NewOutMessage } from '../../src/db/schema.js'
 
 /**
  * The stores every database test runs on: SQLite always, PostgreSQL when TEST_POSTGRES_URL is set
@@ -75,5 +76,28 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
       await c.end()
       rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/** An outgoing message's row with nothing but its ids set (`values` for the rest). */
+export function outMessageRow(
+  messageId: string,
+  at: number,
+  values: Partial<NewOutMessage> = {},
+): NewOutMessage {
+  return {
+    message_id: messageId,
+    conversation_id: `c-${messageId}`,
+    process_identifier: null,
+    document_identifier: null,
+    type: 'arkivmelding',
+    receiver_identifier: null,
+    sender_identifier: null,
+    service_identifier: 'DPO',
+    sbd: '{}',
+    state: 'CREATED',
+    created_at: at,
+    last_updated: at,
+    ...values,
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
-import { missingFiles, type PayloadStore } from '../../files/payload-store.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, readText } from '../../messages/out/stored.js'
 import { CmsError, encryptStream } from '../../packaging/cms.js'
 import type { ServiceRegistry } from '../../registry/client.js'
@@ -21,7 +21,7 @@ import type { StandardBusinessDocument } from '../../sbd/types.js'
 import type { Clock } from '../../util/time.js'
 import { handoverOf, recordHandover } from '../handovers.js'
 import type { OutgoingDelivery, SendOutcome } from '../ports.js'
-import { ChannelSendError } from '../send-error.js'
+import { ChannelSendError, requireStoredFiles } from '../send-error.js'
 import { FiksError } from './errors.js'
 import {
   ForsendelseError,
@@ -125,15 +125,10 @@ async function prepare(
   const byName = new Map(files.map((f) => [f.filename, f]))
   const documents: DocumentPart[] = []
   // in dokumenter's order: SvarUt pairs the parts with it by position
-  const [gone] = await missingFiles(
+  await requireStoredFiles(
     deps.payloads,
     forsendelse.dokumenter.map((d) => byName.get(d.filnavn)!),
   )
-  if (gone)
-    throw new ChannelSendError(
-      `its stored file ${gone.filename} is missing; tried again until it is back`,
-      true,
-    )
   for (const d of forsendelse.dokumenter) {
     const file = byName.get(d.filnavn)!
     documents.push({

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
-import { missingFiles, type PayloadStore } from '../../files/payload-store.js'
+import type { PayloadStore } from '../../files/payload-store.js'
 import { ARKIVMELDING_FILE, MAX_ARKIVMELDING_BYTES, readText } from '../../messages/out/stored.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
@@ -27,7 +27,7 @@ import type { Clock } from '../../util/time.js'
 import { BrokerError } from '../altinn-errors.js'
 import { handoverOf, recordHandover } from '../handovers.js'
 import type { OutgoingDelivery, SendOutcome } from '../ports.js'
-import { ChannelSendError } from '../send-error.js'
+import { ChannelSendError, requireStoredFiles } from '../send-error.js'
 import type { CorrespondenceClient } from './client.js'
 import { type Correspondence, correspondenceFields, type DpvSettings } from './form.js'
 import { type FilePart, multipartBody } from './multipart.js'
@@ -143,12 +143,7 @@ async function correspondenceOf(
   const [resourceId, senderName] = await lookups(deps, sbd, recipient, partOrPrimary(sender))
   const ordered = [...files].sort((a, b) => a.dokumentnummer - b.dokumentnummer)
   const content = await contentOf(deps, sbd, ordered)
-  const [gone] = await missingFiles(deps.payloads, content.files)
-  if (gone)
-    throw new ChannelSendError(
-      `its stored file ${gone.filename} is missing; tried again until it is back`,
-      true,
-    )
+  await requireStoredFiles(deps.payloads, content.files)
   return {
     correspondence: {
       messageId,

@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createTestStore, STORES, type TestStore, warnIfPostgresSkipped } from '../../../test/support/db.js'
+import {
+  createTestStore,
+  outMessageRow,
+  STORES,
+  type TestStore,
+  warnIfPostgresSkipped,
+} from '../../../test/support/db.js'
 import { insertConversation } from '../../conversations/repository.js'
 import type { Db } from '../../db/open.js'
-import type { NewOutMessage } from '../../db/schema.js'
 import {
   filesOf,
   insertFiles,
@@ -13,25 +18,6 @@ import {
 } from './repository.js'
 
 warnIfPostgresSkipped()
-
-/** An outgoing message's row with nothing but its ids set (`values` for the rest). */
-function outMessage(messageId: string, at: number, values: Partial<NewOutMessage> = {}): NewOutMessage {
-  return {
-    message_id: messageId,
-    conversation_id: `c-${messageId}`,
-    process_identifier: null,
-    document_identifier: null,
-    type: 'arkivmelding',
-    receiver_identifier: null,
-    sender_identifier: null,
-    service_identifier: 'DPO',
-    sbd: '{}',
-    state: 'CREATED',
-    created_at: at,
-    last_updated: at,
-    ...values,
-  }
-}
 
 describe.each(STORES)('messageIdTaken on %s', (kind) => {
   let store: TestStore
@@ -45,7 +31,7 @@ describe.each(STORES)('messageIdTaken on %s', (kind) => {
     store = await createTestStore(kind)
     db = await store.open()
     const now = Date.now()
-    await insertOutMessage(db.kysely, outMessage('out-1', now))
+    await insertOutMessage(db.kysely, outMessageRow('out-1', now))
     // a conversation without an outgoing message: an incoming one, or one whose message has left
     await insertConversation(db.kysely, {
       conversation_id: 'c-2',
@@ -90,7 +76,7 @@ describe.each(STORES)('outMessageWithFiles on %s', (kind) => {
     const now = 1_765_000_000_123
     const message = await insertOutMessage(
       db.kysely,
-      outMessage('out-1', now, {
+      outMessageRow('out-1', now, {
         process_identifier: 'urn:no:difi:profile:arkivmelding:administrasjon:ver1.0',
         receiver_identifier: '910075918',
         sender_identifier: '910076787',
@@ -127,7 +113,7 @@ describe.each(STORES)('outMessageWithFiles on %s', (kind) => {
   it('reads a message without files with none', async () => {
     store = await createTestStore(kind)
     db = await store.open()
-    await insertOutMessage(db.kysely, outMessage('out-3', 1))
+    await insertOutMessage(db.kysely, outMessageRow('out-3', 1))
     expect((await outMessageWithFiles(db, 'out-3'))?.files).toEqual([])
   })
 })
