@@ -11,10 +11,12 @@
 // BENCH_STORE=postgres (BENCH_POSTGRES_URL or TEST_POSTGRES_URL): the integration point on PostgreSQL
 // with payloads in the database (`use-db-persistence`); baseline, a bare handler inserting the message row
 // and the two parts' bytes in one transaction.
-// Reports requests/s, latency, the ratios, and the integration point's peak RSS.
+// Reports requests/s, latency, the ratios, the integration point's peak RSS, and for each load the CPU of
+// this process (autocannon, and the baseline's handler) per request and how many of the machine's cores
+// were busy.
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -84,6 +86,9 @@ function multipartBody() {
 }
 
 async function load(url, duration = DURATION) {
+  // this process's CPU (autocannon's, and the baseline handler's when it serves the load) and the machine's
+  const cpu0 = process.cpuUsage()
+  const machine0 = machineTicks()
   const result = await autocannon({
     url,
     method: 'POST',
@@ -99,7 +104,30 @@ async function load(url, duration = DURATION) {
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    benchCpuMsPerRequest: cpuMsPer(process.cpuUsage(cpu0), result.requests.total),
+    machineCoresBusy: coresBusy(machine0, machineTicks()),
   }
+}
+
+const cpuMsPer = ({ user, system }, requests) => +((user + system) / 1000 / requests).toFixed(3)
+
+/** All the cores' busy and total ticks from /proc/stat (Linux; null elsewhere). */
+function machineTicks() {
+  try {
+    const lines = readFileSync('/proc/stat', 'utf8').split('\n')
+    const ticks = lines[0].trim().split(/\s+/).slice(1, 9).map(Number)
+    const idle = ticks[3] + ticks[4]
+    const total = ticks.reduce((a, b) => a + b, 0)
+    return { busy: total - idle, total, cores: lines.filter((l) => /^cpu\d/.test(l)).length }
+  } catch {
+    return null
+  }
+}
+
+/** How many of the machine's cores were busy, on average, between two readings. */
+function coresBusy(a, b) {
+  if (!a || !b || b.total === a.total) return null
+  return +(((b.busy - a.busy) / (b.total - a.total)) * b.cores).toFixed(2)
 }
 
 /** Reads a multipart request with busboy: the sbd field, and each file given to `onFile`. */
