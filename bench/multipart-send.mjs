@@ -16,7 +16,7 @@
 // were busy.
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -173,6 +173,13 @@ async function writeFile(path, stream, durable) {
   }
 }
 
+/** Stops a SQLite baseline and removes its folder (its rows and files are a gigabyte after a long run). */
+async function closeBaseline(app, db, dir) {
+  await app.close()
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+}
+
 /** The SQLite baseline: what any server must do for this request to be durable, and nothing more. */
 async function startSqliteBaseline({ durable }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'))
@@ -201,7 +208,10 @@ async function startSqliteBaseline({ durable }) {
     return reply.send({ ok: true })
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  return { url: `http://127.0.0.1:${app.server.address().port}/upload`, close: () => app.close() }
+  return {
+    url: `http://127.0.0.1:${app.server.address().port}/upload`,
+    close: () => closeBaseline(app, db, dir),
+  }
 }
 
 /**
@@ -232,7 +242,10 @@ async function startSqliteRowBaseline() {
     return reply.send({ ok: true })
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  return { url: `http://127.0.0.1:${app.server.address().port}/upload`, close: () => app.close() }
+  return {
+    url: `http://127.0.0.1:${app.server.address().port}/upload`,
+    close: () => closeBaseline(app, db, dir),
+  }
 }
 
 /** The PostgreSQL baseline: the message row and the parts' bytes inserted in one transaction. */
@@ -321,6 +334,7 @@ try {
   oursRss = peakRssMiB(ip.child.pid)
 } finally {
   await ip.stop()
+  rmSync(ip.dir, { recursive: true, force: true })
   for (const b of baselines) await b.server.close()
   registry.close()
   for (const schema of schemas) await admin.query(`drop schema ${schema} cascade`)

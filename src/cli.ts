@@ -5,6 +5,7 @@ import { type CliArgs, COMMANDS, parseArgs } from './config/cli-args.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { DatasourceError } from './db/datasource.js'
 import { createLogger } from './ops/logging.js'
+import { tuneRuntime } from './ops/runtime.js'
 import { stopOnSignals } from './ops/shutdown.js'
 import { takenPort } from './util/errors.js'
 
@@ -58,6 +59,7 @@ interface Started {
 }
 
 async function main(argv: string[]): Promise<number> {
+  tuneRuntime()
   let args: CliArgs
   try {
     args = parseArgs(argv)
