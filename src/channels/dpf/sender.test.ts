@@ -3,7 +3,7 @@ import { Readable, Transform } from 'node:stream'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestStore, STORES, type TestStore } from '../../../test/support/db.js'
-import { liveBytes } from '../../../test/support/live-memory.js'
+import { liveMemorySampler } from '../../../test/support/live-memory.js'
 import type { Config } from '../../config/types.js'
 import type { Db } from '../../db/open.js'
 import type { OutFileRow } from '../../db/schema.js'
@@ -323,11 +323,9 @@ describe.each(STORES)('sending to DPF on %s', (kind) => {
     )
     // what is alive after full collections, not RSS: the runtime (Node.js 24 above all) collects
     // freed buffers late, so RSS grows with garbage that a busy machine has yet to give back
-    const live = liveBytes()
-    const before = live()
-    let peak = before
+    const memory = liveMemorySampler()
+    memory.phase = 'read'
     let read = 0
-    let samples = 0
     let next = 0
     // samples the memory every 5 MiB as the big file is read: holding it would add up to 100 MiB
     const sampled = {
@@ -341,8 +339,7 @@ describe.each(STORES)('sending to DPF on %s', (kind) => {
                   read += chunk.length
                   if (read >= next) {
                     next += 5 * 1024 * 1024
-                    samples++
-                    peak = Math.max(peak, live())
+                    memory.sample()
                   }
                   done(null, chunk)
                 },
@@ -353,11 +350,13 @@ describe.each(STORES)('sending to DPF on %s', (kind) => {
       { ...deps, payloads: sampled },
       { purpose: PURPOSE, sbd: arkivmeldingSbd(), files: withBig },
     )
-    peak = Math.max(peak, live())
+    memory.phase = 'after'
+    memory.stop()
     expect(outcome).toMatchObject({ outcome: 'delivered' })
     expect(read).toBe(TOTAL)
-    expect(samples).toBeGreaterThanOrEqual(19)
-    expect(peak - before).toBeLessThan(32 * 1024 * 1024)
+    expect(memory.samples.read).toBeGreaterThanOrEqual(19)
+    const { growth, said } = memory.report()
+    expect(growth, said).toBeLessThan(32 * 1024 * 1024)
     const [stored] = await forsendelser()
     expect(stored!.dokumenter[0]).toEqual({
       filnavn: 'vedtak.pdf',

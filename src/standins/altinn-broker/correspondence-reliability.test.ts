@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { liveBytes } from '../../../test/support/live-memory.js'
+import { liveMemorySampler } from '../../../test/support/live-memory.js'
 import { ManualClock } from '../../util/time.js'
 import { correspondenceClient, file, ipFields, streamUpload } from './correspondence/test-support.js'
 import { type AltinnBrokerOptions, startAltinnBroker } from './server.js'
@@ -119,10 +119,8 @@ describe('memory', () => {
     const total = 100 * 1024 * 1024
     // what is alive after full collections, not RSS, which a busy machine fills with garbage it has
     // yet to collect (Node.js 24 collects buffers late)
-    const live = liveBytes()
-    const before = live()
-    let peak = before
-    let samples = 0
+    const memory = liveMemorySampler()
+    memory.phase = 'upload'
     let next = 0
     const hash = createHash('sha256')
     const piece = Buffer.alloc(64 * 1024, 0x61)
@@ -131,14 +129,15 @@ describe('memory', () => {
     const res = await streamUpload(broker.url, token, fields, 'big.zip', total, (sent) => {
       if (sent < next) return
       next += 5 * 1024 * 1024
-      samples++
-      peak = Math.max(peak, live())
+      memory.sample()
     })
     expect(res.status, res.text).toBe(200)
-    peak = Math.max(peak, live())
-    expect(samples).toBeGreaterThanOrEqual(19)
+    memory.phase = 'after'
+    memory.stop()
+    expect(memory.samples.upload).toBeGreaterThanOrEqual(19)
     // holding the body would add 100 MiB
-    expect(peak - before).toBeLessThan(32 * 1024 * 1024)
+    const { growth, said } = memory.report()
+    expect(growth, said).toBeLessThan(32 * 1024 * 1024)
     const id = JSON.parse(res.text).correspondences[0].correspondenceId
     const item = (await client.sandbox(`/${id}`)).json()
     expect(item.attachments[0]).toMatchObject({
