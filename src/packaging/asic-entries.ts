@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../files/byte-budget.js'
 import type { ReadAsicOptions } from './asic-reader.js'
-import { openZipFile } from './zip-file.js'
+import { NotInStreamOrder, openZipFile, type StreamedZip, StreamedZipSourceError } from './zip-file.js'
 
 export type AsicErrorReason = 'malformed' | 'limit' | 'unsafe-name' | 'duplicate' | 'digest'
 
@@ -32,7 +32,7 @@ export const RATIO_FLOOR = 1024 * 1024
  * Opened for reading entry by entry, from a file or from memory; yauzl checks each entry's real size
  * against its declared one.
  */
-export async function openZip(source: string | Buffer): Promise<yauzl.ZipFile> {
+export async function openZip(source: string | Buffer | StreamedZip): Promise<yauzl.ZipFile> {
   try {
     return await openZipFile(source, {
       lazyEntries: true,
@@ -40,8 +40,22 @@ export async function openZip(source: string | Buffer): Promise<yauzl.ZipFile> {
       validateEntrySizes: true,
     })
   } catch (cause) {
-    throw new AsicError('malformed', `not a readable zip: ${(cause as Error).message}`, { cause })
+    throw (
+      streamFault(cause) ??
+      new AsicError('malformed', `not a readable zip: ${(cause as Error).message}`, { cause })
+    )
   }
+}
+
+/**
+ * A streamed zip's fault that is no fault of the zip (zip-file.ts): read it another way, or try again.
+ * yauzl passes a reader's errors on as they are; they are looked for among the causes all the same.
+ */
+function streamFault(e: unknown): NotInStreamOrder | StreamedZipSourceError | null {
+  for (let at = e, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    if (at instanceof NotInStreamOrder || at instanceof StreamedZipSourceError) return at
+  }
+  return null
 }
 
 export async function* entries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
@@ -184,14 +198,14 @@ export interface ExtractOptions extends Omit<ReadAsicOptions, 'tempDir' | 'disca
 }
 
 /**
- * Every entry of the zip at `source` (a file, or the zip's bytes), checked and inflated one at a time:
+ * Every entry of the zip at `source` (a file, the zip's bytes, or a StreamedZip), checked and inflated one at a time:
  * the entry count, each name, no name twice, the declared sizes and ratio before a byte is inflated,
  * and the real bytes of all the entries together against the ratio to the zip's real size (entries may
  * share their compressed bytes: an overlapping zip bomb). A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
- * passes as it is.
+ * passes as it is, as do a streamed zip's `NotInStreamOrder` and `StreamedZipSourceError`.
  */
 export async function extractEntries(
-  source: string | Buffer,
+  source: string | Buffer | StreamedZip,
   o: ExtractOptions,
 ): Promise<Map<string, ExtractedEntry>> {
   const zip = await openZip(source)
@@ -224,7 +238,7 @@ export async function extractEntries(
     }
   } catch (e) {
     if (e instanceof AsicError || e === inspected) throw e
-    throw new AsicError('malformed', `broken zip: ${(e as Error).message}`, { cause: e })
+    throw streamFault(e) ?? new AsicError('malformed', `broken zip: ${(e as Error).message}`, { cause: e })
   } finally {
     zip.close()
   }

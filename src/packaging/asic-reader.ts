@@ -1,5 +1,6 @@
 // ASiC-E reader for untrusted input. yauzl needs random access, so a stream is spooled to a temp file
-// first (a file or the zip's bytes in memory are read as they are). Every entry is checked against the
+// first (a file, the zip's bytes in memory, or a StreamedZip whose entries are read in the order of their
+// bytes, zip-file.ts, are read as they are). Every entry is checked against the
 // limits from the central directory before a byte is inflated, and again while it streams (sizes in the
 // central directory can lie); each entry is written to its own temp file under a generated name, so
 // entry names never reach the filesystem. When only checking (`discardData`), the documents are hashed
@@ -13,6 +14,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AsicError, type ExtractedEntry, extractEntries, isMeta, limit } from './asic-entries.js'
 import { type SignatureCheck, verifyDetached } from './asic-signature.js'
+import { isStreamedZip, type StreamedZip } from './zip-file.js'
 
 export { AsicError, type AsicErrorReason, checkName } from './asic-entries.js'
 
@@ -68,15 +70,18 @@ export const MAX_HELD_META_BYTES = 8 * MAX_META_BYTES
 
 type Extracted = ExtractedEntry
 
-/** `source`: a stream (spooled to a temp file), a file, or the zip's bytes. */
+/**
+ * `source`: a stream (spooled to a temp file), a file, the zip's bytes, or a StreamedZip (zip-file.ts:
+ * its `NotInStreamOrder` and `StreamedZipSourceError` pass as they are).
+ */
 export async function readAsic(
-  source: Readable | string | Buffer,
+  source: Readable | string | Buffer | StreamedZip,
   opts: ReadAsicOptions,
 ): Promise<ReadAsicResult> {
-  const spooled = typeof source !== 'string' && !Buffer.isBuffer(source)
+  const spooled = typeof source !== 'string' && !Buffer.isBuffer(source) && !isStreamedZip(source)
   const dir = spooled || !opts.discardData ? await mkdtemp(join(opts.tempDir, 'asic-')) : null
   try {
-    let zip = source as string | Buffer
+    let zip = source as string | Buffer | StreamedZip
     if (spooled && dir) {
       zip = join(dir, '.spool.zip')
       await pipeline(
@@ -86,7 +91,7 @@ export async function readAsic(
       )
     }
     const extracted = await extract(zip, dir, opts)
-    if (spooled) await rm(zip, { force: true })
+    if (spooled) await rm(zip as string, { force: true })
     return await verify(extracted, dir)
   } catch (e) {
     if (dir) await rm(dir, { recursive: true, force: true })
@@ -95,7 +100,7 @@ export async function readAsic(
 }
 
 async function extract(
-  zip: string | Buffer,
+  zip: string | Buffer | StreamedZip,
   dir: string | null,
   opts: ReadAsicOptions,
 ): Promise<Map<string, Extracted>> {

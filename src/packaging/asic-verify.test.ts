@@ -3,10 +3,18 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
+import { liveMemorySampler } from '../../test/support/live-memory.js'
 import { signDetached } from './asic-signature.js'
 import { type AsicVerdict, SMALL_CMS_BYTES, verifyEncryptedAsic } from './asic-verify.js'
 import { ASIC_MIMETYPE, asicManifestXml } from './asic-xml.js'
-import { makeIdentity, makeTempDir, openssl, opensslCmsSign, type TestIdentity } from './test-support.js'
+import {
+  makeIdentity,
+  makeTempDir,
+  openssl,
+  opensslCmsSign,
+  reverseDirectory,
+  type TestIdentity,
+} from './test-support.js'
 
 // The check on receipt against containers made by OpenSSL, not by our writer: the reference signs
 // with SHA1withRSA through BouncyCastle and encrypts with RSA-OAEP, which `openssl cms` does alike.
@@ -82,13 +90,14 @@ function verifyOnce(
   cmsPath: string,
   expected: string | null | Error,
   cmsSize?: number,
+  maxBytes = 10_000_000,
 ): Promise<AsicVerdict> {
   return verifyEncryptedAsic({
     cmsPath,
     cmsSize,
     keys: { keyPem: receiver.keyPem, certPem: receiver.certPem },
     tempDir,
-    maxBytes: 10_000_000,
+    maxBytes,
     maxRatio: 100,
     maxEntries: 100,
     expectedSigner: async () => {
@@ -100,15 +109,19 @@ function verifyOnce(
 }
 
 /** Checked through a temp file (no size given) and in memory (a small size given): the same verdict. */
+/**
+ * Checked twice, the verdicts compared: without its size (read as it decrypts, or from a file when its
+ * entries are out of order), and with it (in memory when it is small).
+ */
 async function verify(cmsPath: string, expected: string | null | Error): Promise<AsicVerdict> {
   const settled = await Promise.allSettled([
     verifyOnce(cmsPath, expected),
     verifyOnce(cmsPath, expected, statSync(cmsPath).size),
   ])
-  const [throughFile, inMemory] = settled.map((s) => (s.status === 'fulfilled' ? s.value : String(s.reason)))
-  expect(inMemory).toEqual(throughFile)
+  const [streamed, inMemory] = settled.map((s) => (s.status === 'fulfilled' ? s.value : String(s.reason)))
+  expect(inMemory).toEqual(streamed)
   if (settled[0]!.status === 'rejected') throw settled[0]!.reason
-  return throughFile as AsicVerdict
+  return streamed as AsicVerdict
 }
 
 describe('verifyEncryptedAsic', () => {
@@ -174,7 +187,7 @@ describe('verifyEncryptedAsic', () => {
     expect(readdirSync(tempDir)).toEqual([])
   })
 
-  it('decrypts a CMS of up to 1 MiB in memory, needing no temp folder, and a larger one through a file', async () => {
+  it('decrypts a CMS of up to 1 MiB in memory and reads a larger one as it decrypts, neither needing a temp folder; one whose entries lie out of order goes through a file', async () => {
     const missing = join(tmp.dir, 'missing')
     const check = (cms: string) =>
       verifyEncryptedAsic({
@@ -190,11 +203,40 @@ describe('verifyEncryptedAsic', () => {
       })
     const small = opensslEncrypt(await container((m) => opensslSign(m, sender)), receiver)
     expect(await check(small)).toEqual({ ok: true })
-    // random bytes do not compress: the CMS is over SMALL_CMS_BYTES, and goes to the missing folder
-    const big = randomBytes(SMALL_CMS_BYTES + 1)
-    const large = opensslEncrypt(await container((m) => opensslSign(m, sender), big, sha256(big)), receiver)
-    await expect(check(large)).rejects.toThrow(/ENOENT/)
-    expect(await verify(large, sender.certPem)).toEqual({ ok: true })
+    // random bytes do not compress: the CMS is over SMALL_CMS_BYTES, and is read as it decrypts
+    const big = randomBytes(3 * SMALL_CMS_BYTES)
+    const zip = await container((m) => opensslSign(m, sender), big, sha256(big))
+    expect(await check(opensslEncrypt(zip, receiver))).toEqual({ ok: true })
+    // entries listed against the order of their bytes cannot be read as they stream: the missing folder
+    const reversed = opensslEncrypt(reverseDirectory(zip), receiver)
+    await expect(check(reversed)).rejects.toThrow(/ENOENT/)
+    expect(await verify(reversed, sender.certPem)).toEqual({ ok: true })
+    // and a large one that does not hold is refused as before, either way
+    const forged = await container((m) => opensslSign(m, sender), big, sha256(Buffer.from('another')))
+    for (const cms of [opensslEncrypt(forged, receiver), opensslEncrypt(reverseDirectory(forged), receiver)])
+      expect(await verify(cms, sender.certPem)).toMatchObject({
+        ok: false,
+        kind: 'signature',
+        reason: expect.stringMatching(/SHA-256 of vedtak.pdf does not match/),
+      })
+  })
+
+  it('checks a 64 MiB container as it decrypts with the memory of a small one', async () => {
+    const cms = await (async () => {
+      const big = randomBytes(64 * 2 ** 20)
+      return opensslEncrypt(await container((m) => opensslSign(m, sender), big, sha256(big)), receiver)
+    })()
+    const memory = liveMemorySampler()
+    memory.phase = 'check'
+    memory.every()
+    const verdict = await verifyOnce(cms, sender.certPem, statSync(cms).size, 100 * 2 ** 20)
+    memory.stop()
+    expect(verdict).toEqual({ ok: true })
+    // holding the container, or a pass's chunks, would add 64 MiB
+    const { growth, said } = memory.report()
+    expect(growth, said).toBeLessThan(24 * 2 ** 20)
+    expect(memory.samples.check).toBeGreaterThanOrEqual(2)
+    expect(readdirSync(tempDir)).toEqual([])
   })
 
   it('refuses a CMS made for another receiver as a container that cannot be read', async () => {

@@ -1,21 +1,25 @@
 // Checking a received ASiC-E before it is queued (issue 13): the CMS the sender encrypted to us is
-// decrypted to a temp file (a zip's directory is at its end, so it cannot be read as it streams), or
-// into memory when it is small (most messages: no file made, written, read back and removed), then
-// the container is read without keeping its documents: each is hashed and counted as it inflates,
-// bounded in size and ratio, and thrown away. What is checked: the CAdES signature over
-// ASiCManifest.xml, every digest it lists, that every document is listed, and that the signing
-// certificate is the one the ServiceRegistry holds for the sender. Nothing of it is kept.
+// decrypted into memory when it is small (most messages), else read as it decrypts, twice: a first
+// pass for the container's size and its last bytes (a zip's directory is at its end), a second that
+// reads its entries front to back (zip-file.ts `StreamedZip`). A container whose entries do not lie in
+// the order its directory lists them is decrypted to a temp file and read from there. The container is
+// read without keeping its documents: each is hashed and counted as it inflates, bounded in size and
+// ratio, and thrown away. What is checked: the CAdES signature over ASiCManifest.xml, every digest it
+// lists, that every document is listed, and that the signing certificate is the one the
+// ServiceRegistry holds for the sender. Nothing of it is kept.
 
 import type { X509Certificate } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pipeline as pipelineCallback, type Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { READ_PIECE_BYTES } from '../files/payload-store.js'
 import { AsicError, readAsic } from './asic-reader.js'
 import { CmsError, decryptStream } from './cms.js'
 import { certificateOf } from './parsed-keys.js'
+import { NotInStreamOrder, type StreamedZip } from './zip-file.js'
 
 /**
  * `signature`: the signature, a digest, an unlisted document or the signer does not hold (someone
@@ -55,40 +59,93 @@ export const SMALL_CMS_BYTES = 1024 * 1024
 
 /** Refusals are a verdict; a failure that may pass (a disk fault, the ServiceRegistry) throws. */
 export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVerdict> {
-  const inMemory = o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES
-  const dir = inMemory ? null : await mkdtemp(join(o.tempDir, 'verify-'))
+  if (o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES)
+    return settled(await check(o, () => decryptInMemory(o)))
+  const streamed = await check(o, () => decryptedZip(o))
+  if (streamed !== IN_ANOTHER_WAY) return streamed
+  const dir = await mkdtemp(join(o.tempDir, 'verify-'))
   try {
-    let plain: string | Buffer
-    try {
-      plain = dir ? await decryptToFile(o, join(dir, 'asic.zip')) : await decryptInMemory(o)
-    } catch (error) {
-      if (error instanceof CmsError)
-        return refuse(`the ASiC-E cannot be decrypted: ${error.message}`, 'container')
-      throw error
-    }
-    let read: Awaited<ReturnType<typeof readAsic>>
-    try {
-      read = await readAsic(plain, {
-        maxEntries: o.maxEntries,
-        maxEntryBytes: o.maxBytes,
-        maxTotalBytes: o.maxBytes,
-        maxRatio: o.maxRatio,
-        tempDir: dir ?? o.tempDir,
-        discardData: true,
-      })
-    } catch (error) {
-      if (error instanceof AsicError)
-        return refuse(
-          `the ASiC-E is refused: ${error.message}`,
-          error.reason === 'digest' ? 'signature' : 'container',
-        )
-      throw error
-    }
-    if (!read.signatureValid) return refuse(`the ASiC-E signature does not verify: ${read.signatureError}`)
-    return checkSigner(read.signerCertPem, await o.expectedSigner(), o.signerName)
+    return settled(await check(o, () => decryptToFile(o, join(dir, 'asic.zip')), dir))
   } finally {
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** the container cannot be read as it streams (zip-file.ts `NotInStreamOrder`): read it from a file */
+const IN_ANOTHER_WAY = Symbol('in another way')
+
+/** only a StreamedZip is read in stream order: a file or bytes in memory never answer IN_ANOTHER_WAY */
+function settled(v: AsicVerdict | typeof IN_ANOTHER_WAY): AsicVerdict {
+  if (v === IN_ANOTHER_WAY)
+    throw new Error('a container read from a file or from memory cannot be out of stream order')
+  return v
+}
+
+async function check(
+  o: VerifyAsicOptions,
+  decrypt: () => Promise<string | Buffer | StreamedZip>,
+  dir: string | null = null,
+): Promise<AsicVerdict | typeof IN_ANOTHER_WAY> {
+  let plain: string | Buffer | StreamedZip
+  try {
+    plain = await decrypt()
+  } catch (error) {
+    if (error instanceof CmsError)
+      return refuse(`the ASiC-E cannot be decrypted: ${error.message}`, 'container')
+    throw error
+  }
+  let read: Awaited<ReturnType<typeof readAsic>>
+  try {
+    read = await readAsic(plain, {
+      maxEntries: o.maxEntries,
+      maxEntryBytes: o.maxBytes,
+      maxTotalBytes: o.maxBytes,
+      maxRatio: o.maxRatio,
+      tempDir: dir ?? o.tempDir,
+      discardData: true,
+    })
+  } catch (error) {
+    if (error instanceof NotInStreamOrder) return IN_ANOTHER_WAY
+    if (error instanceof AsicError)
+      return refuse(
+        `the ASiC-E is refused: ${error.message}`,
+        error.reason === 'digest' ? 'signature' : 'container',
+      )
+    throw error
+  }
+  if (!read.signatureValid) return refuse(`the ASiC-E signature does not verify: ${read.signatureError}`)
+  return checkSigner(read.signerCertPem, await o.expectedSigner(), o.signerName)
+}
+
+/**
+ * how much of the container's end the first pass keeps: its end of central directory (at most 64 KiB
+ * of comment) and its central directory, a few kilobytes for any real ASiC-E
+ */
+const TAIL_BYTES = 2 * 1024 * 1024
+
+/**
+ * The container as it decrypts, never written out: a first pass learns its size and keeps its last
+ * bytes, where its directory is; the check then reads it front to back in a second (zip-file.ts). Two
+ * decryptions of a large message cost less than writing it to a file and reading it back.
+ */
+async function decryptedZip(o: VerifyAsicOptions): Promise<StreamedZip> {
+  const open = (): Readable => {
+    const decrypt = decryptStream(o.keys.keyPem, o.keys.certPem)
+    // larger reads than the default 64 KiB: fewer buffers to collect for a large message
+    pipelineCallback(createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }), decrypt, () => {})
+    return decrypt
+  }
+  let size = 0
+  const kept: Buffer[] = []
+  let keptBytes = 0
+  for await (const chunk of open() as AsyncIterable<Buffer>) {
+    size += chunk.length
+    kept.push(chunk)
+    keptBytes += chunk.length
+    while (keptBytes - kept[0]!.length >= TAIL_BYTES) keptBytes -= kept.shift()!.length
+  }
+  const tail = Buffer.concat(kept)
+  return { size, tail: tail.subarray(Math.max(0, tail.length - TAIL_BYTES)), open }
 }
 
 async function decryptToFile(o: VerifyAsicOptions, plain: string): Promise<string> {

@@ -89,3 +89,22 @@ export function opensslAvailable(): boolean {
     return false
   }
 }
+
+/**
+ * The zip with its central directory's records in reverse: its entries are then listed against the
+ * order of their bytes (a zip of at most 65,535 entries, no zip64, no comment).
+ */
+export function reverseDirectory(zip: Buffer): Buffer {
+  const eocd = zip.length - 22
+  if (zip.readUInt32LE(eocd) !== 0x06054b50) throw new Error('no end of central directory where expected')
+  const [count, cdOffset] = [zip.readUInt16LE(eocd + 10), zip.readUInt32LE(eocd + 16)]
+  const records: Buffer[] = []
+  for (let at = cdOffset, i = 0; i < count; i++) {
+    const length = 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32)
+    records.push(zip.subarray(at, at + length))
+    at += length
+  }
+  const out = Buffer.from(zip)
+  Buffer.concat(records.reverse()).copy(out, cdOffset)
+  return out
+}

@@ -44,6 +44,98 @@ class FileRanges extends yauzl.RandomAccessReader {
   }
 }
 
+/**
+ * A zip that is never written out, read front to back from a stream that can be made again: the
+ * decryption of a received CMS, say. An earlier pass over it learned its `size` and kept its last
+ * bytes (`tail`), where the end of central directory and, in any ordinary zip, the central directory
+ * itself lie. yauzl reads it as it reads any zip, through the central directory and its checks; the
+ * ranges it asks for are served from the tail, or from the stream when they lie ahead of what the
+ * stream has given so far. A range behind that (entries not in the order of their bytes, a directory
+ * before the tail) cannot be served: it fails with `NotInStreamOrder`, and the caller reads the zip
+ * another way. So the bytes yauzl gets are the zip's own at every offset, or it gets none.
+ */
+export interface StreamedZip {
+  size: number
+  /** the zip's last `tail.length` bytes */
+  tail: Buffer
+  /** the zip's bytes from the first, each time it is called */
+  open(): Readable
+}
+
+/** a range of a `StreamedZip` behind what its stream has given: the zip is to be read another way */
+export class NotInStreamOrder extends Error {
+  override name = 'NotInStreamOrder'
+}
+
+/** the stream of a `StreamedZip` failed (a disk fault, say): not a fault of the zip */
+export class StreamedZipSourceError extends Error {
+  override name = 'StreamedZipSourceError'
+}
+
+class ForwardRanges extends yauzl.RandomAccessReader {
+  #pos = 0
+  #source: Readable | null = null
+  #chunks: AsyncIterator<Buffer> | null = null
+  /** bytes taken from the source and not yet given, starting at #pos */
+  #left: Buffer | null = null
+  /** the end of the last range served from the stream: a range begun before it has all its bytes is in the way */
+  #servedTo = 0
+
+  constructor(private readonly zip: StreamedZip) {
+    super()
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const tailStart = this.zip.size - this.zip.tail.length
+    if (start >= tailStart) return Readable.from([this.zip.tail.subarray(start - tailStart, end - tailStart)])
+    if (start < this.#pos || this.#pos < this.#servedTo) {
+      const error = new NotInStreamOrder(
+        `bytes ${start} to ${end} of the zip were asked for with the stream at ${this.#pos}`,
+      )
+      return new Readable({
+        read() {
+          this.destroy(error)
+        },
+      })
+    }
+    this.#servedTo = end
+    return Readable.from(this.#range(start, end), { objectMode: false })
+  }
+
+  async *#range(start: number, end: number): AsyncGenerator<Buffer> {
+    while (this.#pos < end) {
+      const chunk = this.#left ?? (await this.#next())
+      this.#left = null
+      const from = Math.max(0, start - this.#pos)
+      const to = Math.min(chunk.length, end - this.#pos)
+      if (to < chunk.length) this.#left = chunk.subarray(to)
+      this.#pos += to
+      if (to > from) yield chunk.subarray(from, to)
+    }
+  }
+
+  async #next(): Promise<Buffer> {
+    if (!this.#chunks) {
+      this.#source = this.zip.open()
+      this.#chunks = this.#source[Symbol.asyncIterator]()
+    }
+    let got: IteratorResult<Buffer>
+    try {
+      got = await this.#chunks.next()
+    } catch (cause) {
+      throw new StreamedZipSourceError(`the zip's stream failed: ${(cause as Error).message}`, { cause })
+    }
+    if (got.done)
+      throw new StreamedZipSourceError(`the zip's stream ended at ${this.#pos} of ${this.zip.size} bytes`)
+    return got.value
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    this.#source?.destroy()
+    setImmediate(() => callback(null))
+  }
+}
+
 /** a zip file this small, or smaller, is read into memory whole */
 export const SMALL_ZIP_BYTES = 1024 * 1024
 
@@ -53,10 +145,14 @@ export const SMALL_ZIP_BYTES = 1024 * 1024
  * followed by the source's. The zip's size is `zip.fileSize`.
  */
 export async function openZipFile(
-  source: string | Buffer,
+  source: string | Buffer | StreamedZip,
   options: yauzl.Options,
   prefix: Buffer = Buffer.alloc(0),
 ): Promise<yauzl.ZipFile> {
+  if (isStreamedZip(source)) {
+    if (prefix.length > 0) throw new Error('a streamed zip takes no prefix')
+    return yauzl.fromRandomAccessReaderPromise(new ForwardRanges(source), source.size, options)
+  }
   if (Buffer.isBuffer(source))
     return yauzl.fromBufferPromise(prefix.length > 0 ? Buffer.concat([prefix, source]) : source, options)
   const file = await readIfSmall(source)
@@ -65,6 +161,16 @@ export async function openZipFile(
     new FileRanges(source, prefix),
     prefix.length + file.size,
     options,
+  )
+}
+
+export function isStreamedZip(source: unknown): source is StreamedZip {
+  return (
+    typeof source === 'object' &&
+    source !== null &&
+    !Buffer.isBuffer(source) &&
+    'tail' in source &&
+    'open' in source
   )
 }
 
