@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { text } from 'node:stream/consumers'
+import { crc32 } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { IN_MEMORY_PART_BYTES } from '../src/messages/out/multipart-send.js'
 import { arkivmeldingXml } from './support/arkivmelding.js'
@@ -86,6 +87,7 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     expect(files.find((f) => f.filename === 'vedtak.pdf')).toMatchObject({
       size: pdf.length,
       sha256: sha256(pdf),
+      crc32: crc32(pdf),
     })
     const stored: Buffer[] = []
     for await (const chunk of ip.payloads.read(files[0]!.storage_key)) stored.push(chunk as Buffer)
@@ -97,6 +99,14 @@ describe.each(STORES)('payloads in the database through the API, on %s', (kind) 
     // the send check reads arkivmelding.xml again to see that vedtak.pdf is there
     expect((await ip.json<Json>(`/api/messages/out/${id}`, { method: 'POST' })).status).toBe(200)
     expect(filesUnder(ip, '')).toEqual([])
+  })
+
+  it("keeps each upload's CRC-32 with its file, an unsigned 32-bit number, for the send to store it by", async () => {
+    const id = await create()
+    // the CRC-32 check value, over 2^31: a signed column would not hold it
+    expect((await put(id, 'ni.txt', '123456789', 'text/plain')).status).toBe(200)
+    const row = await ip.db.kysely.selectFrom('out_files').selectAll().executeTakeFirstOrThrow()
+    expect(row).toMatchObject({ filename: 'ni.txt', size: 9, crc32: 0xcbf43926 })
   })
 
   it('removes the payloads with their message', async () => {

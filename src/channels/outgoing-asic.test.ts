@@ -19,6 +19,7 @@ function file(dokumentnummer: number, filename: string): OutFileRow {
     size: 1,
     primary_document: dokumentnummer === 1 ? 1 : 0,
     storage_key: `out/m1/${dokumentnummer}-${filename}`,
+    crc32: null,
     sha256: '',
     created_at: 0,
   }

@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream'
 import type { OutFileRow } from '../db/schema.js'
 import type { PayloadStore } from '../files/payload-store.js'
-import { type AsicDocument, writeAsic } from '../packaging/asic.js'
+import { type AsicDocument, type KnownDocument, writeAsic } from '../packaging/asic.js'
 import { encryptStream, type KeyEncryption } from '../packaging/cms.js'
 import { documentNamesProblem } from '../packaging/document-names.js'
 import type { BusinessKeys } from '../packaging/keys.js'
@@ -44,6 +44,7 @@ export function encryptedAsic(o: EncryptedAsicOptions): Readable {
     title: f.title,
     primary: f.primary_document === 1,
     open: () => o.payloads.read(f.storage_key),
+    known: knownDocument(f),
   }))
   const asic = writeAsic({
     sender: o.sender,
@@ -58,4 +59,10 @@ export function encryptedAsic(o: EncryptedAsicOptions): Readable {
   )
   asic.on('error', (err) => cms.destroy(err))
   return asic.pipe(cms)
+}
+
+/** what the upload counted of a file (upload.ts); undefined for a file stored without its CRC-32 */
+function knownDocument(f: OutFileRow): KnownDocument | undefined {
+  if (f.crc32 === null || !/^[0-9a-f]{64}$/.test(f.sha256)) return undefined
+  return { size: f.size, crc32: f.crc32, sha256: Buffer.from(f.sha256, 'hex') }
 }

@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006-upload-leases.js'
 import * as m0007 from './migrations/0007-payloads.js'
 import * as m0008 from './migrations/0008-instances.js'
 import * as m0009 from './migrations/0009-payload-key-order.js'
+import * as m0010 from './migrations/0010-out-file-crc32.js'
 import type { Db } from './open.js'
 
 /** One step of the schema; it sees the schema as it was when it was written, not as it is. */
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-payloads': m0007,
   '0008-instances': m0008,
   '0009-payload-key-order': m0009,
+  '0010-out-file-crc32': m0010,
 }
 
 export class MigrationError extends Error {}

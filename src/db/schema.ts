@@ -51,6 +51,8 @@ export interface OutFileTable {
   primary_document: number
   storage_key: string
   sha256: string
+  /** CRC-32 counted as it was stored (unsigned); null when not counted (0010-out-file-crc32.ts) */
+  crc32: number | null
   created_at: number
 }
 

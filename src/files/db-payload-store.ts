@@ -211,7 +211,7 @@ export function createDbPayloadStore(db: Db, options: DbPayloadStoreOptions): Pa
         const counter = new LimitAndHash(opts.maxBytes, opts.onLimit)
         const input = readUntilAborted(source, opts.signal)
         await pipeline(input, counter, sink, opts.signal ? { signal: opts.signal } : {})
-        const result = { size: counter.size, sha256: counter.digest() }
+        const result = { size: counter.size, sha256: counter.digest(), crc32: counter.crc32 }
         await publish(sink.id!, key, result)
         return result
       } catch (err) {

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
+import { crc32 } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ManualClock } from '../util/time.js'
 import { type PayloadStore, TEMP_DIR } from './payload-store.js'
@@ -87,21 +88,32 @@ export function payloadStoreContract(open: (clock: ManualClock) => Promise<Store
   })
 
   describe('write and read', () => {
-    it('stores the bytes under the key and returns their size and SHA-256', async () => {
+    it('stores the bytes under the key and returns their size, SHA-256 and CRC-32', async () => {
       const data = Buffer.from('Before the law sits a gatekeeper. æøå')
       const result = await store.write(
         'm1/1-a',
         Readable.from([data.subarray(0, 5), data.subarray(5)]),
         noLimit,
       )
-      expect(result).toEqual({ size: data.length, sha256: createHash('sha256').update(data).digest('hex') })
+      expect(result).toEqual({
+        size: data.length,
+        sha256: createHash('sha256').update(data).digest('hex'),
+        crc32: crc32(data),
+      })
+      // the CRC-32 check value (ISO 3309, as zip uses it), counted across pieces
+      const nine = await store.write(
+        'm1/1-b',
+        Readable.from(['1234', '56789'].map((s) => Buffer.from(s))),
+        noLimit,
+      )
+      expect(nine.crc32).toBe(0xcbf43926)
       expect(await text(store.read('m1/1-a'))).toBe(data.toString())
       expect(await t.staged()).toBe(0)
     })
 
     it('stores an empty payload', async () => {
       const result = await store.write('m1/empty', Readable.from([]), { maxBytes: 0, onLimit })
-      expect(result).toEqual({ size: 0, sha256: createHash('sha256').digest('hex') })
+      expect(result).toEqual({ size: 0, sha256: createHash('sha256').digest('hex'), crc32: 0 })
       expect(await store.exists('m1/empty')).toBe(true)
       expect(await text(store.read('m1/empty'))).toBe('')
     })
@@ -205,6 +217,7 @@ export function payloadStoreContract(open: (clock: ManualClock) => Promise<Store
       const pieces = [data.subarray(0, 1), data.subarray(1, 1_000_000), data.subarray(1_000_000)]
       const result = await store.write('m/many', Readable.from(pieces), noLimit)
       expect(result.sha256).toBe(createHash('sha256').update(data).digest('hex'))
+      expect(result.crc32).toBe(crc32(data))
       const back: Buffer[] = []
       for await (const chunk of store.read('m/many')) back.push(chunk as Buffer)
       expect(Buffer.concat(back).equals(data)).toBe(true)

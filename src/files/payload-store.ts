@@ -9,6 +9,7 @@ import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { crc32 } from 'node:zlib'
 import type { RawBuilder } from 'kysely'
 import type { Executor } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
@@ -32,6 +33,8 @@ export interface WriteOptions {
 export interface WriteResult {
   size: number
   sha256: string
+  /** CRC-32 of the bytes (unsigned): a send stores a document with it in the zip's local header without reading it first */
+  crc32: number
 }
 
 export interface PayloadStore {
@@ -287,9 +290,10 @@ export function checkKey(key: string): string[] {
   return segments
 }
 
-/** Counts and hashes the bytes passing through; errors as soon as the count passes `maxBytes`. */
+/** Counts and hashes (SHA-256, CRC-32) the bytes passing through; errors as soon as the count passes `maxBytes`. */
 export class LimitAndHash extends Transform {
   size = 0
+  crc32 = 0
   readonly #hash = createHash('sha256')
 
   constructor(
@@ -306,6 +310,7 @@ export class LimitAndHash extends Transform {
       return
     }
     this.#hash.update(chunk)
+    this.crc32 = crc32(chunk, this.crc32)
     callback(null, chunk)
   }
 
@@ -322,7 +327,7 @@ async function streamToFile(source: Readable, path: string, opts: WriteOptions):
     // flush: fsync before the stream closes `file`, so the pipeline resolves only once the bytes are on disk
     const output = file.createWriteStream({ flush: true })
     await pipeline(input, counter, output, opts.signal ? { signal: opts.signal } : {})
-    return { size: counter.size, sha256: counter.digest() }
+    return { size: counter.size, sha256: counter.digest(), crc32: counter.crc32 }
   } finally {
     // a no-op when the stream closed it; otherwise releases the descriptor before the caller removes the file
     await file.close()

@@ -8,6 +8,7 @@ import { createWriteStream, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { crc32 } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yauzl from 'yauzl'
 import { type AsicDocument, readAsic, writeAsic } from './asic.js'
@@ -57,6 +58,15 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup())
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+const readBack = (zipPath: string, tempDir: string) =>
+  readAsic(zipPath, {
+    maxEntries: 20,
+    maxEntryBytes: 64 * 1024 * 1024,
+    maxTotalBytes: 64 * 1024 * 1024,
+    maxRatio: 100,
+    tempDir,
+  })
 
 async function methods(zipPath: string): Promise<Record<string, number>> {
   const zip = await yauzl.openPromise(zipPath, { lazyEntries: true })
@@ -110,13 +120,7 @@ describe('writeAsic stores what does not compress', () => {
   it('is read back by readAsic with its signature and digests', async () => {
     const outDir = join(tmp.dir, 'out')
     mkdirSync(outDir)
-    const r = await readAsic(path, {
-      maxEntries: 20,
-      maxEntryBytes: 64 * 1024 * 1024,
-      maxTotalBytes: 64 * 1024 * 1024,
-      maxRatio: 100,
-      tempDir: outDir,
-    })
+    const r = await readBack(path, outDir)
     expect(r.signatureValid).toBe(true)
     expect(r.files.map((f) => f.filename)).toContain('stort vedlegg.pdf')
   })
@@ -136,5 +140,46 @@ describe('writeAsic stores what does not compress', () => {
       ZipEntryMismatch,
     )
     expect(opened).toBe(2)
+  })
+
+  it('with what the upload counted (`known`), reads a document only as far as its deflate decision, and writes the same container', async () => {
+    const read: Record<string, number> = {}
+    const counted = (d: AsicDocument, b: Buffer): AsicDocument => ({
+      ...d,
+      open: () => {
+        const source = pieces(b)()
+        source.on('data', (c: Buffer) => {
+          read[d.filename] = (read[d.filename] ?? 0) + c.length
+        })
+        return source
+      },
+      known: { size: b.length, crc32: crc32(b), sha256: createHash('sha256').update(b).digest() },
+    })
+    const [arkivmelding, vedlegg, tom] = docs()
+    const knownPath = join(tmp.dir, 'known.asice')
+    await write(
+      [counted(arkivmelding!, xml), counted(vedlegg!, large), counted(tom!, Buffer.alloc(0))],
+      knownPath,
+    )
+    // the sample (one 64 KiB piece) and the writing: not the whole document twice
+    expect(read['stort vedlegg.pdf']).toBe(64 * 1024 + large.length)
+    expect(read['arkivmelding.xml']).toBe(Math.min(xml.length, 64 * 1024) + xml.length)
+    expect(await methods(knownPath)).toEqual(await methods(path))
+    expect(execFileSync('unzip', ['-t', knownPath]).toString()).toMatch(/No errors detected/)
+    const r = await readBack(knownPath, tmp.dir)
+    expect(r.signatureValid).toBe(true)
+    expect(r.files.find((f) => f.filename === 'stort vedlegg.pdf')).toMatchObject({ sha256: sha256(large) })
+  })
+
+  it('with `known`, fails when the stored file no longer holds what was counted', async () => {
+    const other = randomBytes(large.length)
+    const stale: AsicDocument = {
+      ...docs()[1]!,
+      open: pieces(other),
+      known: { size: large.length, crc32: crc32(large), sha256: createHash('sha256').update(large).digest() },
+    }
+    await expect(write([docs()[0]!, stale], join(tmp.dir, 'stale.asice'))).rejects.toThrow(ZipEntryMismatch)
+    const shorter: AsicDocument = { ...stale, open: pieces(large.subarray(1)) }
+    await expect(write([docs()[0]!, shorter], join(tmp.dir, 'short.asice'))).rejects.toThrow(ZipEntryMismatch)
   })
 })

@@ -39,6 +39,19 @@ export interface AsicDocument {
    * (to hash it, then to write it), each time from the start, giving the same bytes
    */
   open: () => Readable
+  /**
+   * what was counted of the bytes as they were stored: then the first opening reads no more than the
+   * start the deflate decision needs, and the writing checks the size and CRC-32 (a file changed since
+   * fails the send, as it does when the first reading counted them)
+   */
+  known?: KnownDocument
+}
+
+export interface KnownDocument {
+  size: number
+  /** unsigned */
+  crc32: number
+  sha256: Buffer
 }
 
 export interface WriteAsicOptions {
@@ -127,11 +140,18 @@ const DEFLATE_BELOW = 0.9
  * them costs far more than the bytes saved (Node's deflate runs at about 35 MiB/s against AES at about
  * 650 MiB/s on our bench machine); XML and text shrink by more than half. A document whose start is
  * unlike its rest is rare and only costs size or time, never correctness.
+ *
+ * With `known` (counted as the document was stored), only the sample is read here.
  */
 export async function documentEntry(
-  doc: { filename: string; open: () => Readable },
+  doc: { filename: string; open: () => Readable; known?: KnownDocument | undefined },
   signal: AbortSignal,
 ): Promise<{ entry: ZipStreamEntry; sha256: Buffer }> {
+  if (doc.known) {
+    const { size, crc32, sha256 } = doc.known
+    const method = (await compresses(doc.open(), signal)) ? 'deflate' : 'store'
+    return { entry: { name: doc.filename, open: doc.open, method, size, crc32 }, sha256 }
+  }
   const hash = createHash('sha256')
   let [crc, size] = [0, 0]
   const sample: Buffer[] = []
@@ -152,12 +172,33 @@ export async function documentEntry(
       sampled += part.length
     }
   }
-  const deflate =
-    sampled > 0 && deflateRawSync(Buffer.concat(sample), { level: 1 }).length < DEFLATE_BELOW * sampled
+  const deflate = worthDeflating(Buffer.concat(sample))
   return {
     entry: { name: doc.filename, open: doc.open, method: deflate ? 'deflate' : 'store', size, crc32: crc },
     sha256: hash.digest(),
   }
+}
+
+/** The deflate decision of documentEntry from the start of `source` alone; the rest is not read. */
+async function compresses(source: Readable, signal: AbortSignal): Promise<boolean> {
+  const sample: Buffer[] = []
+  let sampled = 0
+  try {
+    for await (const chunk of addAbortSignal(signal, source) as AsyncIterable<Buffer>) {
+      const part = chunk.subarray(0, SAMPLE_BYTES - sampled)
+      sample.push(part)
+      sampled += part.length
+      if (sampled >= SAMPLE_BYTES) break
+    }
+  } finally {
+    source.destroy()
+  }
+  return worthDeflating(Buffer.concat(sample))
+}
+
+/** the decision, from a document's first SAMPLE_BYTES */
+function worthDeflating(sample: Buffer): boolean {
+  return sample.length > 0 && deflateRawSync(sample, { level: 1 }).length < DEFLATE_BELOW * sample.length
 }
 
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest()

@@ -85,7 +85,8 @@ export async function uploadFile(deps: UploadDeps, req: UploadRequest): Promise<
       signal: lease.cancelled,
     })
     const stored = { ...file, size: written.size }
-    await storeOrRemove(deps, { message, sbd, file: stored, key, sha256: written.sha256, lease })
+    const { sha256, crc32 } = written
+    await storeOrRemove(deps, { message, sbd, file: stored, key, sha256, crc32, lease })
   } catch (error) {
     throw await unlessDeleted(deps, message.message_id, error)
   } finally {
@@ -174,6 +175,7 @@ export async function addStoredFile(
     file: IncomingFile
     key: string
     sha256: string
+    crc32: number
     lease: UploadLease
   },
 ): Promise<OutFileRow> {
@@ -211,6 +213,7 @@ export async function addStoredFile(
         primary_document: isPrimaryDocument(sbd, file.filename) ? 1 : 0,
         storage_key: key,
         sha256: input.sha256,
+        crc32: input.crc32,
         created_at: now,
       })
     } catch (error) {
