@@ -59,33 +59,27 @@ export const SMALL_CMS_BYTES = 1024 * 1024
 
 /** Refusals are a verdict; a failure that may pass (a disk fault, the ServiceRegistry) throws. */
 export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVerdict> {
-  if (o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES)
-    return settled(await check(o, () => decryptInMemory(o)))
-  const streamed = await check(o, () => decryptedZip(o))
-  if (streamed !== IN_ANOTHER_WAY) return streamed
+  if (o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES) return check(o, () => decryptInMemory(o))
+  try {
+    return await check(o, () => decryptedZip(o))
+  } catch (error) {
+    // its entries do not lie in the order of their bytes: read it from a file
+    if (!(error instanceof NotInStreamOrder)) throw error
+  }
   const dir = await mkdtemp(join(o.tempDir, 'verify-'))
   try {
-    return settled(await check(o, () => decryptToFile(o, join(dir, 'asic.zip')), dir))
+    return await check(o, () => decryptToFile(o, join(dir, 'asic.zip')), dir)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-/** the container cannot be read as it streams (zip-file.ts `NotInStreamOrder`): read it from a file */
-const IN_ANOTHER_WAY = Symbol('in another way')
-
-/** only a StreamedZip is read in stream order: a file or bytes in memory never answer IN_ANOTHER_WAY */
-function settled(v: AsicVerdict | typeof IN_ANOTHER_WAY): AsicVerdict {
-  if (v === IN_ANOTHER_WAY)
-    throw new Error('a container read from a file or from memory cannot be out of stream order')
-  return v
-}
-
+/** A streamed container's `NotInStreamOrder` (zip-file.ts) passes, as does any fault that may pass. */
 async function check(
   o: VerifyAsicOptions,
   decrypt: () => Promise<string | Buffer | StreamedZip>,
   dir: string | null = null,
-): Promise<AsicVerdict | typeof IN_ANOTHER_WAY> {
+): Promise<AsicVerdict> {
   let plain: string | Buffer | StreamedZip
   try {
     plain = await decrypt()
@@ -105,7 +99,6 @@ async function check(
       discardData: true,
     })
   } catch (error) {
-    if (error instanceof NotInStreamOrder) return IN_ANOTHER_WAY
     if (error instanceof AsicError)
       return refuse(
         `the ASiC-E is refused: ${error.message}`,
@@ -129,12 +122,7 @@ const TAIL_BYTES = 2 * 1024 * 1024
  * decryptions of a large message cost less than writing it to a file and reading it back.
  */
 async function decryptedZip(o: VerifyAsicOptions): Promise<StreamedZip> {
-  const open = (): Readable => {
-    const decrypt = decryptStream(o.keys.keyPem, o.keys.certPem)
-    // larger reads than the default 64 KiB: fewer buffers to collect for a large message
-    pipelineCallback(createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }), decrypt, () => {})
-    return decrypt
-  }
+  const open = () => decrypted(o)
   let size = 0
   const kept: Buffer[] = []
   let keptBytes = 0
@@ -148,13 +136,16 @@ async function decryptedZip(o: VerifyAsicOptions): Promise<StreamedZip> {
   return { size, tail: tail.subarray(Math.max(0, tail.length - TAIL_BYTES)), open }
 }
 
+/** the CMS at `cmsPath` as it decrypts */
+function decrypted(o: VerifyAsicOptions): Readable {
+  const decrypt = decryptStream(o.keys.keyPem, o.keys.certPem)
+  // larger reads than the default 64 KiB: fewer buffers to collect for a large message
+  pipelineCallback(createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }), decrypt, () => {})
+  return decrypt
+}
+
 async function decryptToFile(o: VerifyAsicOptions, plain: string): Promise<string> {
-  await pipeline(
-    // larger reads than the default 64 KiB: fewer buffers to collect for a large message
-    createReadStream(o.cmsPath, { highWaterMark: READ_PIECE_BYTES }),
-    decryptStream(o.keys.keyPem, o.keys.certPem),
-    createWriteStream(plain),
-  )
+  await pipeline(decrypted(o), createWriteStream(plain))
   return plain
 }
 
