@@ -11,6 +11,7 @@ import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../files/byte-budget.js'
 import type { ReadAsicOptions } from './asic-reader.js'
 import { NotInStreamOrder, openZipFile, type StreamedZip, StreamedZipSourceError } from './zip-file.js'
+import { takeScanned } from './zip-scan.js'
 
 export type AsicErrorReason = 'malformed' | 'limit' | 'unsafe-name' | 'duplicate' | 'digest'
 
@@ -201,7 +202,8 @@ export interface ExtractOptions extends Omit<ReadAsicOptions, 'tempDir' | 'disca
  * Every entry of the zip at `source` (a file, the zip's bytes, or a StreamedZip), checked and inflated one at a time:
  * the entry count, each name, no name twice, the declared sizes and ratio before a byte is inflated,
  * and the real bytes of all the entries together against the ratio to the zip's real size (entries may
- * share their compressed bytes: an overlapping zip bomb). A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
+ * share their compressed bytes: an overlapping zip bomb). With `scanned`, each entry's bytes are what a
+ * pass over the zip read at its offset (zip-scan.ts), or `NotInStreamOrder`. A zip that cannot be read is an AsicError `malformed`; what `inspect` throws
  * passes as it is, as do a streamed zip's `NotInStreamOrder` and `StreamedZipSourceError`.
  */
 export async function extractEntries(
@@ -232,7 +234,9 @@ export async function extractEntries(
       if (name.endsWith('/')) continue
       const path = o.pathFor(name, found.size, entry)
       const max = o.maxFor?.(name) ?? o.maxEntryBytes
-      const { size, sha256, data } = await inflateEntry(zip, entry, { name, max, path, budget })
+      const { size, sha256, data } = o.scanned
+        ? takeScanned(o.scanned, entry, { name, max, path, budget })
+        : await inflateEntry(zip, entry, { name, max, path, budget })
       const at = path === 'memory' ? '' : (path ?? '')
       found.set(name, { name, path: at, data, size, sha256, order: found.size })
     }

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import { AsicError, type ExtractedEntry, extractEntries, isMeta, limit } from './asic-entries.js'
 import { type SignatureCheck, verifyDetached } from './asic-signature.js'
 import { isStreamedZip, type StreamedZip } from './zip-file.js'
+import type { ScannedEntry } from './zip-scan.js'
 
 export { AsicError, type AsicErrorReason, checkName } from './asic-entries.js'
 
@@ -40,6 +41,11 @@ export interface ReadAsicOptions {
    * no folder is made unless a stream is spooled (`dir`).
    */
   discardData?: boolean
+  /**
+   * The entries as one pass over the zip read them (zip-scan.ts), used in place of reading each again:
+   * an entry the directory lists that was not read so, or not alike, is `NotInStreamOrder`.
+   */
+  scanned?: Map<number, ScannedEntry>
 }
 
 export interface AsicFile {
@@ -61,7 +67,7 @@ export interface ReadAsicResult {
 }
 
 /** the entries read into memory (manifests, signature) */
-const MAX_META_BYTES = 1024 * 1024
+export const MAX_META_BYTES = 1024 * 1024
 /**
  * What those entries may hold in memory together, when only checking: a real container's are a few
  * kilobytes (mimetype, two manifests, a signature); more is refused rather than held or spooled.

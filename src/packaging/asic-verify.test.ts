@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { liveMemorySampler } from '../../test/support/live-memory.js'
@@ -42,14 +43,17 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest()
 const opensslSign = (manifest: Buffer, who: TestIdentity, md = 'sha1') =>
   opensslCmsSign(tmp.dir, manifest, who, { md })
 
+/** `described`: the document added from a stream, sized by a data descriptor after its data */
 async function container(
   sign: (manifest: Buffer) => Promise<Buffer> | Buffer,
   data = doc.data,
   listed = sha256(doc.data),
+  o: { described?: 'store' | 'deflate' } = {},
 ) {
   const zip = new yazl.ZipFile()
   zip.addBuffer(Buffer.from(ASIC_MIMETYPE), 'mimetype', { compress: false })
-  zip.addBuffer(data, doc.name)
+  if (o.described) zip.addReadStream(Readable.from([data]), doc.name, { compress: o.described === 'deflate' })
+  else zip.addBuffer(data, doc.name)
   const manifest = asicManifestXml(
     [{ uri: doc.name, mimeType: 'application/pdf', sha256: listed }],
     'META-INF/signature.p7s',
@@ -187,7 +191,7 @@ describe('verifyEncryptedAsic', () => {
     expect(readdirSync(tempDir)).toEqual([])
   })
 
-  it('decrypts a CMS of up to 1 MiB in memory and reads a larger one as it decrypts, neither needing a temp folder; one whose entries lie out of order goes through a file', async () => {
+  it('decrypts a CMS of up to 1 MiB in memory and checks a larger one as it decrypts, once, whatever the order of its directory; one that pass cannot take is read twice as it decrypts, or through a file', async () => {
     const missing = join(tmp.dir, 'missing')
     const check = (cms: string) =>
       verifyEncryptedAsic({
@@ -201,20 +205,37 @@ describe('verifyEncryptedAsic', () => {
         expectedSigner: async () => sender.certPem,
         signerName: '0192:910075918',
       })
-    const small = opensslEncrypt(await container((m) => opensslSign(m, sender)), receiver)
+    const sign = (m: Buffer) => opensslSign(m, sender)
+    const small = opensslEncrypt(await container(sign), receiver)
     expect(await check(small)).toEqual({ ok: true })
     // random bytes do not compress: the CMS is over SMALL_CMS_BYTES, and is read as it decrypts
     const big = randomBytes(3 * SMALL_CMS_BYTES)
-    const zip = await container((m) => opensslSign(m, sender), big, sha256(big))
+    const zip = await container(sign, big, sha256(big))
     expect(await check(opensslEncrypt(zip, receiver))).toEqual({ ok: true })
-    // entries listed against the order of their bytes cannot be read as they stream: the missing folder
-    const reversed = opensslEncrypt(reverseDirectory(zip), receiver)
-    await expect(check(reversed)).rejects.toThrow(/ENOENT/)
-    expect(await verify(reversed, sender.certPem)).toEqual({ ok: true })
-    // and a large one that does not hold is refused as before, either way
-    const forged = await container((m) => opensslSign(m, sender), big, sha256(Buffer.from('another')))
-    for (const cms of [opensslEncrypt(forged, receiver), opensslEncrypt(reverseDirectory(forged), receiver)])
-      expect(await verify(cms, sender.certPem)).toMatchObject({
+    // the one pass finds entries where their local headers lie: a directory in another order is no
+    // matter to it (read twice as it decrypts, entries against their order could only go through a
+    // file, and the folder for it is missing)
+    expect(await check(opensslEncrypt(reverseDirectory(zip), receiver))).toEqual({ ok: true })
+    // a document stored and sized only by a data descriptor stops that pass (where it ends is unknown
+    // until the directory is read): read twice as it decrypts, no folder
+    const described = await container(sign, big, sha256(big), { described: 'store' })
+    expect(await check(opensslEncrypt(described, receiver))).toEqual({ ok: true })
+    // and with its directory reversed too, through a file: the missing folder
+    const both = opensslEncrypt(reverseDirectory(described), receiver)
+    await expect(check(both)).rejects.toThrow(/ENOENT/)
+    expect(await verify(both, sender.certPem)).toEqual({ ok: true })
+    // a large one that does not hold is refused as before, every way
+    // deflated and sized by a data descriptor, as Java's ZipOutputStream writes: the one pass too
+    const javaLike = await container(sign, big, sha256(big), { described: 'deflate' })
+    expect(await check(opensslEncrypt(reverseDirectory(javaLike), receiver))).toEqual({ ok: true })
+    const forged = (o: { described?: 'store' }) => container(sign, big, sha256(Buffer.from('another')), o)
+    for (const plain of [
+      await forged({}),
+      reverseDirectory(await forged({})),
+      await forged({ described: 'store' }),
+      reverseDirectory(await forged({ described: 'store' })),
+    ])
+      expect(await verify(opensslEncrypt(plain, receiver), sender.certPem)).toMatchObject({
         ok: false,
         kind: 'signature',
         reason: expect.stringMatching(/SHA-256 of vedtak.pdf does not match/),

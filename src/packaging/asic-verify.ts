@@ -1,8 +1,10 @@
 // Checking a received ASiC-E before it is queued (issue 13): the CMS the sender encrypted to us is
-// decrypted into memory when it is small (most messages), else read as it decrypts, twice: a first
-// pass for the container's size and its last bytes (a zip's directory is at its end), a second that
-// reads its entries front to back (zip-file.ts `StreamedZip`). A container whose entries do not lie in
-// the order its directory lists them is decrypted to a temp file and read from there. The container is
+// decrypted into memory when it is small (most messages), else read as it decrypts, once: each entry
+// is read where its local header puts it, and its directory, at the end, must confirm every one
+// (zip-scan.ts). Only an acceptance is taken from that pass; a container it cannot accept is read
+// again by yauzl alone as it decrypts a second time, front to back, its directory from the tail the
+// first pass kept (zip-file.ts `StreamedZip`). A container whose entries do not lie in the order its
+// directory lists them is then decrypted to a temp file and read from there. The container is
 // read without keeping its documents: each is hashed and counted as it inflates, bounded in size and
 // ratio, and thrown away. What is checked: the CAdES signature over ASiCManifest.xml, every digest it
 // lists, that every document is listed, and that the signing certificate is the one the
@@ -16,10 +18,12 @@ import { pipeline as pipelineCallback, type Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { READ_PIECE_BYTES } from '../files/payload-store.js'
-import { AsicError, readAsic } from './asic-reader.js'
+import { isMeta, RATIO_FLOOR } from './asic-entries.js'
+import { AsicError, MAX_HELD_META_BYTES, MAX_META_BYTES, readAsic } from './asic-reader.js'
 import { CmsError, decryptStream } from './cms.js'
 import { certificateOf } from './parsed-keys.js'
 import { NotInStreamOrder, type StreamedZip } from './zip-file.js'
+import { type ScannedEntry, scannedZip, type ZipScan, ZipScanner } from './zip-scan.js'
 
 /**
  * `signature`: the signature, a digest, an unlisted document or the signer does not hold (someone
@@ -60,8 +64,19 @@ export const SMALL_CMS_BYTES = 1024 * 1024
 /** Refusals are a verdict; a failure that may pass (a disk fault, the ServiceRegistry) throws. */
 export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVerdict> {
   if (o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES) return check(o, () => decryptInMemory(o))
+  let scan: ZipScan
   try {
-    return await check(o, () => decryptedZip(o))
+    scan = await scanDecrypted(o)
+  } catch (error) {
+    if (error instanceof CmsError)
+      return refuse(`the ASiC-E cannot be decrypted: ${error.message}`, 'container')
+    throw error
+  }
+  const accepted = await checkScanned(o, scan)
+  if (accepted) return accepted
+  try {
+    // read again by yauzl alone, as it decrypts: the pass gave the container's size and tail
+    return await check(o, async () => ({ size: scan.size, tail: scan.tail, open: () => decrypted(o) }))
   } catch (error) {
     // its entries do not lie in the order of their bytes: read it from a file
     if (!(error instanceof NotInStreamOrder)) throw error
@@ -79,6 +94,7 @@ async function check(
   o: VerifyAsicOptions,
   decrypt: () => Promise<string | Buffer | StreamedZip>,
   dir: string | null = null,
+  scanned?: Map<number, ScannedEntry>,
 ): Promise<AsicVerdict> {
   let plain: string | Buffer | StreamedZip
   try {
@@ -97,6 +113,7 @@ async function check(
       maxRatio: o.maxRatio,
       tempDir: dir ?? o.tempDir,
       discardData: true,
+      scanned,
     })
   } catch (error) {
     if (error instanceof AsicError)
@@ -111,29 +128,45 @@ async function check(
 }
 
 /**
- * how much of the container's end the first pass keeps: its end of central directory (at most 64 KiB
- * of comment) and its central directory, a few kilobytes for any real ASiC-E
+ * how much of the container's end the pass keeps: its end of central directory (at most 64 KiB of
+ * comment) and its central directory, a few kilobytes for any real ASiC-E
  */
 const TAIL_BYTES = 2 * 1024 * 1024
 
 /**
- * The container as it decrypts, never written out: a first pass learns its size and keeps its last
- * bytes, where its directory is; the check then reads it front to back in a second (zip-file.ts). Two
- * decryptions of a large message cost less than writing it to a file and reading it back.
+ * One decryption, never written out: the container's size and last bytes, where its directory is, and
+ * its entries read where their local headers put them (zip-scan.ts). Two decryptions of a large
+ * message, should the second be needed, cost less than writing it to a file and reading it back.
  */
-async function decryptedZip(o: VerifyAsicOptions): Promise<StreamedZip> {
-  const open = () => decrypted(o)
-  let size = 0
-  const kept: Buffer[] = []
-  let keptBytes = 0
-  for await (const chunk of open() as AsyncIterable<Buffer>) {
-    size += chunk.length
-    kept.push(chunk)
-    keptBytes += chunk.length
-    while (keptBytes - kept[0]!.length >= TAIL_BYTES) keptBytes -= kept.shift()!.length
+async function scanDecrypted(o: VerifyAsicOptions): Promise<ZipScan> {
+  const scanner = new ZipScanner({
+    maxEntries: o.maxEntries,
+    maxEntryBytes: o.maxBytes,
+    maxTotalBytes: o.maxBytes,
+    maxRatio: o.maxRatio,
+    ratioFloor: RATIO_FLOOR,
+    hold: (name) => (isMeta(name) ? MAX_META_BYTES : 0),
+    maxHeldBytes: MAX_HELD_META_BYTES,
+    tailBytes: TAIL_BYTES,
+  })
+  await pipeline(decrypted(o), scanner)
+  return scanner.result()
+}
+
+/**
+ * The container's directory read from the pass's tail and matched with the entries it read. Only an
+ * acceptance is taken from it; anything else (a refusal, an entry the pass could not read or that the
+ * directory does not match) is null, and the container is read again by yauzl alone, which gives the
+ * verdict and its reason.
+ */
+async function checkScanned(o: VerifyAsicOptions, scan: ZipScan): Promise<AsicVerdict | null> {
+  try {
+    const verdict = await check(o, async () => scannedZip(scan), null, scan.entries)
+    return verdict.ok ? verdict : null
+  } catch (error) {
+    if (error instanceof NotInStreamOrder) return null
+    throw error
   }
-  const tail = Buffer.concat(kept)
-  return { size, tail: tail.subarray(Math.max(0, tail.length - TAIL_BYTES)), open }
 }
 
 /** the CMS at `cmsPath` as it decrypts */

@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createWriteStream, mkdirSync } from 'node:fs'
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -12,7 +12,9 @@ import { crc32 } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yauzl from 'yauzl'
 import { type AsicDocument, readAsic, writeAsic } from './asic.js'
+import { extractEntries, isMeta, RATIO_FLOOR } from './asic-entries.js'
 import { makeIdentity, makeTempDir, type TestIdentity } from './test-support.js'
+import { scannedZip, ZipScanner } from './zip-scan.js'
 import { ZipEntryMismatch } from './zip-writer.js'
 import { javaMissing, javaReadZip } from './zip-writer-java.js'
 
@@ -123,6 +125,38 @@ describe('writeAsic stores what does not compress', () => {
     const r = await readBack(path, outDir)
     expect(r.signatureValid).toBe(true)
     expect(r.files.map((f) => f.filename)).toContain('stort vedlegg.pdf')
+  })
+
+  it('is read on receipt in the one pass as it streams, every entry where the directory finds it (zip-scan.ts)', async () => {
+    const scanner = new ZipScanner({
+      maxEntries: 20,
+      maxEntryBytes: 64 * 1024 * 1024,
+      maxTotalBytes: 64 * 1024 * 1024,
+      maxRatio: 100,
+      ratioFloor: RATIO_FLOOR,
+      hold: (name) => (isMeta(name) ? 1024 * 1024 : 0),
+      maxHeldBytes: 8 * 1024 * 1024,
+      tailBytes: 2 * 1024 * 1024,
+    })
+    await pipeline(createReadStream(path, { highWaterMark: 256 * 1024 }), scanner)
+    const scan = scanner.result()
+    const limits = {
+      maxEntries: 20,
+      maxEntryBytes: 64 * 1024 * 1024,
+      maxTotalBytes: 64 * 1024 * 1024,
+      maxRatio: 100,
+    }
+    const digests = (found: Map<string, { sha256: Buffer }>) =>
+      [...found].map(([name, e]) => [name, e.sha256.toString('hex')])
+    const fromFile = await extractEntries(path, { ...limits, pathFor: () => null })
+    // no entry is NotInStreamOrder: the deflated ones with their data descriptors, the stored one sized in its header
+    const fromScan = await extractEntries(scannedZip(scan), {
+      ...limits,
+      pathFor: (name) => (isMeta(name) ? 'memory' : null),
+      scanned: scan.entries,
+    })
+    expect(digests(fromScan)).toEqual(digests(fromFile))
+    expect(fromScan.get('stort vedlegg.pdf')?.sha256.toString('hex')).toBe(sha256(large))
   })
 
   it('fails when a source gives other bytes the second time (a file replaced while packing)', async () => {

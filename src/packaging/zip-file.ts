@@ -58,8 +58,11 @@ export interface StreamedZip {
   size: number
   /** the zip's last `tail.length` bytes */
   tail: Buffer
-  /** the zip's bytes from the first, each time it is called */
-  open(): Readable
+  /**
+   * the zip's bytes from the first, each time it is called; without it, only the tail can be read
+   * (a zip whose entries were read as it streamed, zip-scan.ts)
+   */
+  open?(): Readable
 }
 
 /** a range of a `StreamedZip` behind what its stream has given: the zip is to be read another way */
@@ -88,7 +91,7 @@ class ForwardRanges extends yauzl.RandomAccessReader {
   override _readStreamForRange(start: number, end: number): Readable {
     const tailStart = this.zip.size - this.zip.tail.length
     if (start >= tailStart) return Readable.from([this.zip.tail.subarray(start - tailStart, end - tailStart)])
-    if (start < this.#pos || this.#pos < this.#servedTo) {
+    if (!this.zip.open || start < this.#pos || this.#pos < this.#servedTo) {
       const error = new NotInStreamOrder(
         `bytes ${start} to ${end} of the zip were asked for with the stream at ${this.#pos}`,
       )
@@ -116,7 +119,7 @@ class ForwardRanges extends yauzl.RandomAccessReader {
 
   async #next(): Promise<Buffer> {
     if (!this.#chunks) {
-      this.#source = this.zip.open()
+      this.#source = this.zip.open!()
       this.#chunks = this.#source[Symbol.asyncIterator]()
     }
     let got: IteratorResult<Buffer>
@@ -170,7 +173,7 @@ export function isStreamedZip(source: unknown): source is StreamedZip {
     source !== null &&
     !Buffer.isBuffer(source) &&
     'tail' in source &&
-    'open' in source
+    'size' in source
   )
 }
 
