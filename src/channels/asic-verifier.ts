@@ -4,7 +4,13 @@
 // channel's to say (DPO: the broker's word; DPE: nothing but this signature).
 
 import type { PayloadStore } from '../files/payload-store.js'
-import { type AsicVerdict, verifyEncryptedAsic } from '../packaging/asic-verify.js'
+import {
+  ArrivalScan,
+  type AsicVerdict,
+  type ScannedCms,
+  SMALL_CMS_BYTES,
+  verifyEncryptedAsic,
+} from '../packaging/asic-verify.js'
 import type { BusinessKeys } from '../packaging/keys.js'
 import type { ServiceRegistry } from '../registry/client.js'
 import { NotFoundInServiceRegistryError } from '../registry/errors.js'
@@ -12,10 +18,16 @@ import { getSender } from '../sbd/accessors.js'
 import { primaryIdentifier } from '../sbd/identifiers.js'
 import type { StandardBusinessDocument } from '../sbd/types.js'
 
-export type AsicVerifier = (
+export type AsicVerifier = ((
   sbd: StandardBusinessDocument,
-  asic: { tempPath: string; size: number },
-) => Promise<AsicVerdict>
+  asic: { tempPath: string; size: number; scanned?: ScannedCms | null },
+) => Promise<AsicVerdict>) & {
+  /**
+   * a decryption and scan of a CMS as a transfer of `transferBytes` downloads, with the same limits, for
+   * `asic.scanned`; null for a small one, whose CMS is checked in memory
+   */
+  arrival?: (transferBytes: number) => ArrivalScan | null
+}
 
 /** far more documents than a message has; each costs a little CPU only, nothing is kept */
 const MAX_ENTRIES = 10_000
@@ -29,23 +41,31 @@ export function createAsicVerifier(deps: {
   /** difi.move.nextmove.maxCompressionRatio */
   maxRatio: number
 }): AsicVerifier {
-  return (sbd, asic) => {
+  const limits = {
+    keys: deps.keys,
+    maxBytes: deps.maxBytes,
+    maxRatio: deps.maxRatio,
+    maxEntries: MAX_ENTRIES,
+  }
+  const verify = (sbd: StandardBusinessDocument, asic: Parameters<AsicVerifier>[1]) => {
     const sender = getSender(sbd)
     // the key that signs is the integration point's own: the organisation before any on-behalf-of part
     const primary = sender?.kind === 'iso6523' ? primaryIdentifier(sender) : ''
     const org = /^\d{9}$/.test(primary) ? primary : null
     return verifyEncryptedAsic({
+      ...limits,
       cmsPath: asic.tempPath,
       cmsSize: asic.size,
-      keys: deps.keys,
+      scanned: asic.scanned,
       tempDir: deps.payloads.tempDir,
-      maxBytes: deps.maxBytes,
-      maxRatio: deps.maxRatio,
-      maxEntries: MAX_ENTRIES,
       expectedSigner: () => (org ? senderCertificate(deps.registry, org) : Promise.resolve(null)),
       signerName: org ? `0192:${org}` : String(sender?.value ?? 'a sender without an organisation number'),
     })
   }
+  return Object.assign(verify, {
+    // a transfer is larger than its CMS
+    arrival: (transferBytes: number) => (transferBytes > SMALL_CMS_BYTES ? new ArrivalScan(limits) : null),
+  })
 }
 
 /** Not found is an answer (the sender has no certificate); anything else may pass, so it throws. */

@@ -1,12 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
 import { liveMemorySampler } from '../../test/support/live-memory.js'
 import { signDetached } from './asic-signature.js'
-import { type AsicVerdict, SMALL_CMS_BYTES, verifyEncryptedAsic } from './asic-verify.js'
+import {
+  ArrivalScan,
+  type AsicVerdict,
+  type ScannedCms,
+  SMALL_CMS_BYTES,
+  verifyEncryptedAsic,
+} from './asic-verify.js'
 import { ASIC_MIMETYPE, asicManifestXml } from './asic-xml.js'
 import {
   makeIdentity,
@@ -240,6 +247,69 @@ describe('verifyEncryptedAsic', () => {
         kind: 'signature',
         reason: expect.stringMatching(/SHA-256 of vedtak.pdf does not match/),
       })
+  })
+
+  it('takes what an ArrivalScan read of the same CMS in place of a pass of its own, and nothing from a stream it was not fed', async () => {
+    const big = randomBytes(3 * SMALL_CMS_BYTES)
+    const cmsPath = opensslEncrypt(await container((m) => opensslSign(m, sender), big, sha256(big)), receiver)
+    const cms = readFileSync(cmsPath)
+    const keys = { keyPem: receiver.keyPem, certPem: receiver.certPem }
+    const limits = { keys, maxBytes: 10_000_000, maxRatio: 100, maxEntries: 100 }
+    // as a download: the CMS, then other bytes (a zip's directory), in 64 KiB pieces, all passed on
+    const arrive = async (feeds: boolean, bytes = cms) => {
+      const arrival = new ArrivalScan(limits)
+      const passed: Buffer[] = []
+      const all = Buffer.concat([bytes, Buffer.from('PK\x01\x02 the rest of the zip')])
+      const pieces = Array.from({ length: Math.ceil(all.length / 65536) }, (_, i) =>
+        all.subarray(i * 65536, (i + 1) * 65536),
+      )
+      await pipeline(
+        Readable.from(pieces),
+        arrival.tap(() => feeds),
+        new Writable({
+          write: (c: Buffer, _e, done) => {
+            passed.push(c)
+            done()
+          },
+        }),
+      )
+      expect(Buffer.concat(passed).equals(all)).toBe(true)
+      return arrival.result()
+    }
+    const scanned = await arrive(true)
+    expect(scanned?.cmsBytes).toBe(cms.length)
+    const check = (o: { cmsPath: string; scanned: ScannedCms | null }) =>
+      verifyEncryptedAsic({
+        ...limits,
+        ...o,
+        cmsSize: cms.length,
+        tempDir,
+        expectedSigner: async () => sender.certPem,
+        signerName: '0192:910075918',
+      })
+    // the file is not read at all: it is not there
+    const missing = join(tmp.dir, 'not-there.cms')
+    expect(await check({ cmsPath: missing, scanned })).toEqual({ ok: true })
+    // read of another length, it is not taken: the file is read
+    await expect(
+      check({ cmsPath: missing, scanned: { ...scanned!, cmsBytes: cms.length - 1 } }),
+    ).rejects.toThrow(/ENOENT/)
+    expect(await check({ cmsPath, scanned: { ...scanned!, cmsBytes: cms.length - 1 } })).toEqual({ ok: true })
+    // not fed, or not ours to decrypt: nothing
+    expect(await arrive(false)).toBeNull()
+    expect(await arrive(true, readFileSync(opensslEncrypt(big, other)))).toBeNull()
+    // a forged container read as it arrived is refused, its reason from reading the file again
+    const forgedPath = opensslEncrypt(
+      await container((m) => opensslSign(m, sender), big, sha256(Buffer.from('another'))),
+      receiver,
+    )
+    const forged = await arrive(true, readFileSync(forgedPath))
+    expect(forged?.cmsBytes).toBeGreaterThan(0)
+    expect(await check({ cmsPath: forgedPath, scanned: forged })).toMatchObject({
+      ok: false,
+      kind: 'signature',
+      reason: expect.stringMatching(/SHA-256 of vedtak.pdf does not match/),
+    })
   })
 
   it('checks a 64 MiB container as it decrypts with the memory of a small one', async () => {

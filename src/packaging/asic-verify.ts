@@ -14,16 +14,17 @@ import type { X509Certificate } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline as pipelineCallback, type Readable } from 'node:stream'
+import { pipeline as pipelineCallback, type Readable, Transform } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { READ_PIECE_BYTES } from '../files/payload-store.js'
+import { drained } from '../util/async.js'
 import { isMeta, RATIO_FLOOR } from './asic-entries.js'
 import { AsicError, MAX_HELD_META_BYTES, MAX_META_BYTES, readAsic } from './asic-reader.js'
-import { CmsError, decryptStream } from './cms.js'
+import { CmsError, type DecryptTransform, decryptStream, decryptStreamWithin } from './cms.js'
 import { certificateOf } from './parsed-keys.js'
 import { NotInStreamOrder, type StreamedZip } from './zip-file.js'
-import { type ScannedEntry, scannedZip, type ZipScan, ZipScanner } from './zip-scan.js'
+import { type ScannedEntry, scannedZip, type ZipScan, type ZipScanLimits, ZipScanner } from './zip-scan.js'
 
 /**
  * `signature`: the signature, a digest, an unlisted document or the signer does not hold (someone
@@ -54,6 +55,11 @@ export interface VerifyAsicOptions {
   expectedSigner: () => Promise<string | null>
   /** who that certificate belongs to, for the reason text */
   signerName: string
+  /**
+   * What a decryption of this very CMS read as it arrived (ArrivalScan): used in place of a pass of
+   * its own when it read `cmsSize` bytes of message
+   */
+  scanned?: ScannedCms | null
 }
 
 const refuse = (reason: string, kind: AsicRefusal = 'signature'): AsicVerdict => ({ ok: false, kind, reason })
@@ -66,7 +72,7 @@ export async function verifyEncryptedAsic(o: VerifyAsicOptions): Promise<AsicVer
   if (o.cmsSize !== undefined && o.cmsSize <= SMALL_CMS_BYTES) return check(o, () => decryptInMemory(o))
   let scan: ZipScan
   try {
-    scan = await scanDecrypted(o)
+    scan = o.scanned && o.scanned.cmsBytes === o.cmsSize ? o.scanned : await scanDecrypted(o)
   } catch (error) {
     if (error instanceof CmsError)
       return refuse(`the ASiC-E cannot be decrypted: ${error.message}`, 'container')
@@ -139,7 +145,15 @@ const TAIL_BYTES = 2 * 1024 * 1024
  * message, should the second be needed, cost less than writing it to a file and reading it back.
  */
 async function scanDecrypted(o: VerifyAsicOptions): Promise<ZipScan> {
-  const scanner = new ZipScanner({
+  const scanner = new ZipScanner(scanLimits(o))
+  await pipeline(decrypted(o), scanner)
+  return scanner.result()
+}
+
+export type ScanOptions = Pick<VerifyAsicOptions, 'keys' | 'maxBytes' | 'maxRatio' | 'maxEntries'>
+
+function scanLimits(o: ScanOptions): ZipScanLimits {
+  return {
     maxEntries: o.maxEntries,
     maxEntryBytes: o.maxBytes,
     maxTotalBytes: o.maxBytes,
@@ -148,9 +162,74 @@ async function scanDecrypted(o: VerifyAsicOptions): Promise<ZipScan> {
     hold: (name) => (isMeta(name) ? MAX_META_BYTES : 0),
     maxHeldBytes: MAX_HELD_META_BYTES,
     tailBytes: TAIL_BYTES,
-  })
-  await pipeline(decrypted(o), scanner)
-  return scanner.result()
+  }
+}
+
+/** what a decryption read of a CMS as it arrived: its container's scan, and the message's length */
+export interface ScannedCms extends ZipScan {
+  cmsBytes: number
+}
+
+/**
+ * Decrypts and scans a CMS as it arrives (a download, beside its writing to a file), so that its
+ * check needs no pass of its own (`VerifyAsicOptions.scanned`). `tap` passes every byte on as it came;
+ * when `feeds()`, asked at its first chunk, says the stream is the CMS from its first byte, it feeds
+ * the decryption too, which reads the message and not what follows it. Only ever a shortcut: a stream
+ * that does not decrypt leaves no scan (null), and the check makes its own pass.
+ */
+export class ArrivalScan {
+  #decrypt: DecryptTransform | null = null
+  #scanner: ZipScanner | null = null
+  #done: Promise<boolean> = Promise.resolve(false)
+
+  constructor(private readonly o: ScanOptions) {}
+
+  tap(feeds: () => boolean): Transform {
+    let [asked, flushed] = [false, false]
+    const start = (): void => this.#start()
+    const decrypt = (): DecryptTransform | null => this.#decrypt
+    return new Transform({
+      transform(chunk: Buffer, _e, done) {
+        if (!asked) {
+          asked = true
+          if (feeds()) start()
+        }
+        const d = decrypt()
+        if (!d || d.destroyed || d.writableEnded || d.write(chunk)) done(null, chunk)
+        // the download waits for the decryption, as it waits for the disk
+        else drained(d).then(() => done(null, chunk))
+      },
+      flush(done) {
+        flushed = true
+        decrypt()?.end()
+        done()
+      },
+      // once flushed, the decryption finishes what it was given: the tap is destroyed as it ends
+      destroy(error, done) {
+        if (!flushed) decrypt()?.destroy()
+        done(error)
+      },
+    })
+  }
+
+  #start(): void {
+    try {
+      this.#decrypt = decryptStreamWithin(this.o.keys.keyPem, this.o.keys.certPem)
+    } catch {
+      return
+    }
+    this.#scanner = new ZipScanner(scanLimits(this.o))
+    this.#done = pipeline(this.#decrypt, this.#scanner).then(
+      () => true,
+      () => false,
+    )
+  }
+
+  /** once the tap has ended: what was read, or null */
+  async result(): Promise<ScannedCms | null> {
+    const cmsBytes = (await this.#done) ? this.#decrypt!.cmsBytes : null
+    return cmsBytes === null ? null : { ...this.#scanner!.result(), cmsBytes }
+  }
 }
 
 /**

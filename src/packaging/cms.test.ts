@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CmsError, decryptStream, encryptStream, type KeyEncryption } from './cms.js'
+import { CmsError, decryptStream, decryptStreamWithin, encryptStream, type KeyEncryption } from './cms.js'
 import { makeIdentity, makeTempDir, openssl, type TestIdentity } from './test-support.js'
 
 let tmp: ReturnType<typeof makeTempDir>
@@ -172,6 +172,38 @@ describe('decryptStream refuses bad input with CmsError', () => {
     const bad = Buffer.from(cms)
     bad[bad.length - 15]! ^= 0xff // inside the last cipher block: the padding check fails
     expect(await reject([bad])).toBeInstanceOf(CmsError)
+  })
+})
+
+describe('decryptStreamWithin reads a CMS with other bytes after it', () => {
+  const data = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251))
+  const after = Buffer.from('PK\x07\x08 and a zip directory after the message')
+
+  it('ours (indefinite), OpenSSL DER and BER: the content, and where the message ended, whatever the chunks', async () => {
+    for (const cms of [await encrypt(data), opensslEncrypt(data, []), opensslEncrypt(data, ['-stream'])]) {
+      for (const piece of [1, 7, 4096, cms.length + after.length]) {
+        const within = decryptStreamWithin(alice.keyPem, alice.certPem)
+        const plain = await run(chunks(Buffer.concat([cms, after]), piece), within)
+        expect(plain.equals(data), `piece ${piece}`).toBe(true)
+        expect(within.cmsBytes).toBe(cms.length)
+      }
+      // nothing after it, as decryptStream
+      const alone = decryptStreamWithin(alice.keyPem)
+      expect((await run([cms], alone)).equals(data)).toBe(true)
+      expect(alone.cmsBytes).toBe(cms.length)
+    }
+  })
+
+  it('fails as decryptStream does when the message is cut short or corrupted', async () => {
+    const cms = await encrypt(Buffer.alloc(20_000, 1))
+    for (const cut of [30, 5000, cms.length - 3]) {
+      const within = decryptStreamWithin(alice.keyPem)
+      await expect(run([cms.subarray(0, cut)], within)).rejects.toBeInstanceOf(CmsError)
+      expect(within.cmsBytes).toBeNull()
+    }
+    const bad = Buffer.from(cms)
+    bad[bad.length - 15]! ^= 0xff // the last cipher block: its padding fails the message, not what follows
+    await expect(run([bad, after], decryptStreamWithin(alice.keyPem))).rejects.toBeInstanceOf(CmsError)
   })
 })
 

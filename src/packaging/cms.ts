@@ -78,11 +78,22 @@ export function encryptStream(
  * Plaintext is emitted as it is decrypted: only a stream that ends without error is the whole message.
  */
 export function decryptStream(privateKeyPem: string, certPem?: string): Transform {
-  return new DecryptTransform(loadDecryptor(privateKeyPem, certPem))
+  return new DecryptTransform(loadDecryptor(privateKeyPem, certPem), false)
 }
 
-class DecryptTransform extends Transform {
-  private state: 'header' | 'content' | 'tail' = 'header'
+/**
+ * As decryptStream, for a CMS followed by other bytes (a zip's directory after a stored entry, as it
+ * is downloaded): they are not read, and `cmsBytes` says where the message ended once it has (null
+ * until then). Truncated or broken, it fails as decryptStream does.
+ */
+export function decryptStreamWithin(privateKeyPem: string, certPem?: string): DecryptTransform {
+  return new DecryptTransform(loadDecryptor(privateKeyPem, certPem), true)
+}
+
+export class DecryptTransform extends Transform {
+  private state: 'header' | 'content' | 'tail' | 'ended' = 'header'
+  /** the message's length, once it has ended (`within` only) */
+  cmsBytes: number | null = null
   private pending: Buffer = Buffer.alloc(0)
   /** absolute offset in the message of pending[0] */
   private base = 0
@@ -93,16 +104,26 @@ class DecryptTransform extends Transform {
   /** bytes left in the current primitive segment */
   private prim = 0
 
-  constructor(private readonly decryptor: Decryptor) {
+  constructor(
+    private readonly decryptor: Decryptor,
+    /** what follows the message is not read (decryptStreamWithin) */
+    private readonly within: boolean,
+  ) {
     super()
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.state === 'ended') {
+      cb()
+      return
+    }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
     try {
       if (this.state === 'header') this.readHeader()
       if (this.state === 'content') this.readContent()
-      if (this.state === 'tail' && this.pending.length > MAX_TAIL_BYTES) {
+      if (this.state === 'tail' && this.within && this.endWithin()) {
+        this.pending = Buffer.alloc(0)
+      } else if (this.state === 'tail' && this.pending.length > MAX_TAIL_BYTES) {
         throw new CmsError('malformed', 'unexpected data after the encrypted content')
       }
       cb()
@@ -113,24 +134,46 @@ class DecryptTransform extends Transform {
 
   override _flush(cb: TransformCallback): void {
     try {
+      if (this.state === 'ended') {
+        cb()
+        return
+      }
       if (this.state === 'header' && this.base === 0 && this.pending.length === 0) {
         throw new CmsError('truncated', 'empty input: no CMS message')
       }
       if (this.state !== 'tail')
         throw new CmsError('truncated', 'the CMS message ends inside the encrypted content')
       this.checkTail()
-      let last: Buffer
-      try {
-        last = this.decipher!.final()
-      } catch (cause) {
-        throw new CmsError('corrupt', 'the content does not decrypt: wrong key or corrupted message', {
-          cause,
-        })
-      }
-      cb(null, last)
+      cb(null, this.last())
     } catch (e) {
       cb(asCmsError(e))
     }
+  }
+
+  /** the last block, its padding checked */
+  private last(): Buffer {
+    try {
+      return this.decipher!.final()
+    } catch (cause) {
+      throw new CmsError('corrupt', 'the content does not decrypt: wrong key or corrupted message', {
+        cause,
+      })
+    }
+  }
+
+  /** Ends the message once its closing octets are all there (true); what follows is not read. */
+  private endWithin(): boolean {
+    let closing: number
+    try {
+      closing = this.closing()
+    } catch (e) {
+      if (e === NEED_MORE) return false
+      throw e
+    }
+    this.push(this.last())
+    this.cmsBytes = this.base + closing
+    this.state = 'ended'
+    return true
   }
 
   private advance(n: number): void {
@@ -210,6 +253,20 @@ class DecryptTransform extends Transform {
 
   /** After the content: EncryptedContentInfo, EnvelopedData (maybe unprotectedAttrs), [0], ContentInfo end. */
   private checkTail(): void {
+    let closing: number
+    try {
+      closing = this.closing()
+    } catch (e) {
+      if (e === NEED_MORE) throw new CmsError('truncated', 'the CMS message ends before its closing octets')
+      throw e
+    }
+    const trailing = this.pending.length - closing
+    if (trailing > 0)
+      throw new CmsError('malformed', `${trailing} bytes of trailing data after the CMS message`)
+  }
+
+  /** the length of the octets that close the message at the start of `pending` (NEED_MORE until they are there) */
+  private closing(): number {
     const [ci, explicit, env, eci] = this.env!.containers
     const c = new Cursor(this.pending)
     const close = (end: number | null | undefined): void => {
@@ -217,19 +274,13 @@ class DecryptTransform extends Transform {
       else if (this.base + c.pos !== end)
         throw new CmsError('malformed', 'unexpected data inside the EnvelopedData')
     }
-    try {
-      close(eci)
-      const more = env === null ? !c.isEoc() : this.base + c.pos < env!
-      if (more && c.peekTag() === 0xa1) c.element() // unprotectedAttrs
-      close(env)
-      close(explicit)
-      close(ci)
-    } catch (e) {
-      if (e === NEED_MORE) throw new CmsError('truncated', 'the CMS message ends before its closing octets')
-      throw e
-    }
-    if (c.remaining > 0)
-      throw new CmsError('malformed', `${c.remaining} bytes of trailing data after the CMS message`)
+    close(eci)
+    const more = env === null ? !c.isEoc() : this.base + c.pos < env!
+    if (more && c.peekTag() === 0xa1) c.element() // unprotectedAttrs
+    close(env)
+    close(explicit)
+    close(ci)
+    return c.pos
   }
 }
 

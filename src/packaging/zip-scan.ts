@@ -17,6 +17,7 @@ import { Writable } from 'node:stream'
 import { createInflateRaw, type InflateRaw } from 'node:zlib'
 import type yauzl from 'yauzl'
 import type { ByteBudget } from '../files/byte-budget.js'
+import { drained } from '../util/async.js'
 import { NotInStreamOrder, type StreamedZip } from './zip-file.js'
 
 export interface ScannedEntry {
@@ -259,10 +260,7 @@ export class ZipScanner extends Writable {
 
   async #data(c: Current, bytes: Buffer): Promise<void> {
     c.left = (c.left as number) - bytes.length
-    if (c.inflate && !c.failed && bytes.length > 0 && !c.inflate.write(bytes))
-      await new Promise<void>((resolve) => {
-        c.inflate!.once('drain', resolve).once('close', resolve)
-      })
+    if (c.inflate && !c.failed && bytes.length > 0 && !c.inflate.write(bytes)) await drained(c.inflate)
     else if (!c.inflate && c.hash) this.#out(c, bytes)
     if (c.left > 0) return
     if (c.inflate && !c.failed) {

@@ -19,3 +19,14 @@ export async function endsWithin(work: Promise<unknown>, ms: number | undefined)
     clearTimeout(timer)
   }
 }
+
+/** Resolves once `stream` takes writes again ('drain'), or is gone ('close'): a write that returned false is then safe to follow. */
+export function drained(stream: NodeJS.WritableStream & NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const go = (): void => {
+      stream.off('drain', go).off('close', go)
+      resolve()
+    }
+    stream.on('drain', go).on('close', go)
+  })
+}

@@ -1,11 +1,16 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import yazl from 'yazl'
 import { loadConfig } from '../../config/load.js'
 import { createLocalPayloadStore } from '../../files/payload-store.js'
+import { writeAsic } from '../../packaging/asic.js'
 import type { AsicVerdict } from '../../packaging/asic-verify.js'
+import { encryptStream } from '../../packaging/cms.js'
 import { makeTempDir } from '../../packaging/test-support.js'
+import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
 import { systemClock } from '../../util/time.js'
 import { type BrokerClient, createBrokerClient } from './broker-client.js'
@@ -19,6 +24,7 @@ import {
   startBroker,
   tokenSourceFor,
 } from './test-support.js'
+import { createDpoVerifier } from './verify.js'
 
 // The check of a received ASiC-E asks the ServiceRegistry for the sender's certificate. When it cannot
 // be asked, nothing is decided: the transfer is neither taken in nor refused nor confirmed, and the
@@ -116,3 +122,155 @@ describe('pollDpo when the ServiceRegistry cannot be asked', () => {
     expect(await recipientStatus()).toBe('DownloadConfirmed')
   })
 })
+
+// A received CMS is decrypted and its container read as it downloads (ArrivalScan), so its check needs no
+// pass of its own; that holds only where the file kept is the very CMS the download began with.
+describe('pollDpo checking a large ASiC-E as it downloads', () => {
+  const big = randomBytes(3 * 1024 * 1024)
+
+  /** the ASiC-E A signs for B with `data` as its document, encrypted to B; `changed` replaces the document's start after signing */
+  async function encryptedAsic(data: Buffer, changed?: Buffer): Promise<Buffer> {
+    const asic = await buffer(
+      writeAsic({
+        sender: `0192:${orgs.a.orgNumber}`,
+        receiver: `0192:${orgs.b.orgNumber}`,
+        documents: [
+          {
+            filename: 'a.pdf',
+            mimeType: 'application/pdf',
+            primary: true,
+            open: () => Readable.from([data]),
+          },
+        ],
+        signer: { keyPem: orgs.a.identity.keyPem, certPem: orgs.a.identity.certPem },
+      }),
+    )
+    if (!changed) return buffer(Readable.from([asic]).pipe(encryptStream(orgs.b.identity.certPem)))
+    // the same container with another document of the same length (stored): its signed digest no longer holds
+    const at = asic.indexOf(data.subarray(0, changed.length))
+    const forged = Buffer.from(asic)
+    changed.copy(forged, at)
+    return buffer(Readable.from([forged]).pipe(encryptStream(orgs.b.identity.certPem)))
+  }
+
+  /** a poll by B with the real check, recording what each check was handed */
+  function receiveAtB() {
+    const verify = createDpoVerifier({
+      config: configFor(orgs.b),
+      registry: { certificate: async () => orgs.a.identity.certPem } as unknown as ServiceRegistry,
+      keys: { keyPem: orgs.b.identity.keyPem, certPem: orgs.b.identity.certPem, chainPem: [] },
+      payloads: createLocalPayloadStore(`${tmp.dir}/messages-b`),
+    })
+    const handed: { scanned: boolean; verdict: AsicVerdict }[] = []
+    const recording = Object.assign(
+      async (sbd: Parameters<typeof verify>[0], asic: Parameters<typeof verify>[1]) => {
+        const verdict = await verify(sbd, asic)
+        handed.push({ scanned: asic.scanned?.cmsBytes === asic.size, verdict })
+        return verdict
+      },
+      { arrival: verify.arrival },
+    )
+    const intake: DpoIntake = {
+      async take(d) {
+        return (await d.verify?.())?.ok ? 'stored' : 'refused'
+      },
+      refuse: async () => expect.fail('nothing is refused unread'),
+      alreadyReceived: async () => false,
+    }
+    const deps = {
+      config: configFor(orgs.b),
+      logger: pino({ level: 'silent' }),
+      payloads: createLocalPayloadStore(`${tmp.dir}/messages-b`),
+      broker: client(orgs.b),
+      intake,
+      verify: recording,
+      newUuid: randomUUID,
+    }
+    return { poll: () => pollDpo(deps), handed }
+  }
+
+  async function transfer(zip: Readable): Promise<void> {
+    const a = client(orgs.a)
+    const id = await a.initialize({
+      fileName: 'sbd.zip',
+      resourceId: RESOURCE,
+      sendersFileTransferReference: randomUUID(),
+      sender: `0192:${orgs.a.orgNumber}`,
+      recipients: [`0192:${orgs.b.orgNumber}`],
+      propertyList: {},
+      checksum: null,
+      disableVirusScan: null,
+    })
+    await a.upload(id, zip)
+  }
+
+  it('accepts it with what was read as it came, and refuses a forged one the same way', async () => {
+    const b = receiveAtB()
+    await transfer(writeSbdZip(sbdJson(orgs.a, orgs.b), () => Readable.from([cmsOk])))
+    await transfer(writeSbdZip(sbdJson(orgs.a, orgs.b), () => Readable.from([cmsForged])))
+    expect(await b.poll()).toBe(2)
+    expect(b.handed.map((h) => [h.scanned, h.verdict.ok])).toEqual([
+      [true, true],
+      [true, false],
+    ])
+    expect(b.handed[1]!.verdict).toMatchObject({
+      kind: 'signature',
+      reason: expect.stringMatching(/SHA-256 of a.pdf/),
+    })
+  })
+
+  it('checks the CMS the directory names, not the one the download began with', async () => {
+    // an sbd.zip whose first asic.zip holds a good CMS, and whose directory names a second one, forged,
+    // of the same length, further on: the file kept is that second one, copied out
+    expect(cmsForged.length).toBe(cmsOk.length)
+    const zip = new yazl.ZipFile()
+    zip.addBuffer(Buffer.from(sbdJson(orgs.a, orgs.b)), 'sbd.json')
+    zip.addBuffer(cmsOk, 'asic.zip', { compress: false })
+    zip.addBuffer(cmsForged, 'asic.zip', { compress: false })
+    zip.end()
+    const b = receiveAtB()
+    await transfer(Readable.from([dropDirectoryRecord(await buffer(zip.outputStream), 1)]))
+    expect(await b.poll()).toBe(1)
+    expect(b.handed.map((h) => [h.scanned, h.verdict.ok])).toEqual([[false, false]])
+  })
+
+  let cmsOk: Buffer
+  let cmsForged: Buffer
+  beforeAll(async () => {
+    cmsOk = await encryptedAsic(big)
+    cmsForged = await encryptedAsic(big, randomBytes(64))
+  })
+})
+
+function configFor(org: Org) {
+  return loadConfig({
+    cwd: tmp.dir,
+    env: {},
+    overrides: {
+      'difi.move.org.number': org.orgNumber,
+      'difi.security.enable': 'false',
+      'difi.ssl.enabled': 'false',
+    },
+  })
+}
+
+/** `zip` without its central directory's record `index` (no zip64, no comment) */
+function dropDirectoryRecord(zip: Buffer, index: number): Buffer {
+  const eocd = zip.length - 22
+  const [count, cdOffset] = [zip.readUInt16LE(eocd + 10), zip.readUInt32LE(eocd + 16)]
+  const records: Buffer[] = []
+  for (let at = cdOffset, i = 0; i < count; i++) {
+    const length = 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32)
+    records.push(zip.subarray(at, at + length))
+    at += length
+  }
+  const kept = records.filter((_, i) => i !== index)
+  const end = Buffer.from(zip.subarray(eocd))
+  end.writeUInt16LE(kept.length, 8)
+  end.writeUInt16LE(kept.length, 10)
+  end.writeUInt32LE(
+    kept.reduce((n, r) => n + r.length, 0),
+    12,
+  )
+  return Buffer.concat([zip.subarray(0, cdOffset), ...kept, end])
+}

@@ -6,12 +6,13 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import { byteLimit } from '../../files/byte-budget.js'
 import { type PayloadStore, packageNeedsSync } from '../../files/payload-store.js'
-import type { AsicVerdict } from '../../packaging/asic-verify.js'
+import type { ArrivalScan, AsicVerdict, ScannedCms } from '../../packaging/asic-verify.js'
 import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { parseSbdJson } from '../../sbd/parse.js'
 import type { StandardBusinessDocument } from '../../sbd/types.js'
@@ -103,7 +104,7 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
   const zipPath = join(deps.payloads.tempDir, `dpo-${deps.newUuid()}.zip`)
   await mkdir(deps.payloads.tempDir, { recursive: true })
   try {
-    const unpacked = await unpack(deps, id, zipPath)
+    const unpacked = await unpack(deps, overview, zipPath)
     if (typeof unpacked === 'string') return discard(deps, id, unpacked)
     const { sbd, asic, refusal } = unpacked
     const verify = refusal
@@ -127,20 +128,28 @@ async function receive(deps: DpoReceiverDeps, overview: FileTransferOverviewExt)
 
 interface Unpacked {
   sbd: StandardBusinessDocument
-  asic: { tempPath: string; size: number } | null
+  asic: { tempPath: string; size: number; scanned: ScannedCms | null } | null
   /** why the rest of the delivery is refused, when its SBD could be read first */
   refusal: string | null
 }
 
 /** Downloads and unpacks a transfer: its SBD and CMS, or (a string) why it can never be read. */
-async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promise<Unpacked | string> {
+async function unpack(
+  deps: DpoReceiverDeps,
+  overview: FileTransferOverviewExt,
+  zipPath: string,
+): Promise<Unpacked | string> {
+  const id = overview.fileTransferId
   const maxAsicBytes = deps.config.uploadSizeLimit.DPO * 2
   let parsed: Awaited<ReturnType<typeof readSbdZip>>
   let refusal: string | null = null
+  let arrival: ArrivalScan | null = null
   try {
     const download = await deps.broker.download(id)
     // the zip's head (sbd.json) is held back, so the file can become the CMS itself (sbd-zip.ts)
     const split = new StoredAsicSplit()
+    // and the CMS is then decrypted and its container read as it comes, for the check
+    arrival = deps.verify.arrival?.(overview.fileTransferSize) ?? null
     await pipeline(
       download,
       byteLimit(
@@ -148,6 +157,7 @@ async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promi
         (max) => new SbdZipError(`the transfer is larger than ${max} bytes`),
       ),
       split,
+      arrival ? arrival.tap(() => split.head.length > 0) : new PassThrough(),
       createWriteStream(zipPath),
     )
     parsed = await readSbdZip(zipPath, {
@@ -171,7 +181,9 @@ async function unpack(deps: DpoReceiverDeps, id: string, zipPath: string): Promi
     const conversationId = getConversationId(sbd)
     if (!messageId || !UUID.test(messageId) || !conversationId || !UUID.test(conversationId))
       throw new Error(`messageId ${messageId} and conversationId ${conversationId} must be UUIDs`)
-    return { sbd, asic: parsed.asic, refusal }
+    // only where the file is the CMS the download began with is what was scanned what is kept
+    const scanned = arrival && parsed.asic?.tempPath === zipPath ? await arrival.result() : null
+    return { sbd, asic: parsed.asic && { ...parsed.asic, scanned }, refusal }
   } catch (error) {
     if (parsed.asic) await rm(parsed.asic.tempPath, { force: true })
     return `unreadable SBD: ${(error as Error).message}`
