@@ -90,11 +90,8 @@ export function opensslAvailable(): boolean {
   }
 }
 
-/**
- * The zip with its central directory's records in reverse: its entries are then listed against the
- * order of their bytes (a zip of at most 65,535 entries, no zip64, no comment).
- */
-export function reverseDirectory(zip: Buffer): Buffer {
+/** A zip's central directory records and where they start (a zip of at most 65,535 entries, no zip64, no comment). */
+export function directoryRecords(zip: Buffer): { records: Buffer[]; cdOffset: number; eocd: number } {
   const eocd = zip.length - 22
   if (zip.readUInt32LE(eocd) !== 0x06054b50) throw new Error('no end of central directory where expected')
   const [count, cdOffset] = [zip.readUInt16LE(eocd + 10), zip.readUInt32LE(eocd + 16)]
@@ -104,7 +101,30 @@ export function reverseDirectory(zip: Buffer): Buffer {
     records.push(zip.subarray(at, at + length))
     at += length
   }
+  return { records, cdOffset, eocd }
+}
+
+/**
+ * The zip with its central directory's records in reverse: its entries are then listed against the
+ * order of their bytes (a zip of at most 65,535 entries, no zip64, no comment).
+ */
+export function reverseDirectory(zip: Buffer): Buffer {
+  const { records, cdOffset } = directoryRecords(zip)
   const out = Buffer.from(zip)
   Buffer.concat(records.reverse()).copy(out, cdOffset)
   return out
+}
+
+/** `zip` without its central directory's record `index` (no zip64, no comment) */
+export function dropDirectoryRecord(zip: Buffer, index: number): Buffer {
+  const { records, cdOffset, eocd } = directoryRecords(zip)
+  const kept = records.filter((_, i) => i !== index)
+  const end = Buffer.from(zip.subarray(eocd))
+  end.writeUInt16LE(kept.length, 8)
+  end.writeUInt16LE(kept.length, 10)
+  end.writeUInt32LE(
+    kept.reduce((n, r) => n + r.length, 0),
+    12,
+  )
+  return Buffer.concat([zip.subarray(0, cdOffset), ...kept, end])
 }

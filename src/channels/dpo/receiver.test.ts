@@ -9,7 +9,7 @@ import { createLocalPayloadStore } from '../../files/payload-store.js'
 import { writeAsic } from '../../packaging/asic.js'
 import type { AsicVerdict } from '../../packaging/asic-verify.js'
 import { encryptStream } from '../../packaging/cms.js'
-import { makeTempDir } from '../../packaging/test-support.js'
+import { dropDirectoryRecord, makeTempDir } from '../../packaging/test-support.js'
 import type { ServiceRegistry } from '../../registry/client.js'
 import { ServiceRegistryUnavailableError } from '../../registry/errors.js'
 import { systemClock } from '../../util/time.js'
@@ -55,6 +55,23 @@ function client(org: Org): BrokerClient {
   return c
 }
 
+/** a transfer from A to B holding `zip`: its id */
+async function transfer(zip: Readable): Promise<string> {
+  const a = client(orgs.a)
+  const id = await a.initialize({
+    fileName: 'sbd.zip',
+    resourceId: RESOURCE,
+    sendersFileTransferReference: randomUUID(),
+    sender: `0192:${orgs.a.orgNumber}`,
+    recipients: [`0192:${orgs.b.orgNumber}`],
+    propertyList: {},
+    checksum: null,
+    disableVirusScan: null,
+  })
+  await a.upload(id, zip)
+  return id
+}
+
 function sbdJson(from: Org, to: Org): string {
   return JSON.stringify(arkivmeldingDocument(`0192:${from.orgNumber}`, `0192:${to.orgNumber}`, 'a.pdf'))
 }
@@ -62,20 +79,7 @@ function sbdJson(from: Org, to: Org): string {
 describe('pollDpo when the ServiceRegistry cannot be asked', () => {
   it('leaves the transfer unconfirmed and takes it in at the next poll', async () => {
     const [a, b] = [client(orgs.a), client(orgs.b)]
-    const id = await a.initialize({
-      fileName: 'sbd.zip',
-      resourceId: RESOURCE,
-      sendersFileTransferReference: randomUUID(),
-      sender: `0192:${orgs.a.orgNumber}`,
-      recipients: [`0192:${orgs.b.orgNumber}`],
-      propertyList: {},
-      checksum: null,
-      disableVirusScan: null,
-    })
-    await a.upload(
-      id,
-      writeSbdZip(sbdJson(orgs.a, orgs.b), () => Readable.from([Buffer.from('cms')])),
-    )
+    const id = await transfer(writeSbdZip(sbdJson(orgs.a, orgs.b), () => Readable.from([Buffer.from('cms')])))
 
     let registryUp = false
     const taken: string[] = []
@@ -189,21 +193,6 @@ describe('pollDpo checking a large ASiC-E as it downloads', () => {
     return { poll: () => pollDpo(deps), handed }
   }
 
-  async function transfer(zip: Readable): Promise<void> {
-    const a = client(orgs.a)
-    const id = await a.initialize({
-      fileName: 'sbd.zip',
-      resourceId: RESOURCE,
-      sendersFileTransferReference: randomUUID(),
-      sender: `0192:${orgs.a.orgNumber}`,
-      recipients: [`0192:${orgs.b.orgNumber}`],
-      propertyList: {},
-      checksum: null,
-      disableVirusScan: null,
-    })
-    await a.upload(id, zip)
-  }
-
   it('accepts it with what was read as it came, and refuses a forged one the same way', async () => {
     const b = receiveAtB()
     await transfer(writeSbdZip(sbdJson(orgs.a, orgs.b), () => Readable.from([cmsOk])))
@@ -252,25 +241,4 @@ function configFor(org: Org) {
       'difi.ssl.enabled': 'false',
     },
   })
-}
-
-/** `zip` without its central directory's record `index` (no zip64, no comment) */
-function dropDirectoryRecord(zip: Buffer, index: number): Buffer {
-  const eocd = zip.length - 22
-  const [count, cdOffset] = [zip.readUInt16LE(eocd + 10), zip.readUInt32LE(eocd + 16)]
-  const records: Buffer[] = []
-  for (let at = cdOffset, i = 0; i < count; i++) {
-    const length = 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32)
-    records.push(zip.subarray(at, at + length))
-    at += length
-  }
-  const kept = records.filter((_, i) => i !== index)
-  const end = Buffer.from(zip.subarray(eocd))
-  end.writeUInt16LE(kept.length, 8)
-  end.writeUInt16LE(kept.length, 10)
-  end.writeUInt32LE(
-    kept.reduce((n, r) => n + r.length, 0),
-    12,
-  )
-  return Buffer.concat([zip.subarray(0, cdOffset), ...kept, end])
 }
