@@ -143,13 +143,16 @@ async function unpack(
   const maxAsicBytes = deps.config.uploadSizeLimit.DPO * 2
   let parsed: Awaited<ReturnType<typeof readSbdZip>>
   let refusal: string | null = null
-  let arrival: ArrivalScan | null = null
+  let [arrival, copy]: (ArrivalScan | null)[] = [null, null]
   try {
     const download = await deps.broker.download(id)
     // the zip's head (sbd.json) is held back, so the file can become the CMS itself (sbd-zip.ts)
     const split = new StoredAsicSplit()
-    // and the CMS is then decrypted and its container read as it comes, for the check
+    // and the CMS is then decrypted and its container read as it comes, for the check; or, where it is
+    // copied out of the zip (deflated, as the reference writes it), as it is copied
     arrival = deps.verify.arrival?.(overview.fileTransferSize) ?? null
+    copy = deps.verify.arrival?.(overview.fileTransferSize) ?? null
+    const copying = copy?.tap(() => true)
     await pipeline(
       download,
       byteLimit(
@@ -167,6 +170,7 @@ async function unpack(
       maxRatio: deps.config.nextmove.maxCompressionRatio,
       newName: () => `dpo-${deps.newUuid()}.cms`,
       sync: (size) => packageNeedsSync(deps.payloads, size),
+      copying: copying && (() => copying),
     })
   } catch (error) {
     if (!(error instanceof SbdZipError)) throw error
@@ -181,8 +185,10 @@ async function unpack(
     const conversationId = getConversationId(sbd)
     if (!messageId || !UUID.test(messageId) || !conversationId || !UUID.test(conversationId))
       throw new Error(`messageId ${messageId} and conversationId ${conversationId} must be UUIDs`)
-    // only where the file is the CMS the download began with is what was scanned what is kept
-    const scanned = arrival && parsed.asic?.tempPath === zipPath ? await arrival.result() : null
+    // what was scanned is what is kept: the CMS the download began with where the file is that, else
+    // the one copied out of the zip (the entry its directory names)
+    const scan = parsed.asic?.tempPath === zipPath ? arrival : copy
+    const scanned = parsed.asic && scan ? await scan.result() : null
     return { sbd, asic: parsed.asic && { ...parsed.asic, scanned }, refusal }
   } catch (error) {
     if (parsed.asic) await rm(parsed.asic.tempPath, { force: true })

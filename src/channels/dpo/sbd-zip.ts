@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream'
+import { PassThrough, pipeline, type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline as pipelineAsync } from 'node:stream/promises'
 import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../../files/byte-budget.js'
@@ -134,6 +134,11 @@ export interface ReadSbdZipOptions {
    * (`asic.tempPath` is `zipPath`, cut to the entry's size) instead of the CMS being copied out.
    */
   head?: Buffer
+  /**
+   * A pass-through for the CMS on its way to its own file, when it is copied out of the zip (not when
+   * the file is the CMS itself): an ArrivalScan's tap (receiver.ts)
+   */
+  copying?: () => Transform
 }
 
 /** Under this, an entry's ratio is not looked at: a page of JSON compresses well by nature. */
@@ -190,6 +195,7 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
               (max) => new SbdZipError(`asic.zip inflates to more than ${max} bytes`),
             ),
             counter.tap(),
+            opts.copying?.() ?? new PassThrough(),
             // fsynced before it resolves where the intake's adoption is a rename (a file store):
             // the transfer is confirmed to the broker once it is adopted, and the broker may then drop it
             createWriteStream(tempPath, { flush: mustSync(opts, entry.uncompressedSize) }),
