@@ -121,9 +121,8 @@ export class DecryptTransform extends Transform {
     try {
       if (this.state === 'header') this.readHeader()
       if (this.state === 'content') this.readContent()
-      if (this.state === 'tail' && this.within && this.endWithin()) {
-        this.pending = Buffer.alloc(0)
-      } else if (this.state === 'tail' && this.pending.length > MAX_TAIL_BYTES) {
+      if (this.state === 'tail' && this.within) this.endWithin()
+      if (this.state === 'tail' && this.pending.length > MAX_TAIL_BYTES) {
         throw new CmsError('malformed', 'unexpected data after the encrypted content')
       }
       cb()
@@ -161,19 +160,19 @@ export class DecryptTransform extends Transform {
     }
   }
 
-  /** Ends the message once its closing octets are all there (true); what follows is not read. */
-  private endWithin(): boolean {
+  /** Ends the message once its closing octets are all there; what follows is not read. */
+  private endWithin(): void {
     let closing: number
     try {
       closing = this.closing()
     } catch (e) {
-      if (e === NEED_MORE) return false
+      if (e === NEED_MORE) return
       throw e
     }
     this.push(this.last())
     this.cmsBytes = this.base + closing
     this.state = 'ended'
-    return true
+    this.pending = Buffer.alloc(0)
   }
 
   private advance(n: number): void {

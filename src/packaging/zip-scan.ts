@@ -4,13 +4,15 @@
 // the records made here are used only where yauzl, reading that directory afterwards from the kept
 // tail, names an entry at the very offset a record was made, with the same method and sizes
 // (`takeScanned`): yauzl would then have read the same bytes from the same place and inflated them the
-// same way. Anything else (an entry not recorded, a size a local header did not give, a deflated
-// entry with a data descriptor, zip64 quirks) is `NotInStreamOrder`, and the zip is read another way.
-// So a received ASiC-E is checked in one decryption instead of two (asic-verify.ts).
+// same way. A deflated entry sized by a data descriptor is read to where its deflate stream ends; a
+// stored one cannot be (where it ends is unknown until the directory is read), and the pass stops
+// there. Anything else (an entry not recorded, or recorded unlike the directory) is
+// `NotInStreamOrder`, and the zip is read another way. So a received ASiC-E is checked in one
+// decryption instead of two (asic-verify.ts).
 //
 // Hand-written: the streaming zip readers (unzipper, unzip-stream) trust the local headers and hand
 // out entries as they go, which is what a check must not do; what is needed here is a record by
-// offset for yauzl's reading of the directory to confirm, a few dozen lines.
+// offset for yauzl's reading of the directory to confirm.
 
 import { createHash, type Hash } from 'node:crypto'
 import { Writable } from 'node:stream'
@@ -339,8 +341,8 @@ function localSizes(
   nameLength: number,
   extraLength: number,
 ): { compressed: number; declared: number } | null {
-  let compressed = b.readUInt32LE(18)
-  let declared = b.readUInt32LE(22)
+  const compressed = b.readUInt32LE(18)
+  const declared = b.readUInt32LE(22)
   if (compressed !== 0xffffffff && declared !== 0xffffffff) return { compressed, declared }
   const extra = b.subarray(30 + nameLength, 30 + nameLength + extraLength)
   for (let p = 0; p + 4 <= extra.length; ) {
@@ -356,9 +358,7 @@ function localSizes(
       }
       const d = declared === 0xffffffff ? next() : declared
       const c = compressed === 0xffffffff ? next() : compressed
-      if (d === null || c === null) return null
-      ;[declared, compressed] = [d, c]
-      return { compressed, declared }
+      return d === null || c === null ? null : { compressed: c, declared: d }
     }
     p += 4 + size
   }

@@ -150,9 +150,8 @@ async function unpack(
     const split = new StoredAsicSplit()
     // and the CMS is then decrypted and its container read as it comes, for the check; or, where it is
     // copied out of the zip (deflated, as the reference writes it), as it is copied
-    arrival = deps.verify.arrival?.(overview.fileTransferSize) ?? null
-    copy = deps.verify.arrival?.(overview.fileTransferSize) ?? null
-    const copying = copy?.tap(() => true)
+    const scanning = () => deps.verify.arrival?.(overview.fileTransferSize) ?? null
+    arrival = scanning()
     await pipeline(
       download,
       byteLimit(
@@ -170,7 +169,10 @@ async function unpack(
       maxRatio: deps.config.nextmove.maxCompressionRatio,
       newName: () => `dpo-${deps.newUuid()}.cms`,
       sync: (size) => packageNeedsSync(deps.payloads, size),
-      copying: copying && (() => copying),
+      copying: () => {
+        copy = scanning()
+        return copy?.tap(() => true) ?? null
+      },
     })
   } catch (error) {
     if (!(error instanceof SbdZipError)) throw error

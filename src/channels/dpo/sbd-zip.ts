@@ -138,7 +138,7 @@ export interface ReadSbdZipOptions {
    * A pass-through for the CMS on its way to its own file, when it is copied out of the zip (not when
    * the file is the CMS itself): an ArrivalScan's tap (receiver.ts)
    */
-  copying?: () => Transform
+  copying?: () => Transform | null
 }
 
 /** Under this, an entry's ratio is not looked at: a page of JSON compresses well by nature. */
