@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type BrokerFaults, startAltinnBroker } from './server.js'
+import { openBrokerStore } from './store.js'
 import {
   brokerClient,
   capturingLogger,
@@ -95,6 +96,15 @@ it('keeps transfers and tokens across a restart', async () => {
   expect((await second.client.list(b)).json()).toEqual([id])
   expect((await second.client.download(b, id)).bytes.toString()).toBe('survives')
   expect((await second.client.confirm(b, id)).status).toBe(200)
+})
+
+it('takes a download that finishes after it has stopped without throwing from the socket event', async () => {
+  // the client can have every byte, and stop the stand-in, before the answer's 'finish' is emitted
+  const dir = tempDir()
+  dirs.push(dir)
+  const store = openBrokerStore(dir.path)
+  store.close()
+  expect(() => store.countDownload('5b0e5a02-3c7e-4e2e-9d1c-2f5f3c1f0e00')).not.toThrow()
 })
 
 describe('fault injection', () => {

@@ -160,8 +160,11 @@ export function openBrokerStore(dataDir: string) {
         WHERE ${where.join(' AND ')} ORDER BY t.created DESC, t.seq DESC LIMIT ?`
       return (db.prepare(sql).all(...args, filter.limit) as { id: string }[]).map((r) => r.id)
     },
-    countDownload: (id: string) =>
-      void db.prepare('UPDATE transfer SET downloads = downloads + 1 WHERE id = ?').run(id),
+    // A download's 'finish' can come after the stand-in has closed its store (the client had every
+    // byte and stopped it): that count has nowhere to go, and must not throw from a socket event.
+    countDownload: (id: string) => {
+      if (db.open) db.prepare('UPDATE transfer SET downloads = downloads + 1 WHERE id = ?').run(id)
+    },
     /** Every transfer, oldest first, optionally only those from `senders` or to `recipients` (any form). */
     all(filter: { senders?: string[]; recipients?: string[] }): TransferRow[] {
       const where: string[] = []

@@ -146,6 +146,7 @@ export function openSvarUtStore(dataDir: string) {
       (mottaker
         ? db.prepare('SELECT * FROM forsendelse WHERE mottaker_orgnr = ? ORDER BY seq').all(mottaker)
         : db.prepare('SELECT * FROM forsendelse ORDER BY seq').all()) as ForsendelseRow[],
+    isOpen: () => db.open,
     close: () => db.close(),
   }
 }

@@ -42,9 +42,10 @@ export function registerSvarInn(app: FastifyInstance, deps: SvarUtDeps, baseUrl:
     const { system, row } = own(req)
     const cert = await receiverCertificate(system, deps.settings.serviceRegistryUrl)
     const body = zipOf(deps, row).pipe(encryptStream(cert))
-    // counted when the whole body went to the socket: a cut-off download is no download
+    // counted when the whole body went to the socket: a cut-off download is no download (nor one
+    // whose 'finish' comes after the stand-in has closed its store)
     reply.raw.once('finish', () => {
-      if (reply.raw.statusCode === 200) {
+      if (reply.raw.statusCode === 200 && deps.store.isOpen()) {
         deps.store.countDownload(row.id)
         deps.store.addHendelse(row.id, now(), `Lastet ned av mottakersystem ${system.username}`)
       }
