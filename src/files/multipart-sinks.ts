@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { parseParameterizedHeader } from './content-disposition.js'
 import { MultipartError } from './multipart-scanner.js'
+import { SyncAhead } from './sync-ahead.js'
 
 export interface PartSink {
   write(chunk: Buffer): Promise<void>
@@ -66,6 +67,8 @@ export class FileSink implements PartSink {
   readonly #hash = createHash('sha256')
   #size = 0
   #handle: FileHandle | null = null
+  /** a large part written back as it comes, so the fsync at its end has little left (sync-ahead.ts) */
+  #ahead: SyncAhead | null = null
   #closed = false
   /** the part's bytes while it is held in memory alone */
   #held: Buffer[] | null
@@ -109,6 +112,7 @@ export class FileSink implements PartSink {
     }
     await this.#spill()
     // fsynced here, so the caller may rename it into the payload store and answer 200 (principle 2)
+    await this.#ahead?.settle()
     if (this.sync) await this.#handle!.sync()
     await this.#close()
     const copy = this.#copy ? Buffer.concat(this.#copy) : undefined
@@ -128,6 +132,7 @@ export class FileSink implements PartSink {
     const held = this.#held ?? []
     this.#held = null
     this.#handle = await this.open()
+    if (this.sync) this.#ahead = new SyncAhead(this.#handle)
     if (this.memory) for (const piece of held) this.memory.left += piece.length
     if (this.#copy) this.#copy = [...held]
     for (const piece of held) await this.#writeOut(piece)
@@ -138,11 +143,14 @@ export class FileSink implements PartSink {
       const { bytesWritten } = await this.#handle!.write(chunk, offset, chunk.length - offset)
       offset += bytesWritten
     }
+    this.#ahead?.wrote(chunk.length)
   }
 
   async #close(): Promise<void> {
     if (!this.#handle || this.#closed) return
     this.#closed = true
+    // not while a writeback still uses the descriptor
+    await this.#ahead?.settle().catch(() => {})
     await this.#handle.close()
   }
 }

@@ -13,6 +13,7 @@ import { crc32 } from 'node:zlib'
 import type { RawBuilder } from 'kysely'
 import type { Executor } from '../db/open.js'
 import { type Clock, systemClock } from '../util/time.js'
+import { syncingWriteStream } from './sync-ahead.js'
 
 /**
  * The pieces a whole message's bytes are read in: payloads here, zip entries and a CMS in packaging/, the
@@ -324,8 +325,9 @@ async function streamToFile(source: Readable, path: string, opts: WriteOptions):
   try {
     const counter = new LimitAndHash(opts.maxBytes, opts.onLimit)
     const input = readUntilAborted(source, opts.signal)
-    // flush: fsync before the stream closes `file`, so the pipeline resolves only once the bytes are on disk
-    const output = file.createWriteStream({ flush: true })
+    // flush: fsync before the stream closes `file`, so the pipeline resolves only once the bytes are on
+    // disk; ahead: a large one written back as it comes, so that fsync has little left to do
+    const output = syncingWriteStream(file, { flush: true, ahead: true })
     await pipeline(input, counter, output, opts.signal ? { signal: opts.signal } : {})
     return { size: counter.size, sha256: counter.digest(), crc32: counter.crc32 }
   } finally {

@@ -3,7 +3,6 @@
 // download. A crash anywhere before the confirm means the transfer is listed again; the intake's record of
 // received messages makes the second copy a no-op.
 
-import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -12,6 +11,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/types.js'
 import { byteLimit } from '../../files/byte-budget.js'
 import { type PayloadStore, packageNeedsSync } from '../../files/payload-store.js'
+import { syncingWriteStream } from '../../files/sync-ahead.js'
 import type { ArrivalScan, AsicVerdict, ScannedCms } from '../../packaging/asic-verify.js'
 import { getConversationId, getMessageId } from '../../sbd/accessors.js'
 import { parseSbdJson } from '../../sbd/parse.js'
@@ -160,7 +160,12 @@ async function unpack(
       ),
       split,
       arrival ? arrival.tap(() => split.head.length > 0) : new PassThrough(),
-      createWriteStream(zipPath),
+      // written back as it comes where the file is to become the CMS (stored in the zip, as ours and
+      // the broker's client write it) and readSbdZip will fsync it
+      syncingWriteStream(zipPath, {
+        flush: false,
+        ahead: () => split.head.length > 0 && packageNeedsSync(deps.payloads, overview.fileTransferSize),
+      }),
     )
     parsed = await readSbdZip(zipPath, {
       head: split.head,

@@ -3,13 +3,13 @@
 // CMS-encrypted ASiC-E, only when there are files. Written as a stream (the CMS blob goes through the zip
 // writer as it is made) and read from a spooled file, since a zip's directory is at its end.
 
-import { createWriteStream } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough, pipeline, type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline as pipelineAsync } from 'node:stream/promises'
 import type yauzl from 'yauzl'
 import { ByteBudget, byteLimit } from '../../files/byte-budget.js'
+import { syncingWriteStream } from '../../files/sync-ahead.js'
 import { openZipFile } from '../../packaging/zip-file.js'
 import { type ZipEntry, zipStream } from '../../packaging/zip-writer.js'
 
@@ -198,7 +198,10 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
             opts.copying?.() ?? new PassThrough(),
             // fsynced before it resolves where the intake's adoption is a rename (a file store):
             // the transfer is confirmed to the broker once it is adopted, and the broker may then drop it
-            createWriteStream(tempPath, { flush: mustSync(opts, entry.uncompressedSize) }),
+            syncingWriteStream(tempPath, {
+              flush: mustSync(opts, entry.uncompressedSize),
+              ahead: mustSync(opts, entry.uncompressedSize),
+            }),
           )
         } catch (error) {
           await rm(tempPath, { force: true })
