@@ -200,6 +200,15 @@ describe('a zip read as it streams', () => {
     )
   })
 
+  it('keeps no tail when asked for none, and still records every entry', async () => {
+    const bytes = await zipOf(files)
+    const full = await scan(bytes, 4096)
+    const none = await scan(bytes, 4096, { tailBytes: 0 })
+    expect(none.tail.length).toBe(0)
+    expect(none.size).toBe(bytes.length)
+    expect([...none.entries.keys()]).toEqual([...full.entries.keys()])
+  })
+
   it('reads as the same zip from memory does, whatever bytes are changed: the same entries or refusal, or NotInStreamOrder', async () => {
     const base = await zipOf([
       { name: 'mimetype', data: Buffer.from('application/vnd.etsi.asic-e+zip'), compress: false },

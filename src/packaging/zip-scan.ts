@@ -131,7 +131,7 @@ export class ZipScanner extends Writable {
   #keepTail(chunk: Buffer): void {
     this.#tail.push(chunk)
     this.#tailLength += chunk.length
-    while (this.#tailLength - this.#tail[0]!.length >= this.#limits.tailBytes)
+    while (this.#tail.length > 0 && this.#tailLength - this.#tail[0]!.length >= this.#limits.tailBytes)
       this.#tailLength -= this.#tail.shift()!.length
   }
 
