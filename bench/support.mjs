@@ -233,13 +233,17 @@ export async function startRegistryProcess(cwd) {
 }
 
 /**
- * The Altinn 3 Broker stand-in in its own process, as `integrasjonspunkt altinn-broker` runs it but
- * with a chosen `maxFileTransferSize` (the command has no option for it) and no publish notification.
+ * The Altinn 3 Broker stand-in in its own process, as `integrasjonspunkt altinn-broker` runs it (its V8
+ * setting included) but with a chosen `maxFileTransferSize` (the command has no option for it) and no
+ * publish notification.
  */
 export async function startBrokerProcess(cwd, maxFileTransferSize) {
   const code = `
     import { pino } from '${PINO}'
     import { startAltinnBroker } from '${dist('standins/altinn-broker/server.js')}'
+    import { tuneRuntime } from '${dist('ops/runtime.js')}'
+    // the V8 setting every command of the CLI makes first, the stand-in's own among them
+    tuneRuntime()
     const b = await startAltinnBroker({
       port: 0, dataDir: process.cwd() + '/altinn-broker', logger: pino({ level: 'warn' }, pino.destination(2)),
       resource: { maxFileTransferSize: ${Number(maxFileTransferSize)} },
