@@ -158,6 +158,26 @@ describe('a syncing write stream', () => {
     expect(calls.slice(-2)).toEqual(['datasync done', 'close'])
   })
 
+  it('asks a flush function at its end, once every byte is written', async () => {
+    for (const wanted of [true, false]) {
+      const path = join(dir, `asked-${wanted}`)
+      const { handle, calls } = watched(await open(path, 'w'))
+      let written = -1
+      await pipeline(
+        Readable.from([Buffer.alloc(100), Buffer.alloc(23)]),
+        syncingWriteStream(handle, {
+          flush: () => {
+            written = calls.filter((c) => c === 'writev').length
+            return wanted
+          },
+          ahead: false,
+        }),
+      )
+      expect(written).toBeGreaterThan(0)
+      expect(calls.filter((c) => c === 'sync').length).toBe(wanted ? 1 : 0)
+    }
+  })
+
   it('goes on after a short write from where it stopped', async () => {
     const path = join(dir, 'short')
     const real = await open(path, 'w')

@@ -58,8 +58,11 @@ export class SyncAhead {
 }
 
 export interface SyncingWriteOptions {
-  /** fsync before the stream finishes, so a pipeline into it resolves once the bytes are on disk */
-  flush: boolean
+  /**
+   * fsync before the stream finishes, so a pipeline into it resolves once the bytes are on disk; a
+   * function is asked at the end, for a file whose need is known only once it is whole (its size)
+   */
+  flush: boolean | (() => boolean)
   /**
    * write back as it goes (SyncAhead); for a file that is fsynced at its end, here or by the caller. A
    * function is asked before each writeback, for a file whose fate is known only once it has begun.
@@ -144,6 +147,7 @@ class SyncingWriteStream extends Writable {
 
   async #finish(): Promise<void> {
     await this.#ahead?.settle()
-    if (this.options.flush) await this.#handle!.sync()
+    const { flush } = this.options
+    if (flush === true || (typeof flush === 'function' && flush())) await this.#handle!.sync()
   }
 }

@@ -1,14 +1,22 @@
 import { createCipheriv, createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream, readdirSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import {
+  createReadStream,
+  createWriteStream,
+  fdatasync as fdatasyncCallback,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+} from 'node:fs'
+import { type FileHandle, open, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
+import { promisify } from 'node:util'
 import SQLite from 'better-sqlite3'
 import { pino } from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import yazl from 'yazl'
 import { liveBytes } from '../../../test/support/live-memory.js'
 import { loadConfig } from '../../config/load.js'
@@ -69,6 +77,8 @@ afterAll(async () => {
   await svarut.close()
   tmp.cleanup()
 })
+
+const fdatasync = promisify(fdatasyncCallback)
 
 const PDF = Buffer.from('%PDF-1.4 vedtak\n%%EOF\n')
 const DOCX = Buffer.from('PK docx-ish vedlegg bytes')
@@ -259,6 +269,35 @@ describe('pollSvarInn', () => {
     expect(await r.poll()).toBe(0)
     expect(r.leftovers()).toEqual([])
   })
+
+  it.skipIf(process.platform !== 'linux')(
+    'fsyncs the ASiC-E before the intake may adopt it by a rename (a file store)',
+    async () => {
+      // which files were fsynced, by the path of the descriptor (Linux: /proc/self/fd)
+      const probe = await open(join(tmp.dir, 'probe'), 'w')
+      const proto = Object.getPrototypeOf(probe) as FileHandle
+      await probe.close()
+      const synced = new Set<string>()
+      const spy = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+        synced.add(readlinkSync(`/proc/self/fd/${this.fd}`))
+        await fdatasync(this.fd)
+      })
+      try {
+        const r = receiver()
+        const take = r.intake.take.bind(r.intake)
+        const syncedAtTake: boolean[] = []
+        r.intake.take = async (d) => {
+          syncedAtTake.push(synced.has(d.asic!.tempPath))
+          return take(d)
+        }
+        await sendFromKommune()
+        expect(await r.poll()).toBe(1)
+        expect(syncedAtTake).toEqual([true])
+      } finally {
+        spy.mockRestore()
+      }
+    },
+  )
 
   it('leaves a forsendelse unacknowledged when take fails, and takes it in at the next round', async () => {
     const r = receiver()

@@ -16,7 +16,8 @@ import type { Logger } from 'pino'
 import yauzl from 'yauzl'
 import type { Config } from '../../config/types.js'
 import { ByteBudget, byteLimit } from '../../files/byte-budget.js'
-import type { PayloadStore } from '../../files/payload-store.js'
+import { type PayloadStore, packageNeedsSync } from '../../files/payload-store.js'
+import { syncingWriteStream } from '../../files/sync-ahead.js'
 import { type AsicDocument, AsicWriteError, writeAsic } from '../../packaging/asic.js'
 import { entries, RATIO_FLOOR } from '../../packaging/asic-entries.js'
 import { CmsError, decryptStream, encryptStream } from '../../packaging/cms.js'
@@ -247,7 +248,17 @@ async function writeEncrypted(
       done(null, chunk)
     },
   })
-  await pipeline(asic, encryptStream(deps.keys.certPem), count, createWriteStream(asicPath))
+  // fsynced where the intake adopts it by a rename (a file store, a package too large for its
+  // transaction): SvarInn is told it was received once the intake has committed, and may then drop it
+  await pipeline(
+    asic,
+    encryptStream(deps.keys.certPem),
+    count,
+    syncingWriteStream(asicPath, {
+      flush: () => packageNeedsSync(deps.payloads, size),
+      ahead: deps.payloads.tempFilesNeedSync,
+    }),
+  )
   return size
 }
 
