@@ -1,19 +1,11 @@
 import { createCipheriv, createHash, randomUUID } from 'node:crypto'
-import {
-  createReadStream,
-  createWriteStream,
-  fdatasync as fdatasyncCallback,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-} from 'node:fs'
+import { createReadStream, createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { type FileHandle, open, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
-import { promisify } from 'node:util'
 import SQLite from 'better-sqlite3'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -77,8 +69,6 @@ afterAll(async () => {
   await svarut.close()
   tmp.cleanup()
 })
-
-const fdatasync = promisify(fdatasyncCallback)
 
 const PDF = Buffer.from('%PDF-1.4 vedtak\n%%EOF\n')
 const DOCX = Buffer.from('PK docx-ish vedlegg bytes')
@@ -278,9 +268,10 @@ describe('pollSvarInn', () => {
       const proto = Object.getPrototypeOf(probe) as FileHandle
       await probe.close()
       const synced = new Set<string>()
+      const sync = proto.sync
       const spy = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
         synced.add(readlinkSync(`/proc/self/fd/${this.fd}`))
-        await fdatasync(this.fd)
+        await sync.call(this)
       })
       try {
         const r = receiver()

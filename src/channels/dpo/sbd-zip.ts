@@ -186,6 +186,7 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
           continue
         }
         const tempPath = join(opts.tempDir, opts.newName())
+        const sync = mustSync(opts, entry.uncompressedSize)
         try {
           const inflated = await zip.openReadStreamPromise(entry)
           await pipelineAsync(
@@ -198,10 +199,7 @@ export async function readSbdZip(zipPath: string, opts: ReadSbdZipOptions): Prom
             opts.copying?.() ?? new PassThrough(),
             // fsynced before it resolves where the intake's adoption is a rename (a file store):
             // the transfer is confirmed to the broker once it is adopted, and the broker may then drop it
-            syncingWriteStream(tempPath, {
-              flush: mustSync(opts, entry.uncompressedSize),
-              ahead: mustSync(opts, entry.uncompressedSize),
-            }),
+            syncingWriteStream(tempPath, { flush: sync, ahead: sync }),
           )
         } catch (error) {
           await rm(tempPath, { force: true })
