@@ -263,8 +263,10 @@ export async function dpoProperties({ org, registryUrl, registryDir, brokerUrl, 
   const { businessKeystore, sandboxProperties } = await import(dist('sandbox.js'))
   mkdirSync(keyDir, { recursive: true })
   const keystore = businessKeystore(registryDir, org, keyDir)
-  // every stand-in the channels name is the broker process here (DPO is the only channel)
-  return { ...sandboxProperties(org, 0, registryUrl, () => brokerUrl, keystore), ...extra }
+  // the broker process is the Altinn stand-in (DPO's, and DPV's); the channels of the other stand-ins are
+  // off, rather than polling the broker process for endpoints it does not have every few seconds
+  const urlOf = (standIn) => (standIn.name === 'altinn-broker' ? brokerUrl : undefined)
+  return { ...sandboxProperties(org, 0, registryUrl, urlOf, keystore), ...extra }
 }
 
 /** An arkivmelding.xml naming one document, as a fagsystem sends it. */
