@@ -140,12 +140,15 @@ const seconds = (from) => +((performance.now() - from) / 1000).toFixed(2)
 export async function chainFloor(dir, source, sha256, cpuSeconds, durable = true) {
   const work = join(dir, 'floor')
   mkdirSync(work)
-  const brokerProc = await start('broker', work)
-  const ipProc = await start('ip', work, brokerProc.url, durable)
-  const procs = { ip: ipProc.child.pid, broker: brokerProc.child.pid }
-  const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)]))
-  const ownBefore = process.cpuUsage()
+  const running = []
   try {
+    const brokerProc = await start('broker', work)
+    running.push(brokerProc.child)
+    const ipProc = await start('ip', work, brokerProc.url, durable)
+    running.push(ipProc.child)
+    const procs = { ip: ipProc.child.pid, broker: brokerProc.child.pid }
+    const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)]))
+    const ownBefore = process.cpuUsage()
     const started = performance.now()
     const phases = {}
     // with its length, as dpo-large's fagsystem uploads
@@ -177,7 +180,7 @@ export async function chainFloor(dir, source, sha256, cpuSeconds, durable = true
       .toFixed(2)
     return { seconds: phases.popped, phases, cpuSeconds: cpu }
   } finally {
-    for (const { child } of [ipProc, brokerProc]) {
+    for (const child of running) {
       if (child.exitCode !== null || child.signalCode !== null) continue
       child.kill('SIGTERM')
       await once(child, 'exit')
