@@ -34,6 +34,8 @@ import vm from 'node:vm'
 import { crc32 } from 'node:zlib'
 
 const BUNDLE = fileURLToPath(new URL('./cli-bundle/cli.cjs', import.meta.url))
+/** what `integrasjonspunkt start` emits on `process` once it is ready (src/main.ts, SERVER_READY_EVENT) */
+const READY_EVENT = 'integrasjonspunkt:ready'
 const requireBundle = createRequire(BUNDLE)
 
 if (typeof Module.enableCompileCache === 'function') {
@@ -64,13 +66,20 @@ function runWithCodeCache() {
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   })
   if (cachedData === undefined || script.cachedDataRejected) {
-    // written once the start has compiled what it uses: at exit, or after ten seconds for a server that runs on
+    // written once the start has compiled what it uses, and before later work can drop that code: V8 discards
+    // the compiled code of functions that have not run for a few full garbage collections, so a server
+    // that went straight to work (a backlog, a large message) wrote, ten seconds in, a cache holding half of
+    // it, and every later start of that build compiled the rest again (bench/README.md, "Start-up, issue
+    // 20": 447 ms against 272–307 ms). So: as soon as `start` says it is ready (src/main.ts emits
+    // READY_EVENT), at exit for a command that ends, or after ten seconds for any other server
     let written = false
     const write = () => {
       if (written) return
       written = true
       writeCache(folder, build, cacheFile, script)
     }
+    // after the ready line is written, in the same turn of the event loop as nothing else
+    process.once(READY_EVENT, () => setImmediate(write))
     // not after a failed command, which may have stopped before it compiled what a good run uses
     process.once('exit', (code) => code === 0 && write())
     setTimeout(write, 10_000).unref()

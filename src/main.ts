@@ -63,6 +63,8 @@ export class StartupError extends Error {
 
 /** How often an instance says it is alive (the `instances` table); three missed beats and it is gone. */
 const HEARTBEAT_MS = 10_000
+/** emitted on `process` once `start` is ready; scripts/cli-entry.mjs (READY_EVENT) listens */
+export const SERVER_READY_EVENT = 'integrasjonspunkt:ready'
 
 interface Start {
   config: Config
@@ -512,6 +514,10 @@ function announce(s: Start, datasource: Datasource, address: string, started: nu
     },
     `integrasjonspunkt for ${config.org.number} ready on ${address}`,
   )
+  // the built command's entry writes its code cache now, while the start's compiled code is all there
+  // (scripts/cli-entry.mjs); nothing else listens (process's own typings know only Node's events)
+  const events: NodeJS.EventEmitter = process
+  events.emit(SERVER_READY_EVENT)
 }
 
 function tlsOptions(config: Config) {

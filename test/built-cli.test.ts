@@ -192,4 +192,31 @@ describe('the built command line (dist/src/cli.js)', () => {
     },
     60_000,
   )
+
+  // V8 drops the compiled code of functions that have not run for a few full collections, so a cache
+  // written ten seconds into a busy run (the fallback for a server) held half of what a start compiles
+  it.skipIf(typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function')(
+    'writes the code cache of `start` as soon as it is ready, while it runs, not ten seconds later (Node.js 20)',
+    async () => {
+      const cache = join(dir, 'ready-cache')
+      const { child } = await spawnBuilt(
+        ['start', '--config', writeProperties('ready')],
+        dir,
+        /ready on (http:\/\/[^"\s]+)/,
+        { NODE_COMPILE_CACHE: cache },
+      )
+      const ready = Date.now()
+      try {
+        const folder = join(cache, 'integrasjonspunkt')
+        const written = () =>
+          existsSync(folder) && readdirSync(folder).some((f) => /^[0-9a-f]{40}-start\.v8$/.test(f))
+        while (!written() && Date.now() - ready < 5_000) await new Promise((r) => setTimeout(r, 50))
+        expect(written(), 'the cache file within 5 s of ready, the server still running').toBe(true)
+        expect(child.exitCode).toBe(null)
+      } finally {
+        expect(await stop(child)).toBe(0)
+      }
+    },
+    30_000,
+  )
 })
