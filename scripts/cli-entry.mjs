@@ -67,18 +67,18 @@ function runWithCodeCache() {
   })
   if (cachedData === undefined || script.cachedDataRejected) {
     // written once the start has compiled what it uses, and before later work can drop that code: V8 discards
-    // the compiled code of functions that have not run for a few full garbage collections, so a server
-    // that went straight to work (a backlog, a large message) wrote, ten seconds in, a cache holding half of
-    // it, and every later start of that build compiled the rest again (bench/README.md, "Start-up, issue
-    // 20": 447 ms against 272–307 ms). So: as soon as `start` says it is ready (src/main.ts emits
-    // READY_EVENT), at exit for a command that ends, or after ten seconds for any other server
+    // the compiled code of functions that have not run lately at its garbage collections, so a server that
+    // went straight to work (a backlog, a large message) wrote, ten seconds in, a cache holding half of it,
+    // V8 accepted it, and every later start of that build compiled the rest again (bench/README.md,
+    // "Start-up, 2026-12-08": 447 ms against 260–307 ms). So: as soon as `start` says it is ready
+    // (src/main.ts emits READY_EVENT), at exit for a command that ends, or after ten seconds for another server
     let written = false
     const write = () => {
       if (written) return
       written = true
       writeCache(folder, build, cacheFile, script)
     }
-    // after the ready line is written, in the same turn of the event loop as nothing else
+    // on the next turn of the event loop, once the ready line has gone out
     process.once(READY_EVENT, () => setImmediate(write))
     // not after a failed command, which may have stopped before it compiled what a good run uses
     process.once('exit', (code) => code === 0 && write())
