@@ -16,11 +16,9 @@
 // and peeks. What `dpo-large` spends beyond this chain is the integration point's own cost (and the
 // broker stand-in's, beyond its MD5); what this chain spends beyond the baseline is the exchange's shape.
 //
-// Run as a child: `node bench/chain-floor.mjs ip <dir> <brokerUrl>` or `node bench/chain-floor.mjs broker
+// Run as a child: `node bench/chain-floor.mjs ip <dir> <brokerUrl> durable|no-fsync` or `node bench/chain-floor.mjs broker
 // <dir>`; each prints `FLOOR-READY <url>`.
-import { spawn } from 'node:child_process'
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
@@ -28,11 +26,11 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
+import { READ_PIECE_BYTES } from '../dist/src/files/payload-store.js'
 import { syncingWriteStream } from '../dist/src/files/sync-ahead.js'
 import { tuneRuntime } from '../dist/src/ops/runtime.js'
+import { cpuSeconds, spawnUntil } from './support.mjs'
 
-/** as the integration point reads its files */
-const READ_PIECE_BYTES = 256 * 1024
 const NO_TIMEOUT = { headersTimeout: 0, bodyTimeout: 0 }
 const KEY = randomBytes(32)
 const IV = randomBytes(16)
@@ -43,6 +41,15 @@ const IV = randomBytes(16)
  */
 const keptFile = (path, durable) =>
   durable ? syncingWriteStream(path, { flush: true, ahead: true }) : createWriteStream(path)
+
+/** A pass-through that feeds every chunk to `hash` on the way. */
+const hashing = (hash) =>
+  new Transform({
+    transform(chunk, _e, done) {
+      hash.update(chunk)
+      done(null, chunk)
+    },
+  })
 
 async function call(url, opts = {}) {
   const res = await request(url, { ...NO_TIMEOUT, ...opts })
@@ -92,42 +99,20 @@ function broker(dir) {
   serve(async (req, res) => {
     if (req.method === 'PUT') {
       const md5 = createHash('md5')
-      const meter = new Transform({
-        transform(chunk, _e, done) {
-          md5.update(chunk)
-          done(null, chunk)
-        },
-      })
-      await pipeline(req, meter, createWriteStream(file))
+      await pipeline(req, hashing(md5), createWriteStream(file))
       res.setHeader('content-md5', md5.digest('base64'))
     } else await pipeline(createReadStream(file, { highWaterMark: READ_PIECE_BYTES }), res)
   })
 }
 
-function start(role, dir, brokerUrl = '', durable = true) {
-  // BENCH_NODE_ARGS (e.g. --cpu-prof) applies to these children as to the integration point's
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const args = [
-    ...nodeArgs,
-    fileURLToPath(import.meta.url),
-    role,
+/** One of the chain's processes, this file run as `role`, once it listens. */
+const start = (role, dir, brokerUrl = '', durable = true) =>
+  spawnUntil(
+    [fileURLToPath(import.meta.url), role, dir, brokerUrl, durable ? 'durable' : 'no-fsync'],
     dir,
-    brokerUrl,
-    durable ? 'durable' : 'no-fsync',
-  ]
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      const m = /FLOOR-READY (\S+)/.exec(out)
-      if (m) resolve({ child, url: m[1] })
-    })
-    child.once('exit', (code) => reject(new Error(`chain-floor ${role} exited ${code}: ${out}`)))
-  })
-}
+    /FLOOR-READY (\S+)/,
+    `chain-floor ${role}`,
+  )
 
 const seconds = (from) => +((performance.now() - from) / 1000).toFixed(2)
 
@@ -137,15 +122,16 @@ const seconds = (from) => +((performance.now() - from) / 1000).toFixed(2)
  * false: the sender and the receiver do not fsync (as the baseline does not), to show what the two
  * fsynced gigabytes cost.
  */
-export async function chainFloor(dir, source, sha256, cpuSeconds, durable = true) {
+export async function chainFloor(dir, source, sha256, durable = true) {
   const work = join(dir, 'floor')
   mkdirSync(work)
   const running = []
   try {
     const brokerProc = await start('broker', work)
-    running.push(brokerProc.child)
-    const ipProc = await start('ip', work, brokerProc.url, durable)
-    running.push(ipProc.child)
+    running.push(brokerProc)
+    const ipProc = await start('ip', work, brokerProc.ready, durable)
+    running.push(ipProc)
+    const ipUrl = ipProc.ready
     const procs = { ip: ipProc.child.pid, broker: brokerProc.child.pid }
     const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)]))
     const ownBefore = process.cpuUsage()
@@ -153,20 +139,15 @@ export async function chainFloor(dir, source, sha256, cpuSeconds, durable = true
     const phases = {}
     // with its length, as dpo-large's fagsystem uploads
     const upload = { method: 'PUT', headers: { 'content-length': String(statSync(source).size) } }
-    await (await call(`${ipProc.url}/upload`, { ...upload, body: createReadStream(source) })).body.dump()
+    await (await call(`${ipUrl}/upload`, { ...upload, body: createReadStream(source) })).body.dump()
     phases.uploaded = seconds(started)
-    await (await call(`${ipProc.url}/send`, { method: 'POST' })).body.dump()
+    await (await call(`${ipUrl}/send`, { method: 'POST' })).body.dump()
     phases.atBroker = seconds(started)
-    await (await call(`${ipProc.url}/fetch`, { method: 'POST' })).body.dump()
+    await (await call(`${ipUrl}/fetch`, { method: 'POST' })).body.dump()
     phases.atReceiver = seconds(started)
     const hash = createHash('sha256')
-    const tap = new Transform({
-      transform(chunk, _e, done) {
-        hash.update(chunk)
-        done(null, chunk)
-      },
-    })
-    await pipeline((await call(`${ipProc.url}/pop`)).body, tap, createWriteStream(join(work, 'popped.bin')))
+    const popped = createWriteStream(join(work, 'popped.bin'))
+    await pipeline((await call(`${ipUrl}/pop`)).body, hashing(hash), popped)
     phases.popped = seconds(started)
     const got = hash.digest('hex')
     if (got !== sha256) throw new Error(`the floor chain delivered SHA-256 ${got}, not ${sha256}`)
@@ -180,11 +161,7 @@ export async function chainFloor(dir, source, sha256, cpuSeconds, durable = true
       .toFixed(2)
     return { seconds: phases.popped, phases, cpuSeconds: cpu }
   } finally {
-    for (const child of running) {
-      if (child.exitCode !== null || child.signalCode !== null) continue
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    }
+    for (const p of running) await p.stop()
     rmSync(work, { recursive: true, force: true })
   }
 }

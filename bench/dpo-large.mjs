@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomFill } from 'node:crypto'
 import { once } from 'node:events'
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -23,6 +23,7 @@ import { chainFloor } from './chain-floor.mjs'
 import {
   arkivmeldingSbd,
   arkivmeldingXml,
+  cpuSeconds,
   dpoProperties,
   ORG_A,
   ORG_B,
@@ -58,16 +59,6 @@ async function generate(path) {
 
 const seconds = (from) => +((performance.now() - from) / 1000).toFixed(2)
 
-/**
- * CPU seconds (user + system) a process has used so far, from /proc: a figure the other work on a
- * shared machine disturbs far less than elapsed time, since it counts only this process's own work.
- */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime, fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux)
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 const ownCpuSeconds = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1e6
@@ -323,8 +314,8 @@ try {
   // has freed the memory its files held (bench/README.md, "Large messages")
   const floorFirst = process.env.BENCH_FLOOR_FIRST === '1'
   const chains = async () => [
-    await chainFloor(dir, source, sha256, cpuSeconds),
-    await chainFloor(dir, source, sha256, cpuSeconds, false),
+    await chainFloor(dir, source, sha256),
+    await chainFloor(dir, source, sha256, false),
   ]
   const early = floorFirst ? await chains() : null
   const us = await ours(dir, source, sha256)

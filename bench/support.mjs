@@ -164,7 +164,7 @@ export const ORG_B = '910077473'
  * Spawns `node` with `args` in `cwd` and resolves when its stdout matches `ready` (the match's first group
  * is returned as `ready`); stderr is inherited, stdout kept draining.
  */
-function spawnUntil(args, cwd, ready, name) {
+export function spawnUntil(args, cwd, ready, name) {
   // BENCH_NODE_ARGS (e.g. --cpu-prof) applies to these children as to startIp's
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
